@@ -1,0 +1,159 @@
+"""One call from Python: compose a config by name with overrides, run it, get DataFrames back.
+
+    from sim.api import compose, run
+    cfg = compose(["tcp=bhr", "run.replications=200"])
+    result = run(cfg)                      # nothing written
+    result.summary.query("metric == 'inpatients'")
+    run(cfg, out_dir="outputs/my-run")     # the files of a command-line run
+
+The command line (``python -m sim``) calls the same ``run`` with Hydra's run directory.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from omegaconf import DictConfig, OmegaConf
+from tqdm.auto import tqdm
+
+from sim.config import CONFIG_DIR, ConfigError, SystemSpec, build_spec
+from sim.plots import fan_chart
+from sim.results import summarise, trajectory_table
+from sim.runner import run_replications
+
+PACKAGES = ("sim", "numpy", "scipy", "pandas", "simpy", "numba", "hydra-core", "pyarrow", "matplotlib")
+
+
+@dataclass
+class RunResult:
+    """What a run gives back: per-replication monthly metrics, their bands, the plan check."""
+
+    spec: SystemSpec
+    monthly: pd.DataFrame  # replication, month, one column a metric
+    summary: pd.DataFrame  # month, metric, mean, p05, p25, p50, p75, p95
+    trajectory: pd.DataFrame  # planned milestones: P(at or under), bands
+    events: pd.DataFrame | None  # per-person event log, if run.event_log
+    manifest: dict
+    run_dir: Path | None
+
+
+def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
+    """Compose configs/<config_name>.yaml with command-line style overrides (Hydra's compose API)."""
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return hydra_compose(config_name=config_name, overrides=list(overrides))
+
+
+def run(cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | None = None) -> RunResult:
+    """Validate ``cfg``, run its replications and return the results; write the run's files into
+    ``out_dir`` if given (it must not already hold a run: earlier outputs are never overwritten)."""
+    spec = build_spec(cfg)
+    r = cfg.run
+    run_dir = Path(out_dir) if out_dir is not None else None
+    if run_dir is not None:
+        if (run_dir / "manifest.json").exists() or (run_dir / "replications").exists():
+            raise ConfigError("hydra.run.dir", f"{run_dir} already holds a run; choose a new directory")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    show = r.progress if progress is None else progress
+    manifest = {
+        "system": spec.name,
+        "scenario": spec.scenario,
+        "seed": int(r.seed),
+        "engine": r.engine,
+        "replications": int(r.replications),
+        "replications_done": 0,
+        "workers": int(r.workers),
+        "start": spec.calendar.labels[0],
+        "months": spec.calendar.n_months,
+        "warmup_years": float(r.warmup_years),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "status": "running",
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "versions": _versions(),
+        "command": sys.argv,
+    }
+    t0 = time.perf_counter()
+    bar = tqdm(total=int(r.replications), unit="rep", desc=f"{spec.name}/{spec.scenario}", disable=not show)
+
+    def on_chunk(chunk) -> None:
+        bar.update(chunk.last - chunk.first)
+        manifest["replications_done"] += chunk.last - chunk.first
+
+    try:
+        monthly, events = run_replications(
+            spec,
+            int(r.replications),
+            workers=int(r.workers),
+            chunk_size=int(r.chunk_size),
+            out_dir=run_dir,
+            event_log=bool(r.event_log),
+            on_chunk=on_chunk,
+        )
+    except KeyboardInterrupt:
+        manifest["status"] = "interrupted"
+        manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
+        if run_dir is not None:
+            _write_manifest(run_dir, manifest)
+        raise
+    finally:
+        bar.close()
+    summary = summarise(monthly)
+    plan = spec.trajectory()
+    trajectory = trajectory_table(monthly, plan)
+    manifest["status"] = "complete"
+    manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
+    if run_dir is not None:
+        summary.to_csv(run_dir / "summary.csv", index=False, float_format="%.6g")
+        trajectory.to_csv(run_dir / "trajectory.csv", index=False, float_format="%.6g")
+        fan_chart(
+            summary,
+            "inpatients",
+            plan=plan,
+            title=f"Inpatients, {spec.name}: simulated bands and the planned trajectory",
+            ylabel="inpatients at month end",
+            source=f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
+            f"{r.replications} replications, seed {r.seed}, engine {r.engine}",
+            path=run_dir / "fan_inpatients.png",
+        )
+        _write_manifest(run_dir, manifest)
+    return RunResult(spec, monthly, summary, trajectory, events, manifest, run_dir)
+
+
+def _write_manifest(run_dir: Path, manifest: dict) -> None:
+    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version("tcp-sim" if name == "sim" else name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _git_commit() -> str:
+    """The project's commit, with '+dirty' when the work tree has changes; 'unknown' outside git."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    if head.returncode != 0:
+        return "unknown"
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")

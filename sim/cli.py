@@ -1,0 +1,80 @@
+"""The command line: ``python -m sim [overrides]`` runs a config and writes its outputs.
+
+Each run writes into its own Hydra run directory under outputs/. A user error (bad config value, bad
+override, bad census) ends with one line naming the key and what is wrong, exit status 2, no traceback.
+Ctrl-C keeps the chunks already finished and says where they are.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException, MissingConfigException
+from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
+
+from sim import api
+from sim.config import CONFIG_DIR, ConfigError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
+def _hydra_main(cfg: DictConfig) -> None:
+    out = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        result = api.run(cfg, out_dir=out)
+    except ConfigError as e:  # exit here: raising would make Hydra print its own report first
+        _drop_if_empty(out)
+        print(user_error_line(e), file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished chunks are kept in {out}/replications", file=sys.stderr)
+        raise
+    print(f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s)")
+
+
+def _drop_if_empty(run_dir: Path) -> None:
+    """Remove a run directory that Hydra made for a run our validation refused (only its own files)."""
+    if run_dir.is_dir() and all(p.name in {".hydra", "config.yaml"} or p.suffix == ".log" for p in run_dir.iterdir()):
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def user_error_line(e: BaseException) -> str | None:
+    """One line for an error that is the user's (config, override, census), else None."""
+    if isinstance(e, ConfigError):
+        return f"config error: {e}"
+    cause = e
+    while cause is not None:
+        if isinstance(cause, OmegaConfBaseException):
+            key = getattr(cause, "full_key", None)
+            msg = str(getattr(cause, "msg", None) or cause).strip().splitlines()[0]
+            return f"config error: {key}: {msg}" if key else f"config error: {msg}"
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(e, MissingConfigException):
+        options = f" (available: {', '.join(e.options)})" if e.options else ""
+        return f"config error: no config '{e.missing_cfg_file}'{options}"
+    if isinstance(e, HydraException):
+        return "config error: " + " ".join(str(e).split())
+    return None
+
+
+def main() -> None:
+    """Entry point: run Hydra, turning user errors into one line and exit status 2."""
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # let errors reach us; we print them briefly
+    try:
+        _hydra_main()
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as e:  # noqa: BLE001 - user errors become one line; anything else is a bug and re-raised
+        line = user_error_line(e)
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)

@@ -1,0 +1,55 @@
+"""Bands across replications: the monthly summary and the probability of meeting each planned milestone."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+QUANTILES: dict[str, float] = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
+ID_COLUMNS = ("replication", "month")
+
+
+def metric_columns(monthly: pd.DataFrame) -> list[str]:
+    return [c for c in monthly.columns if c not in ID_COLUMNS]
+
+
+def summarise(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Long table of month, metric, mean and quantiles over replications. NaNs (flows at the start point,
+    occupancy of a pool with no open beds) are left out, and a cell with no value at all is dropped."""
+    names = metric_columns(monthly)
+    ordered = monthly.sort_values(["replication", "month"], kind="stable")
+    months = np.sort(ordered["month"].unique())
+    cube = ordered[names].to_numpy(dtype=np.float64).reshape(-1, len(months), len(names))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells: dropped below
+        frame = {"month": np.repeat(months, len(names)), "metric": np.tile(names, len(months))}
+        frame["mean"] = np.nanmean(cube, axis=0).ravel()
+        qs = np.nanquantile(cube, list(QUANTILES.values()), axis=0)
+    for i, name in enumerate(QUANTILES):
+        frame[name] = qs[i].ravel()
+    out = pd.DataFrame(frame)
+    return out[out["mean"].notna()].reset_index(drop=True)
+
+
+def trajectory_table(monthly: pd.DataFrame, plan: dict[str, float], metric: str = "inpatients") -> pd.DataFrame:
+    """For each planned milestone inside the run: the plan, the band, and P(at or under the plan)."""
+    rows = []
+    for month, target in plan.items():
+        values = monthly.loc[monthly["month"] == month, metric].to_numpy(dtype=np.float64)
+        if len(values) == 0:
+            continue
+        rows.append(
+            {
+                "month": month,
+                "metric": metric,
+                "planned": target,
+                "p_at_or_under": float(np.mean(values <= target)),
+                "mean": float(values.mean()),
+                "p05": float(np.quantile(values, 0.05)),
+                "p50": float(np.quantile(values, 0.5)),
+                "p95": float(np.quantile(values, 0.95)),
+            }
+        )
+    return pd.DataFrame(rows, columns=["month", "metric", "planned", "p_at_or_under", "mean", "p05", "p50", "p95"])

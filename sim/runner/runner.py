@@ -1,0 +1,117 @@
+"""Monte Carlo: run replications in chunks, serially or across processes, writing each finished chunk.
+
+Replication r draws from its own random streams, so a replication's result does not depend on which
+worker ran it or in what order: the table is the same for any ``run.workers``. Each finished chunk is
+written to Parquet at once, so an interrupted run keeps what it finished.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from sim.config.spec import SystemSpec
+from sim.model import EVENT_LOG_COLUMNS, run_replication
+from sim.results.monthly import metrics
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Replications [first, last) run as one task and written as one Parquet file."""
+
+    index: int
+    first: int
+    last: int
+
+    @property
+    def name(self) -> str:
+        return f"chunk-{self.index:05d}.parquet"
+
+
+def chunks(replications: int, size: int) -> list[Chunk]:
+    return [Chunk(i, a, min(a + size, replications)) for i, a in enumerate(range(0, replications, size))]
+
+
+def replication_frame(spec: SystemSpec, replication: int, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One replication's monthly metrics as a wide table: replication, month, then one column a metric."""
+    cal = spec.calendar
+    frame = pd.DataFrame(values)
+    frame.insert(0, "month", [cal.start_label, *cal.labels])
+    frame.insert(0, "replication", replication)
+    return frame
+
+
+def run_chunk(spec: SystemSpec, chunk: Chunk, event_log: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Simulate the chunk's replications: their monthly table and, if asked, their event log."""
+    frames, logs = [], []
+    for r in range(chunk.first, chunk.last):
+        rec, log = run_replication(spec, r, event_log)
+        frames.append(replication_frame(spec, r, metrics(spec, rec)))
+        if log:
+            logs.extend(log)
+    events = pd.DataFrame(logs, columns=list(EVENT_LOG_COLUMNS)) if event_log else None
+    return pd.concat(frames, ignore_index=True), events
+
+
+def run_replications(
+    spec: SystemSpec,
+    replications: int,
+    *,
+    workers: int = 1,
+    chunk_size: int = 100,
+    out_dir: Path | None = None,
+    event_log: bool = False,
+    on_chunk: Callable[[Chunk], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Run all replications; return the monthly table (sorted by replication, month) and the event log.
+
+    With ``out_dir`` each finished chunk is written to ``out_dir/replications/`` (and its events to
+    ``out_dir/events/``) as soon as it is done.
+    """
+    todo = chunks(replications, chunk_size)
+    done: dict[int, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
+
+    def finish(chunk: Chunk, result: tuple[pd.DataFrame, pd.DataFrame | None]) -> None:
+        done[chunk.index] = result
+        if out_dir is not None:
+            _write(out_dir / "replications" / chunk.name, result[0])
+            if result[1] is not None:
+                _write(out_dir / "events" / chunk.name, result[1])
+        if on_chunk is not None:
+            on_chunk(chunk)
+
+    if workers == 1 or len(todo) == 1:
+        for chunk in todo:
+            finish(chunk, run_chunk(spec, chunk, event_log))
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            futures = {pool.submit(run_chunk, spec, c, event_log): c for c in todo}
+            try:
+                for f in as_completed(futures):
+                    finish(futures[f], f.result())
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+    ordered = [done[c.index] for c in todo]
+    monthly = pd.concat([m for m, _ in ordered], ignore_index=True)
+    events = pd.concat([e for _, e in ordered], ignore_index=True) if event_log else None
+    return monthly, events
+
+
+def _write(path: Path, frame: pd.DataFrame) -> None:
+    """Write atomically, so a run stopped mid-write never leaves a half file that looks finished."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def completed_chunks(out_dir: Path) -> Iterable[Path]:
+    return sorted((out_dir / "replications").glob("chunk-*.parquet"))
