@@ -122,7 +122,7 @@ def run(cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | 
             summary,
             "inpatients",
             plan=plan,
-            title=f"Inpatients, {spec.name}: simulated bands and the planned trajectory",
+            title=f"Inpatients, {spec.title}: simulated bands and the planned trajectory",
             ylabel="inpatients at month end",
             source=f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
             f"{r.replications} replications, seed {r.seed}, engine {r.engine}",

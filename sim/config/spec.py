@@ -113,6 +113,11 @@ class SystemSpec:
     seed: int
 
     @property
+    def title(self) -> str:
+        """For charts: the TCP's full name in a one-TCP system, else the system's name."""
+        return self.tcps[0].title if len(self.tcps) == 1 else self.name
+
+    @property
     def population(self) -> int:
         return sum(t.population for t in self.tcps)
 

@@ -1,0 +1,48 @@
+"""Back-test BHR's first year: simulated April 2016 to March 2017 against the recorded figures.
+
+seed 001 (../shared/seeds/001_22a6cabd1fb958db.txt) records 19 admissions and 26 discharges between April
+2016 and March 2017, 22 inpatients on 30 April 2017, of whom 11 had been in hospital 5+ years, and 11
+out-of-area placements in March 2017. This prints the simulated 90% band of each.
+
+    python experiments/bhr_backtest.py [overrides...]     e.g. run.replications=2000
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from sim.api import compose, run
+
+RECORDED = {
+    "admissions Apr 2016-Mar 2017": 19,
+    "discharges Apr 2016-Mar 2017": 26,
+    "inpatients 30 Apr 2017": 22,
+    "5+ year stayers Apr 2017": 11,
+    "out of area Mar 2017": 11,
+}
+
+
+def main(overrides: list[str]) -> None:
+    result = run(compose(["tcp=bhr", "run.years=2", *overrides]))
+    m = result.monthly
+    year = m[(m["month"] >= "2016-04") & (m["month"] <= "2017-03")].groupby("replication")
+    april, march = m[m["month"] == "2017-04"], m[m["month"] == "2017-03"]
+    simulated = {
+        "admissions Apr 2016-Mar 2017": year["admissions"].sum().to_numpy(),
+        "discharges Apr 2016-Mar 2017": year["discharges"].sum().to_numpy(),
+        "inpatients 30 Apr 2017": april["inpatients"].to_numpy(),
+        "5+ year stayers Apr 2017": april["long_stayers_5y"].to_numpy(),
+        "out of area Mar 2017": march["inpatients_out_of_area"].to_numpy(),
+    }
+    print(f"BHR back-test, {result.manifest['replications']} replications, seed {result.manifest['seed']}")
+    print(f"{'figure':32s} {'recorded':>8s} {'mean':>7s} {'p05':>5s} {'p50':>5s} {'p95':>5s}  inside 90% band")
+    for name, values in simulated.items():
+        p05, p50, p95 = np.quantile(values, [0.05, 0.5, 0.95])
+        inside = "yes" if p05 <= RECORDED[name] <= p95 else "NO"
+        print(f"{name:32s} {RECORDED[name]:8d} {values.mean():7.1f} {p05:5.0f} {p50:5.0f} {p95:5.0f}  {inside}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,18 @@
+"""The one Numba decorator used by ``sim.sampling``.
+
+All Numba options live here so the SimPy model and a compiled engine run the
+very same machine code. ``fastmath`` is deliberately off: it lets LLVM reorder
+floating-point operations, which would break bit-for-bit reproducibility
+between the two.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numba
+
+#: ``@jit`` == ``@numba.njit(cache=True)``: nopython mode, cached on disk, no fastmath.
+jit = functools.partial(numba.njit, cache=True)
+
+__all__ = ["jit"]

@@ -1,0 +1,562 @@
+"""Inverse-CDF samplers and packed (mixture) distributions, all Numba-compiled.
+
+Every sampler is a pure, monotone function of uniforms in (0, 1), so the same
+address gives the same value in the SimPy model and in a compiled engine, and
+common random numbers carry across scenarios.
+
+Packed distribution layout (float64 array), so compiled code can handle any
+length-of-stay family without Python objects::
+
+    [k, then k component blocks: weight, family, nparams, params...]
+
+A single distribution is a mixture with k == 1; weights sum to 1.
+Family codes and their params:
+
+    EXPONENTIAL = 0  (mean)
+    LOGNORMAL   = 1  (mean, sd)             of the variable itself, not of its log
+    WEIBULL     = 2  (shape, scale)
+    UNIFORM     = 3  (low, high)
+    FIXED       = 4  (value)
+    EMPIRICAL   = 5  (n, x[0..n-1], cdf[0..n-1])   piecewise-linear CDF
+
+Conventions: ``survival(t) = P(T > t)``, ``cdf(t) = P(T <= t)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+
+EXPONENTIAL = 0
+LOGNORMAL = 1
+WEIBULL = 2
+UNIFORM = 3
+FIXED = 4
+EMPIRICAL = 5
+
+FAMILY_NAMES = {
+    EXPONENTIAL: "exponential",
+    LOGNORMAL: "lognormal",
+    WEIBULL: "weibull",
+    UNIFORM: "uniform",
+    FIXED: "fixed",
+    EMPIRICAL: "empirical",
+}
+
+_SQRT2 = math.sqrt(2.0)
+_SQRT2PI = math.sqrt(2.0 * math.pi)
+
+# Acklam's rational approximation to the normal quantile (relative error < 1.15e-9).
+_A1, _A2, _A3 = -3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02
+_A4, _A5, _A6 = 1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00
+_B1, _B2, _B3 = -5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02
+_B4, _B5 = 6.680131188771972e01, -1.328068155288572e01
+_C1, _C2, _C3 = -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00
+_C4, _C5, _C6 = -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00
+_D1, _D2, _D3 = 7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00
+_D4 = 3.754408661907416e00
+_P_LOW = 0.02425
+
+
+# --------------------------------------------------------------------------- normal
+
+
+@jit
+def ndtr(x: float) -> float:
+    """Standard normal CDF, accurate in both tails (use ``ndtr(-x)`` for the upper tail)."""
+    return 0.5 * math.erfc(-x / _SQRT2)
+
+
+@jit
+def _acklam_central(r: float) -> float:
+    """Acklam's central-region approximation, r = p - 0.5."""
+    s = r * r
+    num = (((((_A1 * s + _A2) * s + _A3) * s + _A4) * s + _A5) * s + _A6) * r
+    den = ((((_B1 * s + _B2) * s + _B3) * s + _B4) * s + _B5) * s + 1.0
+    return num / den
+
+
+@jit
+def _acklam_lower(q: float) -> float:
+    """Acklam's approximation for a lower-tail probability q in (0, 0.5]."""
+    if q < _P_LOW:
+        t = math.sqrt(-2.0 * math.log(q))
+        num = ((((_C1 * t + _C2) * t + _C3) * t + _C4) * t + _C5) * t + _C6
+        den = (((_D1 * t + _D2) * t + _D3) * t + _D4) * t + 1.0
+        return num / den
+    return _acklam_central(q - 0.5)
+
+
+@jit
+def _halley(x: float, e: float) -> float:
+    """One Halley step for Phi(x) = p given the residual e = Phi(x) - p."""
+    u = e * _SQRT2PI * math.exp(0.5 * x * x)
+    step = u / (1.0 + 0.5 * x * u)
+    if math.isfinite(step):
+        return x - step
+    return x  # only in the subnormal range, where the first guess is all we can do
+
+
+@jit
+def ndtri(p: float) -> float:
+    """Inverse standard normal CDF to full double precision, in both tails.
+
+    Acklam's approximation refined by one Halley step; near the centre the
+    step uses erf on the exact ``p - 0.5`` and in the tails erfc on the exact
+    smaller tail probability, so the relative accuracy holds everywhere.
+    """
+    if not (p > 0.0 and p < 1.0):
+        if p == 0.0:
+            return -math.inf
+        if p == 1.0:
+            return math.inf
+        return math.nan
+    r = p - 0.5  # exact for p in [0.25, 1)
+    if abs(r) <= 0.25:
+        x = _acklam_central(r)
+        return _halley(x, 0.5 * math.erf(x / _SQRT2) - r)
+    if r < 0.0:
+        x = _acklam_lower(p)
+        return _halley(x, 0.5 * math.erfc(-x / _SQRT2) - p)
+    q = 1.0 - p  # exact for p >= 0.5
+    x = _acklam_lower(q)
+    return -_halley(x, 0.5 * math.erfc(-x / _SQRT2) - q)
+
+
+# --------------------------------------------------------------------------- samplers
+
+
+@jit
+def exponential(u: float, mean: float) -> float:
+    """Exponential with the given mean, by inverse CDF of u in (0, 1)."""
+    return -mean * math.log1p(-u)
+
+
+@jit
+def _lognormal_params(mean: float, sd: float) -> tuple[float, float]:
+    """(mu, sigma) of the underlying normal from the mean and sd of the lognormal."""
+    cv = sd / mean
+    s2 = math.log1p(cv * cv)
+    return math.log(mean) - 0.5 * s2, math.sqrt(s2)
+
+
+@jit
+def lognormal(u: float, mean: float, sd: float) -> float:
+    """Lognormal with the given mean and sd (of the variable, not its log)."""
+    mu, sigma = _lognormal_params(mean, sd)
+    return math.exp(mu + sigma * ndtri(u))
+
+
+@jit
+def weibull(u: float, shape: float, scale: float) -> float:
+    """Weibull with survival exp(-(t/scale)**shape)."""
+    return scale * (-math.log1p(-u)) ** (1.0 / shape)
+
+
+@jit
+def uniform(u: float, low: float, high: float) -> float:
+    """Uniform on [low, high]."""
+    return low + u * (high - low)
+
+
+@jit
+def choice(u: float, cum_probs: np.ndarray) -> int:
+    """Index of the first cumulative probability > u (``cum_probs[-1]`` == 1)."""
+    j = np.searchsorted(cum_probs, u, side="right")
+    n = cum_probs.shape[0]
+    return j if j < n else n - 1
+
+
+@jit
+def empirical(u: float, x: np.ndarray, cdf: np.ndarray) -> float:
+    """Inverse of the piecewise-linear CDF through (x[i], cdf[i]) (piecewise-uniform density)."""
+    n = x.shape[0]
+    j = np.searchsorted(cdf, u, side="right")  # first index with cdf[j] > u
+    if j <= 0:
+        return x[0]
+    if j >= n:
+        return x[n - 1]
+    i = j - 1
+    return x[i] + (u - cdf[i]) / (cdf[j] - cdf[i]) * (x[j] - x[i])
+
+
+@jit
+def _empirical_cdf(t: float, x: np.ndarray, cdf: np.ndarray) -> float:
+    """Piecewise-linear CDF through (x[i], cdf[i])."""
+    n = x.shape[0]
+    if t < x[0]:
+        return 0.0
+    if t >= x[n - 1]:
+        return 1.0
+    j = np.searchsorted(x, t, side="right")
+    i = j - 1
+    return cdf[i] + (t - x[i]) / (x[j] - x[i]) * (cdf[j] - cdf[i])
+
+
+# --------------------------------------------------------------------------- components
+# A component is (family, packed, p) where p is the index of its first parameter.
+
+
+@jit
+def _comp_sample(family: int, packed: np.ndarray, p: int, u: float) -> float:
+    """Inverse CDF of one component at u."""
+    if family == EXPONENTIAL:
+        return exponential(u, packed[p])
+    if family == LOGNORMAL:
+        return lognormal(u, packed[p], packed[p + 1])
+    if family == WEIBULL:
+        return weibull(u, packed[p], packed[p + 1])
+    if family == UNIFORM:
+        return uniform(u, packed[p], packed[p + 1])
+    if family == FIXED:
+        return packed[p]
+    if family == EMPIRICAL:
+        n = int(packed[p])
+        return empirical(u, packed[p + 1 : p + 1 + n], packed[p + 1 + n : p + 1 + 2 * n])
+    raise ValueError("unknown distribution family code")
+
+
+@jit
+def _comp_survival(family: int, packed: np.ndarray, p: int, t: float) -> float:
+    """P(T > t) for one component, computed directly (accurate in the upper tail)."""
+    if family == EXPONENTIAL:
+        return 1.0 if t <= 0.0 else math.exp(-t / packed[p])
+    if family == LOGNORMAL:
+        if t <= 0.0:
+            return 1.0
+        mu, sigma = _lognormal_params(packed[p], packed[p + 1])
+        return ndtr(-(math.log(t) - mu) / sigma)
+    if family == WEIBULL:
+        return 1.0 if t <= 0.0 else math.exp(-((t / packed[p + 1]) ** packed[p]))
+    if family == UNIFORM:
+        low = packed[p]
+        high = packed[p + 1]
+        if t <= low:
+            return 1.0
+        if t >= high:
+            return 0.0
+        return (high - t) / (high - low)
+    if family == FIXED:
+        return 1.0 if t < packed[p] else 0.0
+    if family == EMPIRICAL:
+        n = int(packed[p])
+        return 1.0 - _empirical_cdf(t, packed[p + 1 : p + 1 + n], packed[p + 1 + n : p + 1 + 2 * n])
+    raise ValueError("unknown distribution family code")
+
+
+@jit
+def _comp_cdf(family: int, packed: np.ndarray, p: int, t: float) -> float:
+    """P(T <= t) for one component, computed directly (accurate in the lower tail)."""
+    if family == EXPONENTIAL:
+        return 0.0 if t <= 0.0 else -math.expm1(-t / packed[p])
+    if family == LOGNORMAL:
+        if t <= 0.0:
+            return 0.0
+        mu, sigma = _lognormal_params(packed[p], packed[p + 1])
+        return ndtr((math.log(t) - mu) / sigma)
+    if family == WEIBULL:
+        return 0.0 if t <= 0.0 else -math.expm1(-((t / packed[p + 1]) ** packed[p]))
+    if family == UNIFORM:
+        low = packed[p]
+        high = packed[p + 1]
+        if t <= low:
+            return 0.0
+        if t >= high:
+            return 1.0
+        return (t - low) / (high - low)
+    if family == FIXED:
+        return 1.0 if t >= packed[p] else 0.0
+    if family == EMPIRICAL:
+        n = int(packed[p])
+        return _empirical_cdf(t, packed[p + 1 : p + 1 + n], packed[p + 1 + n : p + 1 + 2 * n])
+    raise ValueError("unknown distribution family code")
+
+
+@jit
+def _comp_residual(family: int, packed: np.ndarray, p: int, e: float, u: float) -> float:
+    """T - e for T ~ component given T > e (e >= 0), by inverse conditional CDF at u."""
+    if family == EXPONENTIAL:
+        return exponential(u, packed[p])  # memoryless
+    if family == LOGNORMAL:
+        mu, sigma = _lognormal_params(packed[p], packed[p + 1])
+        if e <= 0.0:
+            f_e = 0.0
+            s_e = 1.0
+        else:
+            z_e = (math.log(e) - mu) / sigma
+            f_e = ndtr(z_e)
+            s_e = ndtr(-z_e)
+        if s_e <= 0.0:
+            # Survival underflows (z_e > ~38): Mills-ratio asymptotics, log S(z) ~ -z^2/2.
+            z = math.sqrt(z_e * z_e - 2.0 * math.log1p(-u))
+            return max(math.exp(mu + sigma * z) - e, 0.0)
+        # Target: F(T) = F(e) + S(e) u, i.e. S(T) = S(e) (1 - u); invert whichever
+        # tail probability is smaller so heavy tails keep full relative precision.
+        f_t = f_e + s_e * u
+        if f_t < 0.5:
+            z = ndtri(f_t)
+        else:
+            s_t = s_e * (1.0 - u)
+            if s_t <= 0.0:
+                s_t = 5e-324
+            z = -ndtri(s_t)
+        return max(math.exp(mu + sigma * z) - e, 0.0)
+    if family == WEIBULL:
+        shape = packed[p]
+        scale = packed[p + 1]
+        a = (e / scale) ** shape if e > 0.0 else 0.0
+        # S(T) = S(e) (1 - u)  <=>  (T/scale)^shape = (e/scale)^shape - log(1 - u)
+        return max(scale * (a - math.log1p(-u)) ** (1.0 / shape) - e, 0.0)
+    if family == UNIFORM:
+        low = packed[p]
+        high = packed[p + 1]
+        if e >= high:
+            return 0.0
+        a = max(low, e)
+        return max(a + u * (high - a) - e, 0.0)
+    if family == FIXED:
+        return max(packed[p] - e, 0.0)
+    if family == EMPIRICAL:
+        n = int(packed[p])
+        x = packed[p + 1 : p + 1 + n]
+        c = packed[p + 1 + n : p + 1 + 2 * n]
+        if e >= x[n - 1]:
+            return 0.0
+        f_e = _empirical_cdf(e, x, c)
+        return max(empirical(f_e + (1.0 - f_e) * u, x, c) - e, 0.0)
+    raise ValueError("unknown distribution family code")
+
+
+@jit
+def _comp_log_survival(family: int, packed: np.ndarray, p: int, t: float) -> float:
+    """log P(T > t) for one component, finite far beyond where P(T > t) underflows."""
+    if t <= 0.0:
+        return 0.0
+    if family == EXPONENTIAL:
+        return -t / packed[p]
+    if family == WEIBULL:
+        return -((t / packed[p + 1]) ** packed[p])
+    if family == LOGNORMAL:
+        mu, sigma = _lognormal_params(packed[p], packed[p + 1])
+        z = (math.log(t) - mu) / sigma
+        s = ndtr(-z)
+        if s > 0.0:
+            return math.log(s)
+        return -0.5 * z * z - math.log(z) - 0.5 * math.log(2.0 * math.pi)  # Mills ratio
+    s = _comp_survival(family, packed, p, t)
+    return math.log(s) if s > 0.0 else -math.inf
+
+
+@jit
+def _comp_mean(family: int, packed: np.ndarray, p: int) -> float:
+    """Analytic mean of one component."""
+    if family == EXPONENTIAL or family == LOGNORMAL or family == FIXED:
+        return packed[p]
+    if family == WEIBULL:
+        return packed[p + 1] * math.gamma(1.0 + 1.0 / packed[p])
+    if family == UNIFORM:
+        return 0.5 * (packed[p] + packed[p + 1])
+    if family == EMPIRICAL:
+        n = int(packed[p])
+        x = packed[p + 1 : p + 1 + n]
+        c = packed[p + 1 + n : p + 1 + 2 * n]
+        m = 0.0
+        for i in range(n - 1):
+            m += (c[i + 1] - c[i]) * 0.5 * (x[i] + x[i + 1])
+        return m
+    raise ValueError("unknown distribution family code")
+
+
+@jit
+def _next_block(packed: np.ndarray, off: int) -> int:
+    """Offset of the block after the one starting at ``off``."""
+    return off + 3 + int(packed[off + 2])
+
+
+# --------------------------------------------------------------------------- packed API
+
+
+@jit
+def _select_prior(packed: np.ndarray, u0: float) -> int:
+    """Offset of the component block chosen by u0 with the mixture weights."""
+    k = int(packed[0])
+    total = 0.0
+    off = 1
+    for _ in range(k):
+        total += packed[off]
+        off = _next_block(packed, off)
+    target = u0 * total
+    c = 0.0
+    off = 1
+    last = 1
+    for _ in range(k):
+        w = packed[off]
+        if w > 0.0:
+            c += w
+            last = off
+            if target < c:
+                return off
+        off = _next_block(packed, off)
+    return last  # only reached through rounding when u0 is within an ulp of 1
+
+
+@jit
+def sample(packed: np.ndarray, u0: float, u1: float) -> float:
+    """Draw from a packed distribution: component by u0 (unused if k == 1), value by u1.
+
+    Monotone in u1 within a component, so common random numbers behave.
+    """
+    off = 1 if int(packed[0]) == 1 else _select_prior(packed, u0)
+    return _comp_sample(int(packed[off + 1]), packed, off + 3, u1)
+
+
+@jit
+def survival(packed: np.ndarray, t: float) -> float:
+    """P(T > t) of a packed distribution."""
+    k = int(packed[0])
+    total = 0.0
+    s = 0.0
+    off = 1
+    for _ in range(k):
+        w = packed[off]
+        total += w
+        if w > 0.0:
+            s += w * _comp_survival(int(packed[off + 1]), packed, off + 3, t)
+        off = _next_block(packed, off)
+    return s / total
+
+
+@jit
+def cdf(packed: np.ndarray, t: float) -> float:
+    """P(T <= t) of a packed distribution."""
+    k = int(packed[0])
+    total = 0.0
+    f = 0.0
+    off = 1
+    for _ in range(k):
+        w = packed[off]
+        total += w
+        if w > 0.0:
+            f += w * _comp_cdf(int(packed[off + 1]), packed, off + 3, t)
+        off = _next_block(packed, off)
+    return f / total
+
+
+@jit
+def residual(packed: np.ndarray, elapsed: float, u0: float, u1: float) -> float:
+    """Remaining time T - elapsed given T > elapsed (for people already in hospital).
+
+    The component is chosen by u0 with posterior weights w_i S_i(elapsed) / sum;
+    the value by u1 through the conditional inverse CDF, in forms that stay accurate
+    deep in heavy tails. Returns 0.0 (ready now) when ``elapsed`` is beyond the
+    support. ``residual(p, 0, u0, u1)`` equals ``sample(p, u0, u1)`` (to an ulp).
+    """
+    if not elapsed >= 0.0:
+        raise ValueError("elapsed must be >= 0")
+    k = int(packed[0])
+    if k == 1:  # each family returns 0.0 itself beyond a bounded support
+        return _comp_residual(int(packed[2]), packed, 4, elapsed, u1)
+    weights = np.empty(k)
+    total = 0.0
+    off = 1
+    for i in range(k):
+        w = packed[off]
+        if elapsed > 0.0 and w > 0.0:  # at elapsed 0 the weights are exactly those of sample()
+            w *= _comp_survival(int(packed[off + 1]), packed, off + 3, elapsed)
+        weights[i] = w
+        total += w
+        off = _next_block(packed, off)
+    if total <= 0.0:
+        # Every w_i S_i(elapsed) underflowed (or the support is exhausted): redo in logs.
+        top = -math.inf
+        off = 1
+        for i in range(k):
+            w = packed[off]
+            lw = -math.inf
+            if w > 0.0:
+                lw = math.log(w) + _comp_log_survival(int(packed[off + 1]), packed, off + 3, elapsed)
+            weights[i] = lw
+            top = max(top, lw)
+            off = _next_block(packed, off)
+        if top == -math.inf:
+            return 0.0  # elapsed is beyond the support of every component: ready now
+        for i in range(k):
+            weights[i] = math.exp(weights[i] - top)
+            total += weights[i]
+    target = u0 * total
+    c = 0.0
+    off = 1
+    chosen = -1
+    for i in range(k):
+        if weights[i] > 0.0:
+            c += weights[i]
+            chosen = off
+            if target < c:
+                break
+        off = _next_block(packed, off)
+    return _comp_residual(int(packed[chosen + 1]), packed, chosen + 3, elapsed, u1)
+
+
+@jit
+def packed_mean(packed: np.ndarray) -> float:
+    """Analytic mean of a packed distribution."""
+    k = int(packed[0])
+    total = 0.0
+    m = 0.0
+    off = 1
+    for _ in range(k):
+        w = packed[off]
+        total += w
+        if w > 0.0:
+            m += w * _comp_mean(int(packed[off + 1]), packed, off + 3)
+        off = _next_block(packed, off)
+    return m / total
+
+
+@jit
+def sample_array(packed: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """:func:`sample` for each row (u0, u1) of ``u`` (float64[n, 2])."""
+    n = u.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = sample(packed, u[i, 0], u[i, 1])
+    return out
+
+
+@jit
+def residual_array(packed: np.ndarray, elapsed: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """:func:`residual` for each ``elapsed[i]`` and row (u0, u1) of ``u`` (float64[n, 2])."""
+    n = u.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = residual(packed, elapsed[i], u[i, 0], u[i, 1])
+    return out
+
+
+__all__ = [
+    "EXPONENTIAL",
+    "LOGNORMAL",
+    "WEIBULL",
+    "UNIFORM",
+    "FIXED",
+    "EMPIRICAL",
+    "FAMILY_NAMES",
+    "ndtr",
+    "ndtri",
+    "exponential",
+    "lognormal",
+    "weibull",
+    "uniform",
+    "choice",
+    "empirical",
+    "sample",
+    "survival",
+    "cdf",
+    "residual",
+    "packed_mean",
+    "sample_array",
+    "residual_array",
+]

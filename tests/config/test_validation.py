@@ -1,0 +1,130 @@
+"""Config validation: every wrong value stops the run before it starts, naming the key and the problem."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import loss_cfg, make_cfg, system_cfg
+from sim.api import compose
+from sim.config import ConfigError, build_spec
+
+# (overrides, key the message must name, words it must contain)
+BAD_OVERRIDES = [
+    (["run.replications=0"], "run.replications", "at least 1"),
+    (["run.years=-1"], "run.years", "above 0"),
+    (["run.years=0.1"], "run.years", "whole number of months"),
+    (["run.seed=-5"], "run.seed", "[0, 2**32)"),
+    (["run.seed=4294967296"], "run.seed", "[0, 2**32)"),
+    (["run.start=2016-13"], "run.start", "not a month"),
+    (["run.start=April"], "run.start", "not a month"),
+    (["run.engine=fortran"], "run.engine", "unknown engine"),
+    (["run.workers=0"], "run.workers", "at least 1"),
+    (["run.warmup_years=2"], "run.warmup_years", "census"),
+    (["tcp.beds.atu.schedule.0.beds=-1"], "tcp.beds.atu.schedule[0].beds", "at least 0"),
+    (["tcp.beds.atu.schedule.1.date=2015-01"], "tcp.beds.atu.schedule[1].date", "not after"),
+    (["tcp.out_of_area_need.atu=1.5"], "tcp.out_of_area_need.atu", "[0, 1]"),
+    (["tcp.routing.atu=-0.1"], "tcp.routing.atu", "[0, 1]"),
+    (["tcp.routing.atu=0.5"], "tcp.routing", "sum to"),
+    (["tcp.population=0"], "tcp.population", "at least 1"),
+    (["tcp.crisis.unregistered_rate=-2"], "tcp.crisis.unregistered_rate", "at least 0"),
+    (["tcp.crisis.register.red.people=-3"], "tcp.crisis.register.red.people", "at least 0"),
+    (["tcp.beds.atu.los.components.0.weight=1.2"], "tcp.beds.atu.los.components[0].weight", "[0, 1]"),
+    (["tcp.beds.atu.los.components.0.sd=-1"], "tcp.beds.atu.los.components[0]", "sd"),
+    (["tcp.beds.atu.los.components.0.family=gamma"], "tcp.beds.atu.los.components[0].family", "unknown family"),
+    (["tcp.trajectory.2.date=2016-01"], "tcp.trajectory[2].date", "not after"),
+    (["tcp.census=tcp/census/nowhere.csv"], "tcp.census", "not found"),
+]
+
+
+@pytest.mark.parametrize("overrides, key, words", BAD_OVERRIDES, ids=[o[0][0] for o in BAD_OVERRIDES])
+def test_bad_value_names_its_key(overrides, key, words):
+    """A wrong value raises ConfigError whose key and one-line message say where and what."""
+    with pytest.raises(ConfigError) as err:
+        build_spec(make_cfg(overrides))
+    assert err.value.key == key
+    assert words in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_unit_type_in_yaml_is_named():
+    """A bed pool or routing entry with an unknown unit type is refused with the known ones listed."""
+    with pytest.raises(ConfigError, match=r"tcp.beds.atx: unknown unit type 'atx' \(expected one of atu"):
+        build_spec(loss_cfg(**{"tcp.beds": {"atx": {"schedule": [{"date": "2000-01", "beds": 1}], "los": {"components": [{"family": "fixed", "weight": 1.0, "value": 1.0}]}}}}))
+
+
+def test_routing_to_a_unit_without_a_pool_is_refused():
+    """Admissions routed to a unit type the TCP has no pool for would have nowhere to go."""
+    with pytest.raises(ConfigError, match="tcp.routing.low_secure: admissions go to low_secure but loss_system has no low_secure pool"):
+        build_spec(loss_cfg(**{"tcp.routing": {"atu": 0.5, "low_secure": 0.5}}))
+
+
+def test_a_system_with_its_own_tcps_refuses_a_tcp_choice():
+    """tcp= with a multi-TCP system is ambiguous, so it is refused rather than silently ignored."""
+    cfg = system_cfg()
+    cfg.tcp = make_cfg().tcp
+    with pytest.raises(ConfigError, match="^tcp: system 'test_system' lists its own TCPs"):
+        build_spec(cfg)
+
+
+def test_shared_pool_names_unknown_tcp():
+    """A shared pool naming a TCP the system lacks is refused, naming the pool's key."""
+    cfg = system_cfg()
+    cfg.system.shared_pools[0].tcps = ["a1", "zz"]
+    with pytest.raises(ConfigError, match=r"system.shared_pools\[0\].tcps: unknown TCP 'zz'"):
+        build_spec(cfg)
+
+
+CENSUS_CASES = [
+    ("unit,area\natu,in\n", "line 1: missing column(s) admitted"),
+    ("unit,area,admitted\natu,in,2015-01-01\natu,in,2015-02-30\n", "line 3: admitted '2015-02-30' is not a date"),
+    ("unit,area,admitted\natx,in,2015-01-01\n", "line 2: unknown unit type 'atx'"),
+    ("unit,area,admitted\natu,inside,2015-01-01\n", "line 2: area 'inside' must be 'in' or 'out'"),
+    ("# a comment line\nunit,area,admitted\natu,in,2017-01-01\n", "line 3: admitted 2017-01-01 is not before the start"),
+    ("unit,area,admitted\natu,in\n", "line 2: 2 fields, the header has 3"),
+    ("unit,area,admitted\natu,,2015-01-01\n", "line 2: area is empty"),
+]
+
+
+@pytest.mark.parametrize("text, message", CENSUS_CASES, ids=[m.split(":")[1].strip()[:25] for _, m in CENSUS_CASES])
+def test_bad_census_names_the_line(tmp_path, text, message):
+    """A census CSV with a missing column or a bad value is refused, naming the file line."""
+    path = tmp_path / "census.csv"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        build_spec(loss_cfg(**{"tcp.census": str(path)}))
+    assert err.value.key == "tcp.census"
+    assert f"census.csv {message}" in str(err.value)
+
+
+def test_census_beyond_the_beds_is_refused(tmp_path):
+    """More in-area census inpatients than the pool has beds at the start cannot be placed."""
+    path = tmp_path / "census.csv"
+    path.write_text("unit,area,admitted\n" + "atu,in,2015-01-01\n" * 3)
+    with pytest.raises(ConfigError, match="3 in-area atu inpatients at the start but pool loss_system_atu has 2 beds"):
+        build_spec(loss_cfg(beds=2, **{"tcp.census": str(path)}))
+
+
+def test_type_errors_are_caught_by_the_schema():
+    """Hydra checks types against the dataclasses before our validation (e.g. a seed that is not a number)."""
+    from omegaconf.errors import ValidationError
+
+    with pytest.raises(Exception) as err:
+        compose(["run.seed=abc"])
+    cause = err.value
+    while cause is not None and not isinstance(cause, ValidationError):
+        cause = cause.__cause__
+    assert cause is not None and cause.full_key == "run.seed"
+
+
+def test_every_shipped_config_is_valid():
+    """Every TCP, system, scenario and experiment file in configs/ composes and validates."""
+    from sim.config import CONFIG_DIR
+
+    for tcp in sorted((CONFIG_DIR / "tcp").glob("*.yaml")):
+        build_spec(make_cfg([f"tcp={tcp.stem}"] + (["run.warmup_years=1"] if tcp.stem == "loss_system" else [])))
+    for system in sorted((CONFIG_DIR / "system").glob("*.yaml")):
+        build_spec(make_cfg([f"system={system.stem}"]))
+    for scenario in sorted((CONFIG_DIR / "scenario").glob("*.yaml")):
+        build_spec(make_cfg([f"scenario={scenario.stem}"]))
+    for experiment in sorted((CONFIG_DIR / "experiment").glob("*.yaml")):
+        build_spec(make_cfg([f"experiment={experiment.stem}"]))

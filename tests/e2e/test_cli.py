@@ -1,0 +1,85 @@
+"""The command line end to end, as a user runs it: outputs, user errors, no overwriting."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECK_RUN = ROOT.parent / "shared" / "tools" / "check_run.py"
+
+
+def sim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    """A 4-replication, 1-year BHR run written by the CLI into a known directory."""
+    out = tmp_path_factory.mktemp("cli") / "run"
+    p = sim("run.replications=4", "run.years=1", "run.chunk_size=2", f"hydra.run.dir={out}", cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+def test_cli_writes_the_output_contract(tiny_run):
+    """A run writes the resolved config, manifest, per-replication Parquet, summary, plan check and fan chart."""
+    for name in ("config.yaml", "manifest.json", "summary.csv", "trajectory.csv", "fan_inpatients.png"):
+        assert (tiny_run / name).is_file(), name
+    chunks = sorted((tiny_run / "replications").glob("chunk-*.parquet"))
+    assert len(chunks) == 2
+    monthly = pd.concat(pd.read_parquet(c) for c in chunks)
+    assert sorted(monthly["replication"].unique()) == [0, 1, 2, 3]
+    summary = pd.read_csv(tiny_run / "summary.csv")
+    assert list(summary.columns) == ["month", "metric", "mean", "p05", "p25", "p50", "p75", "p95"]
+    for metric in ("inpatients", "inpatients_in_area", "inpatients_out_of_area", "inpatients_per_million", "admissions",
+                   "out_of_area_placements", "discharges", "long_stayers_5y", "occupancy", "occupancy_bhr_atu"):
+        assert metric in set(summary["metric"]), metric
+    manifest = json.loads((tiny_run / "manifest.json").read_text())
+    assert manifest["seed"] == 20160401 and manifest["engine"] == "simpy" and manifest["replications"] == 4
+    assert manifest["status"] == "complete" and manifest["replications_done"] == 4
+    assert manifest["git_commit"] and manifest["versions"]["numba"]
+
+
+@pytest.mark.skipif(not CHECK_RUN.exists(), reason="shared/tools/check_run.py is not beside the project")
+def test_cli_run_passes_the_shared_contract_check(tiny_run):
+    """The team's own contract checker accepts the run directory."""
+    p = subprocess.run([sys.executable, str(CHECK_RUN), str(tiny_run)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_cli_never_overwrites_a_run(tiny_run):
+    """Running into a directory that already holds a run stops with exit 2 and leaves it untouched."""
+    before = (tiny_run / "manifest.json").read_text()
+    p = sim("run.replications=2", "run.years=1", f"hydra.run.dir={tiny_run}", cwd=ROOT)
+    assert p.returncode == 2
+    assert "already holds a run" in p.stderr
+    assert (tiny_run / "manifest.json").read_text() == before
+
+
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("run.replications=0", "config error: run.replications: 0 must be at least 1"),
+        ("run.seed=abc", "config error: run.seed: Value 'abc' of type 'str' could not be converted to Integer"),
+        ("run.years=-1", "config error: run.years: -1 must be above 0"),
+        ("tcp.beds.atu.schedule.0.beds=-1", "config error: tcp.beds.atu.schedule[0].beds: -1 must be at least 0"),
+        ("tcp=nowhere", "config error: no config 'tcp/nowhere' (available: bhr"),
+        ("run.nonsense=1", "config error: run.nonsense: Key 'nonsense' not in 'RunConfig'"),
+    ],
+)
+def test_cli_user_error_is_one_line_exit_2(tmp_path, override, expected):
+    """A bad override ends with exit 2 and one line on stderr naming the key and the problem; no traceback,
+    and no run directory left behind."""
+    out = tmp_path / "run"
+    p = sim(override, f"hydra.run.dir={out}", cwd=ROOT)
+    assert p.returncode == 2
+    assert p.stderr.strip().startswith(expected)
+    assert len(p.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in p.stdout + p.stderr
+    assert not out.exists()
