@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -65,9 +66,14 @@ def user_error_line(e: BaseException) -> str | None:
     return None
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (a batch system's stop) ends a run as Ctrl-C does, keeping its chunks
+
+
 def main() -> None:
     """Entry point: run Hydra, turning user errors into one line and exit status 2."""
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # let errors reach us; we print them briefly
+    signal.signal(signal.SIGTERM, _stop)
     try:
         _hydra_main()
     except KeyboardInterrupt:

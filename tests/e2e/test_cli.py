@@ -83,3 +83,46 @@ def test_cli_user_error_is_one_line_exit_2(tmp_path, override, expected):
     assert len(p.stderr.strip().splitlines()) == 1
     assert "Traceback" not in p.stdout + p.stderr
     assert not out.exists()
+
+
+def test_an_interrupted_run_keeps_its_finished_chunks(tmp_path, monkeypatch):
+    """Stopped after its first chunk, a run keeps that chunk on disk and its manifest says how far it got."""
+    import sim.runner.runner as runner
+    from conftest import make_cfg
+    from sim.api import run
+
+    real = runner.run_chunk
+
+    def stop_at_second(spec, chunk, event_log=False):
+        if chunk.index == 1:
+            raise KeyboardInterrupt
+        return real(spec, chunk, event_log)
+
+    monkeypatch.setattr(runner, "run_chunk", stop_at_second)
+    with pytest.raises(KeyboardInterrupt):
+        run(make_cfg(["run.replications=6", "run.chunk_size=3", "run.years=1"]), out_dir=tmp_path / "run")
+    kept = pd.read_parquet(tmp_path / "run" / "replications" / "chunk-00000.parquet")
+    assert sorted(kept["replication"].unique()) == [0, 1, 2]
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted" and manifest["replications_done"] == 3
+
+
+def test_sigterm_stops_the_cli_and_keeps_finished_chunks(tmp_path):
+    """SIGTERM during a long run ends it like Ctrl-C: exit 130, finished chunks and manifest kept."""
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "run.replications=100000", "run.chunk_size=5", "run.progress=false", f"hydra.run.dir={out}"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 120
+    while not list((out / "replications").glob("chunk-*.parquet")) and time.time() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert list((out / "replications").glob("chunk-*.parquet"))
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
