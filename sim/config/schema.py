@@ -32,6 +32,19 @@ COMMISSIONERS: tuple[str, ...] = ("ccg", "specialised")
 #: RAG ratings of the dynamic support register, most urgent first.
 RAG: tuple[str, ...] = ("red", "amber", "green")
 
+#: Community placement types (seed 004: bespoke single, core and cluster, shared housing).
+PLACEMENT_TYPES: tuple[str, ...] = ("bespoke_single", "core_cluster", "shared")
+
+#: Who pays (costs by commissioner).
+PAYERS: tuple[str, ...] = ("ccg", "specialised", "la")
+
+#: Why a clinically ready inpatient is still in hospital, in the order a reason is assigned: no housing
+#: unit yet, else no funding decision yet, else an S117 responsible-commissioner dispute, else no provider.
+DELAY_REASONS: tuple[str, ...] = ("housing", "funding", "dispute", "provider")
+
+#: Allocation policies for the next free housing unit.
+HOUSING_POLICIES: tuple[str, ...] = ("fifo", "longest_stay")
+
 
 @dataclass
 class ComponentConfig:
@@ -88,20 +101,103 @@ class SharedPoolConfig:
 
 
 @dataclass
-class RegisterGroupConfig:
-    """People on the dynamic support register with one RAG rating, and their crisis rate."""
+class RegisterConfig:
+    """The dynamic support (at-risk-of-admission) register: its members at the start by RAG, their crisis
+    rates, RAG moves (a continuous-time Markov chain), joining and leaving."""
 
-    people: int = 0
-    crisis_rate: float = 0.0  # crises per person per year
+    people: Dict[str, int] = field(default_factory=dict)  # RAG -> members at the start
+    crisis_rate: Dict[str, float] = field(default_factory=dict)  # RAG -> crises per person per year
+    transitions: Dict[str, Dict[str, float]] = field(default_factory=dict)  # RAG -> RAG -> moves per person-year
+    join_rate: float = 0.0  # new members a year (referrals, children moving to adult services)
+    join_rag: Dict[str, float] = field(default_factory=dict)  # RAG of a new member -> share
+    leave_rate: float = 0.0  # per person-year: moved away, no longer at risk, or died
 
 
 @dataclass
 class CrisisConfig:
-    """Where crises come from (Poisson sources for now): register members by RAG, and people not on
-    the register (registers are incomplete)."""
+    """Crises among people not on the register (registers are incomplete), a Poisson source."""
 
-    unregistered_rate: float = 0.0  # crises per year among people not on the register
-    register: Dict[str, RegisterGroupConfig] = field(default_factory=dict)
+    unregistered_rate: float = 0.0  # crises per year
+    child_share: float = 0.0  # share of new people who are children (routed to CAMHS tier 4)
+
+
+@dataclass
+class CtrConfig:
+    """Care and Treatment Reviews: pre-admission (community or blue-light) and during a stay."""
+
+    coverage: float = 0.0  # probability that a crisis gets a pre-admission CTR
+    avert: float = 0.0  # probability that a CTR with a free crisis-support place averts the admission
+    first_weeks: float = 4.0  # post-admission CTR this many weeks after admission
+    interval_months: Dict[str, float] = field(default_factory=dict)  # unit -> months between inpatient CTRs
+    ready_prob: float = 0.0  # probability that an inpatient CTR finds the person ready for discharge
+
+
+@dataclass
+class CrisisSupportConfig:
+    """Intensive community support / crisis respite for a crisis that a CTR diverted (capacity-limited)."""
+
+    places: int = 0
+    length: LosConfig = field(default_factory=LosConfig)  # years
+
+
+@dataclass
+class PipelineConfig:
+    """``units`` new housing units of a type become available from the start of month ``date``."""
+
+    date: str = MISSING
+    units: int = MISSING
+
+
+@dataclass
+class HousingConfig:
+    """Housing units of one placement type for the TCP's cohort: free at the start, a steady supply, and
+    a dated pipeline of new developments."""
+
+    units: int = 0
+    supply_rate: float = 0.0  # units a year coming free in the local market (turnover, providers), Poisson
+    pipeline: List[PipelineConfig] = field(default_factory=list)
+
+
+@dataclass
+class DischargeConfig:
+    """What a clinically ready person waits for: a housing unit of their placement type, a provider and
+    a funding decision (with a chance of an S117 responsible-commissioner dispute)."""
+
+    placement_mix: Dict[str, Dict[str, float]] = field(default_factory=dict)  # unit -> placement type -> share
+    housing: Dict[str, HousingConfig] = field(default_factory=dict)  # placement type -> units
+    provider_lead: LosConfig = field(default_factory=LosConfig)  # years from readiness
+    funding_delay: LosConfig = field(default_factory=LosConfig)  # years from readiness
+    dispute_prob: float = 0.0
+    dispute_delay: LosConfig = field(default_factory=LosConfig)  # years added by a dispute
+    policy: str = "fifo"  # who gets the next housing unit: fifo (first ready) or longest_stay
+    repatriation: bool = False  # out-of-area inpatients move to a freed in-area bed
+
+
+@dataclass
+class CommunityConfig:
+    """Life in a community placement: breakdown (a crisis) highest in the first year, and deaths."""
+
+    breakdown_rate_first_year: float = 0.0  # per person-year in the first year after discharge
+    breakdown_rate_after: float = 0.0  # per person-year after that
+    death_rate: float = 0.0  # per person-year in a placement
+    hospital_death_rate: float = 0.0  # per person-year in hospital
+
+
+@dataclass
+class CostConfig:
+    """Costs in pounds: a year of a bed or package, or one CTR. Who pays: beds the unit's commissioner;
+    packages CCG and local authority (``package_la_share``); crisis support and pre-admission CTRs the
+    CCG; inpatient CTRs the bed's commissioner; dowries NHS to the local authority."""
+
+    bed_per_year: Dict[str, float] = field(default_factory=dict)  # unit -> in-area bed a year
+    out_of_area_premium: float = 0.0  # an out-of-area bed costs (1 + premium) times as much
+    package_per_year: Dict[str, float] = field(default_factory=dict)  # placement type -> a year
+    initial_months: float = 0.0  # months after discharge at the higher initial cost
+    initial_premium: float = 0.0  # the initial months cost (1 + premium) times as much
+    package_la_share: float = 0.5  # local authority's share of package costs; the CCG pays the rest
+    ctr: float = 0.0  # one CTR
+    crisis_support_per_year: float = 0.0  # a crisis-support place a year
+    dowry_per_year: float = 0.0  # paid to the local authority for each person discharged after 5+ years
 
 
 @dataclass
@@ -114,15 +210,22 @@ class MilestoneConfig:
 
 @dataclass
 class TcpConfig:
-    """One Transforming Care Partnership: population, crises, routing, beds, plan and start census."""
+    """One Transforming Care Partnership: population, register, crises, CTRs, routing, beds, discharge,
+    community, costs, plan and start census."""
 
     name: str = MISSING
     title: str = ""
     population: int = MISSING  # GP-registered population, for the rate per million
+    register: RegisterConfig = field(default_factory=RegisterConfig)
     crisis: CrisisConfig = field(default_factory=CrisisConfig)
-    routing: Dict[str, float] = field(default_factory=dict)  # unit type -> share of admissions
+    ctr: CtrConfig = field(default_factory=CtrConfig)
+    crisis_support: CrisisSupportConfig = field(default_factory=CrisisSupportConfig)
+    routing: Dict[str, float] = field(default_factory=dict)  # adult admissions: unit type -> share
     out_of_area_need: Dict[str, float] = field(default_factory=dict)  # unit -> share placed OOA by need
     beds: Dict[str, PoolConfig] = field(default_factory=dict)  # unit type -> this TCP's in-area pool
+    discharge: DischargeConfig = field(default_factory=DischargeConfig)
+    community: CommunityConfig = field(default_factory=CommunityConfig)
+    costs: CostConfig = field(default_factory=CostConfig)
     trajectory: List[MilestoneConfig] = field(default_factory=list)
     census: Optional[str] = None  # CSV of current inpatients (path relative to configs/), or empty start
 

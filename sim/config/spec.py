@@ -15,8 +15,12 @@ from sim.sampling import Mixture
 
 DAYS_PER_YEAR = 365.25
 
-#: Crisis sources of each TCP, in source-index order: people not on the register, then the register by RAG.
-SOURCE_KINDS: tuple[str, ...] = ("unregistered", "red", "amber", "green")
+#: Poisson sources of each TCP, in source-index order: crises among people not on the register, people
+#: joining the register, and housing units coming free by placement type (schema PLACEMENT_TYPES order).
+SOURCE_KINDS: tuple[str, ...] = ("unregistered", "register_join", "housing_bespoke_single", "housing_core_cluster", "housing_shared")
+
+#: Housing policies as codes.
+FIFO, LONGEST_STAY = 0, 1
 
 #: Area codes used as array indices.
 IN_AREA, OUT_OF_AREA = 0, 1
@@ -66,12 +70,12 @@ class PoolSpec:
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """A Poisson source of crises: people not on a TCP's register, or its register members of one RAG."""
+    """A Poisson source: crises among people not on a TCP's register, register joiners, or housing units."""
 
     index: int  # global source number: tcp * len(SOURCE_KINDS) + kind
     tcp: int
     kind: str
-    rate: float  # crises per day
+    rate: float  # events per day
 
 
 @dataclass(frozen=True)
@@ -86,16 +90,70 @@ class CensusPerson:
 
 
 @dataclass(frozen=True)
+class RegisterSpec:
+    """The register's start and dynamics, rates per day; index order RAG (red, amber, green)."""
+
+    people: np.ndarray  # int64 [3], members at the start
+    crisis: np.ndarray  # float64 [3], crises per person-day
+    moves: np.ndarray  # float64 [3, 3], RAG moves per person-day (zero diagonal)
+    leave: float  # per person-day
+    join_cum: np.ndarray  # float64 [3], cumulative RAG shares of joiners
+
+
+@dataclass(frozen=True)
+class DischargeSpec:
+    """What a ready inpatient waits for; delays in days (None: no delay)."""
+
+    placement_cum: np.ndarray  # float64 [U, H], cumulative placement-type shares by unit left
+    housing_units: np.ndarray  # int64 [H], free units at the start; -1 = not limited
+    pipeline: tuple[tuple[float, int, int], ...]  # (day from start, placement type, units)
+    provider_lead: Mixture | None
+    funding_delay: Mixture | None
+    dispute_prob: float
+    dispute_delay: Mixture | None
+    policy: int  # FIFO or LONGEST_STAY
+    repatriation: bool
+
+
+@dataclass(frozen=True)
+class CostSpec:
+    """Costs in pounds per day (per CTR for ``ctr``)."""
+
+    bed: np.ndarray  # float64 [U, A]
+    package: np.ndarray  # float64 [H, 2]: initial months, then settled
+    initial_days: float
+    la_share: float
+    ctr: float
+    crisis_support: float
+    dowry: float
+
+
+@dataclass(frozen=True)
 class TcpSpec:
-    """A TCP's population, admission routing and plan."""
+    """A TCP: population, register, crises, CTRs, routing, discharge, community, costs and plan."""
 
     index: int
     name: str
     title: str
     population: int
-    route_cum: np.ndarray  # float64 per unit type: cumulative share of admissions
+    register: RegisterSpec
+    child_share: float
+    ctr_coverage: float
+    ctr_avert: float
+    ctr_first: float  # days from admission to the post-admission CTR
+    ctr_interval: np.ndarray  # float64 per unit type: days between inpatient CTRs (inf: none)
+    ctr_ready: float
+    support_places: int
+    support_length: Mixture | None
+    route_cum: np.ndarray  # float64 per unit type: cumulative share of adult admissions
     ooa_need: np.ndarray  # float64 per unit type: share placed out of area whatever the beds
     pool_of_unit: np.ndarray  # int64 per unit type: pool index, -1 where the TCP has none
+    discharge: DischargeSpec
+    breakdown_first: float  # per person-day in the first year of a placement
+    breakdown_after: float
+    community_death: float  # per person-day
+    hospital_death: float
+    costs: CostSpec
     trajectory: tuple[tuple[str, float], ...]  # (YYYY-MM, planned inpatients at its end)
 
 

@@ -18,6 +18,8 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config.schema import (
+    HOUSING_POLICIES,
+    PLACEMENT_TYPES,
     RAG,
     UNIT_TYPES,
     ComponentConfig,
@@ -34,7 +36,10 @@ from sim.config.spec import (
     SOURCE_KINDS,
     Calendar,
     CensusPerson,
+    CostSpec,
+    DischargeSpec,
     PoolSpec,
+    RegisterSpec,
     SourceSpec,
     SystemSpec,
     TcpSpec,
@@ -221,17 +226,178 @@ def build_trajectory(key: str, tcp: TcpConfig) -> tuple[tuple[str, float], ...]:
 
 
 def build_sources(key: str, tcp: TcpConfig, t: int) -> list[SourceSpec]:
-    rates = {"unregistered": number(f"{key}.unregistered_rate", tcp.crisis.unregistered_rate, minimum=0.0)}
-    for rag, group in tcp.crisis.register.items():
-        if rag not in RAG:
-            raise ConfigError(f"{key}.register.{rag}", f"unknown RAG rating (expected one of {', '.join(RAG)})")
-        people = integer(f"{key}.register.{rag}.people", group.people, minimum=0)
-        rate = number(f"{key}.register.{rag}.crisis_rate", group.crisis_rate, minimum=0.0)
-        rates[rag] = people * rate
+    """The TCP's Poisson sources: crises off the register, register joiners, housing units coming free."""
+    rates = {
+        "unregistered": number(f"{key}.crisis.unregistered_rate", tcp.crisis.unregistered_rate, minimum=0.0),
+        "register_join": number(f"{key}.register.join_rate", tcp.register.join_rate, minimum=0.0),
+    }
+    for kind, housing in tcp.discharge.housing.items():
+        if kind in PLACEMENT_TYPES:
+            rates[f"housing_{kind}"] = number(f"{key}.discharge.housing.{kind}.supply_rate", housing.supply_rate, minimum=0.0)
     return [
         SourceSpec(index=t * len(SOURCE_KINDS) + k, tcp=t, kind=kind, rate=rates.get(kind, 0.0) / DAYS_PER_YEAR)
         for k, kind in enumerate(SOURCE_KINDS)
     ]
+
+
+def by_name(key: str, values: dict[str, Any], names: tuple[str, ...], what: str, check=None) -> np.ndarray:
+    """A dict keyed by known names (RAG ratings, unit types, placement types) as an array in their order."""
+    out = np.zeros(len(names))
+    for name, value in values.items():
+        if name not in names:
+            raise ConfigError(f"{key}.{name}", f"unknown {what} '{name}' (expected one of {', '.join(names)})")
+        out[names.index(name)] = (check or (lambda k, v: number(k, v, minimum=0.0)))(f"{key}.{name}", value)
+    return out
+
+
+def shares(key: str, values: dict[str, Any], names: tuple[str, ...], what: str) -> np.ndarray:
+    """Cumulative shares over ``names`` (probabilities summing to 1), for ``choice``."""
+    p = by_name(key, values, names, what, probability)
+    if abs(p.sum() - 1.0) > 1e-9:
+        raise ConfigError(key, f"shares sum to {p.sum():g}, not 1")
+    cum = np.cumsum(p)
+    cum[-1] = 1.0
+    return cum
+
+
+def build_delay(key: str, los: LosConfig) -> Mixture | None:
+    """A delay distribution in days, or None for no delay (no components)."""
+    return build_los(key, los) if los.components else None
+
+
+def build_register(key: str, tcp: TcpConfig) -> RegisterSpec:
+    r = tcp.register
+    people = by_name(f"{key}.people", r.people, RAG, "RAG rating", lambda k, v: integer(k, v, minimum=0))
+    moves = np.zeros((len(RAG), len(RAG)))
+    for rag, targets in r.transitions.items():
+        i = RAG.index(rag) if rag in RAG else -1
+        if i < 0:
+            raise ConfigError(f"{key}.transitions.{rag}", f"unknown RAG rating '{rag}' (expected one of {', '.join(RAG)})")
+        moves[i] = by_name(f"{key}.transitions.{rag}", targets, RAG, "RAG rating")
+        if moves[i, i] > 0:
+            raise ConfigError(f"{key}.transitions.{rag}.{rag}", "a RAG rating cannot move to itself")
+    join_rate = number(f"{key}.join_rate", r.join_rate, minimum=0.0)
+    if join_rate > 0 or r.join_rag:
+        join_cum = shares(f"{key}.join_rag", r.join_rag, RAG, "RAG rating")
+    else:
+        join_cum = np.array([0.0, 0.0, 1.0])
+    return RegisterSpec(
+        people=people.astype(np.int64),
+        crisis=by_name(f"{key}.crisis_rate", r.crisis_rate, RAG, "RAG rating") / DAYS_PER_YEAR,
+        moves=moves / DAYS_PER_YEAR,
+        leave=number(f"{key}.leave_rate", r.leave_rate, minimum=0.0) / DAYS_PER_YEAR,
+        join_cum=join_cum,
+    )
+
+
+def build_discharge(key: str, tcp: TcpConfig, start: date) -> DischargeSpec:
+    d = tcp.discharge
+    cum = np.zeros((len(UNIT_TYPES), len(PLACEMENT_TYPES)))
+    cum[:, PLACEMENT_TYPES.index("shared"):] = 1.0  # a unit with no mix: shared housing
+    for unit, mix in d.placement_mix.items():
+        cum[unit_index(f"{key}.placement_mix.{unit}", unit)] = shares(f"{key}.placement_mix.{unit}", mix, PLACEMENT_TYPES, "placement type")
+    units = np.full(len(PLACEMENT_TYPES), -1, dtype=np.int64)
+    pipeline = []
+    for kind, housing in d.housing.items():
+        if kind not in PLACEMENT_TYPES:
+            raise ConfigError(f"{key}.housing.{kind}", f"unknown placement type '{kind}' (expected one of {', '.join(PLACEMENT_TYPES)})")
+        h = PLACEMENT_TYPES.index(kind)
+        units[h] = integer(f"{key}.housing.{kind}.units", housing.units, minimum=0)
+        previous = None
+        for i, step in enumerate(housing.pipeline):
+            k = f"{key}.housing.{kind}.pipeline[{i}]"
+            when = parse_month(f"{k}.date", step.date)
+            if previous is not None and when < previous:
+                raise ConfigError(f"{k}.date", f"{month_label(when)} is before {month_label(previous)}")
+            previous = when
+            pipeline.append((float((when - start).days), h, integer(f"{k}.units", step.units, minimum=0)))
+    if d.policy not in HOUSING_POLICIES:
+        raise ConfigError(f"{key}.policy", f"unknown policy '{d.policy}' (expected one of {', '.join(HOUSING_POLICIES)})")
+    return DischargeSpec(
+        placement_cum=cum,
+        housing_units=units,
+        pipeline=tuple(sorted(pipeline)),
+        provider_lead=build_delay(f"{key}.provider_lead", d.provider_lead),
+        funding_delay=build_delay(f"{key}.funding_delay", d.funding_delay),
+        dispute_prob=probability(f"{key}.dispute_prob", d.dispute_prob),
+        dispute_delay=build_delay(f"{key}.dispute_delay", d.dispute_delay),
+        policy=HOUSING_POLICIES.index(d.policy),
+        repatriation=bool(d.repatriation),
+    )
+
+
+def build_costs(key: str, tcp: TcpConfig) -> CostSpec:
+    c = tcp.costs
+    bed = by_name(f"{key}.bed_per_year", c.bed_per_year, UNIT_TYPES, "unit type") / DAYS_PER_YEAR
+    premium = number(f"{key}.out_of_area_premium", c.out_of_area_premium, minimum=0.0)
+    package = by_name(f"{key}.package_per_year", c.package_per_year, PLACEMENT_TYPES, "placement type") / DAYS_PER_YEAR
+    initial = number(f"{key}.initial_premium", c.initial_premium, minimum=0.0)
+    return CostSpec(
+        bed=np.stack([bed, bed * (1.0 + premium)], axis=1),
+        package=np.stack([package * (1.0 + initial), package], axis=1),
+        initial_days=number(f"{key}.initial_months", c.initial_months, minimum=0.0) * DAYS_PER_YEAR / 12,
+        la_share=probability(f"{key}.package_la_share", c.package_la_share),
+        ctr=number(f"{key}.ctr", c.ctr, minimum=0.0),
+        crisis_support=number(f"{key}.crisis_support_per_year", c.crisis_support_per_year, minimum=0.0) / DAYS_PER_YEAR,
+        dowry=number(f"{key}.dowry_per_year", c.dowry_per_year, minimum=0.0) / DAYS_PER_YEAR,
+    )
+
+
+def build_tcp(key: str, tc: TcpConfig, t: int, pool_of_unit: np.ndarray, start: date, crises: bool) -> TcpSpec:
+    """Check one TCP's parameters and build its spec; ``crises`` says whether anyone can be admitted."""
+    population = integer(f"{key}.population", tc.population, minimum=1)
+    child_share = probability(f"{key}.crisis.child_share", tc.crisis.child_share)
+    route = by_name(f"{key}.routing", tc.routing, UNIT_TYPES, "unit type", probability)
+    camhs = UNIT_TYPES.index("camhs_t4")
+    if route[camhs] > 0:
+        raise ConfigError(f"{key}.routing.camhs_t4", "children go to CAMHS tier 4 by crisis.child_share; route adults only")
+    if crises:
+        if child_share < 1 and abs(route.sum() - 1.0) > 1e-9:
+            raise ConfigError(f"{key}.routing", f"shares of adult admissions by unit type sum to {route.sum():g}, not 1")
+        needed = list(np.flatnonzero(route > 0)) + ([camhs] if child_share > 0 else [])
+        for u in needed:
+            if pool_of_unit[u] < 0:
+                what = f"{key}.routing.{UNIT_TYPES[u]}" if u != camhs else f"{key}.crisis.child_share"
+                raise ConfigError(
+                    what,
+                    f"admissions go to {UNIT_TYPES[u]} but {tc.name} has no {UNIT_TYPES[u]} pool "
+                    "(give it beds with a schedule; 0 beds sends everyone out of area)",
+                )
+    cum = np.cumsum(route)
+    if cum[-1] > 0:
+        cum = cum / cum[-1]
+        cum[cum >= cum[-1]] = 1.0
+    interval = np.full(len(UNIT_TYPES), np.inf)
+    for unit, months in tc.ctr.interval_months.items():
+        u = unit_index(f"{key}.ctr.interval_months.{unit}", unit)
+        m = number(f"{key}.ctr.interval_months.{unit}", months, minimum=0.0)
+        interval[u] = m * DAYS_PER_YEAR / 12 if m > 0 else np.inf
+    community = tc.community
+    return TcpSpec(
+        index=t,
+        name=tc.name,
+        title=tc.title or tc.name,
+        population=population,
+        register=build_register(f"{key}.register", tc),
+        child_share=child_share,
+        ctr_coverage=probability(f"{key}.ctr.coverage", tc.ctr.coverage),
+        ctr_avert=probability(f"{key}.ctr.avert", tc.ctr.avert),
+        ctr_first=number(f"{key}.ctr.first_weeks", tc.ctr.first_weeks, minimum=0.0) * 7.0,
+        ctr_interval=interval,
+        ctr_ready=probability(f"{key}.ctr.ready_prob", tc.ctr.ready_prob),
+        support_places=integer(f"{key}.crisis_support.places", tc.crisis_support.places, minimum=0),
+        support_length=build_delay(f"{key}.crisis_support.length", tc.crisis_support.length),
+        route_cum=cum,
+        ooa_need=by_name(f"{key}.out_of_area_need", tc.out_of_area_need, UNIT_TYPES, "unit type", probability),
+        pool_of_unit=pool_of_unit,
+        discharge=build_discharge(f"{key}.discharge", tc, start),
+        breakdown_first=number(f"{key}.community.breakdown_rate_first_year", community.breakdown_rate_first_year, minimum=0.0) / DAYS_PER_YEAR,
+        breakdown_after=number(f"{key}.community.breakdown_rate_after", community.breakdown_rate_after, minimum=0.0) / DAYS_PER_YEAR,
+        community_death=number(f"{key}.community.death_rate", community.death_rate, minimum=0.0) / DAYS_PER_YEAR,
+        hospital_death=number(f"{key}.community.hospital_death_rate", community.hospital_death_rate, minimum=0.0) / DAYS_PER_YEAR,
+        costs=build_costs(f"{key}.costs", tc),
+        trajectory=build_trajectory(f"{key}.trajectory", tc),
+    )
 
 
 def read_census(key: str, path: Path, start: date) -> list[tuple[int, int, int, float]]:
@@ -345,7 +511,6 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
     sources: list[SourceSpec] = []
     census: list[CensusPerson] = []
     for t, (key, tc) in enumerate(tcps_cfg):
-        population = integer(f"{key}.population", tc.population, minimum=1)
         pool_of_unit = np.full(len(UNIT_TYPES), -1, dtype=np.int64)
         for unit, pool in tc.beds.items():
             u = unit_index(f"{key}.beds.{unit}", unit)
@@ -360,43 +525,12 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
         for (tt, u), p in shared_of.items():
             if tt == t:
                 pool_of_unit[u] = p
-
-        shares = np.zeros(len(UNIT_TYPES))
-        for unit, share in tc.routing.items():
-            u = unit_index(f"{key}.routing.{unit}", unit)
-            shares[u] = probability(f"{key}.routing.{unit}", share)
-        tcp_sources = build_sources(f"{key}.crisis", tc, t)
-        if any(s.rate > 0 for s in tcp_sources):
-            if abs(shares.sum() - 1.0) > 1e-9:
-                raise ConfigError(f"{key}.routing", f"shares of admissions by unit type sum to {shares.sum():g}, not 1")
-            for u, share in enumerate(shares):
-                if share > 0 and pool_of_unit[u] < 0:
-                    raise ConfigError(
-                        f"{key}.routing.{UNIT_TYPES[u]}",
-                        f"admissions go to {UNIT_TYPES[u]} but {tc.name} has no {UNIT_TYPES[u]} pool "
-                        "(give it beds with a schedule; 0 beds sends everyone out of area)",
-                    )
-        ooa_need = np.zeros(len(UNIT_TYPES))
-        for unit, share in tc.out_of_area_need.items():
-            ooa_need[unit_index(f"{key}.out_of_area_need.{unit}", unit)] = probability(
-                f"{key}.out_of_area_need.{unit}", share
-            )
-        cum = np.cumsum(shares)
-        if cum[-1] > 0:
-            cum = cum / cum[-1]
-            cum[-1] = 1.0
-        tcps.append(
-            TcpSpec(
-                index=t,
-                name=tc.name,
-                title=tc.title or tc.name,
-                population=population,
-                route_cum=cum,
-                ooa_need=ooa_need,
-                pool_of_unit=pool_of_unit,
-                trajectory=build_trajectory(f"{key}.trajectory", tc),
-            )
+        tcp_sources = build_sources(key, tc, t)
+        register = tc.register
+        crises = any(s.rate > 0 for s in tcp_sources if not s.kind.startswith("housing_")) or any(
+            v > 0 for v in register.people.values()
         )
+        tcps.append(build_tcp(key, tc, t, pool_of_unit, start, crises))
         sources.extend(tcp_sources)
         if tc.census:
             path = Path(tc.census)

@@ -1,24 +1,39 @@
-"""The SimPy reference model: people in crisis, admission to a bed pool, stays and discharges.
+"""The SimPy reference model of the pathway: register, crisis, CTR, admission, stay, delayed discharge,
+community placement, and back (DESIGN.md section 2).
 
-The system being modelled (DESIGN.md section 2; this issue's scope):
+The system being modelled, one rule per event kind (each a method below, named as in DESIGN.md):
 
-* Crises arrive from Poisson sources, per TCP: people not on the dynamic support register, and register
-  members by RAG rating (each group at its own rate). A crisis is the only way into hospital.
-* An admission is routed to a unit type (ATU, low secure, medium secure, CAMHS tier 4) by the TCP's
-  shares; the unit type names the bed pool (the TCP's own, or one shared with other TCPs) and the
-  commissioner (CCGs for ATU, specialised commissioning otherwise).
-* A share of admissions goes out of area by need whatever the beds (needs no local unit meets, as BHR's
-  personality-disorder placements); the rest take an in-area bed if one is free, else go out of area.
-* In-area beds follow the pool's dated schedule. A bed the schedule closes goes only when it is empty:
-  nobody is evicted, so open beds = max(scheduled, occupied).
-* Each admission stays for a length of stay drawn from the pool's distribution, then is discharged.
-* The start is a census of current inpatients (remaining stays drawn conditionally on the elapsed stay),
-  or an empty system run through a warm-up that is left out of the results.
+1. Register dynamics (``register_life``): members' RAG ratings move as a continuous-time Markov chain;
+   each RAG has a crisis hazard and members leave (moved, no longer at risk, died). New members join
+   from a Poisson source (``arrivals``).
+2. Crisis (``crisis``): from a register member, from someone not on the register (a Poisson source), or
+   from a community placement that breaks down. A crisis is the only way into hospital.
+3. Pre-admission CTR: held with probability ``coverage``; if held and a crisis-support place is free,
+   the admission is averted with probability ``avert`` and the person has a spell of crisis support
+   (``crisis_support``), then is back on the register rated red. Otherwise:
+4. Admission (``admit``): children to CAMHS tier 4, adults to a unit type by the TCP's shares; the unit
+   names the bed pool (own or shared) and the commissioner. A share goes out of area by need; the rest
+   take an in-area bed if one is free, else go out of area. In-area beds follow the pool's schedule; a
+   bed the schedule closes goes only when empty (``bed_schedule``).
+5. Length of stay (``stay``): time to clinical readiness from the pool's distribution (census inpatients:
+   conditional on the stay so far); death in hospital at a small rate.
+6. Inpatient CTRs at the unit's interval from admission (first after ``first_weeks``): each finds the
+   person ready with probability ``ready_prob``.
+7. Discharge (``await_discharge``): a ready person needs a housing unit of their placement type (stock plus
+   a dated pipeline, allocated FIFO or longest stay first: ``allocate_housing``), a provider (lead time)
+   and funding (a delay, and an S117 dispute with some probability). The wait is a delayed discharge,
+   its reason the first unmet of housing, funding, dispute, provider.
+8. Repatriation (``repatriate``): a freed in-area bed goes first to the longest-waiting out-of-area
+   inpatient of that unit type who is there for want of a bed and not yet ready.
+9. Community (``placement``): a placement breaks down with a hazard higher in the first year; a breakdown
+   frees the housing unit and is a crisis (back to 3), so readmissions emerge. Deaths at a small rate.
+10. Costs accrue per day by state (see ``sim.results.monthly.costs``), from the time integrals kept here.
 
 Every random number comes from ``sim.sampling.uniform_pair`` at an address (seed, replication, stream,
 entity, occurrence), so the compiled engine can draw the very same numbers. Simultaneous events are
-ordered by the model, never by the scheduler: first the month-end record, then bed-schedule changes,
-then discharges, then crises; within a kind, by entity number (``Priority``).
+ordered by the model, never by the scheduler (``Priority``): the month-end record, then scheduled
+changes, then departures (which free beds, places and units), then progress, then crises, then joins;
+within a kind by entity number.
 """
 
 from __future__ import annotations
@@ -30,18 +45,41 @@ from typing import Iterator
 import numpy as np
 import simpy
 
-from sim.config.spec import IN_AREA, OUT_OF_AREA, PoolSpec, SourceSpec, SystemSpec, TcpSpec
-from sim.results.monthly import LONG_STAY_DAYS, MonthlyArrays
-from sim.sampling import EntityKind, Stream, choice, entity, exponential, uniform_pair
+from sim.config.schema import DELAY_REASONS, PLACEMENT_TYPES, UNIT_TYPES
+from sim.config.spec import FIFO, IN_AREA, OUT_OF_AREA, PoolSpec, SourceSpec, SystemSpec, TcpSpec
+from sim.results.monthly import (
+    COMMUNITY,
+    HOSPITAL,
+    INITIAL,
+    INPATIENT,
+    LEFT,
+    LONG_STAY_DAYS,
+    OUTSIDE,
+    PLACEMENT,
+    READMISSION_DAYS,
+    REGISTER,
+    SETTLED,
+    SUPPORT,
+    MonthlyArrays,
+)
+from sim.sampling import EntityKind, Mixture, Stream, choice, entity, exponential, uniform_pair
+
+RED = 0
+CAMHS = UNIT_TYPES.index("camhs_t4")
+HOUSING, FUNDING, DISPUTE, PROVIDER = (DELAY_REASONS.index(r) for r in ("housing", "funding", "dispute", "provider"))
+INF = float("inf")
+YEAR = 365.25
 
 
 class Priority(IntEnum):
     """Order of simultaneous events, lowest first (shared with the compiled engine)."""
 
     MONTH_END = 1  # the record at a boundary sees the state before anything else at that instant
-    BED_SCHEDULE = 2  # capacity changes take effect at the start of their month
-    DISCHARGE = 3  # a bed freed at an instant is free for a crisis at the same instant
-    CRISIS = 4
+    SCHEDULE = 2  # bed-schedule steps and housing pipeline units take effect at the start of their month
+    DEPARTURE = 3  # discharges, deaths, leaving, end of crisis support: free what they held first
+    PROGRESS = 4  # inpatient CTRs, RAG moves, end of a placement's initial months
+    CRISIS = 5  # crises (register members, people not on a register, placement breakdowns)
+    JOIN = 6  # people joining the register
 
 
 def order(kind: Priority, key: int) -> int:
@@ -84,24 +122,64 @@ class BedPool:
         self.open_days += self.open_beds * dt
         self.last = now
 
-    def take(self) -> None:
-        self.occupied += 1
 
-    def release(self) -> None:
-        self.occupied -= 1
+class Housing:
+    """Free housing units of one placement type in one TCP, and the ready inpatients waiting for one."""
+
+    def __init__(self, units: int) -> None:
+        self.unlimited = units < 0
+        self.free = max(units, 0)
+        self.waiting: list[Person] = []
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Person:
-    """Someone in the model; ``id`` is their entity number for the random streams."""
+    """Someone the model knows; ``id`` is their entity number for the random streams. The counters are
+    the occurrence numbers of their draws, so a person's numbers never depend on anyone else."""
 
     id: int
     tcp: int
+    child: bool
+    state: int = OUTSIDE
+    rag: int = -1
+    episode: int = 0  # bumped when the person's pending events become stale (discharge, death, move)
+    # occurrence counters
+    sojourns: int = 0
+    crises: int = 0
+    supports: int = 0
+    admissions: int = 0
+    placements: int = 0
+    # in hospital
     unit: int = -1
     area: int = -1
     pool: int = -1
+    by_need: bool = False
     admitted: float = 0.0
-    admissions: int = 0  # admissions so far: the occurrence number of their per-admission draws
+    ooa_since: float = 0.0
+    is_ready: bool = False
+    ready_at: float = 0.0
+    reason: int = -1
+    housed: bool = False
+    funding_at: float = 0.0
+    dispute_at: float = 0.0
+    provider_at: float = 0.0
+    death_at: float = INF
+    # in the community
+    kind: int = -1  # placement type
+    phase: int = INITIAL
+    dowry_unit: int = -1
+    last_discharge: float = -INF
+
+
+def next_ctr(elapsed: float, first: float, interval: float) -> tuple[int, float]:
+    """Inpatient CTRs fall at ``first`` days after admission and every ``interval`` days after that:
+    how many have been held by ``elapsed`` days into the stay, and how long until the next (inf: none)."""
+    if elapsed < first:
+        return 0, first - elapsed
+    if not np.isfinite(interval):
+        return 1, INF
+    held = 1 + int((elapsed - first) // interval)
+    return held, first + held * interval - elapsed
 
 
 class Model:
@@ -110,15 +188,25 @@ class Model:
     def __init__(self, spec: SystemSpec, replication: int, event_log: bool = False) -> None:
         self.spec = spec
         self.replication = replication
-        cal = spec.calendar
-        self.env = simpy.Environment(initial_time=-cal.warmup_days)
+        self.env = simpy.Environment(initial_time=-spec.calendar.warmup_days)
         self.pools = [BedPool(p, self.env.now) for p in spec.pools]
+        self.housing = [[Housing(int(n)) for n in t.discharge.housing_units] for t in spec.tcps]
+        self.support_used = [0] * len(spec.tcps)
+        self.out_of_area: list[dict[int, Person]] = [{} for _ in spec.pools]  # repatriation candidates
+        self.inpatients: dict[int, Person] = {}
         self.rec = MonthlyArrays.zeros(spec)
-        self.counts = np.zeros(self.rec.inpatients.shape[1:], dtype=np.int64)  # [T, U, A] now
-        self.days = np.zeros(self.counts.shape, dtype=np.float64)  # inpatient-days this month
+        r = self.rec
+        # stocks now (the month-end record copies them) and their time integrals this month
+        self.now_people = np.zeros(r.people.shape[1:], np.int64)
+        self.now_inpatients = np.zeros(r.inpatients.shape[1:], np.int64)
+        self.now_delayed = np.zeros(r.delayed.shape[1:], np.int64)
+        self.now_register = np.zeros(r.register.shape[1:], np.int64)
+        self.now_placements = np.zeros(r.placement_days.shape[1:], np.int64)  # [T, H, phase]
+        self.now_dowry = np.zeros(r.dowry_days.shape[1:], np.int64)
+        self.days = {name: np.zeros(getattr(r, name).shape[1:]) for name in
+                     ("inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days")}
         self.last = self.env.now
         self.month = -1  # reported month now running; -1 during the warm-up
-        self.inpatients: dict[int, Person] = {}
         self.log: list[tuple] | None = [] if event_log else None
         self.done = self.env.event()
 
@@ -127,142 +215,505 @@ class Model:
     def draw(self, stream: Stream, key: int, occurrence: int) -> tuple[float, float]:
         return uniform_pair(self.spec.seed, self.replication, int(stream), key, occurrence)
 
+    def delay(self, dist: Mixture | None, stream: Stream, key: int, occurrence: int) -> float:
+        """A delay drawn at an address; no distribution means no delay."""
+        if dist is None:
+            return 0.0
+        return dist.sample(*self.draw(stream, key, occurrence))
+
     def at(self, delay: float, kind: Priority, key: int) -> At:
         return At(self.env, delay, order(kind, key))
 
+    def count(self, flow: np.ndarray, *index: int) -> None:
+        """Add one to a flow of the month now running (nothing is counted during the warm-up)."""
+        if self.month >= 0:
+            flow[(self.month, *index)] += 1
+
     def accrue(self) -> None:
-        """Bring the time integrals (inpatient-days, pool bed-days) up to now."""
+        """Bring every time integral (person-days, bed-days) up to now; called before any change."""
         now = self.env.now
-        self.days += self.counts * (now - self.last)
+        dt = now - self.last
+        if dt > 0:
+            self.days["inpatient_days"] += self.now_inpatients * dt
+            self.days["delayed_days"] += self.now_delayed * dt
+            self.days["support_days"] += self.now_people[:, SUPPORT] * dt
+            self.days["placement_days"] += self.now_placements * dt
+            self.days["dowry_days"] += self.now_dowry * dt
         self.last = now
         for pool in self.pools:
             pool.accrue(now)
 
     def note(self, event: str, p: Person) -> None:
         if self.log is not None:
-            self.log.append((self.replication, self.env.now, p.id, event, p.tcp, p.unit, p.area, p.pool))
+            self.log.append((self.replication, self.env.now, p.id, event, p.tcp, p.state, p.unit, p.area, p.kind))
 
-    # ------------------------------------------------------------------------------------ processes
+    def move(self, p: Person, state: int, event: str) -> None:
+        """Every change of state goes through here: stocks, the month's moves, and the register by RAG."""
+        self.accrue()
+        if p.state != OUTSIDE:
+            self.now_people[p.tcp, p.state] -= 1
+        if p.state == REGISTER:
+            self.now_register[p.tcp, p.rag] -= 1
+        self.count(self.rec.moves, p.tcp, p.state, state)
+        p.state = state
+        if state != OUTSIDE:
+            self.now_people[p.tcp, state] += 1
+        if state == REGISTER:
+            self.now_register[p.tcp, p.rag] += 1
+        p.episode += 1
+        self.note(event, p)
+
+    def new_person(self, kind: EntityKind, index: int, number: int, tcp: int) -> Person:
+        """A person new to the model; children (routed to CAMHS tier 4) by the TCP's share."""
+        pid = entity(kind, index, number)
+        child = self.draw(Stream.PERSON, pid, 0)[0] < self.spec.tcps[tcp].child_share
+        return Person(id=pid, tcp=tcp, child=child)
+
+    # ------------------------------------------------------------------------- calendar processes
 
     def month_ends(self) -> Iterator[simpy.Event]:
-        """Record stocks at every month boundary, and the month's time integrals; the warm-up's are dropped."""
+        """Record stocks at every month boundary and the month's time integrals; the warm-up's are dropped."""
+        r = self.rec
         b = self.spec.calendar.boundaries
         for s in range(len(b)):
             yield self.at(b[s] - self.env.now, Priority.MONTH_END, 0)
             self.accrue()
             if s > 0:
-                self.rec.inpatient_days[s - 1] = self.days
+                for name, values in self.days.items():
+                    getattr(r, name)[s - 1] = values
                 for pool in self.pools:
-                    self.rec.occupied_days[s - 1, pool.spec.index] = pool.occupied_days
-                    self.rec.open_days[s - 1, pool.spec.index] = pool.open_days
-            self.days[:] = 0.0
+                    r.occupied_days[s - 1, pool.spec.index] = pool.occupied_days
+                    r.open_days[s - 1, pool.spec.index] = pool.open_days
+            for values in self.days.values():
+                values[:] = 0.0
             for pool in self.pools:
                 pool.occupied_days = pool.open_days = 0.0
-            self.rec.inpatients[s] = self.counts
+                r.beds[s, pool.spec.index] = pool.open_beds
+            r.people[s] = self.now_people
+            r.inpatients[s] = self.now_inpatients
+            r.delayed[s] = self.now_delayed
+            r.register[s] = self.now_register
+            r.placements[s] = self.now_placements.sum(axis=2)
             for p in self.inpatients.values():
                 if self.env.now - p.admitted >= LONG_STAY_DAYS:
-                    self.rec.long_stayers[s, p.tcp, p.unit, p.area] += 1
-            for pool in self.pools:
-                self.rec.beds[s, pool.spec.index] = pool.open_beds
+                    r.long_stayers[s, p.tcp, p.unit, p.area] += 1
             self.month = s
         self.done.succeed()
 
     def bed_schedule(self, pool: BedPool) -> Iterator[simpy.Event]:
-        """Change the pool's scheduled beds at each dated step after the start."""
+        """Change the pool's scheduled beds at each dated step after the start; new beds repatriate."""
         for day, beds in zip(pool.spec.step_days, pool.spec.step_beds):
             if day <= 0 or day >= self.spec.calendar.horizon:
                 continue
-            yield self.at(day - self.env.now, Priority.BED_SCHEDULE, pool.spec.index)
+            yield self.at(day - self.env.now, Priority.SCHEDULE, pool.spec.index)
             self.accrue()
             pool.scheduled = int(beds)
+            self.repatriate(pool)
 
-    def crises(self, source: SourceSpec) -> Iterator[simpy.Event]:
-        """A Poisson source: the k-th crisis after an exponential gap drawn at (source, k)."""
+    def housing_pipeline(self, tcp: TcpSpec) -> Iterator[simpy.Event]:
+        """New housing units become free on their dates and go to whoever is waiting."""
+        for day, kind, units in tcp.discharge.pipeline:
+            if day >= self.spec.calendar.horizon:
+                return
+            yield self.at(max(day - self.env.now, 0.0), Priority.SCHEDULE, tcp.index)
+            self.housing[tcp.index][kind].free += units
+            self.allocate_housing(tcp.index, kind)
+
+    def housing_supply(self, source: SourceSpec) -> Iterator[simpy.Event]:
+        """Housing units of one type coming free in the local market, a Poisson source."""
         clock = entity(EntityKind.SOURCE, source.index, 0)
+        kind = PLACEMENT_TYPES.index(source.kind.removeprefix("housing_"))
+        k = 0
+        while True:
+            yield self.at(exponential(self.draw(Stream.ARRIVAL, clock, k)[1], 1.0 / source.rate), Priority.SCHEDULE, clock)
+            self.housing[source.tcp][kind].free += 1
+            self.allocate_housing(source.tcp, kind)
+            k += 1
+
+    def arrivals(self, source: SourceSpec) -> Iterator[simpy.Event]:
+        """A Poisson source of new people: the k-th after an exponential gap drawn at (source, k).
+        People not on a register arrive in crisis; the others join the register."""
+        clock = entity(EntityKind.SOURCE, source.index, 0)
+        joins = source.kind == "register_join"
         k = 0
         while True:
             _, u = self.draw(Stream.ARRIVAL, clock, k)
-            person = Person(id=entity(EntityKind.ARRIVAL, source.index, k), tcp=source.tcp)
-            yield self.at(exponential(u, 1.0 / source.rate), Priority.CRISIS, person.id)
-            self.admit(person)
+            p = self.new_person(EntityKind.ARRIVAL, source.index, k, source.tcp)
+            yield self.at(exponential(u, 1.0 / source.rate), Priority.JOIN if joins else Priority.CRISIS, p.id)
+            if joins:
+                p.rag = choice(self.draw(Stream.REGISTER_JOIN, p.id, 0)[0], self.spec.tcps[source.tcp].register.join_cum)
+                self.join_register(p, "register_join")
+            else:
+                self.crisis(p)
             k += 1
 
-    def stay(self, p: Person, length: float) -> Iterator[simpy.Event]:
-        """An inpatient stays ``length`` days, then is discharged."""
-        yield self.at(length, Priority.DISCHARGE, p.id)
-        self.discharge(p)
+    # ------------------------------------------------------------------------------ the register
 
-    # ---------------------------------------------------------------------------------- event rules
+    def join_register(self, p: Person, event: str) -> None:
+        self.move(p, REGISTER, event)
+        self.env.process(self.register_life(p))
+
+    def register_life(self, p: Person) -> Iterator[simpy.Event]:
+        """Register dynamics: from each RAG rating, the next of a crisis, a RAG move or leaving (competing
+        exponential hazards), its time and kind drawn together at (person, sojourn)."""
+        reg = self.spec.tcps[p.tcp].register
+        episode = p.episode
+        while True:
+            rates = np.concatenate(([reg.crisis[p.rag]], reg.moves[p.rag], [reg.leave]))
+            total = rates.sum()
+            if total <= 0:
+                return
+            u_event, u_time = self.draw(Stream.REGISTER_RAG, p.id, p.sojourns)
+            p.sojourns += 1
+            event = choice(u_event, np.cumsum(rates) / total)
+            kind = Priority.CRISIS if event == 0 else Priority.DEPARTURE if event == len(rates) - 1 else Priority.PROGRESS
+            yield self.at(exponential(u_time, 1.0 / total), kind, p.id)
+            if p.episode != episode:
+                return
+            if event == 0:
+                self.crisis(p)
+                return
+            if event == len(rates) - 1:
+                self.move(p, LEFT, "register_leave")
+                return
+            self.accrue()
+            self.now_register[p.tcp, p.rag] -= 1
+            p.rag = event - 1
+            self.now_register[p.tcp, p.rag] += 1
+            self.note("rag", p)
+
+    # ------------------------------------------------------------------------- crisis and its CTR
+
+    def crisis(self, p: Person) -> None:
+        """A crisis: a pre-admission CTR with probability ``coverage``; with a free crisis-support place it
+        averts the admission with probability ``avert``; otherwise admission."""
+        tcp = self.spec.tcps[p.tcp]
+        self.count(self.rec.crises, p.tcp)
+        u_ctr, u_avert = self.draw(Stream.CTR, p.id, p.crises)
+        p.crises += 1
+        if u_ctr < tcp.ctr_coverage:
+            self.count(self.rec.ctr_pre, p.tcp)
+            if self.support_used[p.tcp] < tcp.support_places and u_avert < tcp.ctr_avert:
+                self.count(self.rec.averted, p.tcp)
+                self.env.process(self.crisis_support(p))
+                return
+        self.admit(p)
+
+    def crisis_support(self, p: Person) -> Iterator[simpy.Event]:
+        """A spell of crisis support, then back on the register rated red."""
+        tcp = self.spec.tcps[p.tcp]
+        self.support_used[p.tcp] += 1
+        self.move(p, SUPPORT, "crisis_support")
+        length = self.delay(tcp.support_length, Stream.CRISIS_SUPPORT_LOS, p.id, p.supports)
+        p.supports += 1
+        yield self.at(length, Priority.DEPARTURE, p.id)
+        self.support_used[p.tcp] -= 1
+        p.rag = RED
+        self.join_register(p, "register_red")
+
+    # ----------------------------------------------------------------------------- admission, stay
 
     def admit(self, p: Person) -> None:
-        """Admission: route to a unit type, then out of area by need, else an in-area bed if one is free,
-        else out of area because the beds are full."""
-        tcp: TcpSpec = self.spec.tcps[p.tcp]
+        """Admission: route by need (children to CAMHS tier 4, adults by the TCP's shares), then out of
+        area by need, else an in-area bed if one is free, else out of area because the beds are full."""
+        tcp = self.spec.tcps[p.tcp]
         u_unit, u_need = self.draw(Stream.ROUTE, p.id, p.admissions)
-        p.unit = choice(u_unit, tcp.route_cum)
+        p.unit = CAMHS if p.child else choice(u_unit, tcp.route_cum)
         p.pool = int(tcp.pool_of_unit[p.unit])
         pool = self.pools[p.pool]
         self.accrue()
-        m = self.month
-        if u_need < tcp.ooa_need[p.unit]:
+        p.by_need = u_need < tcp.ooa_need[p.unit]
+        if p.by_need:
             p.area = OUT_OF_AREA
         elif pool.has_free_bed():
             p.area = IN_AREA
-            pool.take()
         else:
             p.area = OUT_OF_AREA
-            if m >= 0:
-                self.rec.ooa_full[m, p.tcp, p.unit] += 1
-        if m >= 0:
-            self.rec.admissions[m, p.tcp, p.unit, p.area] += 1
-        u0, u1 = self.draw(Stream.LOS, p.id, p.admissions)
-        length = pool.spec.los.sample(u0, u1)
-        self.enter(p, "admission")
-        self.env.process(self.stay(p, length))
+            self.count(self.rec.ooa_full, p.tcp, p.unit)
+        self.count(self.rec.admissions, p.tcp, p.unit, p.area)
+        if self.env.now - p.last_discharge <= READMISSION_DAYS:
+            self.count(self.rec.readmissions, p.tcp)
+        length = pool.spec.los.sample(*self.draw(Stream.LOS, p.id, p.admissions))
+        self.enter_hospital(p, self.env.now, "admission")
+        self.env.process(self.stay(p, length, elapsed=0.0))
 
-    def enter(self, p: Person, event: str) -> None:
-        p.admitted = self.env.now
-        p.admissions += 1
-        self.counts[p.tcp, p.unit, p.area] += 1
+    def enter_hospital(self, p: Person, admitted: float, event: str) -> None:
+        p.admitted = p.ooa_since = admitted
+        p.is_ready, p.reason, p.housed = False, -1, False
+        self.move(p, INPATIENT, event)
+        self.now_inpatients[p.tcp, p.unit, p.area] += 1
+        if p.area == IN_AREA:
+            self.pools[p.pool].occupied += 1
+        elif not p.by_need:
+            self.out_of_area[p.pool][p.id] = p
         self.inpatients[p.id] = p
-        self.note(event, p)
+        p.admissions += 1
+
+    def stay(self, p: Person, length: float, elapsed: float) -> Iterator[simpy.Event]:
+        """Time to clinical readiness, ``length`` from now, brought forward by inpatient CTRs; death in
+        hospital at a small rate; then the wait for discharge."""
+        tcp = self.spec.tcps[p.tcp]
+        admission = p.admissions - 1
+        episode = p.episode
+        p.death_at = self.env.now + exponential(self.draw(Stream.DEATH, p.id, 2 * admission)[1], 1.0 / tcp.hospital_death) if tcp.hospital_death > 0 else INF
+        p.ready_at = self.env.now + length
+        interval = tcp.ctr_interval[p.unit]
+        held, wait = next_ctr(elapsed, tcp.ctr_first, interval)
+        next_ctr_at = self.env.now + wait
+        while True:
+            t = min(p.ready_at, p.death_at, next_ctr_at)
+            if t == p.death_at:
+                yield self.at(t - self.env.now, Priority.DEPARTURE, p.id)
+                if p.episode == episode:
+                    self.die(p, HOSPITAL)
+                return
+            if t == next_ctr_at:
+                yield self.at(t - self.env.now, Priority.PROGRESS, p.id)
+                if p.episode != episode:
+                    return
+                self.count(self.rec.ctr_inpatient, p.tcp, p.unit)
+                if self.draw(Stream.INPATIENT_CTR, p.id, (admission << 16) | held)[0] < tcp.ctr_ready:
+                    p.ready_at = self.env.now
+                held += 1
+                next_ctr_at = self.env.now + interval
+                self.note("inpatient_ctr", p)
+                continue
+            yield self.at(t - self.env.now, Priority.DEPARTURE, p.id)
+            if p.episode != episode:
+                return
+            break
+        yield from self.await_discharge(p, admission)
+
+    def await_discharge(self, p: Person, admission: int) -> Iterator[simpy.Event]:
+        """Clinically ready: the placement type, then housing, funding (and any S117 dispute) and a
+        provider, the last two timed from readiness; discharge when all are in place."""
+        tcp = self.spec.tcps[p.tcp]
+        d = tcp.discharge
+        self.count(self.rec.ready, p.tcp)
+        u_kind, u_dispute = self.draw(Stream.PLACEMENT, p.id, admission)
+        p.kind = choice(u_kind, d.placement_cum[p.unit])
+        now = self.env.now
+        p.is_ready = True
+        p.provider_at = now + self.delay(d.provider_lead, Stream.DISCHARGE_DELAY, p.id, 3 * admission)
+        p.funding_at = now + self.delay(d.funding_delay, Stream.DISCHARGE_DELAY, p.id, 3 * admission + 1)
+        dispute = self.delay(d.dispute_delay, Stream.DISCHARGE_DELAY, p.id, 3 * admission + 2) if u_dispute < d.dispute_prob else 0.0
+        p.dispute_at = p.funding_at + dispute
+        self.out_of_area[p.pool].pop(p.id, None)  # a ready person is not moved between hospitals
+        self.note("ready", p)
+        self.request_housing(p)
+        episode = p.episode
+        while p.episode == episode:
+            if self.update_reason(p) < 0:
+                self.discharge(p)
+                return
+            pending = [t for t in (p.funding_at, p.dispute_at, p.provider_at) if t > self.env.now]
+            t = min(pending + [p.death_at])
+            if t == INF:
+                return  # only housing is missing: ``allocate_housing`` discharges when a unit frees
+            yield self.at(t - self.env.now, Priority.DEPARTURE, p.id)
+            if p.episode == episode and self.env.now >= p.death_at:
+                self.die(p, HOSPITAL)
+
+    def delay_reason(self, p: Person) -> int:
+        """Why a ready person is still in hospital: the first unmet of housing, funding, dispute, provider
+        (-1: nothing, discharge now)."""
+        now = self.env.now
+        if not p.housed:
+            return HOUSING
+        if now < p.funding_at:
+            return FUNDING
+        if now < p.dispute_at:
+            return DISPUTE
+        if now < p.provider_at:
+            return PROVIDER
+        return -1
+
+    def update_reason(self, p: Person) -> int:
+        reason = self.delay_reason(p)
+        if reason != p.reason:
+            self.accrue()
+            if p.reason >= 0:
+                self.now_delayed[p.tcp, p.reason] -= 1
+            if reason >= 0:
+                self.now_delayed[p.tcp, reason] += 1
+            p.reason = reason
+        return reason
+
+    # ------------------------------------------------------------------------------------- housing
+
+    def request_housing(self, p: Person) -> None:
+        house = self.housing[p.tcp][p.kind]
+        if house.unlimited:
+            p.housed = True
+        else:
+            house.waiting.append(p)
+            self.allocate_housing(p.tcp, p.kind)
+
+    def allocate_housing(self, tcp: int, kind: int) -> None:
+        """Give free units to waiting people: first come first served (by readiness), or the longest
+        stay first (by admission), ties by entity number."""
+        house = self.housing[tcp][kind]
+        policy = self.spec.tcps[tcp].discharge.policy
+        while house.free > 0 and house.waiting:
+            key = (lambda q: (q.ready_at, q.id)) if policy == FIFO else (lambda q: (q.admitted, q.id))
+            p = min(house.waiting, key=key)
+            house.waiting.remove(p)
+            house.free -= 1
+            p.housed = True
+            self.note("housed", p)
+            if self.update_reason(p) < 0:
+                self.discharge(p)
+
+    def free_housing(self, p: Person) -> None:
+        house = self.housing[p.tcp][p.kind]
+        if not house.unlimited:
+            house.free += 1
+            self.allocate_housing(p.tcp, p.kind)
+
+    # ------------------------------------------------------------------------------ leaving hospital
+
+    def leave_hospital(self, p: Person) -> None:
+        """Take the person out of the hospital stocks; a freed in-area bed repatriates someone."""
+        self.accrue()
+        if p.reason >= 0:
+            self.now_delayed[p.tcp, p.reason] -= 1
+            p.reason = -1
+        self.now_inpatients[p.tcp, p.unit, p.area] -= 1
+        self.out_of_area[p.pool].pop(p.id, None)
+        del self.inpatients[p.id]
+        if p.area == IN_AREA:
+            self.pools[p.pool].occupied -= 1
+            self.repatriate(self.pools[p.pool])
 
     def discharge(self, p: Person) -> None:
-        """Discharge at the end of the stay (delays come with the whole pathway)."""
+        """Discharge to a community placement (the housing unit is already the person's)."""
+        self.count(self.rec.discharges, p.tcp, p.unit, p.area)
+        self.leave_hospital(p)
+        p.dowry_unit = p.unit if self.env.now - p.admitted >= LONG_STAY_DAYS else -1
+        p.last_discharge = self.env.now
+        self.move(p, PLACEMENT, "discharge")
+        self.env.process(self.placement(p))
+
+    def die(self, p: Person, where: int) -> None:
+        self.count(self.rec.deaths, p.tcp, where)
+        if where == HOSPITAL:
+            if p.is_ready and not p.housed:
+                self.housing[p.tcp][p.kind].waiting.remove(p)
+            self.leave_hospital(p)
+            if p.housed:
+                self.free_housing(p)
+        self.move(p, LEFT, "death")
+
+    def repatriate(self, pool: BedPool) -> None:
+        """Fill free in-area beds with out-of-area inpatients of this pool who are there for want of a bed
+        and not yet ready, longest out of area first (ties by entity number), if their TCP repatriates."""
+        candidates = self.out_of_area[pool.spec.index]
+        while pool.has_free_bed():
+            eligible = [q for q in candidates.values() if self.spec.tcps[q.tcp].discharge.repatriation]
+            if not eligible:
+                return
+            p = min(eligible, key=lambda q: (q.ooa_since, q.id))
+            self.accrue()
+            del candidates[p.id]
+            self.now_inpatients[p.tcp, p.unit, OUT_OF_AREA] -= 1
+            self.now_inpatients[p.tcp, p.unit, IN_AREA] += 1
+            p.area = IN_AREA
+            pool.occupied += 1
+            self.count(self.rec.repatriations, p.tcp, p.unit)
+            self.note("repatriation", p)
+
+    # ------------------------------------------------------------------------------------ community
+
+    def placement(self, p: Person) -> Iterator[simpy.Event]:
+        """Life in a community placement: its initial (dearer) months, then settled; it breaks down with a
+        hazard higher in the first year (a crisis), or the person dies."""
+        tcp = self.spec.tcps[p.tcp]
+        episode = p.episode
+        start = self.env.now
+        self.set_placement(p, INITIAL if tcp.costs.initial_days > 0 else SETTLED, +1)
+        if p.dowry_unit >= 0:
+            self.now_dowry[p.tcp, p.dowry_unit] += 1
+        hazard = -np.log1p(-self.draw(Stream.BREAKDOWN, p.id, p.placements)[1])  # a unit-rate exponential
+        first_year = tcp.breakdown_first * YEAR
+        if hazard < first_year:
+            breakdown_at = start + hazard / tcp.breakdown_first
+        else:
+            breakdown_at = start + YEAR + (hazard - first_year) / tcp.breakdown_after if tcp.breakdown_after > 0 else INF
+        u_death = self.draw(Stream.DEATH, p.id, 2 * p.placements + 1)[1]
+        death_at = start + exponential(u_death, 1.0 / tcp.community_death) if tcp.community_death > 0 else INF
+        settle_at = start + tcp.costs.initial_days if p.phase == INITIAL else INF
+        p.placements += 1
+        while True:
+            t = min(breakdown_at, death_at, settle_at)
+            if t == INF:
+                return
+            kind = Priority.PROGRESS if t == settle_at else Priority.DEPARTURE if t == death_at else Priority.CRISIS
+            yield self.at(t - self.env.now, kind, p.id)
+            if p.episode != episode:
+                return
+            if t == settle_at:
+                self.set_placement(p, INITIAL, -1)
+                self.set_placement(p, SETTLED, +1)
+                settle_at = INF
+                continue
+            self.end_placement(p)
+            if t == death_at:
+                self.die(p, COMMUNITY)
+            else:
+                self.count(self.rec.breakdowns, p.tcp, p.kind)
+                self.note("breakdown", p)
+                self.crisis(p)
+            return
+
+    def set_placement(self, p: Person, phase: int, change: int) -> None:
         self.accrue()
-        if p.area == IN_AREA:
-            self.pools[p.pool].release()
-        self.counts[p.tcp, p.unit, p.area] -= 1
-        del self.inpatients[p.id]
-        if self.month >= 0:
-            self.rec.discharges[self.month, p.tcp, p.unit, p.area] += 1
-        self.note("discharge", p)
+        p.phase = phase
+        self.now_placements[p.tcp, p.kind, phase] += change
+
+    def end_placement(self, p: Person) -> None:
+        """Leave the placement: its unit is free for the next person waiting, the dowry stops."""
+        self.set_placement(p, p.phase, -1)
+        if p.dowry_unit >= 0:
+            self.now_dowry[p.tcp, p.dowry_unit] -= 1
+            p.dowry_unit = -1
+        self.free_housing(p)
+
+    # ----------------------------------------------------------------------------------------- start
 
     def start_census(self) -> None:
-        """Place the census inpatients at time 0 with remaining stays drawn given their elapsed stay."""
+        """Census inpatients at time 0, their remaining stays drawn given the stay so far."""
         for c in self.spec.census:
             tcp = self.spec.tcps[c.tcp]
-            p = Person(id=entity(EntityKind.CENSUS, c.tcp, c.row), tcp=c.tcp, unit=c.unit, area=c.area)
-            p.pool = int(tcp.pool_of_unit[c.unit])
-            pool = self.pools[p.pool]
-            if c.area == IN_AREA:
-                pool.take()
-            u0, u1 = self.draw(Stream.CENSUS_RESIDUAL, p.id, 0)
-            remaining = pool.spec.los.residual(c.elapsed, u0, u1)
-            self.enter(p, "census")
-            p.admitted = -c.elapsed
-            self.env.process(self.stay(p, remaining))
+            p = Person(id=entity(EntityKind.CENSUS, c.tcp, c.row), tcp=c.tcp, child=c.unit == CAMHS)
+            p.unit, p.area, p.pool = c.unit, c.area, int(tcp.pool_of_unit[c.unit])
+            remaining = self.pools[p.pool].spec.los.residual(c.elapsed, *self.draw(Stream.CENSUS_RESIDUAL, p.id, 0))
+            self.enter_hospital(p, -c.elapsed, "census")
+            self.env.process(self.stay(p, remaining, elapsed=c.elapsed))
 
-    # ----------------------------------------------------------------------------------------- run
+    def start_register(self) -> None:
+        """Register members at the start, numbered by TCP then RAG order."""
+        for t in self.spec.tcps:
+            n = 0
+            for rag, people in enumerate(t.register.people):
+                for _ in range(int(people)):
+                    p = self.new_person(EntityKind.REGISTER, t.index, n, t.index)
+                    p.rag = rag
+                    self.join_register(p, "register_start")
+                    n += 1
 
     def run(self) -> MonthlyArrays:
         self.start_census()
+        self.start_register()
         self.env.process(self.month_ends())
         for pool in self.pools:
             self.env.process(self.bed_schedule(pool))
+        for t in self.spec.tcps:
+            if t.discharge.pipeline:
+                self.env.process(self.housing_pipeline(t))
         for source in self.spec.sources:
             if source.rate > 0:
-                self.env.process(self.crises(source))
+                housing = source.kind.startswith("housing_")
+                self.env.process(self.housing_supply(source) if housing else self.arrivals(source))
         self.env.run(until=self.done)
         return self.rec
 
@@ -274,4 +725,4 @@ def run_replication(spec: SystemSpec, replication: int, event_log: bool = False)
     return rec, model.log
 
 
-EVENT_LOG_COLUMNS = ("replication", "time", "person", "event", "tcp", "unit", "area", "pool")
+EVENT_LOG_COLUMNS = ("replication", "time", "person", "event", "tcp", "state", "unit", "area", "placement")

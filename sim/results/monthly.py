@@ -1,10 +1,10 @@
 """The raw monthly record of one replication, and the metrics derived from it.
 
 Both engines fill the same ``MonthlyArrays`` (stocks at month ends, flows within months, time integrals),
-and ``metrics`` turns them into named metrics in one place, so a metric is defined once whatever engine
-produced the numbers. Stocks are counted at the end of each month, as the national monthly census counts
-them (index 0 is the start state, the end of the month before the start); flows are summed within the
-month; occupancy is time-weighted (bed-days occupied over bed-days open).
+and ``metrics`` turns them into named metrics in one place, so a metric (and every cost) is defined once
+whatever engine produced the numbers. Stocks are counted at the end of each month, as the national
+monthly census counts them (index 0 is the start state, the end of the month before the start); flows are
+summed within the month; occupancy and costs come from time integrals (bed-days, person-days).
 """
 
 from __future__ import annotations
@@ -13,43 +13,78 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.config.schema import COMMISSIONER_OF_UNIT, COMMISSIONERS, UNIT_TYPES
+from sim.config.schema import COMMISSIONER_OF_UNIT, COMMISSIONERS, DELAY_REASONS, PAYERS, PLACEMENT_TYPES, RAG, UNIT_TYPES
 from sim.config.spec import IN_AREA, OUT_OF_AREA, SystemSpec
 
 LONG_STAY_DAYS = 5 * 365.25  # "in hospital 5+ years" (seed 001: 11 people in April 2017)
+READMISSION_DAYS = 365.25  # a readmission within 12 months of the last discharge
+
+#: Where a person is (DESIGN.md section 2). ``outside`` is anyone the model does not yet know (people not
+#: on a register before their crisis); ``left`` counts people who left the register or died.
+STATES: tuple[str, ...] = ("outside", "register", "crisis_support", "inpatient", "placement", "left")
+OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = range(len(STATES))
+
+#: Placement phases: the first months after discharge cost more.
+INITIAL, SETTLED = 0, 1
+HOSPITAL, COMMUNITY = 0, 1  # where a death happened
 
 
 @dataclass
 class MonthlyArrays:
-    """One replication's record. Dimensions: S = months + 1 stock points, M = months, T = TCPs (home of
-    the person), U = unit types, A = 2 areas (in, out of area), P = pools."""
+    """One replication's record. Dimensions: S = months + 1 stock points, M = months, T = TCPs (the
+    person's home), U = unit types, A = 2 areas (in, out of area), P = pools, X = states, G = RAG ratings,
+    H = placement types, R = delay reasons."""
 
+    # people in each state, and moves between states (conservation is checked on these)
+    people: np.ndarray  # int64 [S, T, X]
+    moves: np.ndarray  # int64 [M, T, X, X] from, to
+    # inpatients
     inpatients: np.ndarray  # int64 [S, T, U, A]
     long_stayers: np.ndarray  # int64 [S, T, U, A], in hospital 5+ years
     admissions: np.ndarray  # int64 [M, T, U, A], by where the bed was
-    ooa_full: np.ndarray  # int64 [M, T, U], admissions placed out of area because no in-area bed was free
+    ooa_full: np.ndarray  # int64 [M, T, U], placed out of area because no in-area bed was free
+    readmissions: np.ndarray  # int64 [M, T], admissions within 12 months of a discharge
     discharges: np.ndarray  # int64 [M, T, U, A]
-    inpatient_days: np.ndarray  # float64 [M, T, U, A], time integral of inpatients
-    occupied_days: np.ndarray  # float64 [M, P], time integral of occupied in-area beds
-    open_days: np.ndarray  # float64 [M, P], time integral of open in-area beds
+    repatriations: np.ndarray  # int64 [M, T, U], out-of-area inpatients moved to a freed in-area bed
+    ready: np.ndarray  # int64 [M, T], inpatients becoming clinically ready for discharge
+    delayed: np.ndarray  # int64 [S, T, R], ready but still in hospital, by reason
+    deaths: np.ndarray  # int64 [M, T, 2], in hospital and in the community
+    inpatient_days: np.ndarray  # float64 [M, T, U, A]
+    delayed_days: np.ndarray  # float64 [M, T, R]
+    # beds
+    occupied_days: np.ndarray  # float64 [M, P], occupied in-area bed-days
+    open_days: np.ndarray  # float64 [M, P], open in-area bed-days
     beds: np.ndarray  # int64 [S, P], open in-area beds at the month end
+    # register, crises and CTRs
+    register: np.ndarray  # int64 [S, T, G]
+    crises: np.ndarray  # int64 [M, T]
+    ctr_pre: np.ndarray  # int64 [M, T], pre-admission CTRs held
+    averted: np.ndarray  # int64 [M, T], admissions averted into crisis support
+    ctr_inpatient: np.ndarray  # int64 [M, T, U], inpatient CTRs held
+    support_days: np.ndarray  # float64 [M, T], person-days in crisis support
+    # community
+    placements: np.ndarray  # int64 [S, T, H]
+    breakdowns: np.ndarray  # int64 [M, T, H]
+    placement_days: np.ndarray  # float64 [M, T, H, 2], initial months and settled
+    dowry_days: np.ndarray  # float64 [M, T, U], person-days in the community of people discharged after 5+ years, by the unit they left
 
     @classmethod
     def zeros(cls, spec: SystemSpec) -> "MonthlyArrays":
         s, m = spec.calendar.n_months + 1, spec.calendar.n_months
-        t, u, a, p = len(spec.tcps), len(UNIT_TYPES), 2, len(spec.pools)
-        i, f = np.int64, np.float64
-        return cls(
-            inpatients=np.zeros((s, t, u, a), i),
-            long_stayers=np.zeros((s, t, u, a), i),
-            admissions=np.zeros((m, t, u, a), i),
-            ooa_full=np.zeros((m, t, u), i),
-            discharges=np.zeros((m, t, u, a), i),
-            inpatient_days=np.zeros((m, t, u, a), f),
-            occupied_days=np.zeros((m, p), f),
-            open_days=np.zeros((m, p), f),
-            beds=np.zeros((s, p), i),
-        )
+        t, u, p, x, g, h, r = len(spec.tcps), len(UNIT_TYPES), len(spec.pools), len(STATES), len(RAG), len(PLACEMENT_TYPES), len(DELAY_REASONS)
+        shapes = {
+            "people": (s, t, x), "moves": (m, t, x, x),
+            "inpatients": (s, t, u, 2), "long_stayers": (s, t, u, 2), "admissions": (m, t, u, 2), "ooa_full": (m, t, u),
+            "readmissions": (m, t), "discharges": (m, t, u, 2), "repatriations": (m, t, u), "ready": (m, t),
+            "delayed": (s, t, r), "deaths": (m, t, 2), "inpatient_days": (m, t, u, 2), "delayed_days": (m, t, r),
+            "occupied_days": (m, p), "open_days": (m, p), "beds": (s, p),
+            "register": (s, t, g), "crises": (m, t), "ctr_pre": (m, t), "averted": (m, t), "ctr_inpatient": (m, t, u),
+            "support_days": (m, t),
+            "placements": (s, t, h), "breakdowns": (m, t, h), "placement_days": (m, t, h, 2), "dowry_days": (m, t, u),
+        }
+        return cls(**{
+            f.name: np.zeros(shapes[f.name], np.float64 if f.name.endswith("_days") else np.int64) for f in fields(cls)
+        })
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -60,57 +95,120 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def _scoped(spec: SystemSpec, rec: MonthlyArrays, t: slice | int, population: float) -> dict[str, np.ndarray]:
-    """Person metrics of the TCPs selected by ``t`` (a slice for the system, an index for one TCP)."""
-    nan = np.full(1, np.nan)  # flows have no value at the start point
-    inp = rec.inpatients[:, t].reshape(rec.inpatients.shape[0], -1, len(UNIT_TYPES), 2).sum(axis=1)
-    adm = rec.admissions[:, t].reshape(rec.admissions.shape[0], -1, len(UNIT_TYPES), 2).sum(axis=1)
-    dis = rec.discharges[:, t].reshape(rec.discharges.shape[0], -1, len(UNIT_TYPES), 2).sum(axis=1)
-    full = rec.ooa_full[:, t].reshape(rec.ooa_full.shape[0], -1, len(UNIT_TYPES)).sum(axis=1)
-    long = rec.long_stayers[:, t].reshape(rec.long_stayers.shape[0], -1, len(UNIT_TYPES), 2).sum(axis=1)
-    days = rec.inpatient_days[:, t].reshape(rec.inpatient_days.shape[0], -1, len(UNIT_TYPES), 2).sum(axis=1)
+def _flow(x: np.ndarray) -> np.ndarray:
+    """A flow as a series over stock points: no value at the start point."""
+    return np.concatenate([[np.nan], np.asarray(x, dtype=np.float64)])
 
-    def flow(x: np.ndarray) -> np.ndarray:
-        return np.concatenate([nan, x.astype(np.float64)])
 
-    total = inp.sum(axis=(1, 2)).astype(np.float64)
+def costs(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int]) -> dict[str, np.ndarray]:
+    """Money in the month (pounds) for the TCPs listed: by payer and by setting. Rates are the home TCP's;
+    every cost is person-days (or CTRs) times a rate, so both engines' costs agree by construction."""
+    m = rec.crises.shape[0]
+    by_payer = {p: np.zeros(m) for p in PAYERS}
+    setting = {k: np.zeros(m) for k in ("beds_in_area", "beds_out_of_area", "community", "crisis_support", "ctrs")}
+    dowries = np.zeros(m)
+    for t in tcps:
+        c = spec.tcps[t].costs
+        for u, unit in enumerate(UNIT_TYPES):
+            payer = COMMISSIONER_OF_UNIT[unit]
+            beds_in = rec.inpatient_days[:, t, u, IN_AREA] * c.bed[u, IN_AREA]
+            beds_out = rec.inpatient_days[:, t, u, OUT_OF_AREA] * c.bed[u, OUT_OF_AREA]
+            ctrs = rec.ctr_inpatient[:, t, u] * c.ctr
+            by_payer[payer] += beds_in + beds_out + ctrs
+            setting["beds_in_area"] += beds_in
+            setting["beds_out_of_area"] += beds_out
+            setting["ctrs"] += ctrs
+            dowries += rec.dowry_days[:, t, u] * c.dowry
+        package = (rec.placement_days[:, t] * c.package[None]).sum(axis=(1, 2))
+        by_payer["la"] += package * c.la_share
+        by_payer["ccg"] += package * (1.0 - c.la_share)
+        setting["community"] += package
+        support = rec.support_days[:, t] * c.crisis_support
+        pre_ctrs = rec.ctr_pre[:, t] * c.ctr
+        by_payer["ccg"] += support + pre_ctrs
+        setting["crisis_support"] += support
+        setting["ctrs"] += pre_ctrs
+    out = {f"cost_{p}": _flow(v) for p, v in by_payer.items()}
+    out["cost_total"] = _flow(sum(by_payer.values()))
+    out.update({f"cost_{k}": _flow(v) for k, v in setting.items()})
+    out["dowries"] = _flow(dowries)
+    return out
+
+
+def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: float) -> dict[str, np.ndarray]:
+    """Person metrics of the TCPs listed (all of them for the system, one for a TCP's own metrics)."""
+    inp = rec.inpatients[:, tcps].sum(axis=1)  # [S, U, A]
+    adm = rec.admissions[:, tcps].sum(axis=1)
+    dis = rec.discharges[:, tcps].sum(axis=1)
+    days = rec.inpatient_days[:, tcps].sum(axis=1)
+
+    def stock(x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, dtype=np.float64)
+
+    n = stock(inp.sum(axis=(1, 2)))
     out = {
-        "inpatients": total,
-        "inpatients_in_area": inp[:, :, IN_AREA].sum(axis=1).astype(np.float64),
-        "inpatients_out_of_area": inp[:, :, OUT_OF_AREA].sum(axis=1).astype(np.float64),
-        "inpatients_per_million": total / population * 1e6,
+        "inpatients": n,
+        "inpatients_in_area": stock(inp[:, :, IN_AREA].sum(axis=1)),
+        "inpatients_out_of_area": stock(inp[:, :, OUT_OF_AREA].sum(axis=1)),
+        "inpatients_per_million": n / population * 1e6,
     }
     for u, unit in enumerate(UNIT_TYPES):
-        out[f"inpatients_{unit}"] = inp[:, u].sum(axis=1).astype(np.float64)
+        out[f"inpatients_{unit}"] = stock(inp[:, u].sum(axis=1))
     for c in COMMISSIONERS:
         units = [u for u, unit in enumerate(UNIT_TYPES) if COMMISSIONER_OF_UNIT[unit] == c]
-        out[f"inpatients_{c}"] = inp[:, units].sum(axis=(1, 2)).astype(np.float64)
-    out.update(
-        {
-            "long_stayers_5y": long.sum(axis=(1, 2)).astype(np.float64),
-            "admissions": flow(adm.sum(axis=(1, 2))),
-            "out_of_area_placements": flow(adm[:, :, OUT_OF_AREA].sum(axis=1)),
-            "out_of_area_full_beds": flow(full.sum(axis=1)),
-            "discharges": flow(dis.sum(axis=(1, 2))),
-            "inpatient_days": flow(days.sum(axis=(1, 2))),
-            "inpatient_days_out_of_area": flow(days[:, :, OUT_OF_AREA].sum(axis=1)),
-        }
-    )
+        out[f"inpatients_{c}"] = stock(inp[:, units].sum(axis=(1, 2)))
+    delayed = rec.delayed[:, tcps].sum(axis=1)  # [S, R]
+    out["long_stayers_5y"] = stock(rec.long_stayers[:, tcps].sum(axis=(1, 2, 3)))
+    out["delayed_discharges"] = stock(delayed.sum(axis=1))
+    for r, reason in enumerate(DELAY_REASONS):
+        out[f"delayed_discharges_{reason}"] = stock(delayed[:, r])
+    register = rec.register[:, tcps].sum(axis=1)
+    out["register"] = stock(register.sum(axis=1))
+    for g, rag in enumerate(RAG):
+        out[f"register_{rag}"] = stock(register[:, g])
+    out["crisis_support"] = stock(rec.people[:, tcps, SUPPORT].sum(axis=1))
+    placements = rec.placements[:, tcps].sum(axis=1)
+    out["placements"] = stock(placements.sum(axis=1))
+    for h, kind in enumerate(PLACEMENT_TYPES):
+        out[f"placements_{kind}"] = stock(placements[:, h])
+    delayed_days = rec.delayed_days[:, tcps].sum(axis=1)  # [M, R]
+    out.update({
+        "admissions": _flow(adm.sum(axis=(1, 2))),
+        "out_of_area_placements": _flow(adm[:, :, OUT_OF_AREA].sum(axis=1)),
+        "out_of_area_full_beds": _flow(rec.ooa_full[:, tcps].sum(axis=(1, 2))),
+        "readmissions_12m": _flow(rec.readmissions[:, tcps].sum(axis=1)),
+        "discharges": _flow(dis.sum(axis=(1, 2))),
+        "repatriations": _flow(rec.repatriations[:, tcps].sum(axis=(1, 2))),
+        "clinically_ready": _flow(rec.ready[:, tcps].sum(axis=1)),
+        "deaths_in_hospital": _flow(rec.deaths[:, tcps, 0].sum(axis=1)),
+        "deaths_in_community": _flow(rec.deaths[:, tcps, 1].sum(axis=1)),
+        "crises": _flow(rec.crises[:, tcps].sum(axis=1)),
+        "ctrs_pre_admission": _flow(rec.ctr_pre[:, tcps].sum(axis=1)),
+        "admissions_averted": _flow(rec.averted[:, tcps].sum(axis=1)),
+        "ctrs_inpatient": _flow(rec.ctr_inpatient[:, tcps].sum(axis=(1, 2))),
+        "breakdowns": _flow(rec.breakdowns[:, tcps].sum(axis=(1, 2))),
+        "inpatient_days": _flow(days.sum(axis=(1, 2))),
+        "inpatient_days_out_of_area": _flow(days[:, :, OUT_OF_AREA].sum(axis=1)),
+        "delayed_bed_days": _flow(delayed_days.sum(axis=1)),
+    })
+    for r, reason in enumerate(DELAY_REASONS):
+        out[f"delayed_bed_days_{reason}"] = _flow(delayed_days[:, r])
+    out.update(costs(spec, rec, tcps))
     return out
 
 
 def metrics(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
     """Every named metric of one replication, each an array over the S stock points (start + months);
     flows are NaN at the start point. Names are documented in the README."""
-    out = _scoped(spec, rec, slice(None), spec.population)
+    everyone = list(range(len(spec.tcps)))
+    out = _scoped(spec, rec, everyone, spec.population)
     out["beds_in_area"] = rec.beds.sum(axis=1).astype(np.float64)
-    nan = np.full(1, np.nan)
-    out["occupancy"] = np.concatenate([nan, _ratio(rec.occupied_days.sum(axis=1), rec.open_days.sum(axis=1))])
+    out["occupancy"] = _flow(_ratio(rec.occupied_days.sum(axis=1), rec.open_days.sum(axis=1)))
     for p in spec.pools:
-        out[f"occupancy_{p.name}"] = np.concatenate([nan, _ratio(rec.occupied_days[:, p.index], rec.open_days[:, p.index])])
+        out[f"occupancy_{p.name}"] = _flow(_ratio(rec.occupied_days[:, p.index], rec.open_days[:, p.index]))
         out[f"beds_{p.name}"] = rec.beds[:, p.index].astype(np.float64)
     if len(spec.tcps) > 1:
         for t in spec.tcps:
-            for name, values in _scoped(spec, rec, t.index, t.population).items():
+            for name, values in _scoped(spec, rec, [t.index], t.population).items():
                 out[f"{t.name}/{name}"] = values
     return out

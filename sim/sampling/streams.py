@@ -56,18 +56,19 @@ class Stream(enum.IntEnum):
     ROUTE = 2  # unit type of a crisis/admission and out-of-area-by-need; entity = person
     LOS = 3  # length of stay; entity = person, occurrence = admission number of that person
     CENSUS_RESIDUAL = 4  # remaining stay of an inpatient in the starting census; entity = person
-    REGISTER_JOIN = 5  # reserved: joining the dynamic support register
-    REGISTER_RAG = 6  # reserved: red/amber/green risk rating on the register
-    REGISTER_LEAVE = 7  # reserved: leaving the register
-    CRISIS = 8  # reserved: crisis occurrence for a register member
-    CTR = 9  # reserved: whether a care and treatment review happens
-    AVERT = 10  # reserved: whether a review averts an admission
-    CRISIS_SUPPORT_LOS = 11  # reserved: duration of community crisis support
-    INPATIENT_CTR = 12  # reserved: reviews during an inpatient stay
-    DISCHARGE_DELAY = 13  # reserved: delay between clinically ready and discharge
-    PLACEMENT = 14  # reserved: community placement after discharge
-    BREAKDOWN = 15  # reserved: placement breakdown / readmission
-    DEATH = 16  # reserved: mortality
+    REGISTER_JOIN = 5  # RAG rating of a person joining the register; entity = person
+    REGISTER_RAG = 6  # next register event (crisis, RAG move, leaving) and its time; occurrence = sojourn number
+    REGISTER_LEAVE = 7  # reserved (leaving is drawn with REGISTER_RAG)
+    CRISIS = 8  # reserved (a member's crisis is drawn with REGISTER_RAG)
+    CTR = 9  # pre-admission CTR held (u0) and admission averted (u1); occurrence = crisis number
+    AVERT = 10  # reserved (drawn with CTR)
+    CRISIS_SUPPORT_LOS = 11  # length of crisis support; occurrence = support spell number
+    INPATIENT_CTR = 12  # an inpatient CTR finds the person ready; occurrence = admission << 16 | CTR number
+    DISCHARGE_DELAY = 13  # provider lead, funding, dispute delays; occurrence = 3 x admission + 0, 1, 2
+    PLACEMENT = 14  # placement type (u0) and S117 dispute (u1); occurrence = admission number
+    BREAKDOWN = 15  # time to placement breakdown; occurrence = placement number
+    DEATH = 16  # hospital death (occurrence 2 x admission number) and community death (2 x placement number + 1)
+    PERSON = 17  # attributes of a new person (child or adult); occurrence 0
 
 
 class EntityKind(enum.IntEnum):

@@ -25,9 +25,26 @@ BAD_OVERRIDES = [
     (["tcp.out_of_area_need.atu=1.5"], "tcp.out_of_area_need.atu", "[0, 1]"),
     (["tcp.routing.atu=-0.1"], "tcp.routing.atu", "[0, 1]"),
     (["tcp.routing.atu=0.5"], "tcp.routing", "sum to"),
+    (["tcp.beds.camhs_t4.schedule.0.beds=-2"], "tcp.beds.camhs_t4.schedule[0].beds", "at least 0"),
     (["tcp.population=0"], "tcp.population", "at least 1"),
     (["tcp.crisis.unregistered_rate=-2"], "tcp.crisis.unregistered_rate", "at least 0"),
-    (["tcp.crisis.register.red.people=-3"], "tcp.crisis.register.red.people", "at least 0"),
+    (["tcp.register.join_rate=-1"], "tcp.register.join_rate", "at least 0"),
+    (["tcp.register.people.red=-3"], "tcp.register.people.red", "at least 0"),
+    (["tcp.register.crisis_rate.red=-0.1"], "tcp.register.crisis_rate.red", "at least 0"),
+    (["tcp.register.join_rag.red=0.9"], "tcp.register.join_rag", "sum to"),
+    (["+tcp.register.transitions.red.red=1"], "tcp.register.transitions.red.red", "cannot move to itself"),
+    (["tcp.ctr.coverage=1.2"], "tcp.ctr.coverage", "[0, 1]"),
+    (["tcp.ctr.avert=-0.5"], "tcp.ctr.avert", "[0, 1]"),
+    (["tcp.crisis.child_share=2"], "tcp.crisis.child_share", "[0, 1]"),
+    (["tcp.crisis_support.places=-1"], "tcp.crisis_support.places", "at least 0"),
+    (["tcp.discharge.housing.shared.units=-4"], "tcp.discharge.housing.shared.units", "at least 0"),
+    (["tcp.discharge.housing.bespoke_single.pipeline.0.date=2018-13"], "tcp.discharge.housing.bespoke_single.pipeline[0].date", "not a month"),
+    (["tcp.discharge.placement_mix.atu.shared=0.9"], "tcp.discharge.placement_mix.atu", "sum to"),
+    (["tcp.discharge.policy=random"], "tcp.discharge.policy", "unknown policy"),
+    (["tcp.discharge.dispute_prob=1.01"], "tcp.discharge.dispute_prob", "[0, 1]"),
+    (["tcp.costs.package_la_share=1.5"], "tcp.costs.package_la_share", "[0, 1]"),
+    (["tcp.costs.bed_per_year.atu=-1"], "tcp.costs.bed_per_year.atu", "at least 0"),
+    (["tcp.community.breakdown_rate_first_year=-1"], "tcp.community.breakdown_rate_first_year", "at least 0"),
     (["tcp.beds.atu.los.components.0.weight=1.2"], "tcp.beds.atu.los.components[0].weight", "[0, 1]"),
     (["tcp.beds.atu.los.components.0.sd=-1"], "tcp.beds.atu.los.components[0]", "sd"),
     (["tcp.beds.atu.los.components.0.family=gamma"], "tcp.beds.atu.los.components[0].family", "unknown family"),
@@ -50,6 +67,12 @@ def test_unknown_unit_type_in_yaml_is_named():
     """A bed pool or routing entry with an unknown unit type is refused with the known ones listed."""
     with pytest.raises(ConfigError, match=r"tcp.beds.atx: unknown unit type 'atx' \(expected one of atu"):
         build_spec(loss_cfg(**{"tcp.beds": {"atx": {"schedule": [{"date": "2000-01", "beds": 1}], "los": {"components": [{"family": "fixed", "weight": 1.0, "value": 1.0}]}}}}))
+
+
+def test_children_need_a_camhs_pool():
+    """Children in crisis go to CAMHS tier 4: a TCP with children and no such pool is refused."""
+    with pytest.raises(ConfigError, match="tcp.crisis.child_share: admissions go to camhs_t4 but loss_system has no camhs_t4 pool"):
+        build_spec(loss_cfg(**{"tcp.crisis.child_share": 0.1}))
 
 
 def test_routing_to_a_unit_without_a_pool_is_refused():

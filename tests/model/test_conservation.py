@@ -9,16 +9,52 @@ import pytest
 from conftest import make_cfg, system_cfg
 from sim.api import run
 from sim.config import build_spec
+from sim.model import run_replication
+from sim.results.monthly import INPATIENT, PLACEMENT, REGISTER, MonthlyArrays
 from sim.runner import run_replications
 
 
 def assert_conserved(monthly: pd.DataFrame, prefix: str = "") -> None:
-    """Each month's stock is the previous stock plus admissions minus discharges."""
+    """Each month's inpatients are the previous month's plus admissions, minus discharges and deaths in
+    hospital; placements likewise with discharges in and breakdowns and community deaths out."""
     for _, rep in monthly.groupby("replication"):
-        stock = rep[f"{prefix}inpatients"].to_numpy()
-        adm = rep[f"{prefix}admissions"].to_numpy()[1:]
-        dis = rep[f"{prefix}discharges"].to_numpy()[1:]
-        np.testing.assert_array_equal(stock[1:], stock[:-1] + adm - dis)
+        col = lambda name: rep[f"{prefix}{name}"].to_numpy()  # noqa: E731
+        stock = col("inpatients")
+        np.testing.assert_array_equal(
+            stock[1:], stock[:-1] + (col("admissions") - col("discharges") - col("deaths_in_hospital"))[1:]
+        )
+        place = col("placements")
+        np.testing.assert_array_equal(
+            place[1:], place[:-1] + (col("discharges") - col("breakdowns") - col("deaths_in_community"))[1:]
+        )
+
+
+def assert_states_conserved(spec, rec: MonthlyArrays) -> None:
+    """Every person is in exactly one state: each state's stock is the previous stock plus moves in minus
+    moves out, for every TCP and month; and the detailed stocks agree with the state counts."""
+    moved_in = rec.moves.sum(axis=2)  # [M, T, to]
+    moved_out = rec.moves.sum(axis=3)  # [M, T, from]
+    stocks = rec.people[:, :, 1:]
+    np.testing.assert_array_equal(stocks[1:], stocks[:-1] + (moved_in - moved_out)[:, :, 1:])
+    np.testing.assert_array_equal(rec.people[:, :, INPATIENT], rec.inpatients.sum(axis=(2, 3)))
+    np.testing.assert_array_equal(rec.people[:, :, REGISTER], rec.register.sum(axis=2))
+    np.testing.assert_array_equal(rec.people[:, :, PLACEMENT], rec.placements.sum(axis=2))
+    assert (rec.delayed.sum(axis=2) <= rec.people[:, :, INPATIENT]).all()
+    assert (rec.people[:, :, 1:] >= 0).all() and (rec.moves.diagonal(axis1=2, axis2=3) == 0).all()
+
+
+def test_every_person_is_in_one_state_every_month_bhr():
+    """BHR baseline, whole pathway: state stocks follow the moves between states every month."""
+    spec = build_spec(make_cfg())
+    for r in range(5):
+        assert_states_conserved(spec, run_replication(spec, r)[0])
+
+
+def test_every_person_is_in_one_state_every_month_hub():
+    """The south-east hub (three TCPs, shared secure pools): state conservation for each TCP."""
+    spec = build_spec(make_cfg(["system=south_east_hub", "run.years=2"]))
+    for r in range(2):
+        assert_states_conserved(spec, run_replication(spec, r)[0])
 
 
 def test_people_are_conserved_every_month_bhr(bhr_result):
