@@ -160,9 +160,13 @@ class HousingConfig:
 
 @dataclass
 class DischargeConfig:
-    """What a clinically ready person waits for: a housing unit of their placement type, a provider and
-    a funding decision (with a chance of an S117 responsible-commissioner dispute)."""
+    """Where a clinically ready person goes and what they wait for. A share of short stays return to the
+    home they came from (back on the register, rated amber) with no wait; the others need a community
+    placement: a housing unit of their placement type, a provider and a funding decision (with a chance
+    of an S117 responsible-commissioner dispute)."""
 
+    return_home: Dict[str, float] = field(default_factory=dict)  # unit -> share of ready inpatients going home
+    return_home_within_years: float = 1.0  # only stays shorter than this can return to the previous home
     placement_mix: Dict[str, Dict[str, float]] = field(default_factory=dict)  # unit -> placement type -> share
     housing: Dict[str, HousingConfig] = field(default_factory=dict)  # placement type -> units
     provider_lead: LosConfig = field(default_factory=LosConfig)  # years from readiness

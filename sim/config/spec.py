@@ -87,6 +87,7 @@ class CensusPerson:
     unit: int
     area: int
     elapsed: float  # days in hospital at the start
+    by_need: bool = False  # out of area because no local unit meets the need (never repatriated)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class RegisterSpec:
 class DischargeSpec:
     """What a ready inpatient waits for; delays in days (None: no delay)."""
 
+    return_home: np.ndarray  # float64 [U], share of ready inpatients going back home
+    return_home_within: float  # days: only shorter stays can go back home
     placement_cum: np.ndarray  # float64 [U, H], cumulative placement-type shares by unit left
     housing_units: np.ndarray  # int64 [H], free units at the start; -1 = not limited
     pipeline: tuple[tuple[float, int, int], ...]  # (day from start, placement type, units)

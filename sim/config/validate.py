@@ -52,6 +52,7 @@ CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 ENGINES = ("simpy",)
 CENSUS_COLUMNS = ("unit", "area", "admitted")
 AREAS = {"in": IN_AREA, "out": OUT_OF_AREA}
+OOA_REASONS = ("beds", "need")  # optional column ooa_reason: why an out-of-area row is out of area
 
 
 class ConfigError(ValueError):
@@ -314,6 +315,8 @@ def build_discharge(key: str, tcp: TcpConfig, start: date) -> DischargeSpec:
     if d.policy not in HOUSING_POLICIES:
         raise ConfigError(f"{key}.policy", f"unknown policy '{d.policy}' (expected one of {', '.join(HOUSING_POLICIES)})")
     return DischargeSpec(
+        return_home=by_name(f"{key}.return_home", d.return_home, UNIT_TYPES, "unit type", probability),
+        return_home_within=number(f"{key}.return_home_within_years", d.return_home_within_years, minimum=0.0) * DAYS_PER_YEAR,
         placement_cum=cum,
         housing_units=units,
         pipeline=tuple(sorted(pipeline)),
@@ -400,11 +403,13 @@ def build_tcp(key: str, tc: TcpConfig, t: int, pool_of_unit: np.ndarray, start: 
     )
 
 
-def read_census(key: str, path: Path, start: date) -> list[tuple[int, int, int, float]]:
-    """Rows of a census CSV as (row, unit, area, elapsed days); '#' lines are comments (sources)."""
+def read_census(key: str, path: Path, start: date) -> list[tuple[int, int, int, float, bool]]:
+    """Rows of a census CSV as (row, unit, area, elapsed days, out of area by need); '#' lines are
+    comments (sources). The optional column ``ooa_reason`` says why an out-of-area row is out of area:
+    ``beds`` (the default; repatriation can bring them back) or ``need`` (no local unit meets it)."""
     if not path.is_file():
         raise ConfigError(key, f"census file {path} not found")
-    rows: list[tuple[int, int, int, float]] = []
+    rows: list[tuple[int, int, int, float, bool]] = []
     with path.open(newline="") as f:
         lines = [(n, line) for n, line in enumerate(f, start=1) if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
@@ -433,7 +438,11 @@ def read_census(key: str, path: Path, start: date) -> list[tuple[int, int, int, 
             raise ConfigError(key, f"{where}: admitted '{value['admitted']}' is not a date (YYYY-MM-DD)") from None
         if admitted >= start:
             raise ConfigError(key, f"{where}: admitted {admitted} is not before the start {start}")
-        rows.append((len(rows), UNIT_TYPES.index(value["unit"]), AREAS[value["area"]], float((start - admitted).days)))
+        reason = fields[header.index("ooa_reason")].strip() if "ooa_reason" in header else ""
+        if reason and reason not in OOA_REASONS:
+            raise ConfigError(key, f"{where}: ooa_reason '{reason}' must be 'beds' or 'need'")
+        by_need = AREAS[value["area"]] == OUT_OF_AREA and reason == "need"
+        rows.append((len(rows), UNIT_TYPES.index(value["unit"]), AREAS[value["area"]], float((start - admitted).days), by_need))
     return rows
 
 
@@ -535,13 +544,13 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
         if tc.census:
             path = Path(tc.census)
             path = path if path.is_absolute() else CONFIG_DIR / path
-            for row, u, area, elapsed in read_census(f"{key}.census", path, start):
+            for row, u, area, elapsed, by_need in read_census(f"{key}.census", path, start):
                 if pool_of_unit[u] < 0:
                     raise ConfigError(
                         f"{key}.census",
                         f"{path.name} row {row + 1}: {tc.name} has no {UNIT_TYPES[u]} pool for this inpatient's length of stay",
                     )
-                census.append(CensusPerson(tcp=t, row=row, unit=u, area=area, elapsed=elapsed))
+                census.append(CensusPerson(tcp=t, row=row, unit=u, area=area, elapsed=elapsed, by_need=by_need))
 
     pools = tuple(
         PoolSpec(index=i, name=d.name, unit=d.unit, tcps=tuple(d.tcps), step_days=d.steps[0], step_beds=d.steps[1], los=d.los)

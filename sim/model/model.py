@@ -64,7 +64,7 @@ from sim.results.monthly import (
 )
 from sim.sampling import EntityKind, Mixture, Stream, choice, entity, exponential, uniform_pair
 
-RED = 0
+RED, AMBER = 0, 1
 CAMHS = UNIT_TYPES.index("camhs_t4")
 HOUSING, FUNDING, DISPUTE, PROVIDER = (DELAY_REASONS.index(r) for r in ("housing", "funding", "dispute", "provider"))
 INF = float("inf")
@@ -485,11 +485,16 @@ class Model:
         yield from self.await_discharge(p, admission)
 
     def await_discharge(self, p: Person, admission: int) -> Iterator[simpy.Event]:
-        """Clinically ready: the placement type, then housing, funding (and any S117 dispute) and a
-        provider, the last two timed from readiness; discharge when all are in place."""
+        """Clinically ready: a short stay may go back home at once; otherwise the placement type, then
+        housing, funding (and any S117 dispute) and a provider, the last two timed from readiness;
+        discharge when all are in place."""
         tcp = self.spec.tcps[p.tcp]
         d = tcp.discharge
         self.count(self.rec.ready, p.tcp)
+        home = self.draw(Stream.RETURN_HOME, p.id, admission)[0] < d.return_home[p.unit]
+        if home and self.env.now - p.admitted < d.return_home_within:
+            self.discharge(p, home=True)
+            return
         u_kind, u_dispute = self.draw(Stream.PLACEMENT, p.id, admission)
         p.kind = choice(u_kind, d.placement_cum[p.unit])
         now = self.env.now
@@ -585,12 +590,18 @@ class Model:
             self.pools[p.pool].occupied -= 1
             self.repatriate(self.pools[p.pool])
 
-    def discharge(self, p: Person) -> None:
-        """Discharge to a community placement (the housing unit is already the person's)."""
+    def discharge(self, p: Person, home: bool = False) -> None:
+        """Discharge back home (on the register, rated amber) or to a community placement (the housing
+        unit is already the person's)."""
         self.count(self.rec.discharges, p.tcp, p.unit, p.area)
         self.leave_hospital(p)
-        p.dowry_unit = p.unit if self.env.now - p.admitted >= LONG_STAY_DAYS else -1
         p.last_discharge = self.env.now
+        if home:
+            self.count(self.rec.discharges_home, p.tcp)
+            p.rag = AMBER
+            self.join_register(p, "discharge_home")
+            return
+        p.dowry_unit = p.unit if self.env.now - p.admitted >= LONG_STAY_DAYS else -1
         self.move(p, PLACEMENT, "discharge")
         self.env.process(self.placement(p))
 
@@ -685,7 +696,7 @@ class Model:
         for c in self.spec.census:
             tcp = self.spec.tcps[c.tcp]
             p = Person(id=entity(EntityKind.CENSUS, c.tcp, c.row), tcp=c.tcp, child=c.unit == CAMHS)
-            p.unit, p.area, p.pool = c.unit, c.area, int(tcp.pool_of_unit[c.unit])
+            p.unit, p.area, p.pool, p.by_need = c.unit, c.area, int(tcp.pool_of_unit[c.unit]), c.by_need
             remaining = self.pools[p.pool].spec.los.residual(c.elapsed, *self.draw(Stream.CENSUS_RESIDUAL, p.id, 0))
             self.enter_hospital(p, -c.elapsed, "census")
             self.env.process(self.stay(p, remaining, elapsed=c.elapsed))

@@ -69,6 +69,7 @@ class Stream(enum.IntEnum):
     BREAKDOWN = 15  # time to placement breakdown; occurrence = placement number
     DEATH = 16  # hospital death (occurrence 2 x admission number) and community death (2 x placement number + 1)
     PERSON = 17  # attributes of a new person (child or adult); occurrence 0
+    RETURN_HOME = 18  # a ready inpatient goes back to their previous home; occurrence = admission number
 
 
 class EntityKind(enum.IntEnum):

@@ -16,7 +16,8 @@ from sim.runner import run_replications
 
 def assert_conserved(monthly: pd.DataFrame, prefix: str = "") -> None:
     """Each month's inpatients are the previous month's plus admissions, minus discharges and deaths in
-    hospital; placements likewise with discharges in and breakdowns and community deaths out."""
+    hospital; placements likewise with discharges (other than back home) in and breakdowns and community
+    deaths out."""
     for _, rep in monthly.groupby("replication"):
         col = lambda name: rep[f"{prefix}{name}"].to_numpy()  # noqa: E731
         stock = col("inpatients")
@@ -25,7 +26,8 @@ def assert_conserved(monthly: pd.DataFrame, prefix: str = "") -> None:
         )
         place = col("placements")
         np.testing.assert_array_equal(
-            place[1:], place[:-1] + (col("discharges") - col("breakdowns") - col("deaths_in_community"))[1:]
+            place[1:],
+            place[:-1] + (col("discharges") - col("discharges_home") - col("breakdowns") - col("deaths_in_community"))[1:],
         )
 
 

@@ -167,7 +167,7 @@ def test_stream_and_entity_kind_numbers_are_fixed():
         "ARRIVAL": 1, "ROUTE": 2, "LOS": 3, "CENSUS_RESIDUAL": 4, "REGISTER_JOIN": 5,
         "REGISTER_RAG": 6, "REGISTER_LEAVE": 7, "CRISIS": 8, "CTR": 9, "AVERT": 10,
         "CRISIS_SUPPORT_LOS": 11, "INPATIENT_CTR": 12, "DISCHARGE_DELAY": 13,
-        "PLACEMENT": 14, "BREAKDOWN": 15, "DEATH": 16, "PERSON": 17,
+        "PLACEMENT": 14, "BREAKDOWN": 15, "DEATH": 16, "PERSON": 17, "RETURN_HOME": 18,
     }
     assert {k.name: int(k) for k in EntityKind} == {"CENSUS": 1, "ARRIVAL": 2, "REGISTER": 3, "SOURCE": 4}
 
