@@ -240,6 +240,7 @@ class SystemConfig:
     ``tcp=``; a system file that lists its own TCPs removes that choice."""
 
     name: str = "single"
+    title: str = ""  # for charts; a one-TCP system uses the TCP's title
     tcps: Dict[str, TcpConfig] = field(default_factory=dict)
     shared_pools: List[SharedPoolConfig] = field(default_factory=list)
 

@@ -165,6 +165,7 @@ class SystemSpec:
     """Everything a replication needs: the system, the calendar, the seed."""
 
     name: str
+    system_title: str
     scenario: str
     tcps: tuple[TcpSpec, ...]
     pools: tuple[PoolSpec, ...]
@@ -176,7 +177,7 @@ class SystemSpec:
     @property
     def title(self) -> str:
         """For charts: the TCP's full name in a one-TCP system, else the system's name."""
-        return self.tcps[0].title if len(self.tcps) == 1 else self.name
+        return self.tcps[0].title if len(self.tcps) == 1 else (self.system_title or self.name)
 
     @property
     def population(self) -> int:

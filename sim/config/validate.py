@@ -573,6 +573,7 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
             )
     return SystemSpec(
         name=cfg.system.name if cfg.system.tcps else tcps[0].name,
+        system_title=cfg.system.title,
         scenario=cfg.scenario.name,
         tcps=tuple(tcps),
         pools=pools,
