@@ -112,7 +112,10 @@ def run(cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | 
         bar.close()
     summary = summarise(monthly)
     plan = spec.trajectory()
-    trajectory = trajectory_table(monthly, plan)
+    tables = [trajectory_table(monthly, plan)]
+    if len(spec.tcps) > 1:  # each TCP against its own plan too
+        tables += [trajectory_table(monthly, dict(t.trajectory), f"{t.name}/inpatients") for t in spec.tcps]
+    trajectory = pd.concat(tables, ignore_index=True)
     manifest["status"] = "complete"
     manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
     if run_dir is not None:

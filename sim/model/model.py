@@ -301,7 +301,10 @@ class Model:
         self.done.succeed()
 
     def bed_schedule(self, pool: BedPool) -> Iterator[simpy.Event]:
-        """Change the pool's scheduled beds at each dated step after the start; new beds repatriate."""
+        """Beds free at the start repatriate (after the start state is recorded); then the pool's
+        scheduled beds change at each dated step after the start, and new beds repatriate."""
+        yield self.at(0.0, Priority.SCHEDULE, pool.spec.index)
+        self.repatriate(pool)
         for day, beds in zip(pool.spec.step_days, pool.spec.step_beds):
             if day <= 0 or day >= self.spec.calendar.horizon:
                 continue
