@@ -508,8 +508,8 @@ class Model:
         p.dispute_at = p.funding_at + dispute
         self.out_of_area[p.pool].pop(p.id, None)  # a ready person is not moved between hospitals
         self.note("ready", p)
+        episode = p.episode  # before asking for housing: a free unit may discharge the person at once
         self.request_housing(p)
-        episode = p.episode
         while p.episode == episode:
             if self.update_reason(p) < 0:
                 self.discharge(p)
@@ -670,12 +670,13 @@ class Model:
                 self.set_placement(p, SETTLED, +1)
                 settle_at = INF
                 continue
-            self.end_placement(p)
             if t == death_at:
+                self.end_placement(p)
                 self.die(p, COMMUNITY)
             else:
                 self.count(self.rec.breakdowns, p.tcp, p.kind)
                 self.note("breakdown", p)
+                self.end_placement(p)
                 self.crisis(p)
             return
 
