@@ -38,6 +38,7 @@ within a kind by entity number.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Iterator
@@ -647,7 +648,7 @@ class Model:
         self.set_placement(p, INITIAL if tcp.costs.initial_days > 0 else SETTLED, +1)
         if p.dowry_unit >= 0:
             self.now_dowry[p.tcp, p.dowry_unit] += 1
-        hazard = -np.log1p(-self.draw(Stream.BREAKDOWN, p.id, p.placements)[1])  # a unit-rate exponential
+        hazard = -math.log1p(-self.draw(Stream.BREAKDOWN, p.id, p.placements)[1])  # a unit-rate exponential
         first_year = tcp.breakdown_first * YEAR
         if hazard < first_year:
             breakdown_at = start + hazard / tcp.breakdown_first

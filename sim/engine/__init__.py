@@ -1,0 +1,43 @@
+"""The Numba engine: the SimPy model's rules as a compiled event loop over arrays (``loop.py``), fed by
+the arrays of ``build.py``. Same config, same seed: the same ``MonthlyArrays`` as the SimPy model."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import fields
+
+from sim.config.spec import SystemSpec
+from sim.engine.build import EngineSpec, build, people_capacity
+from sim.engine.loop import new_state, simulate
+from sim.results.monthly import MonthlyArrays
+
+#: The record's arrays as a named tuple the kernel can fill (same names as MonthlyArrays).
+Out = namedtuple("Out", [f.name for f in fields(MonthlyArrays)])
+
+
+class Engine:
+    """Runs replications of one system; the arrays are built once, the kernel compiled once (cached)."""
+
+    def __init__(self, spec: SystemSpec) -> None:
+        self.spec = spec
+        self.arrays: EngineSpec = build(spec)
+        self.capacity = people_capacity(spec)
+
+    def run(self, replication: int) -> MonthlyArrays:
+        """One replication. If the people or event arrays fill up, run it again with twice the room
+        (a replication is a pure function of its seed, so the retry gives the same result)."""
+        while True:
+            rec = MonthlyArrays.zeros(self.spec)
+            state = new_state(self.arrays, len(self.spec.tcps), len(self.spec.pools), self.capacity,
+                              4 * self.capacity + len(self.spec.sources) + len(self.spec.pools) + 64, replication)
+            if simulate(self.arrays, state, Out(**rec.as_dict())) == 0:
+                return rec
+            self.capacity *= 2
+
+
+def run_replication(spec: SystemSpec, replication: int) -> MonthlyArrays:
+    """One replication with the Numba engine (builds the arrays; use ``Engine`` for many)."""
+    return Engine(spec).run(replication)
+
+
+__all__ = ["Engine", "EngineSpec", "build", "run_replication"]

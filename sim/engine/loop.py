@@ -1,0 +1,1037 @@
+"""The compiled event loop: the SimPy model's rules over typed arrays, drawing the very same numbers.
+
+Each function here mirrors a method of ``sim.model.model.Model`` of the same name (read that file for
+the rules; this one is about doing them fast). A SimPy process becomes an event type with the process's
+loop state kept on the person; its episode check becomes an ``episode`` carried by the event. Events
+are ordered as in the model: (time, ``Priority``, entity number, order scheduled). Everything a
+replication needs is in ``EngineSpec`` (read only) and ``State`` (this replication's arrays); results go
+into the ``MonthlyArrays`` fields (``Out``), so metrics and costs are derived by the same code for both
+engines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from sim.results.monthly import (
+    COMMUNITY,
+    HOSPITAL,
+    INITIAL,
+    INPATIENT,
+    LEFT,
+    LONG_STAY_DAYS,
+    OUTSIDE,
+    PLACEMENT,
+    READMISSION_DAYS,
+    REGISTER,
+    SETTLED,
+    SUPPORT,
+)
+from sim.sampling import EntityKind, Stream, choice, entity_id, exponential, residual, sample, uniform_pair
+from sim.sampling._jit import jit
+
+INF = np.inf
+YEAR = 365.25
+CAMHS = 3
+RED, AMBER = 0, 1
+HOUSING, FUNDING, DISPUTE, PROVIDER = 0, 1, 2, 3
+FIFO = 0
+IN_AREA, OUT_OF_AREA = 0, 1
+UNREGISTERED, REGISTER_JOIN, HOUSING_SOURCE = 0, 1, 2  # source kinds; housing kinds are 2 + type
+
+# Priorities (sim.model.model.Priority)
+MONTH_END, SCHEDULE, DEPARTURE, PROGRESS, CRISIS, JOIN = 1, 2, 3, 4, 5, 6
+
+# Event types: what the popped event does
+EV_MONTH, EV_BED, EV_PIPELINE, EV_SUPPLY, EV_ARRIVAL, EV_REGISTER, EV_SUPPORT, EV_STAY, EV_DELAY, EV_PLACEMENT = range(10)
+STAY_DEATH, STAY_CTR, STAY_READY = 0, 1, 2  # branches of the stay loop
+PL_SETTLE, PL_DEATH, PL_BREAKDOWN = 0, 1, 2  # branches of the placement loop
+
+S_ARRIVAL, S_ROUTE, S_LOS, S_RESIDUAL = int(Stream.ARRIVAL), int(Stream.ROUTE), int(Stream.LOS), int(Stream.CENSUS_RESIDUAL)
+S_JOIN, S_RAG, S_CTR, S_SUPPORT = int(Stream.REGISTER_JOIN), int(Stream.REGISTER_RAG), int(Stream.CTR), int(Stream.CRISIS_SUPPORT_LOS)
+S_INPATIENT_CTR, S_DELAY, S_PLACEMENT = int(Stream.INPATIENT_CTR), int(Stream.DISCHARGE_DELAY), int(Stream.PLACEMENT)
+S_BREAKDOWN, S_DEATH, S_PERSON, S_HOME = int(Stream.BREAKDOWN), int(Stream.DEATH), int(Stream.PERSON), int(Stream.RETURN_HOME)
+K_CENSUS, K_ARRIVAL, K_REGISTER, K_SOURCE = int(EntityKind.CENSUS), int(EntityKind.ARRIVAL), int(EntityKind.REGISTER), int(EntityKind.SOURCE)
+
+PERSON = np.dtype([
+    ("id", np.int64), ("tcp", np.int64), ("child", np.int64), ("state", np.int64), ("rag", np.int64),
+    ("episode", np.int64), ("sojourns", np.int64), ("crises", np.int64), ("supports", np.int64),
+    ("admissions", np.int64), ("placements", np.int64),
+    ("unit", np.int64), ("area", np.int64), ("pool", np.int64), ("by_need", np.int64),
+    ("admitted", np.float64), ("ooa_since", np.float64), ("is_ready", np.int64), ("ready_at", np.float64),
+    ("reason", np.int64), ("housed", np.int64), ("funding_at", np.float64), ("dispute_at", np.float64),
+    ("provider_at", np.float64), ("death_at", np.float64),
+    ("kind", np.int64), ("phase", np.int64), ("dowry_unit", np.int64), ("last_discharge", np.float64),
+    # loop state of the person's current process
+    ("reg_event", np.int64), ("admission", np.int64), ("ctr_held", np.int64), ("next_ctr_at", np.float64),
+    ("breakdown_at", np.float64), ("pl_death_at", np.float64), ("settle_at", np.float64),
+    # membership of one linked list at a time: a pool's repatriation candidates or a housing queue
+    ("list_id", np.int64), ("prev", np.int64), ("next", np.int64),
+])
+
+EVENT = np.dtype([
+    ("time", np.float64), ("kind", np.int64), ("key", np.int64), ("seq", np.int64),
+    ("etype", np.int64), ("target", np.int64), ("aux", np.int64), ("episode", np.int64),
+])
+
+State = namedtuple("State", [
+    "people", "n_people", "heap", "n_heap", "seq", "clock", "month", "replication",
+    "pool_scheduled", "pool_occupied", "pool_last", "pool_occ_days", "pool_open_days",
+    "housing_free", "support_used", "list_head",
+    "now_people", "now_inpatients", "now_delayed", "now_register", "now_placements", "now_dowry",
+    "inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days", "status",
+])
+# clock: [now, last]; status: [0 ok, 1 people full, 2 heap full]
+
+
+def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int, replication: int) -> State:
+    """Fresh arrays for one replication (Python side; the kernel only fills them)."""
+    t, h = n_out_tcps, spec.housing_units.shape[1]
+    n_lists = n_pools + t * h  # list ids: pools' candidates, then housing queues (t * h + kind)
+    return State(
+        people=np.zeros(people_cap, PERSON), n_people=np.zeros(1, np.int64),
+        heap=np.zeros(heap_cap, EVENT), n_heap=np.zeros(1, np.int64), seq=np.zeros(1, np.int64),
+        clock=np.array([-spec.warmup, -spec.warmup]), month=np.full(1, -1, np.int64),
+        replication=np.array([replication], np.int64),
+        pool_scheduled=np.zeros(n_pools, np.int64), pool_occupied=np.zeros(n_pools, np.int64),
+        pool_last=np.full(n_pools, -spec.warmup), pool_occ_days=np.zeros(n_pools), pool_open_days=np.zeros(n_pools),
+        housing_free=np.maximum(spec.housing_units, 0).astype(np.int64), support_used=np.zeros(t, np.int64),
+        list_head=np.full(n_lists, -1, np.int64),
+        now_people=np.zeros((t, 6), np.int64), now_inpatients=np.zeros((t, 4, 2), np.int64),
+        now_delayed=np.zeros((t, 4), np.int64), now_register=np.zeros((t, 3), np.int64),
+        now_placements=np.zeros((t, 3, 2), np.int64), now_dowry=np.zeros((t, 4), np.int64),
+        inpatient_days=np.zeros((t, 4, 2)), delayed_days=np.zeros((t, 4)), support_days=np.zeros(t),
+        placement_days=np.zeros((t, 3, 2)), dowry_days=np.zeros((t, 4)), status=np.zeros(1, np.int64),
+    )
+
+
+# ------------------------------------------------------------------------------------------ the heap
+
+
+@jit
+def _before(h, a, b) -> bool:
+    ea, eb = h[a], h[b]
+    if ea.time != eb.time:
+        return ea.time < eb.time
+    if ea.kind != eb.kind:
+        return ea.kind < eb.kind
+    if ea.key != eb.key:
+        return ea.key < eb.key
+    return ea.seq < eb.seq
+
+
+@jit
+def _swap(h, a, b) -> None:
+    for_time, for_kind, for_key, for_seq = h[a].time, h[a].kind, h[a].key, h[a].seq
+    for_etype, for_target, for_aux, for_ep = h[a].etype, h[a].target, h[a].aux, h[a].episode
+    h[a].time, h[a].kind, h[a].key, h[a].seq = h[b].time, h[b].kind, h[b].key, h[b].seq
+    h[a].etype, h[a].target, h[a].aux, h[a].episode = h[b].etype, h[b].target, h[b].aux, h[b].episode
+    h[b].time, h[b].kind, h[b].key, h[b].seq = for_time, for_kind, for_key, for_seq
+    h[b].etype, h[b].target, h[b].aux, h[b].episode = for_etype, for_target, for_aux, for_ep
+
+
+@jit
+def schedule(st, delay, kind, key, etype, target, aux, episode) -> None:
+    """Push an event ``delay`` from now (time = now + delay, as SimPy computes it)."""
+    n = st.n_heap[0]
+    if n >= st.heap.shape[0]:
+        st.status[0] = 2
+        return
+    h = st.heap
+    h[n].time = st.clock[0] + delay
+    h[n].kind = kind
+    h[n].key = key
+    h[n].seq = st.seq[0]
+    h[n].etype = etype
+    h[n].target = target
+    h[n].aux = aux
+    h[n].episode = episode
+    st.seq[0] += 1
+    st.n_heap[0] = n + 1
+    i = n
+    while i > 0:
+        parent = (i - 1) // 2
+        if _before(h, i, parent):
+            _swap(h, i, parent)
+            i = parent
+        else:
+            break
+
+
+@jit
+def pop(st):
+    """Remove the first event; returns (time, etype, target, aux, episode)."""
+    h = st.heap
+    e = h[0]
+    out = (e.time, e.etype, e.target, e.aux, e.episode)
+    n = st.n_heap[0] - 1
+    st.n_heap[0] = n
+    if n > 0:
+        _swap(h, 0, n)
+        i = 0
+        while True:
+            left, right, best = 2 * i + 1, 2 * i + 2, i
+            if left < n and _before(h, left, best):
+                best = left
+            if right < n and _before(h, right, best):
+                best = right
+            if best == i:
+                break
+            _swap(h, i, best)
+            i = best
+    return out
+
+
+# ---------------------------------------------------------------------------------- linked lists
+
+
+@jit
+def list_add(st, lst, i) -> None:
+    """Put person i at the head of list ``lst`` (a pool's repatriation candidates or a housing queue)."""
+    P = st.people
+    head = st.list_head[lst]
+    P[i].list_id = lst
+    P[i].prev = -1
+    P[i].next = head
+    if head >= 0:
+        P[head].prev = i
+    st.list_head[lst] = i
+
+
+@jit
+def list_remove(st, i) -> None:
+    P = st.people
+    lst = P[i].list_id
+    if lst < 0:
+        return
+    if P[i].prev >= 0:
+        P[P[i].prev].next = P[i].next
+    else:
+        st.list_head[lst] = P[i].next
+    if P[i].next >= 0:
+        P[P[i].next].prev = P[i].prev
+    P[i].list_id = -1
+    P[i].prev = -1
+    P[i].next = -1
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+
+@jit
+def draw(S, st, stream, key, occurrence):
+    return uniform_pair(S.seed, st.replication[0], stream, key, occurrence)
+
+
+@jit
+def dist(S, d):
+    return S.dists[S.dist_start[d]:S.dist_end[d]]
+
+
+@jit
+def delay(S, st, d, stream, key, occurrence) -> float:
+    if d < 0:
+        return 0.0
+    u0, u1 = draw(S, st, stream, key, occurrence)
+    return sample(dist(S, d), u0, u1)
+
+
+@jit
+def beds_at(S, pool, t) -> int:
+    a, b = S.pool_step_start[pool], S.pool_step_end[pool]
+    i = np.searchsorted(S.step_days[a:b], max(t, 0.0), side="right") - 1
+    return S.step_beds[a + i]
+
+
+@jit
+def open_beds(st, pool) -> int:
+    return max(st.pool_scheduled[pool], st.pool_occupied[pool])
+
+
+@jit
+def accrue(st) -> None:
+    """Bring every time integral up to now (Model.accrue)."""
+    now = st.clock[0]
+    dt = now - st.clock[1]
+    if dt > 0:
+        st.inpatient_days[:] += st.now_inpatients * dt
+        st.delayed_days[:] += st.now_delayed * dt
+        st.support_days[:] += st.now_people[:, SUPPORT] * dt
+        st.placement_days[:] += st.now_placements * dt
+        st.dowry_days[:] += st.now_dowry * dt
+    st.clock[1] = now
+    for q in range(st.pool_scheduled.shape[0]):
+        d = now - st.pool_last[q]
+        st.pool_occ_days[q] += st.pool_occupied[q] * d
+        st.pool_open_days[q] += open_beds(st, q) * d
+        st.pool_last[q] = now
+
+
+@jit
+def move(st, out, i, state) -> None:
+    """Every change of state (Model.move)."""
+    accrue(st)
+    P = st.people
+    t, old = P[i].tcp, P[i].state
+    if old != OUTSIDE:
+        st.now_people[t, old] -= 1
+    if old == REGISTER:
+        st.now_register[t, P[i].rag] -= 1
+    if st.month[0] >= 0:
+        out.moves[st.month[0], t, old, state] += 1
+    P[i].state = state
+    if state != OUTSIDE:
+        st.now_people[t, state] += 1
+    if state == REGISTER:
+        st.now_register[t, P[i].rag] += 1
+    P[i].episode += 1
+
+
+@jit
+def new_person(S, st, kind, index, number, tcp) -> int:
+    """A person new to the model; children by the TCP's share (Model.new_person)."""
+    pid = entity_id(kind, index, number)
+    n = add_person(st, pid, tcp)
+    if n >= 0:
+        st.people[n].child = 1 if draw(S, st, S_PERSON, pid, 0)[0] < S.child_share[tcp] else 0
+    return n
+
+
+@jit
+def add_person(st, pid, tcp) -> int:
+    n = st.n_people[0]
+    if n >= st.people.shape[0]:
+        st.status[0] = 1
+        return -1
+    st.n_people[0] = n + 1
+    P = st.people
+    P[n].id = pid
+    P[n].tcp = tcp
+    P[n].child = 0
+    P[n].state = OUTSIDE
+    P[n].rag = -1
+    P[n].unit = -1
+    P[n].area = -1
+    P[n].pool = -1
+    P[n].reason = -1
+    P[n].kind = -1
+    P[n].dowry_unit = -1
+    P[n].death_at = INF
+    P[n].last_discharge = -INF
+    P[n].list_id = -1
+    P[n].prev = -1
+    P[n].next = -1
+    return n
+    P[n].episode = 0
+    P[n].sojourns = 0
+    P[n].crises = 0
+    P[n].supports = 0
+    P[n].admissions = 0
+    P[n].placements = 0
+    P[n].by_need = 0
+    P[n].is_ready = 0
+    P[n].housed = 0
+    P[n].phase = INITIAL
+    return n
+
+
+@jit
+def count(st, flow, t) -> None:
+    if st.month[0] >= 0:
+        flow[st.month[0], t] += 1
+
+
+# -------------------------------------------------------------------------------------- register
+
+
+@jit
+def join_register(S, st, out, i) -> None:
+    move(st, out, i, REGISTER)
+    register_next(S, st, i)
+
+
+@jit
+def register_next(S, st, i) -> None:
+    """Draw the member's next register event (Model.register_life, up to its yield)."""
+    P = st.people
+    t, rag = P[i].tcp, P[i].rag
+    rates = np.empty(5)
+    rates[0] = S.reg_crisis[t, rag]
+    for g in range(3):
+        rates[1 + g] = S.reg_moves[t, rag, g]
+    rates[4] = S.reg_leave[t]
+    total = 0.0
+    for k in range(5):
+        total += rates[k]
+    if total <= 0:
+        return
+    u_event, u_time = draw(S, st, S_RAG, P[i].id, P[i].sojourns)
+    P[i].sojourns += 1
+    cum = np.empty(5)
+    acc = 0.0
+    for k in range(5):
+        acc += rates[k]
+        cum[k] = acc / total
+    event = choice(u_event, cum)
+    kind = CRISIS if event == 0 else (DEPARTURE if event == 4 else PROGRESS)
+    P[i].reg_event = event
+    schedule(st, exponential(u_time, 1.0 / total), kind, P[i].id, EV_REGISTER, i, event, P[i].episode)
+
+
+@jit
+def on_register(S, st, out, i, episode) -> None:
+    P = st.people
+    if P[i].episode != episode:
+        return
+    event = P[i].reg_event
+    if event == 0:
+        crisis(S, st, out, i)
+        return
+    if event == 4:
+        move(st, out, i, LEFT)
+        return
+    accrue(st)
+    st.now_register[P[i].tcp, P[i].rag] -= 1
+    P[i].rag = event - 1
+    st.now_register[P[i].tcp, P[i].rag] += 1
+    register_next(S, st, i)
+
+
+# ---------------------------------------------------------------------------- crisis and its CTR
+
+
+@jit
+def crisis(S, st, out, i) -> None:
+    P = st.people
+    t = P[i].tcp
+    count(st, out.crises, t)
+    u_ctr, u_avert = draw(S, st, S_CTR, P[i].id, P[i].crises)
+    P[i].crises += 1
+    if u_ctr < S.ctr_coverage[t]:
+        count(st, out.ctr_pre, t)
+        if st.support_used[t] < S.support_places[t] and u_avert < S.ctr_avert[t]:
+            count(st, out.averted, t)
+            start_support(S, st, out, i)
+            return
+    admit(S, st, out, i)
+
+
+@jit
+def start_support(S, st, out, i) -> None:
+    P = st.people
+    t = P[i].tcp
+    st.support_used[t] += 1
+    move(st, out, i, SUPPORT)
+    length = delay(S, st, S.support_length[t], S_SUPPORT, P[i].id, P[i].supports)
+    P[i].supports += 1
+    schedule(st, length, DEPARTURE, P[i].id, EV_SUPPORT, i, 0, P[i].episode)
+
+
+@jit
+def on_support_end(S, st, out, i) -> None:
+    P = st.people
+    st.support_used[P[i].tcp] -= 1
+    P[i].rag = RED
+    join_register(S, st, out, i)
+
+
+# --------------------------------------------------------------------------- admission and stay
+
+
+@jit
+def admit(S, st, out, i) -> None:
+    P = st.people
+    t = P[i].tcp
+    u_unit, u_need = draw(S, st, S_ROUTE, P[i].id, P[i].admissions)
+    P[i].unit = CAMHS if P[i].child == 1 else choice(u_unit, S.route_cum[t])
+    u = P[i].unit
+    P[i].pool = S.pool_of_unit[t, u]
+    q = P[i].pool
+    accrue(st)
+    P[i].by_need = 1 if u_need < S.ooa_need[t, u] else 0
+    if P[i].by_need == 1:
+        P[i].area = OUT_OF_AREA
+    elif st.pool_occupied[q] < st.pool_scheduled[q]:
+        P[i].area = IN_AREA
+    else:
+        P[i].area = OUT_OF_AREA
+        if st.month[0] >= 0:
+            out.ooa_full[st.month[0], t, u] += 1
+    if st.month[0] >= 0:
+        out.admissions[st.month[0], t, u, P[i].area] += 1
+    if st.clock[0] - P[i].last_discharge <= READMISSION_DAYS:
+        count(st, out.readmissions, t)
+    u0, u1 = draw(S, st, S_LOS, P[i].id, P[i].admissions)
+    length = sample(dist(S, S.pool_los[q]), u0, u1)
+    enter_hospital(S, st, out, i, st.clock[0])
+    stay_start(S, st, out, i, length, 0.0)
+
+
+@jit
+def enter_hospital(S, st, out, i, admitted) -> None:
+    P = st.people
+    P[i].admitted = admitted
+    P[i].ooa_since = admitted
+    P[i].is_ready = 0
+    P[i].reason = -1
+    P[i].housed = 0
+    move(st, out, i, INPATIENT)
+    st.now_inpatients[P[i].tcp, P[i].unit, P[i].area] += 1
+    if P[i].area == IN_AREA:
+        st.pool_occupied[P[i].pool] += 1
+    elif P[i].by_need == 0:
+        list_add(st, P[i].pool, i)
+    P[i].admissions += 1
+
+
+@jit
+def next_ctr(elapsed, first, interval):
+    """How many inpatient CTRs have been held by ``elapsed`` days, and the wait to the next (model.next_ctr)."""
+    if elapsed < first:
+        return 0, first - elapsed
+    if not np.isfinite(interval):
+        return 1, INF
+    held = 1 + int((elapsed - first) // interval)
+    return held, first + held * interval - elapsed
+
+
+@jit
+def stay_start(S, st, out, i, length, elapsed) -> None:
+    """Model.stay up to its first yield: death time, readiness, the CTR schedule."""
+    P = st.people
+    t = P[i].tcp
+    admission = P[i].admissions - 1
+    P[i].admission = admission
+    if S.hospital_death[t] > 0:
+        P[i].death_at = st.clock[0] + exponential(draw(S, st, S_DEATH, P[i].id, 2 * admission)[1], 1.0 / S.hospital_death[t])
+    else:
+        P[i].death_at = INF
+    P[i].ready_at = st.clock[0] + length
+    held, wait = next_ctr(elapsed, S.ctr_first[t], S.ctr_interval[t, P[i].unit])
+    P[i].ctr_held = held
+    P[i].next_ctr_at = st.clock[0] + wait
+    stay_next(st, i)
+
+
+@jit
+def stay_next(st, i) -> None:
+    """The stay loop's next wait: death, an inpatient CTR, or readiness, whichever is first."""
+    P = st.people
+    t = min(P[i].ready_at, P[i].death_at, P[i].next_ctr_at)
+    now = st.clock[0]
+    if t == P[i].death_at:
+        schedule(st, t - now, DEPARTURE, P[i].id, EV_STAY, i, STAY_DEATH, P[i].episode)
+    elif t == P[i].next_ctr_at:
+        schedule(st, t - now, PROGRESS, P[i].id, EV_STAY, i, STAY_CTR, P[i].episode)
+    else:
+        schedule(st, t - now, DEPARTURE, P[i].id, EV_STAY, i, STAY_READY, P[i].episode)
+
+
+@jit
+def on_stay(S, st, out, i, branch, episode) -> None:
+    P = st.people
+    if P[i].episode != episode:
+        return
+    if branch == STAY_DEATH:
+        die(S, st, out, i, HOSPITAL)
+        return
+    if branch == STAY_CTR:
+        t = P[i].tcp
+        if st.month[0] >= 0:
+            out.ctr_inpatient[st.month[0], t, P[i].unit] += 1
+        occurrence = (P[i].admission << 16) | P[i].ctr_held
+        if draw(S, st, S_INPATIENT_CTR, P[i].id, occurrence)[0] < S.ctr_ready[t]:
+            P[i].ready_at = st.clock[0]
+        P[i].ctr_held += 1
+        P[i].next_ctr_at = st.clock[0] + S.ctr_interval[t, P[i].unit]
+        stay_next(st, i)
+        return
+    await_start(S, st, out, i)
+
+
+# ------------------------------------------------------------------------------------- discharge
+
+
+@jit
+def await_start(S, st, out, i) -> None:
+    """Model.await_discharge up to its loop."""
+    P = st.people
+    t = P[i].tcp
+    admission = P[i].admission
+    count(st, out.ready, t)
+    home = draw(S, st, S_HOME, P[i].id, admission)[0] < S.return_home[t, P[i].unit]
+    if home and st.clock[0] - P[i].admitted < S.return_within[t]:
+        discharge(S, st, out, i, True)
+        return
+    u_kind, u_dispute = draw(S, st, S_PLACEMENT, P[i].id, admission)
+    P[i].kind = choice(u_kind, S.placement_cum[t, P[i].unit])
+    now = st.clock[0]
+    P[i].is_ready = 1
+    P[i].provider_at = now + delay(S, st, S.provider_lead[t], S_DELAY, P[i].id, 3 * admission)
+    P[i].funding_at = now + delay(S, st, S.funding_delay[t], S_DELAY, P[i].id, 3 * admission + 1)
+    dispute = 0.0
+    if u_dispute < S.dispute_prob[t]:
+        dispute = delay(S, st, S.dispute_delay[t], S_DELAY, P[i].id, 3 * admission + 2)
+    P[i].dispute_at = P[i].funding_at + dispute
+    list_remove(st, i)  # a ready person is not moved between hospitals
+    episode = P[i].episode
+    request_housing(S, st, out, i)
+    await_loop(S, st, out, i, episode)
+
+
+@jit
+def await_loop(S, st, out, i, episode) -> None:
+    P = st.people
+    if P[i].episode != episode:
+        return
+    if update_reason(st, i) < 0:
+        discharge(S, st, out, i, False)
+        return
+    now = st.clock[0]
+    t = P[i].death_at
+    for x in (P[i].funding_at, P[i].dispute_at, P[i].provider_at):
+        if x > now and x < t:
+            t = x
+    if t == INF:
+        return
+    schedule(st, t - now, DEPARTURE, P[i].id, EV_DELAY, i, 0, episode)
+
+
+@jit
+def on_delay(S, st, out, i, episode) -> None:
+    P = st.people
+    if P[i].episode != episode:
+        return
+    if st.clock[0] >= P[i].death_at:
+        die(S, st, out, i, HOSPITAL)
+        return
+    await_loop(S, st, out, i, episode)
+
+
+@jit
+def delay_reason(st, i) -> int:
+    P = st.people
+    now = st.clock[0]
+    if P[i].housed == 0:
+        return HOUSING
+    if now < P[i].funding_at:
+        return FUNDING
+    if now < P[i].dispute_at:
+        return DISPUTE
+    if now < P[i].provider_at:
+        return PROVIDER
+    return -1
+
+
+@jit
+def update_reason(st, i) -> int:
+    P = st.people
+    reason = delay_reason(st, i)
+    if reason != P[i].reason:
+        accrue(st)
+        if P[i].reason >= 0:
+            st.now_delayed[P[i].tcp, P[i].reason] -= 1
+        if reason >= 0:
+            st.now_delayed[P[i].tcp, reason] += 1
+        P[i].reason = reason
+    return reason
+
+
+@jit
+def housing_list(st, t, kind) -> int:
+    return st.pool_scheduled.shape[0] + t * 3 + kind
+
+
+@jit
+def request_housing(S, st, out, i) -> None:
+    P = st.people
+    t, kind = P[i].tcp, P[i].kind
+    if S.housing_units[t, kind] < 0:
+        P[i].housed = 1
+    else:
+        list_add(st, housing_list(st, t, kind), i)
+        allocate_housing(S, st, out, t, kind)
+
+
+@jit
+def allocate_housing(S, st, out, t, kind) -> None:
+    """Free units to waiting people, FIFO by readiness or longest stay first, ties by entity number."""
+    P = st.people
+    lst = housing_list(st, t, kind)
+    while st.housing_free[t, kind] > 0 and st.list_head[lst] >= 0:
+        best = -1
+        j = st.list_head[lst]
+        while j >= 0:
+            if best < 0:
+                best = j
+            else:
+                a = P[j].ready_at if S.policy[t] == FIFO else P[j].admitted
+                b = P[best].ready_at if S.policy[t] == FIFO else P[best].admitted
+                if a < b or (a == b and P[j].id < P[best].id):
+                    best = j
+            j = P[j].next
+        list_remove(st, best)
+        st.housing_free[t, kind] -= 1
+        P[best].housed = 1
+        if update_reason(st, best) < 0:
+            discharge(S, st, out, best, False)
+
+
+@jit
+def free_housing(S, st, out, i) -> None:
+    P = st.people
+    t, kind = P[i].tcp, P[i].kind
+    if S.housing_units[t, kind] >= 0:
+        st.housing_free[t, kind] += 1
+        allocate_housing(S, st, out, t, kind)
+
+
+@jit
+def leave_hospital(S, st, out, i) -> None:
+    P = st.people
+    accrue(st)
+    t = P[i].tcp
+    if P[i].reason >= 0:
+        st.now_delayed[t, P[i].reason] -= 1
+        P[i].reason = -1
+    st.now_inpatients[t, P[i].unit, P[i].area] -= 1
+    if P[i].list_id >= 0 and P[i].list_id < st.pool_scheduled.shape[0]:
+        list_remove(st, i)
+    if P[i].area == IN_AREA:
+        st.pool_occupied[P[i].pool] -= 1
+        repatriate(S, st, out, P[i].pool)
+
+
+@jit
+def discharge(S, st, out, i, home) -> None:
+    P = st.people
+    t = P[i].tcp
+    if st.month[0] >= 0:
+        out.discharges[st.month[0], t, P[i].unit, P[i].area] += 1
+    leave_hospital(S, st, out, i)
+    P[i].last_discharge = st.clock[0]
+    if home:
+        count(st, out.discharges_home, t)
+        P[i].rag = AMBER
+        join_register(S, st, out, i)
+        return
+    P[i].dowry_unit = P[i].unit if st.clock[0] - P[i].admitted >= LONG_STAY_DAYS else -1
+    move(st, out, i, PLACEMENT)
+    placement_start(S, st, out, i)
+
+
+@jit
+def die(S, st, out, i, where) -> None:
+    P = st.people
+    if st.month[0] >= 0:
+        out.deaths[st.month[0], P[i].tcp, where] += 1
+    if where == HOSPITAL:
+        if P[i].is_ready == 1 and P[i].housed == 0:
+            list_remove(st, i)
+        leave_hospital(S, st, out, i)
+        if P[i].housed == 1:
+            free_housing(S, st, out, i)
+    move(st, out, i, LEFT)
+
+
+@jit
+def repatriate(S, st, out, q) -> None:
+    """Free in-area beds to out-of-area candidates of the pool, longest out first (Model.repatriate)."""
+    P = st.people
+    while st.pool_occupied[q] < st.pool_scheduled[q]:
+        best = -1
+        j = st.list_head[q]
+        while j >= 0:
+            if S.repatriation[P[j].tcp] == 1:
+                if best < 0 or P[j].ooa_since < P[best].ooa_since or (P[j].ooa_since == P[best].ooa_since and P[j].id < P[best].id):
+                    best = j
+            j = P[j].next
+        if best < 0:
+            return
+        accrue(st)
+        list_remove(st, best)
+        t, u = P[best].tcp, P[best].unit
+        st.now_inpatients[t, u, OUT_OF_AREA] -= 1
+        st.now_inpatients[t, u, IN_AREA] += 1
+        P[best].area = IN_AREA
+        st.pool_occupied[q] += 1
+        if st.month[0] >= 0:
+            out.repatriations[st.month[0], t, u] += 1
+
+
+# -------------------------------------------------------------------------------------- community
+
+
+@jit
+def set_placement(st, i, phase, change) -> None:
+    P = st.people
+    accrue(st)
+    P[i].phase = phase
+    st.now_placements[P[i].tcp, P[i].kind, phase] += change
+
+
+@jit
+def placement_start(S, st, out, i) -> None:
+    """Model.placement up to its loop."""
+    P = st.people
+    t = P[i].tcp
+    start = st.clock[0]
+    set_placement(st, i, INITIAL if S.initial_days[t] > 0 else SETTLED, 1)
+    if P[i].dowry_unit >= 0:
+        st.now_dowry[t, P[i].dowry_unit] += 1
+    hazard = -math.log1p(-draw(S, st, S_BREAKDOWN, P[i].id, P[i].placements)[1])
+    first_year = S.breakdown_first[t] * YEAR
+    if hazard < first_year:
+        P[i].breakdown_at = start + hazard / S.breakdown_first[t]
+    elif S.breakdown_after[t] > 0:
+        P[i].breakdown_at = start + YEAR + (hazard - first_year) / S.breakdown_after[t]
+    else:
+        P[i].breakdown_at = INF
+    u_death = draw(S, st, S_DEATH, P[i].id, 2 * P[i].placements + 1)[1]
+    P[i].pl_death_at = start + exponential(u_death, 1.0 / S.community_death[t]) if S.community_death[t] > 0 else INF
+    P[i].settle_at = start + S.initial_days[t] if P[i].phase == INITIAL else INF
+    P[i].placements += 1
+    placement_next(st, i)
+
+
+@jit
+def placement_next(st, i) -> None:
+    P = st.people
+    t = min(P[i].breakdown_at, P[i].pl_death_at, P[i].settle_at)
+    if t == INF:
+        return
+    now = st.clock[0]
+    if t == P[i].settle_at:
+        schedule(st, t - now, PROGRESS, P[i].id, EV_PLACEMENT, i, PL_SETTLE, P[i].episode)
+    elif t == P[i].pl_death_at:
+        schedule(st, t - now, DEPARTURE, P[i].id, EV_PLACEMENT, i, PL_DEATH, P[i].episode)
+    else:
+        schedule(st, t - now, CRISIS, P[i].id, EV_PLACEMENT, i, PL_BREAKDOWN, P[i].episode)
+
+
+@jit
+def on_placement(S, st, out, i, branch, episode) -> None:
+    P = st.people
+    if P[i].episode != episode:
+        return
+    if branch == PL_SETTLE:
+        set_placement(st, i, INITIAL, -1)
+        set_placement(st, i, SETTLED, 1)
+        P[i].settle_at = INF
+        placement_next(st, i)
+        return
+    if branch == PL_DEATH:
+        end_placement(S, st, out, i)
+        die(S, st, out, i, COMMUNITY)
+        return
+    if st.month[0] >= 0:
+        out.breakdowns[st.month[0], P[i].tcp, P[i].kind] += 1
+    end_placement(S, st, out, i)
+    crisis(S, st, out, i)
+
+
+@jit
+def end_placement(S, st, out, i) -> None:
+    P = st.people
+    set_placement(st, i, P[i].phase, -1)
+    if P[i].dowry_unit >= 0:
+        st.now_dowry[P[i].tcp, P[i].dowry_unit] -= 1
+        P[i].dowry_unit = -1
+    free_housing(S, st, out, i)
+
+
+# ------------------------------------------------------------------------------ calendar events
+
+
+@jit
+def on_month_end(S, st, out, s) -> None:
+    """Model.month_ends: record stocks and the month's integrals at boundary s."""
+    accrue(st)
+    if s > 0:
+        out.inpatient_days[s - 1] = st.inpatient_days
+        out.delayed_days[s - 1] = st.delayed_days
+        out.support_days[s - 1] = st.support_days
+        out.placement_days[s - 1] = st.placement_days
+        out.dowry_days[s - 1] = st.dowry_days
+        out.occupied_days[s - 1] = st.pool_occ_days
+        out.open_days[s - 1] = st.pool_open_days
+    st.inpatient_days[:] = 0.0
+    st.delayed_days[:] = 0.0
+    st.support_days[:] = 0.0
+    st.placement_days[:] = 0.0
+    st.dowry_days[:] = 0.0
+    for q in range(st.pool_scheduled.shape[0]):
+        st.pool_occ_days[q] = 0.0
+        st.pool_open_days[q] = 0.0
+        out.beds[s, q] = open_beds(st, q)
+    out.people[s] = st.now_people
+    out.inpatients[s] = st.now_inpatients
+    out.delayed[s] = st.now_delayed
+    out.register[s] = st.now_register
+    for t in range(st.now_placements.shape[0]):
+        for h in range(st.now_placements.shape[1]):
+            out.placements[s, t, h] = st.now_placements[t, h, 0] + st.now_placements[t, h, 1]
+    P = st.people
+    for i in range(st.n_people[0]):
+        if P[i].state == INPATIENT and st.clock[0] - P[i].admitted >= LONG_STAY_DAYS:
+            out.long_stayers[s, P[i].tcp, P[i].unit, P[i].area] += 1
+    st.month[0] = s
+
+
+@jit
+def next_bed_step(S, st, q, j) -> None:
+    """Schedule the pool's first step after index j that falls inside the run (Model.bed_schedule)."""
+    horizon = S.boundaries[-1]
+    for k in range(j + 1, S.pool_step_end[q] - S.pool_step_start[q]):
+        day = S.step_days[S.pool_step_start[q] + k]
+        if day <= 0 or day >= horizon:
+            continue
+        schedule(st, day - st.clock[0], SCHEDULE, q, EV_BED, q, k, 0)
+        return
+
+
+@jit
+def on_bed(S, st, out, q, k) -> None:
+    if k >= 0:
+        accrue(st)
+        st.pool_scheduled[q] = S.step_beds[S.pool_step_start[q] + k]
+    repatriate(S, st, out, q)
+    next_bed_step(S, st, q, k)
+
+
+@jit
+def next_pipeline(S, st, t, j) -> None:
+    k = S.pipeline_start[t] + j
+    if j < S.pipeline_end[t] - S.pipeline_start[t] and S.pipe_day[k] < S.boundaries[-1]:
+        schedule(st, max(S.pipe_day[k] - st.clock[0], 0.0), SCHEDULE, t, EV_PIPELINE, t, j, 0)
+
+
+@jit
+def on_pipeline(S, st, out, t, j) -> None:
+    k = S.pipeline_start[t] + j
+    st.housing_free[t, S.pipe_kind[k]] += S.pipe_units[k]
+    allocate_housing(S, st, out, t, S.pipe_kind[k])
+    next_pipeline(S, st, t, j + 1)
+
+
+@jit
+def next_supply(S, st, q, k) -> None:
+    clock = entity_id(K_SOURCE, S.source_index[q], 0)
+    u = draw(S, st, S_ARRIVAL, clock, k)[1]
+    schedule(st, exponential(u, 1.0 / S.source_rate[q]), SCHEDULE, clock, EV_SUPPLY, q, k, 0)
+
+
+@jit
+def on_supply(S, st, out, q, k) -> None:
+    t, kind = S.source_tcp[q], S.source_kind[q] - HOUSING_SOURCE
+    st.housing_free[t, kind] += 1
+    allocate_housing(S, st, out, t, kind)
+    next_supply(S, st, q, k + 1)
+
+
+@jit
+def next_arrival(S, st, q, k) -> None:
+    """Model.arrivals: draw the gap to arrival k and make its person (numbered by source and k)."""
+    clock = entity_id(K_SOURCE, S.source_index[q], 0)
+    u = draw(S, st, S_ARRIVAL, clock, k)[1]
+    i = new_person(S, st, K_ARRIVAL, S.source_index[q], k, S.source_tcp[q])
+    if i < 0:
+        return
+    kind = JOIN if S.source_kind[q] == REGISTER_JOIN else CRISIS
+    schedule(st, exponential(u, 1.0 / S.source_rate[q]), kind, st.people[i].id, EV_ARRIVAL, q, k, i)
+
+
+@jit
+def on_arrival(S, st, out, q, k, i) -> None:
+    P = st.people
+    if S.source_kind[q] == REGISTER_JOIN:
+        P[i].rag = choice(draw(S, st, S_JOIN, P[i].id, 0)[0], S.join_cum[S.source_tcp[q]])
+        join_register(S, st, out, i)
+    else:
+        crisis(S, st, out, i)
+    next_arrival(S, st, q, k + 1)
+
+
+# -------------------------------------------------------------------------------------- the run
+
+
+@jit
+def simulate(S, st, out) -> int:
+    """One replication (Model.run): start state, then events until the last month end. Returns 0, or
+    the status code of an array that filled up (the caller retries with more room)."""
+    n_pools = st.pool_scheduled.shape[0]
+    for q in range(n_pools):
+        st.pool_scheduled[q] = beds_at(S, q, st.clock[0])
+    # census inpatients, numbered by row
+    for c in range(S.census_tcp.shape[0]):
+        t = S.census_tcp[c]
+        pid = entity_id(K_CENSUS, t, S.census_row[c])
+        i = add_person(st, pid, t)
+        if i < 0:
+            return st.status[0]
+        P = st.people
+        u = S.census_unit[c]
+        P[i].child = 1 if u == CAMHS else 0
+        P[i].unit = u
+        P[i].area = S.census_area[c]
+        P[i].pool = S.pool_of_unit[t, u]
+        P[i].by_need = S.census_by_need[c]
+        u0, u1 = draw(S, st, S_RESIDUAL, pid, 0)
+        remaining = residual(dist(S, S.pool_los[P[i].pool]), S.census_elapsed[c], u0, u1)
+        enter_hospital(S, st, out, i, -S.census_elapsed[c])
+        stay_start(S, st, out, i, remaining, S.census_elapsed[c])
+    # register members, numbered by TCP then RAG order
+    for t in range(S.reg_people.shape[0]):
+        n = 0
+        for rag in range(3):
+            for _ in range(S.reg_people[t, rag]):
+                i = new_person(S, st, K_REGISTER, t, n, t)
+                if i < 0:
+                    return st.status[0]
+                st.people[i].rag = rag
+                join_register(S, st, out, i)
+                n += 1
+    schedule(st, S.boundaries[0] - st.clock[0], MONTH_END, 0, EV_MONTH, 0, 0, 0)
+    for q in range(n_pools):
+        schedule(st, 0.0, SCHEDULE, q, EV_BED, q, -1, 0)
+    for t in range(S.pipeline_start.shape[0]):
+        next_pipeline(S, st, t, 0)
+    for q in range(S.source_rate.shape[0]):
+        if S.source_rate[q] > 0:
+            if S.source_kind[q] >= HOUSING_SOURCE:
+                next_supply(S, st, q, 0)
+            else:
+                next_arrival(S, st, q, 0)
+    last = S.boundaries.shape[0] - 1
+    while st.n_heap[0] > 0:
+        if st.status[0] != 0:
+            return st.status[0]
+        time, etype, target, aux, episode = pop(st)
+        st.clock[0] = time
+        if etype == EV_MONTH:
+            on_month_end(S, st, out, target)
+            if target == last:
+                return 0
+            schedule(st, S.boundaries[target + 1] - st.clock[0], MONTH_END, 0, EV_MONTH, target + 1, 0, 0)
+        elif etype == EV_BED:
+            on_bed(S, st, out, target, aux)
+        elif etype == EV_PIPELINE:
+            on_pipeline(S, st, out, target, aux)
+        elif etype == EV_SUPPLY:
+            on_supply(S, st, out, target, aux)
+        elif etype == EV_ARRIVAL:
+            on_arrival(S, st, out, target, aux, episode)
+        elif etype == EV_REGISTER:
+            on_register(S, st, out, target, episode)
+        elif etype == EV_SUPPORT:
+            on_support_end(S, st, out, target)
+        elif etype == EV_STAY:
+            on_stay(S, st, out, target, aux, episode)
+        elif etype == EV_DELAY:
+            on_delay(S, st, out, target, episode)
+        elif etype == EV_PLACEMENT:
+            on_placement(S, st, out, target, aux, episode)
+    return st.status[0]
