@@ -100,6 +100,7 @@ def run(cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | 
             chunk_size=int(r.chunk_size),
             out_dir=run_dir,
             event_log=bool(r.event_log),
+            engine=str(r.engine),
             on_chunk=on_chunk,
         )
     except KeyboardInterrupt:

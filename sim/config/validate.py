@@ -49,7 +49,7 @@ from sim.sampling import Empirical, Exponential, Fixed, Lognormal, Mixture, Unif
 #: configs/ at the top of the project: relative census paths are read from here.
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 
-ENGINES = ("simpy",)
+ENGINES = ("simpy", "numba")
 CENSUS_COLUMNS = ("unit", "area", "admitted")
 AREAS = {"in": IN_AREA, "out": OUT_OF_AREA}
 OOA_REASONS = ("beds", "need")  # optional column ooa_reason: why an out-of-area row is out of area
@@ -484,6 +484,8 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
     integer("run.chunk_size", run.chunk_size, minimum=1)
     if run.engine not in ENGINES:
         raise ConfigError("run.engine", f"unknown engine '{run.engine}' (available: {', '.join(ENGINES)})")
+    if run.engine == "numba" and run.event_log:
+        raise ConfigError("run.event_log", "the per-person event log comes from the SimPy model: use run.engine=simpy")
 
     tcps_cfg = _tcps_of(cfg)
     names = [t.name for _, t in tcps_cfg]

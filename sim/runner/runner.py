@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config.spec import SystemSpec
+from sim.engine import Engine
 from sim.model import EVENT_LOG_COLUMNS, run_replication
 from sim.results.monthly import metrics
 
@@ -47,11 +48,18 @@ def replication_frame(spec: SystemSpec, replication: int, values: dict[str, np.n
     return frame
 
 
-def run_chunk(spec: SystemSpec, chunk: Chunk, event_log: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Simulate the chunk's replications: their monthly table and, if asked, their event log."""
+def run_chunk(
+    spec: SystemSpec, chunk: Chunk, event_log: bool = False, engine: str = "simpy"
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Simulate the chunk's replications with the SimPy model or the Numba engine (the same results):
+    their monthly table and, if asked (SimPy only), their event log."""
     frames, logs = [], []
+    compiled = Engine(spec) if engine == "numba" else None
     for r in range(chunk.first, chunk.last):
-        rec, log = run_replication(spec, r, event_log)
+        if compiled is not None:
+            rec, log = compiled.run(r), None
+        else:
+            rec, log = run_replication(spec, r, event_log)
         frames.append(replication_frame(spec, r, metrics(spec, rec)))
         if log:
             logs.extend(log)
@@ -67,6 +75,7 @@ def run_replications(
     chunk_size: int = 100,
     out_dir: Path | None = None,
     event_log: bool = False,
+    engine: str = "simpy",
     on_chunk: Callable[[Chunk], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run all replications; return the monthly table (sorted by replication, month) and the event log.
@@ -88,10 +97,10 @@ def run_replications(
 
     if workers == 1 or len(todo) == 1:
         for chunk in todo:
-            finish(chunk, run_chunk(spec, chunk, event_log))
+            finish(chunk, run_chunk(spec, chunk, event_log, engine))
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            futures = {pool.submit(run_chunk, spec, c, event_log): c for c in todo}
+            futures = {pool.submit(run_chunk, spec, c, event_log, engine): c for c in todo}
             try:
                 for f in as_completed(futures):
                     finish(futures[f], f.result())

@@ -93,10 +93,10 @@ def test_an_interrupted_run_keeps_its_finished_chunks(tmp_path, monkeypatch):
 
     real = runner.run_chunk
 
-    def stop_at_second(spec, chunk, event_log=False):
+    def stop_at_second(spec, chunk, *args):
         if chunk.index == 1:
             raise KeyboardInterrupt
-        return real(spec, chunk, event_log)
+        return real(spec, chunk, *args)
 
     monkeypatch.setattr(runner, "run_chunk", stop_at_second)
     with pytest.raises(KeyboardInterrupt):
