@@ -3,16 +3,11 @@ the arrays of ``build.py``. Same config, same seed: the same ``MonthlyArrays`` a
 
 from __future__ import annotations
 
-from collections import namedtuple
-from dataclasses import fields
-
 from sim.config.spec import SystemSpec
 from sim.engine.build import EngineSpec, build, people_capacity
 from sim.engine.loop import new_state, simulate
+from sim.engine.structs import OUT_FIELDS, OutRef, SpecRef
 from sim.results.monthly import MonthlyArrays
-
-#: The record's arrays as a named tuple the kernel can fill (same names as MonthlyArrays).
-Out = namedtuple("Out", [f.name for f in fields(MonthlyArrays)])
 
 
 class Engine:
@@ -21,6 +16,7 @@ class Engine:
     def __init__(self, spec: SystemSpec) -> None:
         self.spec = spec
         self.arrays: EngineSpec = build(spec)
+        self.system = SpecRef(*self.arrays)
         self.capacity = people_capacity(spec)
 
     def run(self, replication: int) -> MonthlyArrays:
@@ -30,7 +26,8 @@ class Engine:
             rec = MonthlyArrays.zeros(self.spec)
             state = new_state(self.arrays, len(self.spec.tcps), len(self.spec.pools), self.capacity,
                               4 * self.capacity + len(self.spec.sources) + len(self.spec.pools) + 64, replication)
-            if simulate(self.arrays, state, Out(**rec.as_dict())) == 0:
+            out = OutRef(*(getattr(rec, name) for name in OUT_FIELDS))
+            if simulate(self.system, state, out) == 0:
                 return rec
             self.capacity *= 2
 

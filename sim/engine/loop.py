@@ -12,10 +12,9 @@ engines.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
-
 import numpy as np
 
+from sim.engine.structs import STATE_FIELDS, StateRef
 from sim.results.monthly import (
     COMMUNITY,
     HOSPITAL,
@@ -70,28 +69,21 @@ PERSON = np.dtype([
     ("breakdown_at", np.float64), ("pl_death_at", np.float64), ("settle_at", np.float64),
     # membership of one linked list at a time: a pool's repatriation candidates or a housing queue
     ("list_id", np.int64), ("prev", np.int64), ("next", np.int64),
-])
+], align=True)
 
 EVENT = np.dtype([
     ("time", np.float64), ("kind", np.int64), ("key", np.int64), ("seq", np.int64),
     ("etype", np.int64), ("target", np.int64), ("aux", np.int64), ("episode", np.int64),
-])
+], align=True)
 
-State = namedtuple("State", [
-    "people", "n_people", "heap", "n_heap", "seq", "clock", "month", "replication",
-    "pool_scheduled", "pool_occupied", "pool_last", "pool_occ_days", "pool_open_days",
-    "housing_free", "support_used", "list_head",
-    "now_people", "now_inpatients", "now_delayed", "now_register", "now_placements", "now_dowry",
-    "inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days", "status",
-])
 # clock: [now, last]; status: [0 ok, 1 people full, 2 heap full]
 
 
-def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int, replication: int) -> State:
+def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int, replication: int) -> StateRef:
     """Fresh arrays for one replication (Python side; the kernel only fills them)."""
     t, h = n_out_tcps, spec.housing_units.shape[1]
     n_lists = n_pools + t * h  # list ids: pools' candidates, then housing queues (t * h + kind)
-    return State(
+    arrays = dict(
         people=np.zeros(people_cap, PERSON), n_people=np.zeros(1, np.int64),
         heap=np.zeros(heap_cap, EVENT), n_heap=np.zeros(1, np.int64), seq=np.zeros(1, np.int64),
         clock=np.array([-spec.warmup, -spec.warmup]), month=np.full(1, -1, np.int64),
@@ -106,6 +98,7 @@ def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: in
         inpatient_days=np.zeros((t, 4, 2)), delayed_days=np.zeros((t, 4)), support_days=np.zeros(t),
         placement_days=np.zeros((t, 3, 2)), dowry_days=np.zeros((t, 4)), status=np.zeros(1, np.int64),
     )
+    return StateRef(*(arrays[name] for name in STATE_FIELDS))
 
 
 # ------------------------------------------------------------------------------------------ the heap
@@ -252,16 +245,27 @@ def open_beds(st, pool) -> int:
 
 
 @jit
+def add_times(days, counts, dt) -> None:
+    """days += counts * dt, element by element (as NumPy does it; loops compile faster than array
+    expressions)."""
+    d = days.reshape(-1)
+    c = counts.reshape(-1)
+    for k in range(d.shape[0]):
+        d[k] += c[k] * dt
+
+
+@jit
 def accrue(st) -> None:
     """Bring every time integral up to now (Model.accrue)."""
     now = st.clock[0]
     dt = now - st.clock[1]
     if dt > 0:
-        st.inpatient_days[:] += st.now_inpatients * dt
-        st.delayed_days[:] += st.now_delayed * dt
-        st.support_days[:] += st.now_people[:, SUPPORT] * dt
-        st.placement_days[:] += st.now_placements * dt
-        st.dowry_days[:] += st.now_dowry * dt
+        add_times(st.inpatient_days, st.now_inpatients, dt)
+        add_times(st.delayed_days, st.now_delayed, dt)
+        for t in range(st.support_days.shape[0]):
+            st.support_days[t] += st.now_people[t, SUPPORT] * dt
+        add_times(st.placement_days, st.now_placements, dt)
+        add_times(st.dowry_days, st.now_dowry, dt)
     st.clock[1] = now
     for q in range(st.pool_scheduled.shape[0]):
         d = now - st.pool_last[q]
@@ -847,30 +851,46 @@ def end_placement(S, st, out, i) -> None:
 
 
 @jit
+def copy_into(dst, src) -> None:
+    """dst[...] = src for same-size arrays, element by element (compiles faster than slice assignment)."""
+    d = dst.reshape(-1)
+    c = src.reshape(-1)
+    for k in range(d.shape[0]):
+        d[k] = c[k]
+
+
+@jit
+def zero(a) -> None:
+    d = a.reshape(-1)
+    for k in range(d.shape[0]):
+        d[k] = 0.0
+
+
+@jit
 def on_month_end(S, st, out, s) -> None:
     """Model.month_ends: record stocks and the month's integrals at boundary s."""
     accrue(st)
     if s > 0:
-        out.inpatient_days[s - 1] = st.inpatient_days
-        out.delayed_days[s - 1] = st.delayed_days
-        out.support_days[s - 1] = st.support_days
-        out.placement_days[s - 1] = st.placement_days
-        out.dowry_days[s - 1] = st.dowry_days
-        out.occupied_days[s - 1] = st.pool_occ_days
-        out.open_days[s - 1] = st.pool_open_days
-    st.inpatient_days[:] = 0.0
-    st.delayed_days[:] = 0.0
-    st.support_days[:] = 0.0
-    st.placement_days[:] = 0.0
-    st.dowry_days[:] = 0.0
+        copy_into(out.inpatient_days[s - 1], st.inpatient_days)
+        copy_into(out.delayed_days[s - 1], st.delayed_days)
+        copy_into(out.support_days[s - 1], st.support_days)
+        copy_into(out.placement_days[s - 1], st.placement_days)
+        copy_into(out.dowry_days[s - 1], st.dowry_days)
+        copy_into(out.occupied_days[s - 1], st.pool_occ_days)
+        copy_into(out.open_days[s - 1], st.pool_open_days)
+    zero(st.inpatient_days)
+    zero(st.delayed_days)
+    zero(st.support_days)
+    zero(st.placement_days)
+    zero(st.dowry_days)
     for q in range(st.pool_scheduled.shape[0]):
         st.pool_occ_days[q] = 0.0
         st.pool_open_days[q] = 0.0
         out.beds[s, q] = open_beds(st, q)
-    out.people[s] = st.now_people
-    out.inpatients[s] = st.now_inpatients
-    out.delayed[s] = st.now_delayed
-    out.register[s] = st.now_register
+    copy_into(out.people[s], st.now_people)
+    copy_into(out.inpatients[s], st.now_inpatients)
+    copy_into(out.delayed[s], st.now_delayed)
+    copy_into(out.register[s], st.now_register)
     for t in range(st.now_placements.shape[0]):
         for h in range(st.now_placements.shape[1]):
             out.placements[s, t, h] = st.now_placements[t, h, 0] + st.now_placements[t, h, 1]

@@ -1,0 +1,46 @@
+"""Bags of arrays passed to compiled code by reference (Numba StructRefs).
+
+The kernel's functions take the system (``SpecRef``), this replication's state (``StateRef``) and the
+record to fill (``OutRef``). Passed as named tuples, ~100 arrays would be copied, reference-counted and
+type-checked at every call, and compiling the loop took minutes; a StructRef is one pointer, so each
+function compiles in a fraction of a second and calls cost nothing. Fields are read as attributes
+(``S.pool_of_unit``), exactly as on the named tuples they are built from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from numba.core import types
+from numba.experimental import structref
+
+from sim.engine.build import EngineSpec
+from sim.results.monthly import MonthlyArrays
+
+STATE_FIELDS = (
+    "people", "n_people", "heap", "n_heap", "seq", "clock", "month", "replication",
+    "pool_scheduled", "pool_occupied", "pool_last", "pool_occ_days", "pool_open_days",
+    "housing_free", "support_used", "list_head",
+    "now_people", "now_inpatients", "now_delayed", "now_register", "now_placements", "now_dowry",
+    "inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days", "status",
+)
+OUT_FIELDS = tuple(f.name for f in fields(MonthlyArrays))
+
+
+def _struct(name: str, names: tuple[str, ...]) -> type:
+    """A StructRef type and its Python proxy with the given fields (types fixed by the first values)."""
+
+    @structref.register
+    class _Type(types.StructRef):
+        def preprocess_fields(self, fields):
+            return tuple((n, types.unliteral(t)) for n, t in fields)
+
+    _Type.__name__ = f"{name}Type"
+    proxy = type(name, (structref.StructRefProxy,), {})
+    structref.define_proxy(proxy, _Type, list(names))
+    return proxy
+
+
+SpecRef = _struct("SpecRef", EngineSpec._fields)
+StateRef = _struct("StateRef", STATE_FIELDS)
+OutRef = _struct("OutRef", OUT_FIELDS)
