@@ -27,20 +27,41 @@ STATE_FIELDS = (
 OUT_FIELDS = tuple(f.name for f in fields(MonthlyArrays))
 
 
-def _struct(name: str, names: tuple[str, ...]) -> type:
-    """A StructRef type and its Python proxy with the given fields (types fixed by the first values)."""
+class _Unliteral(types.StructRef):
+    """Field types as given, never literal (so one compiled kernel serves every system)."""
 
-    @structref.register
-    class _Type(types.StructRef):
-        def preprocess_fields(self, fields):
-            return tuple((n, types.unliteral(t)) for n, t in fields)
-
-    _Type.__name__ = f"{name}Type"
-    proxy = type(name, (structref.StructRefProxy,), {})
-    structref.define_proxy(proxy, _Type, list(names))
-    return proxy
+    def preprocess_fields(self, fields):
+        return tuple((n, types.unliteral(t)) for n, t in fields)
 
 
-SpecRef = _struct("SpecRef", EngineSpec._fields)
-StateRef = _struct("StateRef", STATE_FIELDS)
-OutRef = _struct("OutRef", OUT_FIELDS)
+# Module-level classes: Numba's on-disk cache finds them again in the next process by name.
+@structref.register
+class SpecType(_Unliteral):
+    pass
+
+
+@structref.register
+class StateType(_Unliteral):
+    pass
+
+
+@structref.register
+class OutType(_Unliteral):
+    pass
+
+
+class SpecRef(structref.StructRefProxy):
+    """The system (EngineSpec's arrays), read only."""
+
+
+class StateRef(structref.StructRefProxy):
+    """One replication's state."""
+
+
+class OutRef(structref.StructRefProxy):
+    """The record to fill (MonthlyArrays' arrays)."""
+
+
+structref.define_proxy(SpecRef, SpecType, list(EngineSpec._fields))
+structref.define_proxy(StateRef, StateType, list(STATE_FIELDS))
+structref.define_proxy(OutRef, OutType, list(OUT_FIELDS))

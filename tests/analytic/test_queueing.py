@@ -5,6 +5,8 @@ are counted: a few years from empty leave too few long stayers and bias blocking
 needs a century). A single steady-state census would not do instead: shared by every replication, its
 one draw of long stayers would bias them all. Blocking is estimated as all out-of-area
 placements over all admissions (a ratio of sums), with a delta-method standard error across replications.
+The long runs use the Numba engine, which gives the SimPy model's results exactly (tests/equivalence);
+Little's law reads the SimPy model's event log.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ def blocking_and_occupancy(result) -> tuple[tuple[float, float], tuple[float, fl
 def test_out_of_area_share_is_erlang_b(rate, beds, los, mean_years, warmup):
     """With Poisson admissions, c beds and overflow out of area, the out-of-area share is Erlang B for
     a = rate x mean stay whatever the stay distribution, and mean occupied beds are a(1 - B)."""
-    cfg = loss_cfg(beds=beds, rate=rate, los=los, **{"run.replications": 150, "run.years": 30, "run.warmup_years": warmup})
+    cfg = loss_cfg(beds=beds, rate=rate, los=los, **{
+        "run.replications": 400, "run.years": 30, "run.warmup_years": warmup, "run.engine": "numba"})
     (b, se), (occ, occ_se) = blocking_and_occupancy(run(cfg))
     a = rate * mean_years
     expected = erlang_b(a, beds)
@@ -74,7 +77,8 @@ def test_mg_infinity_occupancy_is_poisson():
     """With beds never full (M/G/infinity), mean inpatients equal the offered load a and month-end
     counts are Poisson (variance over mean near 1)."""
     los = [{"family": "lognormal", "weight": 1.0, "mean": 1.5, "sd": 2.0}]
-    result = run(loss_cfg(beds=10_000, rate=20.0, los=los, **{"run.replications": 60, "run.years": 20, "run.warmup_years": 40}))
+    result = run(loss_cfg(beds=10_000, rate=20.0, los=los, **{
+        "run.replications": 200, "run.years": 20, "run.warmup_years": 40, "run.engine": "numba"}))
     m = reported(result)
     assert m["out_of_area_placements"].sum() == 0
     per_rep = m.groupby("replication")["inpatients"].mean()
