@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean-venv
+.PHONY: run test bench install clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: $(STAMP)
 ## The whole test suite
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+## Engines against each other and Ciw (benchmarks/bench.py); the last line is machine readable
+bench: $(STAMP)
+	$(PY) benchmarks/bench.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -18,16 +18,18 @@ class Engine:
         self.arrays: EngineSpec = build(spec)
         self.system = SpecRef(*self.arrays)
         self.capacity = people_capacity(spec)
+        self.events = 0  # events processed by the runs so far (for benchmarks)
 
     def run(self, replication: int) -> MonthlyArrays:
         """One replication. If the people or event arrays fill up, run it again with twice the room
         (a replication is a pure function of its seed, so the retry gives the same result)."""
         while True:
             rec = MonthlyArrays.zeros(self.spec)
-            state = new_state(self.arrays, len(self.spec.tcps), len(self.spec.pools), self.capacity,
+            state, arrays = new_state(self.arrays, len(self.spec.tcps), len(self.spec.pools), self.capacity,
                               4 * self.capacity + len(self.spec.sources) + len(self.spec.pools) + 64, replication)
             out = OutRef(*(getattr(rec, name) for name in OUT_FIELDS))
             if simulate(self.system, state, out) == 0:
+                self.events += int(arrays["events"][0])
                 return rec
             self.capacity *= 2
 

@@ -69,6 +69,7 @@ PERSON = np.dtype([
     ("breakdown_at", np.float64), ("pl_death_at", np.float64), ("settle_at", np.float64),
     # membership of one linked list at a time: a pool's repatriation candidates or a housing queue
     ("list_id", np.int64), ("prev", np.int64), ("next", np.int64),
+    ("ip_slot", np.int64),  # place in the list of current inpatients (month ends count long stayers there)
 ], align=True)
 
 EVENT = np.dtype([
@@ -76,11 +77,12 @@ EVENT = np.dtype([
     ("etype", np.int64), ("target", np.int64), ("aux", np.int64), ("episode", np.int64),
 ], align=True)
 
-# clock: [now, last]; status: [0 ok, 1 people full, 2 heap full]
+# clock: [now, last]; status: [0 ok, 1 people full, 2 heap full]; events: events processed
 
 
-def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int, replication: int) -> StateRef:
-    """Fresh arrays for one replication (Python side; the kernel only fills them)."""
+def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int, replication: int) -> tuple[StateRef, dict]:
+    """Fresh arrays for one replication (Python side; the kernel only fills them): the StructRef the
+    kernel takes, and the same arrays by name for Python to read."""
     t, h = n_out_tcps, spec.housing_units.shape[1]
     n_lists = n_pools + t * h  # list ids: pools' candidates, then housing queues (t * h + kind)
     arrays = dict(
@@ -97,8 +99,9 @@ def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: in
         now_placements=np.zeros((t, 3, 2), np.int64), now_dowry=np.zeros((t, 4), np.int64),
         inpatient_days=np.zeros((t, 4, 2)), delayed_days=np.zeros((t, 4)), support_days=np.zeros(t),
         placement_days=np.zeros((t, 3, 2)), dowry_days=np.zeros((t, 4)), status=np.zeros(1, np.int64),
+        events=np.zeros(1, np.int64), inpatient_list=np.zeros(people_cap, np.int64), n_inpatients=np.zeros(1, np.int64),
     )
-    return StateRef(*(arrays[name] for name in STATE_FIELDS))
+    return StateRef(*(arrays[name] for name in STATE_FIELDS)), arrays
 
 
 # ------------------------------------------------------------------------------------------ the heap
@@ -266,12 +269,12 @@ def accrue(st) -> None:
             st.support_days[t] += st.now_people[t, SUPPORT] * dt
         add_times(st.placement_days, st.now_placements, dt)
         add_times(st.dowry_days, st.now_dowry, dt)
+        for q in range(st.pool_scheduled.shape[0]):  # dt = 0 would add nothing
+            d = now - st.pool_last[q]
+            st.pool_occ_days[q] += st.pool_occupied[q] * d
+            st.pool_open_days[q] += open_beds(st, q) * d
+            st.pool_last[q] = now
     st.clock[1] = now
-    for q in range(st.pool_scheduled.shape[0]):
-        d = now - st.pool_last[q]
-        st.pool_occ_days[q] += st.pool_occupied[q] * d
-        st.pool_open_days[q] += open_beds(st, q) * d
-        st.pool_last[q] = now
 
 
 @jit
@@ -299,7 +302,7 @@ def new_person(S, st, kind, index, number, tcp) -> int:
     """A person new to the model; children by the TCP's share (Model.new_person)."""
     pid = entity_id(kind, index, number)
     n = add_person(st, pid, tcp)
-    if n >= 0:
+    if n >= 0 and S.child_share[tcp] > 0:  # a draw whose answer is known is skipped (draws are addressed)
         st.people[n].child = 1 if draw(S, st, S_PERSON, pid, 0)[0] < S.child_share[tcp] else 0
     return n
 
@@ -489,6 +492,10 @@ def enter_hospital(S, st, out, i, admitted) -> None:
     elif P[i].by_need == 0:
         list_add(st, P[i].pool, i)
     P[i].admissions += 1
+    k = st.n_inpatients[0]
+    st.inpatient_list[k] = i
+    P[i].ip_slot = k
+    st.n_inpatients[0] = k + 1
 
 
 @jit
@@ -566,7 +573,7 @@ def await_start(S, st, out, i) -> None:
     t = P[i].tcp
     admission = P[i].admission
     count(st, out.ready, t)
-    home = draw(S, st, S_HOME, P[i].id, admission)[0] < S.return_home[t, P[i].unit]
+    home = S.return_home[t, P[i].unit] > 0 and draw(S, st, S_HOME, P[i].id, admission)[0] < S.return_home[t, P[i].unit]
     if home and st.clock[0] - P[i].admitted < S.return_within[t]:
         discharge(S, st, out, i, True)
         return
@@ -702,6 +709,10 @@ def leave_hospital(S, st, out, i) -> None:
         st.now_delayed[t, P[i].reason] -= 1
         P[i].reason = -1
     st.now_inpatients[t, P[i].unit, P[i].area] -= 1
+    last = st.inpatient_list[st.n_inpatients[0] - 1]  # swap the last inpatient into this one's slot
+    st.inpatient_list[P[i].ip_slot] = last
+    P[last].ip_slot = P[i].ip_slot
+    st.n_inpatients[0] -= 1
     if P[i].list_id >= 0 and P[i].list_id < st.pool_scheduled.shape[0]:
         list_remove(st, i)
     if P[i].area == IN_AREA:
@@ -895,8 +906,9 @@ def on_month_end(S, st, out, s) -> None:
         for h in range(st.now_placements.shape[1]):
             out.placements[s, t, h] = st.now_placements[t, h, 0] + st.now_placements[t, h, 1]
     P = st.people
-    for i in range(st.n_people[0]):
-        if P[i].state == INPATIENT and st.clock[0] - P[i].admitted >= LONG_STAY_DAYS:
+    for k in range(st.n_inpatients[0]):
+        i = st.inpatient_list[k]
+        if st.clock[0] - P[i].admitted >= LONG_STAY_DAYS:
             out.long_stayers[s, P[i].tcp, P[i].unit, P[i].area] += 1
     st.month[0] = s
 
@@ -1031,6 +1043,7 @@ def simulate(S, st, out) -> int:
             return st.status[0]
         time, etype, target, aux, episode = pop(st)
         st.clock[0] = time
+        st.events[0] += 1
         if etype == EV_MONTH:
             on_month_end(S, st, out, target)
             if target == last:

@@ -22,7 +22,8 @@ STATE_FIELDS = (
     "pool_scheduled", "pool_occupied", "pool_last", "pool_occ_days", "pool_open_days",
     "housing_free", "support_used", "list_head",
     "now_people", "now_inpatients", "now_delayed", "now_register", "now_placements", "now_dowry",
-    "inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days", "status",
+    "inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days", "status", "events",
+    "inpatient_list", "n_inpatients",
 )
 OUT_FIELDS = tuple(f.name for f in fields(MonthlyArrays))
 

@@ -1,0 +1,117 @@
+"""Benchmark the engines, measured in one run: `make bench` (or python benchmarks/bench.py [--quick]).
+
+(a) The degenerate loss system (Poisson 20 a year, 25 beds, lognormal stay mean 1.5 sd 2.0 years,
+    overflow out of area; a 40-year warm-up from empty, then 30 years counted): the Numba engine, the
+    SimPy model and Ciw (a peer library) on the same model; per-replication time, events per second,
+    the ratios, and the blocking estimate (ratio of sums) with its 95% CI against Erlang B.
+(b) The BHR baseline (3 years from the March 2016 census): the Numba engine against the SimPy model on
+    the same seeds, and 1,000 replications of 10 years through the whole run (metrics, bands) with a
+    warm compile cache.
+
+Events are the model's events as the Numba engine counts them (every event taken off its queue); the
+SimPy model processes the same events (the engines are identical on the same seed), so its events per
+second use the same count. Ciw's events are its arrivals and service completions (benchmarks/ciw_loss.py).
+Times are wall-clock on this machine, one process; the last line is machine readable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sim.api import compose, run
+from sim.config import build_spec
+from sim.engine import Engine
+from sim.model import run_replication
+from sim.results.analytic import erlang_b, ratio_estimate
+
+HERE = Path(__file__).resolve().parent
+LOSS = [
+    "tcp=loss_system", "run.years=30", "run.warmup_years=40", "run.progress=false",
+    "tcp.beds.atu.los.components=[{family:lognormal,weight:1.0,mean:1.5,sd:2.0}]",
+]
+
+
+def ciw_module():
+    spec = importlib.util.spec_from_file_location("ciw_loss", HERE / "ciw_loss.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def timed(f, *args):
+    t0 = time.perf_counter()
+    out = f(*args)
+    return out, time.perf_counter() - t0
+
+
+def loss_system(n_numba: int, n_simpy: int, n_ciw: int) -> dict:
+    spec = build_spec(compose(LOSS))
+    engine = Engine(spec)
+    engine.run(0)  # compile or load from the cache, outside the timing
+    engine.events = 0
+    recs, t_numba = timed(lambda: [engine.run(r) for r in range(n_numba)])
+    events_per_rep = engine.events / n_numba
+    blocked = np.array([r.ooa_full.sum() for r in recs])
+    admitted = np.array([r.admissions.sum() for r in recs])
+    b, se = ratio_estimate(blocked, admitted)
+    _, t_simpy = timed(lambda: [run_replication(spec, r) for r in range(n_simpy)])
+    ciw = ciw_module().run_ciw(replications=n_ciw, years=30, warmup_years=40)
+    out = {
+        "numba_ms": 1e3 * t_numba / n_numba,
+        "simpy_ms": 1e3 * t_simpy / n_simpy,
+        "ciw_ms": 1e3 * ciw["seconds"] / n_ciw,
+        "numba_events_per_s": events_per_rep * n_numba / t_numba,
+        "simpy_events_per_s": events_per_rep * n_simpy / t_simpy,
+        "ciw_events_per_s": ciw["events"] / ciw["seconds"],
+        "blocking": b,
+        "blocking_ci": 1.96 * se,
+        "erlang_b": erlang_b(30.0, 25),
+    }
+    out["numba_vs_simpy"] = out["simpy_ms"] / out["numba_ms"]
+    out["numba_vs_ciw"] = out["ciw_ms"] / out["numba_ms"]
+    print(f"(a) loss system, 40-year warm-up + 30 years, {events_per_rep:,.0f} events a replication")
+    print(f"    Numba engine  {out['numba_ms']:8.3f} ms/replication  {out['numba_events_per_s'] / 1e6:8.2f} M events/s  ({n_numba} replications)")
+    print(f"    SimPy model   {out['simpy_ms']:8.3f} ms/replication  {out['simpy_events_per_s'] / 1e6:8.2f} M events/s  ({n_simpy} replications)")
+    print(f"    Ciw           {out['ciw_ms']:8.3f} ms/replication  {out['ciw_events_per_s'] / 1e6:8.2f} M events/s  ({n_ciw} replications)")
+    print(f"    Numba vs SimPy {out['numba_vs_simpy']:.0f}x, vs Ciw {out['numba_vs_ciw']:.0f}x")
+    print(f"    blocking {b:.4f} +/- {1.96 * se:.4f} (95% CI, {n_numba} replications) against Erlang B(30, 25) = {out['erlang_b']:.4f}")
+    return out
+
+
+def bhr(n_numba: int, n_simpy: int, n_full: int) -> dict:
+    spec = build_spec(compose(["tcp=bhr", "run.progress=false"]))
+    engine = Engine(spec)
+    engine.run(0)
+    _, t_numba = timed(lambda: [engine.run(r) for r in range(n_numba)])
+    _, t_simpy = timed(lambda: [run_replication(spec, r) for r in range(n_simpy)])
+    cfg = compose(["tcp=bhr", "run.engine=numba", "run.years=10", f"run.replications={n_full}", "run.progress=false"])
+    run(compose(["tcp=bhr", "run.engine=numba", "run.replications=2", "run.progress=false"]))  # warm
+    _, t_full = timed(run, cfg)
+    out = {"bhr_numba_ms": 1e3 * t_numba / n_numba, "bhr_simpy_ms": 1e3 * t_simpy / n_simpy, "bhr_full_10y_s": t_full}
+    out["bhr_numba_vs_simpy"] = out["bhr_simpy_ms"] / out["bhr_numba_ms"]
+    print("(b) BHR baseline, 3 years from the March 2016 census")
+    print(f"    Numba engine  {out['bhr_numba_ms']:8.3f} ms/replication ({n_numba} replications)")
+    print(f"    SimPy model   {out['bhr_simpy_ms']:8.3f} ms/replication ({n_simpy} replications)")
+    print(f"    Numba vs SimPy {out['bhr_numba_vs_simpy']:.0f}x")
+    print(f"    {n_full} replications of 10 years, whole run with metrics and bands: {t_full:.2f} s")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer replications (a smoke run)")
+    args = parser.parse_args()
+    n = (200, 10, 10, 200, 10, 100) if args.quick else (2000, 50, 50, 1000, 100, 1000)
+    figures = loss_system(*n[:3])
+    figures.update(bhr(*n[3:]))
+    print("bench: " + " ".join(f"{k}={v:.6g}" for k, v in figures.items()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
