@@ -797,16 +797,18 @@ def placement_start(S, st, out, i) -> None:
     set_placement(st, i, INITIAL if S.initial_days[t] > 0 else SETTLED, 1)
     if P[i].dowry_unit >= 0:
         st.now_dowry[t, P[i].dowry_unit] += 1
-    hazard = -math.log1p(-draw(S, st, S_BREAKDOWN, P[i].id, P[i].placements)[1])
-    first_year = S.breakdown_first[t] * YEAR
-    if hazard < first_year:
-        P[i].breakdown_at = start + hazard / S.breakdown_first[t]
-    elif S.breakdown_after[t] > 0:
-        P[i].breakdown_at = start + YEAR + (hazard - first_year) / S.breakdown_after[t]
-    else:
-        P[i].breakdown_at = INF
-    u_death = draw(S, st, S_DEATH, P[i].id, 2 * P[i].placements + 1)[1]
-    P[i].pl_death_at = start + exponential(u_death, 1.0 / S.community_death[t]) if S.community_death[t] > 0 else INF
+    P[i].breakdown_at = INF
+    if S.breakdown_first[t] > 0 or S.breakdown_after[t] > 0:  # no draw when no breakdown can happen
+        hazard = -math.log1p(-draw(S, st, S_BREAKDOWN, P[i].id, P[i].placements)[1])
+        first_year = S.breakdown_first[t] * YEAR
+        if hazard < first_year:
+            P[i].breakdown_at = start + hazard / S.breakdown_first[t]
+        elif S.breakdown_after[t] > 0:
+            P[i].breakdown_at = start + YEAR + (hazard - first_year) / S.breakdown_after[t]
+    P[i].pl_death_at = INF
+    if S.community_death[t] > 0:
+        u_death = draw(S, st, S_DEATH, P[i].id, 2 * P[i].placements + 1)[1]
+        P[i].pl_death_at = start + exponential(u_death, 1.0 / S.community_death[t])
     P[i].settle_at = start + S.initial_days[t] if P[i].phase == INITIAL else INF
     P[i].placements += 1
     placement_next(st, i)
