@@ -13,8 +13,10 @@ from sim.api import RunResult, compose, run
 
 def make_cfg(overrides: list[str] = (), **updates: Any) -> DictConfig:
     """Compose configs/config.yaml with overrides, then set dotted keys to Python values (lists and
-    dicts that are awkward on a command line), e.g. ``**{"tcp.census": "/tmp/c.csv"}``."""
-    cfg = compose(["run.progress=false", *overrides])
+    dicts that are awkward on a command line), e.g. ``**{"tcp.census": "/tmp/c.csv"}``. Tests run the
+    SimPy model (the readable reference whose rules they pin down) unless they ask for the Numba engine;
+    tests/equivalence holds the engine to the model."""
+    cfg = compose(["run.progress=false", "run.engine=simpy", *overrides])
     _set(cfg, updates)
     return cfg
 

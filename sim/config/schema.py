@@ -262,7 +262,7 @@ class RunConfig:
     years: float = 3.0  # reported horizon, from the first month ``start``
     start: str = "2016-04"  # first reported month
     warmup_years: float = 0.0  # simulated before ``start`` from empty, left out of the results
-    engine: str = "simpy"
+    engine: str = "numba"  # numba (compiled) or simpy (the readable reference; event logs)
     workers: int = 1  # processes; results do not depend on it
     chunk_size: int = 100  # replications per chunk written to Parquet
     progress: bool = True

@@ -485,7 +485,7 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
     if run.engine not in ENGINES:
         raise ConfigError("run.engine", f"unknown engine '{run.engine}' (available: {', '.join(ENGINES)})")
     if run.engine == "numba" and run.event_log:
-        raise ConfigError("run.event_log", "the per-person event log comes from the SimPy model: use run.engine=simpy")
+        raise ConfigError("run.event_log", "the per-person event log comes from the SimPy model: add run.engine=simpy")
 
     tcps_cfg = _tcps_of(cfg)
     names = [t.name for _, t in tcps_cfg]

@@ -41,7 +41,7 @@ def test_cli_writes_the_output_contract(tiny_run):
                    "out_of_area_placements", "discharges", "long_stayers_5y", "occupancy", "occupancy_bhr_atu"):
         assert metric in set(summary["metric"]), metric
     manifest = json.loads((tiny_run / "manifest.json").read_text())
-    assert manifest["seed"] == 20160401 and manifest["engine"] == "simpy" and manifest["replications"] == 4
+    assert manifest["seed"] == 20160401 and manifest["engine"] == "numba" and manifest["replications"] == 4
     assert manifest["status"] == "complete" and manifest["replications_done"] == 4
     assert manifest["git_commit"] and manifest["versions"]["numba"]
 
