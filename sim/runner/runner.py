@@ -39,13 +39,17 @@ def chunks(replications: int, size: int) -> list[Chunk]:
     return [Chunk(i, a, min(a + size, replications)) for i, a in enumerate(range(0, replications, size))]
 
 
-def replication_frame(spec: SystemSpec, replication: int, values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One replication's monthly metrics as a wide table: replication, month, then one column a metric."""
-    cal = spec.calendar
-    frame = pd.DataFrame(values)
-    frame.insert(0, "month", [cal.start_label, *cal.labels])
-    frame.insert(0, "replication", replication)
-    return frame
+def chunk_frame(spec: SystemSpec, replications: list[int], values: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """Replications' monthly metrics as one wide table: replication, month, then one column a metric
+    (built once per chunk: a frame per replication would cost more than the Numba engine's run)."""
+    months = [spec.calendar.start_label, *spec.calendar.labels]
+    columns = {
+        "replication": np.repeat(np.asarray(replications, dtype=np.int64), len(months)),
+        "month": np.tile(np.asarray(months, dtype=object), len(replications)),
+    }
+    for name in values[0]:
+        columns[name] = np.concatenate([v[name] for v in values])
+    return pd.DataFrame(columns)
 
 
 def run_chunk(
@@ -53,18 +57,18 @@ def run_chunk(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Simulate the chunk's replications with the SimPy model or the Numba engine (the same results):
     their monthly table and, if asked (SimPy only), their event log."""
-    frames, logs = [], []
+    values, logs = [], []
     compiled = Engine(spec) if engine == "numba" else None
     for r in range(chunk.first, chunk.last):
         if compiled is not None:
             rec, log = compiled.run(r), None
         else:
             rec, log = run_replication(spec, r, event_log)
-        frames.append(replication_frame(spec, r, metrics(spec, rec)))
+        values.append(metrics(spec, rec))
         if log:
             logs.extend(log)
     events = pd.DataFrame(logs, columns=list(EVENT_LOG_COLUMNS)) if event_log else None
-    return pd.concat(frames, ignore_index=True), events
+    return chunk_frame(spec, list(range(chunk.first, chunk.last)), values), events
 
 
 def run_replications(
