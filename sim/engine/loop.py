@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from sim.engine.structs import STATE_FIELDS, StateRef
+from sim.model.model import Priority
 from sim.results.monthly import (
     COMMUNITY,
     HOSPITAL,
@@ -41,8 +42,8 @@ FIFO = 0
 IN_AREA, OUT_OF_AREA = 0, 1
 UNREGISTERED, REGISTER_JOIN, HOUSING_SOURCE = 0, 1, 2  # source kinds; housing kinds are 2 + type
 
-# Priorities (sim.model.model.Priority)
-MONTH_END, SCHEDULE, DEPARTURE, PROGRESS, CRISIS, JOIN = 1, 2, 3, 4, 5, 6
+# Priorities of simultaneous events: the model's, so the two engines cannot drift apart
+MONTH_END, SCHEDULE, DEPARTURE, PROGRESS, CRISIS, JOIN = (int(p) for p in Priority)
 
 # Event types: what the popped event does
 EV_MONTH, EV_BED, EV_PIPELINE, EV_SUPPLY, EV_ARRIVAL, EV_REGISTER, EV_SUPPORT, EV_STAY, EV_DELAY, EV_PLACEMENT = range(10)
