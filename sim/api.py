@@ -12,6 +12,7 @@ The command line (``python -m sim``) calls the same ``run`` with Hydra's run dir
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from hydra import initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
-from sim.config import CONFIG_DIR, ConfigError, SystemSpec, build_spec
+from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build_spec
 from sim.plots import fan_chart
 from sim.results import summarise, trajectory_table
 from sim.runner import run_replications
@@ -55,13 +56,32 @@ def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictC
         return hydra_compose(config_name=config_name, overrides=list(overrides))
 
 
-def run(cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | None = None) -> RunResult:
+def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
+    """Complete a run that was interrupted: its own config, its finished chunks kept, the rest run. The
+    results are those the uninterrupted run would have given."""
+    run_dir = Path(run_dir)
+    manifest = run_dir / "manifest.json"
+    if not (run_dir / "config.yaml").is_file() or not manifest.is_file():
+        raise ConfigError("run.resume", f"{run_dir} holds no run to resume (no config.yaml and manifest.json)")
+    if json.loads(manifest.read_text()).get("status") == "complete":
+        raise ConfigError("run.resume", f"{run_dir} is already complete")
+    owner = _running_pid(run_dir)
+    if owner is not None:
+        raise ConfigError("run.resume", f"{run_dir} is still being run by process {owner}")
+    cfg = OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.load(run_dir / "config.yaml"))
+    return run(cfg, run_dir, progress=progress, resuming=True)
+
+
+def run(
+    cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | None = None, resuming: bool = False
+) -> RunResult:
     """Validate ``cfg``, run its replications and return the results; write the run's files into
-    ``out_dir`` if given (it must not already hold a run: earlier outputs are never overwritten)."""
+    ``out_dir`` if given (it must not already hold a run: earlier outputs are never overwritten, except
+    by ``resume``, which completes one)."""
     spec = build_spec(cfg)
     r = cfg.run
     run_dir = Path(out_dir) if out_dir is not None else None
-    if run_dir is not None:
+    if run_dir is not None and not resuming:
         if (run_dir / "manifest.json").exists() or (run_dir / "replications").exists():
             raise ConfigError("hydra.run.dir", f"{run_dir} already holds a run; choose a new directory")
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -85,12 +105,21 @@ def run(cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | 
         "versions": _versions(),
         "command": sys.argv,
     }
+    if resuming:
+        before = json.loads((run_dir / "manifest.json").read_text())
+        manifest["started"] = before.get("started", manifest["started"])
+        manifest["resumed"] = before.get("resumed", []) + [datetime.now(timezone.utc).isoformat(timespec="seconds")]
+    if run_dir is not None:
+        _write_manifest(run_dir, manifest)
+        (run_dir / RUNNING).write_text(str(os.getpid()))
     t0 = time.perf_counter()
     bar = tqdm(total=int(r.replications), unit="rep", desc=f"{spec.name}/{spec.scenario}", disable=not show)
 
     def on_chunk(chunk) -> None:
         bar.update(chunk.last - chunk.first)
         manifest["replications_done"] += chunk.last - chunk.first
+        if run_dir is not None:  # kept current, so even a killed run can be resumed
+            _write_manifest(run_dir, manifest)
 
     try:
         monthly, events = run_replications(
@@ -102,6 +131,7 @@ def run(cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | 
             event_log=bool(r.event_log),
             engine=str(r.engine),
             on_chunk=on_chunk,
+            resume=resuming,
         )
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
@@ -111,6 +141,8 @@ def run(cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | 
         raise
     finally:
         bar.close()
+        if run_dir is not None:
+            (run_dir / RUNNING).unlink(missing_ok=True)
     summary = summarise(monthly)
     plan = spec.trajectory()
     tables = [trajectory_table(monthly, plan)]
@@ -134,6 +166,19 @@ def run(cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | 
         )
         _write_manifest(run_dir, manifest)
     return RunResult(spec, monthly, summary, trajectory, events, manifest, run_dir)
+
+
+RUNNING = ".running"  # holds the PID of the process writing the run directory
+
+
+def _running_pid(run_dir: Path) -> int | None:
+    """The PID of a live process still writing ``run_dir``, if any."""
+    try:
+        pid = int((run_dir / RUNNING).read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
 
 
 def _write_manifest(run_dir: Path, manifest: dict) -> None:

@@ -28,15 +28,21 @@ EXIT_INTERRUPTED = 130
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
-    out = Path(HydraConfig.get().runtime.output_dir)
+    made = Path(HydraConfig.get().runtime.output_dir)  # Hydra's new directory for this call
+    out = Path(cfg.run.resume) if cfg.run.resume else made
     try:
-        result = api.run(cfg, out_dir=out)
+        if cfg.run.resume:
+            _drop_if_empty(made)  # a resumed run goes on in its own directory
+            result = api.resume(out)
+        else:
+            result = api.run(cfg, out_dir=out)
     except ConfigError as e:  # exit here: raising would make Hydra print its own report first
-        _drop_if_empty(out)
+        _drop_if_empty(made)
         print(user_error_line(e), file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: finished chunks are kept in {out}/replications", file=sys.stderr)
+        print(f"\ninterrupted: finished chunks are kept in {out}/replications; "
+              f"complete the run with: python -m sim run.resume={out}", file=sys.stderr)
         raise
     print(f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s)")
 

@@ -267,6 +267,7 @@ class RunConfig:
     chunk_size: int = 100  # replications per chunk written to Parquet
     progress: bool = True
     event_log: bool = False  # also write a per-person event log (simpy engine)
+    resume: Optional[str] = None  # a run directory an interruption left unfinished: complete it
 
 
 @dataclass

@@ -81,14 +81,25 @@ def run_replications(
     event_log: bool = False,
     engine: str = "simpy",
     on_chunk: Callable[[Chunk], None] | None = None,
+    resume: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run all replications; return the monthly table (sorted by replication, month) and the event log.
 
     With ``out_dir`` each finished chunk is written to ``out_dir/replications/`` (and its events to
-    ``out_dir/events/``) as soon as it is done.
+    ``out_dir/events/``) as soon as it is done. With ``resume``, chunks already written there are read
+    back instead of run again (a replication's result does not depend on when it runs).
     """
-    todo = chunks(replications, chunk_size)
+    every = chunks(replications, chunk_size)
     done: dict[int, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
+    if resume and out_dir is not None:
+        for chunk in every:
+            path = out_dir / "replications" / chunk.name
+            if path.exists():
+                events = out_dir / "events" / chunk.name
+                done[chunk.index] = (pd.read_parquet(path), pd.read_parquet(events) if event_log and events.exists() else None)
+                if on_chunk is not None:
+                    on_chunk(chunk)
+    todo = [c for c in every if c.index not in done]
 
     def finish(chunk: Chunk, result: tuple[pd.DataFrame, pd.DataFrame | None]) -> None:
         done[chunk.index] = result
@@ -99,7 +110,7 @@ def run_replications(
         if on_chunk is not None:
             on_chunk(chunk)
 
-    if workers == 1 or len(todo) == 1:
+    if workers == 1 or len(todo) <= 1:
         for chunk in todo:
             finish(chunk, run_chunk(spec, chunk, event_log, engine))
     else:
@@ -112,7 +123,7 @@ def run_replications(
                 for f in futures:
                     f.cancel()
                 raise
-    ordered = [done[c.index] for c in todo]
+    ordered = [done[c.index] for c in every]
     monthly = pd.concat([m for m, _ in ordered], ignore_index=True)
     events = pd.concat([e for _, e in ordered], ignore_index=True) if event_log else None
     return monthly, events

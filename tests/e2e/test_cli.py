@@ -126,3 +126,43 @@ def test_sigterm_stops_the_cli_and_keeps_finished_chunks(tmp_path):
     assert "interrupted" in err
     assert list((out / "replications").glob("chunk-*.parquet"))
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+
+
+def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatch):
+    """Interrupted after its first chunk and then resumed, a run keeps the chunk it had, runs the rest,
+    and ends with the same monthly table and summary as a run that was never interrupted."""
+    import sim.runner.runner as runner
+    from conftest import make_cfg
+    from sim.api import resume, run
+
+    overrides = ["run.replications=6", "run.chunk_size=2", "run.years=1"]
+    whole = run(make_cfg(overrides), out_dir=tmp_path / "whole")
+    real = runner.run_chunk
+    calls = []
+
+    def stop_at_second(spec, chunk, *args):
+        calls.append(chunk.index)
+        if chunk.index == 1 and len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(spec, chunk, *args)
+
+    monkeypatch.setattr(runner, "run_chunk", stop_at_second)
+    with pytest.raises(KeyboardInterrupt):
+        run(make_cfg(overrides), out_dir=tmp_path / "cut")
+    finished = (tmp_path / "cut" / "replications" / "chunk-00000.parquet").stat().st_mtime_ns
+    resumed = resume(tmp_path / "cut")
+    assert calls == [0, 1, 1, 2]  # chunk 0 was not run again
+    assert (tmp_path / "cut" / "replications" / "chunk-00000.parquet").stat().st_mtime_ns == finished
+    pd.testing.assert_frame_equal(resumed.monthly, whole.monthly)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cut" / "summary.csv"), pd.read_csv(tmp_path / "whole" / "summary.csv"))
+    manifest = json.loads((tmp_path / "cut" / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["replications_done"] == 6 and len(manifest["resumed"]) == 1
+
+
+def test_cli_resume_of_a_complete_run_is_refused(tiny_run, tmp_path):
+    """run.resume on a finished run stops with exit 2 and one line; the run is left as it was."""
+    before = (tiny_run / "manifest.json").read_text()
+    p = sim(f"run.resume={tiny_run}", f"hydra.run.dir={tmp_path / 'new'}", cwd=ROOT)
+    assert p.returncode == 2 and p.stderr.strip() == f"config error: run.resume: {tiny_run} is already complete"
+    assert (tiny_run / "manifest.json").read_text() == before
+    assert not (tmp_path / "new").exists()
