@@ -7,6 +7,9 @@
 (b) The BHR baseline (3 years from the March 2016 census): the Numba engine against the SimPy model on
     the same seeds, and 1,000 replications of 10 years through the whole run (metrics, bands) with a
     warm compile cache.
+(c) A national-scale synthetic system (benchmarks/national.py: 44 TCPs, about 2,000 inpatients and
+    24,000 on registers), 10 years: the engine alone, its events per second and peak memory; 1,000
+    replications with --full, else projected from 20.
 
 Events are the model's events as the Numba engine counts them (every event taken off its queue); the
 SimPy model processes the same events (the engines are identical on the same seed), so its events per
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import resource
 import sys
 import time
 from pathlib import Path
@@ -103,13 +107,41 @@ def bhr(n_numba: int, n_simpy: int, n_full: int) -> dict:
     return out
 
 
+def national(n: int, full: bool) -> dict:
+    """(c): the engine alone (no tables), n replications of 10 years, and its peak memory."""
+    sys.path.insert(0, str(HERE))
+    from national import national_config
+
+    spec = build_spec(national_config(years=10))
+    engine = Engine(spec)
+    engine.run(0)
+    engine.events = 0
+    reps = 1000 if full else n
+    _, t = timed(lambda: [engine.run(r) for r in range(reps)])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out = {
+        "national_s_per_rep": t / reps,
+        "national_events_per_s": engine.events / t,
+        "national_1000_s": t if full else t / reps * 1000,
+        "national_peak_mb": peak,
+    }
+    print(f"(c) national synthetic system: {len(spec.tcps)} TCPs, {len(spec.census)} inpatients, "
+          f"{sum(int(x.register.people.sum()) for x in spec.tcps):,} on registers, 10 years")
+    print(f"    Numba engine {t / reps:.3f} s/replication, {engine.events / t / 1e6:.2f} M events/s ({reps} replications)")
+    label = "measured" if full else f"projected from {reps}"
+    print(f"    1,000 replications: {out['national_1000_s']:.0f} s on one core ({label}); peak memory {peak:.0f} MB")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer replications (a smoke run)")
+    parser.add_argument("--full", action="store_true", help="run (c) at its full 1,000 replications (minutes)")
     args = parser.parse_args()
-    n = (200, 10, 10, 200, 10, 100) if args.quick else (2000, 50, 50, 1000, 100, 1000)
+    n = (200, 10, 10, 200, 10, 100, 5) if args.quick else (2000, 50, 50, 1000, 100, 1000, 20)
     figures = loss_system(*n[:3])
-    figures.update(bhr(*n[3:]))
+    figures.update(bhr(*n[3:6]))
+    figures.update(national(n[6], args.full))
     print("bench: " + " ".join(f"{k}={v:.6g}" for k, v in figures.items()))
 
 
