@@ -3,11 +3,43 @@ the arrays of ``build.py``. Same config, same seed: the same ``MonthlyArrays`` a
 
 from __future__ import annotations
 
-from sim.config.spec import SystemSpec
-from sim.engine.build import EngineSpec, build, people_capacity
-from sim.engine.loop import new_state, simulate
-from sim.engine.structs import OUT_FIELDS, OutRef, SpecRef
-from sim.results.monthly import MonthlyArrays
+import hashlib
+from pathlib import Path
+
+
+def _clear_stale_cache() -> None:
+    """Drop Numba's on-disk cache of the engine when its sources changed since it was written.
+
+    Numba checks a cached function against its own file's timestamp, but an index written by older
+    code can name classes that no longer exist, and then loading it fails instead of recompiling. A
+    stamp of the engine's and samplers' sources, kept beside the cache, catches that first.
+    """
+    here = Path(__file__).resolve().parent
+    sources = sorted(here.glob("*.py")) + sorted((here.parent / "sampling").glob("*.py"))
+    stamp = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
+    marker = here / "__pycache__" / "engine.stamp"
+    try:
+        if marker.read_text() == stamp:
+            return
+    except OSError:
+        pass
+    for folder in (here / "__pycache__", here.parent / "sampling" / "__pycache__"):
+        for cached in list(folder.glob("*.nbi")) + list(folder.glob("*.nbc")):
+            cached.unlink(missing_ok=True)
+    try:
+        marker.parent.mkdir(exist_ok=True)
+        marker.write_text(stamp)
+    except OSError:
+        pass  # a read-only install: Numba then compiles in memory
+
+
+_clear_stale_cache()
+
+from sim.config.spec import SystemSpec  # noqa: E402
+from sim.engine.build import EngineSpec, build, people_capacity  # noqa: E402
+from sim.engine.loop import new_state, simulate  # noqa: E402
+from sim.engine.structs import OUT_FIELDS, OutRef, SpecRef  # noqa: E402
+from sim.results.monthly import MonthlyArrays  # noqa: E402
 
 
 class Engine:

@@ -78,7 +78,7 @@ EVENT = np.dtype([
     ("etype", np.int64), ("target", np.int64), ("aux", np.int64), ("episode", np.int64),
 ], align=True)
 
-# clock: [now, last]; status: [0 ok, 1 people full, 2 heap full]; events: events processed
+# clock: [now, unused]; status: [0 ok, 1 people full, 2 heap full]; events: events processed
 
 
 def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int, replication: int) -> tuple[StateRef, dict]:
@@ -101,6 +101,9 @@ def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: in
         inpatient_days=np.zeros((t, 4, 2)), delayed_days=np.zeros((t, 4)), support_days=np.zeros(t),
         placement_days=np.zeros((t, 3, 2)), dowry_days=np.zeros((t, 4)), status=np.zeros(1, np.int64),
         events=np.zeros(1, np.int64), inpatient_list=np.zeros(people_cap, np.int64), n_inpatients=np.zeros(1, np.int64),
+        last_inpatients=np.full((t, 4, 2), -spec.warmup), last_delayed=np.full((t, 4), -spec.warmup),
+        last_support=np.full(t, -spec.warmup), last_placements=np.full((t, 3, 2), -spec.warmup),
+        last_dowry=np.full((t, 4), -spec.warmup),
     )
     return StateRef(*(arrays[name] for name in STATE_FIELDS)), arrays
 
@@ -248,42 +251,80 @@ def open_beds(st, pool) -> int:
     return max(st.pool_scheduled[pool], st.pool_occupied[pool])
 
 
+# Time integrals are kept lazily: a cell's person-days are brought up to now just before its count
+# changes (``touch_*``), and every cell at a month end (``accrue``). The SimPy model accrues every cell at
+# every event instead; the sums differ only by rounding (tests/equivalence allows 1e-9), and each event
+# costs the same whatever the number of TCPs and pools.
+
+
 @jit
-def add_times(days, counts, dt) -> None:
-    """days += counts * dt, element by element (as NumPy does it; loops compile faster than array
-    expressions)."""
-    d = days.reshape(-1)
-    c = counts.reshape(-1)
-    for k in range(d.shape[0]):
-        d[k] += c[k] * dt
+def touch_inpatients(st, t, u, a) -> None:
+    now = st.clock[0]
+    st.inpatient_days[t, u, a] += st.now_inpatients[t, u, a] * (now - st.last_inpatients[t, u, a])
+    st.last_inpatients[t, u, a] = now
+
+
+@jit
+def touch_delayed(st, t, r) -> None:
+    now = st.clock[0]
+    st.delayed_days[t, r] += st.now_delayed[t, r] * (now - st.last_delayed[t, r])
+    st.last_delayed[t, r] = now
+
+
+@jit
+def touch_support(st, t) -> None:
+    now = st.clock[0]
+    st.support_days[t] += st.now_people[t, SUPPORT] * (now - st.last_support[t])
+    st.last_support[t] = now
+
+
+@jit
+def touch_placements(st, t, h, phase) -> None:
+    now = st.clock[0]
+    st.placement_days[t, h, phase] += st.now_placements[t, h, phase] * (now - st.last_placements[t, h, phase])
+    st.last_placements[t, h, phase] = now
+
+
+@jit
+def touch_dowry(st, t, u) -> None:
+    now = st.clock[0]
+    st.dowry_days[t, u] += st.now_dowry[t, u] * (now - st.last_dowry[t, u])
+    st.last_dowry[t, u] = now
+
+
+@jit
+def touch_pool(st, q) -> None:
+    now = st.clock[0]
+    d = now - st.pool_last[q]
+    st.pool_occ_days[q] += st.pool_occupied[q] * d
+    st.pool_open_days[q] += open_beds(st, q) * d
+    st.pool_last[q] = now
 
 
 @jit
 def accrue(st) -> None:
-    """Bring every time integral up to now (Model.accrue)."""
-    now = st.clock[0]
-    dt = now - st.clock[1]
-    if dt > 0:
-        add_times(st.inpatient_days, st.now_inpatients, dt)
-        add_times(st.delayed_days, st.now_delayed, dt)
-        for t in range(st.support_days.shape[0]):
-            st.support_days[t] += st.now_people[t, SUPPORT] * dt
-        add_times(st.placement_days, st.now_placements, dt)
-        add_times(st.dowry_days, st.now_dowry, dt)
-        for q in range(st.pool_scheduled.shape[0]):  # dt = 0 would add nothing
-            d = now - st.pool_last[q]
-            st.pool_occ_days[q] += st.pool_occupied[q] * d
-            st.pool_open_days[q] += open_beds(st, q) * d
-            st.pool_last[q] = now
-    st.clock[1] = now
+    """Bring every time integral up to now (at a month end)."""
+    for t in range(st.now_inpatients.shape[0]):
+        touch_support(st, t)
+        for u in range(4):
+            touch_dowry(st, t, u)
+            touch_delayed(st, t, u)
+            for a in range(2):
+                touch_inpatients(st, t, u, a)
+        for h in range(3):
+            for phase in range(2):
+                touch_placements(st, t, h, phase)
+    for q in range(st.pool_scheduled.shape[0]):
+        touch_pool(st, q)
 
 
 @jit
 def move(st, out, i, state) -> None:
     """Every change of state (Model.move)."""
-    accrue(st)
     P = st.people
     t, old = P[i].tcp, P[i].state
+    if old == SUPPORT or state == SUPPORT:
+        touch_support(st, t)
     if old != OUTSIDE:
         st.now_people[t, old] -= 1
     if old == REGISTER:
@@ -401,7 +442,6 @@ def on_register(S, st, out, i, episode) -> None:
     if event == 4:
         move(st, out, i, LEFT)
         return
-    accrue(st)
     st.now_register[P[i].tcp, P[i].rag] -= 1
     P[i].rag = event - 1
     st.now_register[P[i].tcp, P[i].rag] += 1
@@ -458,7 +498,6 @@ def admit(S, st, out, i) -> None:
     u = P[i].unit
     P[i].pool = S.pool_of_unit[t, u]
     q = P[i].pool
-    accrue(st)
     P[i].by_need = 1 if u_need < S.ooa_need[t, u] else 0
     if P[i].by_need == 1:
         P[i].area = OUT_OF_AREA
@@ -487,8 +526,10 @@ def enter_hospital(S, st, out, i, admitted) -> None:
     P[i].reason = -1
     P[i].housed = 0
     move(st, out, i, INPATIENT)
+    touch_inpatients(st, P[i].tcp, P[i].unit, P[i].area)
     st.now_inpatients[P[i].tcp, P[i].unit, P[i].area] += 1
     if P[i].area == IN_AREA:
+        touch_pool(st, P[i].pool)
         st.pool_occupied[P[i].pool] += 1
     elif P[i].by_need == 0:
         list_add(st, P[i].pool, i)
@@ -643,10 +684,11 @@ def update_reason(st, i) -> int:
     P = st.people
     reason = delay_reason(st, i)
     if reason != P[i].reason:
-        accrue(st)
         if P[i].reason >= 0:
+            touch_delayed(st, P[i].tcp, P[i].reason)
             st.now_delayed[P[i].tcp, P[i].reason] -= 1
         if reason >= 0:
+            touch_delayed(st, P[i].tcp, reason)
             st.now_delayed[P[i].tcp, reason] += 1
         P[i].reason = reason
     return reason
@@ -704,11 +746,12 @@ def free_housing(S, st, out, i) -> None:
 @jit
 def leave_hospital(S, st, out, i) -> None:
     P = st.people
-    accrue(st)
     t = P[i].tcp
     if P[i].reason >= 0:
+        touch_delayed(st, t, P[i].reason)
         st.now_delayed[t, P[i].reason] -= 1
         P[i].reason = -1
+    touch_inpatients(st, t, P[i].unit, P[i].area)
     st.now_inpatients[t, P[i].unit, P[i].area] -= 1
     last = st.inpatient_list[st.n_inpatients[0] - 1]  # swap the last inpatient into this one's slot
     st.inpatient_list[P[i].ip_slot] = last
@@ -717,6 +760,7 @@ def leave_hospital(S, st, out, i) -> None:
     if P[i].list_id >= 0 and P[i].list_id < st.pool_scheduled.shape[0]:
         list_remove(st, i)
     if P[i].area == IN_AREA:
+        touch_pool(st, P[i].pool)
         st.pool_occupied[P[i].pool] -= 1
         repatriate(S, st, out, P[i].pool)
 
@@ -767,12 +811,14 @@ def repatriate(S, st, out, q) -> None:
             j = P[j].next
         if best < 0:
             return
-        accrue(st)
         list_remove(st, best)
         t, u = P[best].tcp, P[best].unit
+        touch_inpatients(st, t, u, OUT_OF_AREA)
+        touch_inpatients(st, t, u, IN_AREA)
         st.now_inpatients[t, u, OUT_OF_AREA] -= 1
         st.now_inpatients[t, u, IN_AREA] += 1
         P[best].area = IN_AREA
+        touch_pool(st, q)
         st.pool_occupied[q] += 1
         if st.month[0] >= 0:
             out.repatriations[st.month[0], t, u] += 1
@@ -784,8 +830,8 @@ def repatriate(S, st, out, q) -> None:
 @jit
 def set_placement(st, i, phase, change) -> None:
     P = st.people
-    accrue(st)
     P[i].phase = phase
+    touch_placements(st, P[i].tcp, P[i].kind, phase)
     st.now_placements[P[i].tcp, P[i].kind, phase] += change
 
 
@@ -797,6 +843,7 @@ def placement_start(S, st, out, i) -> None:
     start = st.clock[0]
     set_placement(st, i, INITIAL if S.initial_days[t] > 0 else SETTLED, 1)
     if P[i].dowry_unit >= 0:
+        touch_dowry(st, t, P[i].dowry_unit)
         st.now_dowry[t, P[i].dowry_unit] += 1
     P[i].breakdown_at = INF
     if S.breakdown_first[t] > 0 or S.breakdown_after[t] > 0:  # no draw when no breakdown can happen
@@ -856,6 +903,7 @@ def end_placement(S, st, out, i) -> None:
     P = st.people
     set_placement(st, i, P[i].phase, -1)
     if P[i].dowry_unit >= 0:
+        touch_dowry(st, P[i].tcp, P[i].dowry_unit)
         st.now_dowry[P[i].tcp, P[i].dowry_unit] -= 1
         P[i].dowry_unit = -1
     free_housing(S, st, out, i)
@@ -931,7 +979,7 @@ def next_bed_step(S, st, q, j) -> None:
 @jit
 def on_bed(S, st, out, q, k) -> None:
     if k >= 0:
-        accrue(st)
+        touch_pool(st, q)
         st.pool_scheduled[q] = S.step_beds[S.pool_step_start[q] + k]
     repatriate(S, st, out, q)
     next_bed_step(S, st, q, k)

@@ -24,6 +24,7 @@ STATE_FIELDS = (
     "now_people", "now_inpatients", "now_delayed", "now_register", "now_placements", "now_dowry",
     "inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days", "status", "events",
     "inpatient_list", "n_inpatients",
+    "last_inpatients", "last_delayed", "last_support", "last_placements", "last_dowry",
 )
 OUT_FIELDS = tuple(f.name for f in fields(MonthlyArrays))
 
