@@ -403,28 +403,35 @@ def join_register(S, st, out, i) -> None:
 
 
 @jit
+def register_rate(S, t, rag, k) -> float:
+    """Hazard k of a member rated ``rag``: 0 crisis, 1-3 a move to red, amber, green, 4 leaving."""
+    if k == 0:
+        return S.reg_crisis[t, rag]
+    if k == 4:
+        return S.reg_leave[t]
+    return S.reg_moves[t, rag, k - 1]
+
+
+@jit
 def register_next(S, st, i) -> None:
-    """Draw the member's next register event (Model.register_life, up to its yield)."""
+    """Draw the member's next register event (Model.register_life, up to its yield): its kind is the
+    first cumulative hazard share above u, as ``choice`` picks it, without building the arrays."""
     P = st.people
     t, rag = P[i].tcp, P[i].rag
-    rates = np.empty(5)
-    rates[0] = S.reg_crisis[t, rag]
-    for g in range(3):
-        rates[1 + g] = S.reg_moves[t, rag, g]
-    rates[4] = S.reg_leave[t]
     total = 0.0
     for k in range(5):
-        total += rates[k]
+        total += register_rate(S, t, rag, k)
     if total <= 0:
         return
     u_event, u_time = draw(S, st, S_RAG, P[i].id, P[i].sojourns)
     P[i].sojourns += 1
-    cum = np.empty(5)
+    event = 4
     acc = 0.0
     for k in range(5):
-        acc += rates[k]
-        cum[k] = acc / total
-    event = choice(u_event, cum)
+        acc += register_rate(S, t, rag, k)
+        if acc / total > u_event:
+            event = k
+            break
     kind = CRISIS if event == 0 else (DEPARTURE if event == 4 else PROGRESS)
     P[i].reg_event = event
     schedule(st, exponential(u_time, 1.0 / total), kind, P[i].id, EV_REGISTER, i, event, P[i].episode)
