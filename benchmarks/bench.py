@@ -108,6 +108,18 @@ def bhr(n_numba: int, n_simpy: int, n_full: int) -> dict:
     return out
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory. /proc's VmHWM, since getrusage's ru_maxrss survives exec and
+    would report the parent's peak in a spawned worker."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _national_chunk(first: int, last: int) -> tuple[int, float, float]:
     """Worker: the engine alone on replications [first, last); its events, peak memory (MB) and the
     seconds its replications took (start-up, compose and cache load excluded)."""
@@ -120,7 +132,7 @@ def _national_chunk(first: int, last: int) -> tuple[int, float, float]:
     for r in range(first + 1, last):
         engine.run(r)
     busy = (time.perf_counter() - t0) * (last - first) / max(last - first - 1, 1)
-    return engine.events, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, busy
+    return engine.events, peak_mb(), busy
 
 
 def national(n: int, full: bool, workers: int = 2) -> dict:
@@ -135,7 +147,7 @@ def national(n: int, full: bool, workers: int = 2) -> dict:
     reps = 1000 if full else n
     bounds = np.linspace(0, reps, workers + 1).astype(int)
     t0 = time.perf_counter()
-    # spawned, not forked: a forked worker would report this process's peak memory as its own
+    # spawned, not forked, so a worker holds only what it needs
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(_national_chunk, bounds[:-1], bounds[1:]))
     t = time.perf_counter() - t0
