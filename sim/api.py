@@ -95,6 +95,7 @@ def run(
         "replications": int(r.replications),
         "replications_done": 0,
         "workers": int(r.workers),
+        "backend": str(r.backend),
         "start": spec.calendar.labels[0],
         "months": spec.calendar.n_months,
         "warmup_years": float(r.warmup_years),
@@ -132,6 +133,8 @@ def run(
             engine=str(r.engine),
             on_chunk=on_chunk,
             resume=resuming,
+            backend=str(r.backend),
+            dask_address=r.dask_address,
         )
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"

@@ -264,6 +264,8 @@ class RunConfig:
     warmup_years: float = 0.0  # simulated before ``start`` from empty, left out of the results
     engine: str = "numba"  # numba (compiled) or simpy (the readable reference; event logs)
     workers: int = 1  # processes; results do not depend on it
+    backend: str = "processes"  # processes (local) or dask (a Dask cluster)
+    dask_address: Optional[str] = None  # with backend dask: the scheduler (tcp://host:8786); none = a local cluster
     chunk_size: int = 100  # replications per chunk written to Parquet
     progress: bool = True
     event_log: bool = False  # also write a per-person event log (simpy engine)

@@ -50,6 +50,7 @@ from sim.sampling import Empirical, Exponential, Fixed, Lognormal, Mixture, Unif
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 
 ENGINES = ("simpy", "numba")
+BACKENDS = ("processes", "dask")
 CENSUS_COLUMNS = ("unit", "area", "admitted")
 AREAS = {"in": IN_AREA, "out": OUT_OF_AREA}
 OOA_REASONS = ("beds", "need")  # optional column ooa_reason: why an out-of-area row is out of area
@@ -484,6 +485,8 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
     integer("run.chunk_size", run.chunk_size, minimum=1)
     if run.engine not in ENGINES:
         raise ConfigError("run.engine", f"unknown engine '{run.engine}' (available: {', '.join(ENGINES)})")
+    if run.backend not in BACKENDS:
+        raise ConfigError("run.backend", f"unknown backend '{run.backend}' (available: {', '.join(BACKENDS)})")
     if run.engine == "numba" and run.event_log:
         raise ConfigError("run.event_log", "the per-person event log comes from the SimPy model: add run.engine=simpy")
 

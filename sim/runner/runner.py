@@ -82,12 +82,16 @@ def run_replications(
     engine: str = "simpy",
     on_chunk: Callable[[Chunk], None] | None = None,
     resume: bool = False,
+    backend: str = "processes",
+    dask_address: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run all replications; return the monthly table (sorted by replication, month) and the event log.
 
     With ``out_dir`` each finished chunk is written to ``out_dir/replications/`` (and its events to
     ``out_dir/events/``) as soon as it is done. With ``resume``, chunks already written there are read
-    back instead of run again (a replication's result does not depend on when it runs).
+    back instead of run again (a replication's result does not depend on when it runs). ``backend``:
+    ``processes`` (``workers`` local processes) or ``dask`` (the cluster at ``dask_address``, or a local
+    one of ``workers`` processes on loopback); the results are the same whatever runs them.
     """
     every = chunks(replications, chunk_size)
     done: dict[int, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
@@ -110,7 +114,9 @@ def run_replications(
         if on_chunk is not None:
             on_chunk(chunk)
 
-    if workers == 1 or len(todo) <= 1:
+    if backend == "dask":
+        _run_on_dask(spec, todo, event_log, engine, workers, dask_address, finish)
+    elif workers == 1 or len(todo) <= 1:
         for chunk in todo:
             finish(chunk, run_chunk(spec, chunk, event_log, engine))
     else:
@@ -127,6 +133,33 @@ def run_replications(
     monthly = pd.concat([m for m, _ in ordered], ignore_index=True)
     events = pd.concat([e for _, e in ordered], ignore_index=True) if event_log else None
     return monthly, events
+
+
+def _run_on_dask(spec, todo, event_log, engine, workers, address, finish) -> None:
+    """Chunks as Dask tasks, finished as they come back (a cluster for those who outgrow one machine)."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+    except ImportError:  # pragma: no cover - the dev extras install it
+        raise RuntimeError("run.backend=dask needs dask.distributed: pip install 'dask[distributed]'") from None
+    cluster = None
+    if address:
+        client = Client(address)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = {client.submit(run_chunk, spec, c, event_log, engine, pure=False): c for c in todo}
+        try:
+            for f in dask_completed(list(futures)):
+                finish(futures[f], f.result())
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _write(path: Path, frame: pd.DataFrame) -> None:

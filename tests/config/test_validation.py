@@ -18,6 +18,7 @@ BAD_OVERRIDES = [
     (["run.start=2016-13"], "run.start", "not a month"),
     (["run.start=April"], "run.start", "not a month"),
     (["run.engine=fortran"], "run.engine", "unknown engine"),
+    (["run.backend=mpi"], "run.backend", "unknown backend"),
     (["run.workers=0"], "run.workers", "at least 1"),
     (["run.warmup_years=2"], "run.warmup_years", "census"),
     (["tcp.beds.atu.schedule.0.beds=-1"], "tcp.beds.atu.schedule[0].beds", "at least 0"),

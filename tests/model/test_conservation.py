@@ -98,3 +98,14 @@ def test_results_do_not_depend_on_the_number_of_workers():
     one, _ = run_replications(spec, 8, workers=1, chunk_size=2)
     two, _ = run_replications(spec, 8, workers=2, chunk_size=2)
     pd.testing.assert_frame_equal(one, two)
+
+
+@pytest.mark.slow
+def test_results_do_not_depend_on_the_backend():
+    """A Dask LocalCluster on loopback (two worker processes, the Numba engine) gives exactly the table
+    that one local process gives."""
+    pytest.importorskip("dask.distributed")
+    spec = build_spec(make_cfg(["run.replications=8"]))
+    one, _ = run_replications(spec, 8, workers=1, chunk_size=2, engine="numba")
+    dask, _ = run_replications(spec, 8, workers=2, chunk_size=2, engine="numba", backend="dask")
+    pd.testing.assert_frame_equal(one, dask)
