@@ -89,6 +89,8 @@ def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: in
     arrays = dict(
         people=np.zeros(people_cap, PERSON), n_people=np.zeros(1, np.int64),
         heap=np.zeros(heap_cap, EVENT), n_heap=np.zeros(1, np.int64), seq=np.zeros(1, np.int64),
+        order=np.zeros(heap_cap, np.int64), free=np.arange(heap_cap - 1, -1, -1, dtype=np.int64),
+        n_free=np.array([heap_cap], np.int64),
         clock=np.array([-spec.warmup, -spec.warmup]), month=np.full(1, -1, np.int64),
         replication=np.array([replication], np.int64),
         pool_scheduled=np.zeros(n_pools, np.int64), pool_occupied=np.zeros(n_pools, np.int64),
@@ -111,8 +113,13 @@ def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: in
 # ------------------------------------------------------------------------------------------ the heap
 
 
+# Events live in slots of ``st.heap`` (records, written once); the binary heap ``st.order`` holds slot
+# numbers, so sifting moves one integer instead of a whole record. Free slots are a stack.
+
+
 @jit
 def _before(h, a, b) -> bool:
+    """Does the event in slot a come before the one in slot b: (time, priority, entity, order made)."""
     ea, eb = h[a], h[b]
     if ea.time != eb.time:
         return ea.time < eb.time
@@ -124,64 +131,61 @@ def _before(h, a, b) -> bool:
 
 
 @jit
-def _swap(h, a, b) -> None:
-    for_time, for_kind, for_key, for_seq = h[a].time, h[a].kind, h[a].key, h[a].seq
-    for_etype, for_target, for_aux, for_ep = h[a].etype, h[a].target, h[a].aux, h[a].episode
-    h[a].time, h[a].kind, h[a].key, h[a].seq = h[b].time, h[b].kind, h[b].key, h[b].seq
-    h[a].etype, h[a].target, h[a].aux, h[a].episode = h[b].etype, h[b].target, h[b].aux, h[b].episode
-    h[b].time, h[b].kind, h[b].key, h[b].seq = for_time, for_kind, for_key, for_seq
-    h[b].etype, h[b].target, h[b].aux, h[b].episode = for_etype, for_target, for_aux, for_ep
-
-
-@jit
 def schedule(st, delay, kind, key, etype, target, aux, episode) -> None:
     """Push an event ``delay`` from now (time = now + delay, as SimPy computes it)."""
-    n = st.n_heap[0]
-    if n >= st.heap.shape[0]:
+    if st.n_free[0] == 0:
         st.status[0] = 2
         return
+    st.n_free[0] -= 1
+    slot = st.free[st.n_free[0]]
     h = st.heap
-    h[n].time = st.clock[0] + delay
-    h[n].kind = kind
-    h[n].key = key
-    h[n].seq = st.seq[0]
-    h[n].etype = etype
-    h[n].target = target
-    h[n].aux = aux
-    h[n].episode = episode
+    h[slot].time = st.clock[0] + delay
+    h[slot].kind = kind
+    h[slot].key = key
+    h[slot].seq = st.seq[0]
+    h[slot].etype = etype
+    h[slot].target = target
+    h[slot].aux = aux
+    h[slot].episode = episode
     st.seq[0] += 1
-    st.n_heap[0] = n + 1
-    i = n
-    while i > 0:
+    order = st.order
+    i = st.n_heap[0]
+    st.n_heap[0] = i + 1
+    while i > 0:  # sift the new slot up, moving parents down into the hole
         parent = (i - 1) // 2
-        if _before(h, i, parent):
-            _swap(h, i, parent)
-            i = parent
-        else:
+        if not _before(h, slot, order[parent]):
             break
+        order[i] = order[parent]
+        i = parent
+    order[i] = slot
 
 
 @jit
 def pop(st):
     """Remove the first event; returns (time, etype, target, aux, episode)."""
     h = st.heap
-    e = h[0]
+    order = st.order
+    top = order[0]
+    e = h[top]
     out = (e.time, e.etype, e.target, e.aux, e.episode)
+    st.free[st.n_free[0]] = top
+    st.n_free[0] += 1
     n = st.n_heap[0] - 1
     st.n_heap[0] = n
     if n > 0:
-        _swap(h, 0, n)
+        last = order[n]
         i = 0
-        while True:
-            left, right, best = 2 * i + 1, 2 * i + 2, i
-            if left < n and _before(h, left, best):
-                best = left
-            if right < n and _before(h, right, best):
-                best = right
-            if best == i:
+        while True:  # sift the last slot down from the root, moving smaller children up into the hole
+            child = 2 * i + 1
+            if child >= n:
                 break
-            _swap(h, i, best)
-            i = best
+            if child + 1 < n and _before(h, order[child + 1], order[child]):
+                child += 1
+            if not _before(h, order[child], last):
+                break
+            order[i] = order[child]
+            i = child
+        order[i] = last
     return out
 
 
