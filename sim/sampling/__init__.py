@@ -17,84 +17,11 @@ compiled code can use any family, and ``residual`` draws the remaining stay of
 people already in hospital at the start of a run.
 """
 
-from .distributions import (
-    Distribution,
-    Empirical,
-    Exponential,
-    Fixed,
-    Lognormal,
-    Mixture,
-    Uniform,
-    Weibull,
-)
-from .philox import philox4x32_10, philox4x32_10_array
-from .samplers import (
-    EMPIRICAL,
-    EXPONENTIAL,
-    FIXED,
-    LOGNORMAL,
-    UNIFORM,
-    WEIBULL,
-    cdf,
-    choice,
-    empirical,
-    exponential,
-    lognormal,
-    ndtr,
-    ndtri,
-    packed_mean,
-    residual,
-    residual_array,
-    sample,
-    sample_array,
-    survival,
-    uniform,
-    weibull,
-)
-from .streams import EntityKind, Stream, check_seed, entity, entity_id, uniform_pair, uniform_pairs
+from . import distributions, philox, samplers, streams
+from .distributions import *  # noqa: F401,F403
+from .philox import philox4x32_10, philox4x32_10_array  # noqa: F401
+from .samplers import *  # noqa: F401,F403
+from .streams import *  # noqa: F401,F403
 
-__all__ = [
-    # streams
-    "Stream",
-    "EntityKind",
-    "check_seed",
-    "entity",
-    "entity_id",
-    "uniform_pair",
-    "uniform_pairs",
-    # cipher
-    "philox4x32_10",
-    "philox4x32_10_array",
-    # samplers
-    "ndtr",
-    "ndtri",
-    "exponential",
-    "lognormal",
-    "weibull",
-    "uniform",
-    "choice",
-    "empirical",
-    # packed distributions
-    "EXPONENTIAL",
-    "LOGNORMAL",
-    "WEIBULL",
-    "UNIFORM",
-    "FIXED",
-    "EMPIRICAL",
-    "sample",
-    "survival",
-    "cdf",
-    "residual",
-    "packed_mean",
-    "sample_array",
-    "residual_array",
-    # distribution objects
-    "Distribution",
-    "Exponential",
-    "Lognormal",
-    "Weibull",
-    "Uniform",
-    "Fixed",
-    "Empirical",
-    "Mixture",
-]
+#: The public names are those each module declares.
+__all__ = [*streams.__all__, "philox4x32_10", "philox4x32_10_array", *samplers.__all__, *distributions.__all__]
