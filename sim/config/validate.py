@@ -455,7 +455,6 @@ class _PoolDraft:
     name: str
     unit: int
     tcps: list[int]
-    key: str
     steps: tuple[np.ndarray, np.ndarray]
     los: Mixture
 
@@ -517,7 +516,7 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
         if not members:
             raise ConfigError(f"{key}.tcps", "a shared pool needs at least one TCP")
         drafts.append(
-            _PoolDraft(sp.name, u, members, key, build_schedule(f"{key}.schedule", sp.schedule, start),
+            _PoolDraft(sp.name, u, members, build_schedule(f"{key}.schedule", sp.schedule, start),
                        build_los(f"{key}.los", sp.los))
         )
 
@@ -532,7 +531,7 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
                 continue
             pool_of_unit[u] = len(drafts)
             drafts.append(
-                _PoolDraft(f"{tc.name}_{unit}", u, [t], f"{key}.beds.{unit}",
+                _PoolDraft(f"{tc.name}_{unit}", u, [t],
                            build_schedule(f"{key}.beds.{unit}.schedule", pool.schedule, start),
                            build_los(f"{key}.beds.{unit}.los", pool.los))
             )

@@ -78,7 +78,7 @@ EVENT = np.dtype([
     ("etype", np.int64), ("target", np.int64), ("aux", np.int64), ("episode", np.int64),
 ], align=True)
 
-# clock: [now, unused]; status: [0 ok, 1 people full, 2 heap full]; events: events processed
+# clock: [now]; status: [0 ok, 1 people full, 2 heap full]; events: events processed
 
 
 def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int, replication: int) -> tuple[StateRef, dict]:
@@ -91,7 +91,7 @@ def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: in
         heap=np.zeros(heap_cap, EVENT), n_heap=np.zeros(1, np.int64), seq=np.zeros(1, np.int64),
         order=np.zeros(heap_cap, np.int64), free=np.arange(heap_cap - 1, -1, -1, dtype=np.int64),
         n_free=np.array([heap_cap], np.int64),
-        clock=np.array([-spec.warmup, -spec.warmup]), month=np.full(1, -1, np.int64),
+        clock=np.array([-spec.warmup]), month=np.full(1, -1, np.int64),
         replication=np.array([replication], np.int64),
         pool_scheduled=np.zeros(n_pools, np.int64), pool_occupied=np.zeros(n_pools, np.int64),
         pool_last=np.full(n_pools, -spec.warmup), pool_occ_days=np.zeros(n_pools), pool_open_days=np.zeros(n_pools),

@@ -11,7 +11,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -168,7 +168,3 @@ def _write(path: Path, frame: pd.DataFrame) -> None:
     tmp = path.with_suffix(".tmp")
     frame.to_parquet(tmp, index=False)
     os.replace(tmp, path)
-
-
-def completed_chunks(out_dir: Path) -> Iterable[Path]:
-    return sorted((out_dir / "replications").glob("chunk-*.parquet"))

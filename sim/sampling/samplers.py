@@ -414,35 +414,34 @@ def sample(packed: np.ndarray, u0: float, u1: float) -> float:
 
 
 @jit
-def survival(packed: np.ndarray, t: float) -> float:
-    """P(T > t) of a packed distribution."""
+def _weighted(packed: np.ndarray, t: float, upper: bool) -> float:
+    """Mixture-weighted P(T > t) (upper) or P(T <= t), each component's own tail computed directly so
+    that neither loses precision by subtraction."""
     k = int(packed[0])
     total = 0.0
-    s = 0.0
+    acc = 0.0
     off = 1
     for _ in range(k):
         w = packed[off]
         total += w
         if w > 0.0:
-            s += w * _comp_survival(int(packed[off + 1]), packed, off + 3, t)
+            family = int(packed[off + 1])
+            part = _comp_survival(family, packed, off + 3, t) if upper else _comp_cdf(family, packed, off + 3, t)
+            acc += w * part
         off = _next_block(packed, off)
-    return s / total
+    return acc / total
+
+
+@jit
+def survival(packed: np.ndarray, t: float) -> float:
+    """P(T > t) of a packed distribution."""
+    return _weighted(packed, t, True)
 
 
 @jit
 def cdf(packed: np.ndarray, t: float) -> float:
     """P(T <= t) of a packed distribution."""
-    k = int(packed[0])
-    total = 0.0
-    f = 0.0
-    off = 1
-    for _ in range(k):
-        w = packed[off]
-        total += w
-        if w > 0.0:
-            f += w * _comp_cdf(int(packed[off + 1]), packed, off + 3, t)
-        off = _next_block(packed, off)
-    return f / total
+    return _weighted(packed, t, False)
 
 
 @jit
