@@ -35,26 +35,34 @@ from sim.sampling._jit import jit
 
 INF = np.inf
 YEAR = 365.25
-CAMHS = 3
-RED, AMBER = 0, 1
-HOUSING, FUNDING, DISPUTE, PROVIDER = 0, 1, 2, 3
-FIFO = 0
-IN_AREA, OUT_OF_AREA = 0, 1
-UNREGISTERED, REGISTER_JOIN, HOUSING_SOURCE = 0, 1, 2  # source kinds; housing kinds are 2 + type
+
+# Integer constants are NumPy scalars, not Python ints: Numba types a global Python int as a literal and
+# compiles a helper once for every literal it is called with (171 specialisations of the kernel's
+# functions instead of about 70, doubling the cold compile). A NumPy int64 is typed as plain int64.
+_i = np.int64
+CAMHS = _i(3)
+RED, AMBER = _i(0), _i(1)
+HOUSING, FUNDING, DISPUTE, PROVIDER = map(_i, range(4))
+FIFO = _i(0)
+IN_AREA, OUT_OF_AREA = _i(0), _i(1)
+UNREGISTERED, REGISTER_JOIN, HOUSING_SOURCE = map(_i, range(3))  # source kinds; housing kinds are 2 + type
+NONE, ZERO, ONE = _i(-1), _i(0), _i(1)  # for call arguments
 
 # Priorities of simultaneous events: the model's, so the two engines cannot drift apart
-MONTH_END, SCHEDULE, DEPARTURE, PROGRESS, CRISIS, JOIN = (int(p) for p in Priority)
+MONTH_END, SCHEDULE, DEPARTURE, PROGRESS, CRISIS, JOIN = (_i(p) for p in Priority)
 
 # Event types: what the popped event does
-EV_MONTH, EV_BED, EV_PIPELINE, EV_SUPPLY, EV_ARRIVAL, EV_REGISTER, EV_SUPPORT, EV_STAY, EV_DELAY, EV_PLACEMENT = range(10)
-STAY_DEATH, STAY_CTR, STAY_READY = 0, 1, 2  # branches of the stay loop
-PL_SETTLE, PL_DEATH, PL_BREAKDOWN = 0, 1, 2  # branches of the placement loop
+EV_MONTH, EV_BED, EV_PIPELINE, EV_SUPPLY, EV_ARRIVAL, EV_REGISTER, EV_SUPPORT, EV_STAY, EV_DELAY, EV_PLACEMENT = map(_i, range(10))
+STAY_DEATH, STAY_CTR, STAY_READY = map(_i, range(3))  # branches of the stay loop
+PL_SETTLE, PL_DEATH, PL_BREAKDOWN = map(_i, range(3))  # branches of the placement loop
 
-S_ARRIVAL, S_ROUTE, S_LOS, S_RESIDUAL = int(Stream.ARRIVAL), int(Stream.ROUTE), int(Stream.LOS), int(Stream.CENSUS_RESIDUAL)
-S_JOIN, S_RAG, S_CTR, S_SUPPORT = int(Stream.REGISTER_JOIN), int(Stream.REGISTER_RAG), int(Stream.CTR), int(Stream.CRISIS_SUPPORT_LOS)
-S_INPATIENT_CTR, S_DELAY, S_PLACEMENT = int(Stream.INPATIENT_CTR), int(Stream.DISCHARGE_DELAY), int(Stream.PLACEMENT)
-S_BREAKDOWN, S_DEATH, S_PERSON, S_HOME = int(Stream.BREAKDOWN), int(Stream.DEATH), int(Stream.PERSON), int(Stream.RETURN_HOME)
-K_CENSUS, K_ARRIVAL, K_REGISTER, K_SOURCE = int(EntityKind.CENSUS), int(EntityKind.ARRIVAL), int(EntityKind.REGISTER), int(EntityKind.SOURCE)
+S_ARRIVAL, S_ROUTE, S_LOS, S_RESIDUAL = (_i(s) for s in (Stream.ARRIVAL, Stream.ROUTE, Stream.LOS, Stream.CENSUS_RESIDUAL))
+S_JOIN, S_RAG, S_CTR, S_SUPPORT = (_i(s) for s in (Stream.REGISTER_JOIN, Stream.REGISTER_RAG, Stream.CTR, Stream.CRISIS_SUPPORT_LOS))
+S_INPATIENT_CTR, S_DELAY, S_PLACEMENT = (_i(s) for s in (Stream.INPATIENT_CTR, Stream.DISCHARGE_DELAY, Stream.PLACEMENT))
+S_BREAKDOWN, S_DEATH, S_PERSON, S_HOME = (_i(s) for s in (Stream.BREAKDOWN, Stream.DEATH, Stream.PERSON, Stream.RETURN_HOME))
+K_CENSUS, K_ARRIVAL, K_REGISTER, K_SOURCE = (_i(k) for k in (EntityKind.CENSUS, EntityKind.ARRIVAL, EntityKind.REGISTER, EntityKind.SOURCE))
+OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = (_i(x) for x in (OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT))
+INITIAL, SETTLED, HOSPITAL, COMMUNITY = (_i(x) for x in (INITIAL, SETTLED, HOSPITAL, COMMUNITY))
 
 PERSON = np.dtype([
     ("id", np.int64), ("tcp", np.int64), ("child", np.int64), ("state", np.int64), ("rag", np.int64),
@@ -349,7 +357,7 @@ def new_person(S, st, kind, index, number, tcp) -> int:
     pid = entity_id(kind, index, number)
     n = add_person(st, pid, tcp)
     if n >= 0 and S.child_share[tcp] > 0:  # a draw whose answer is known is skipped (draws are addressed)
-        st.people[n].child = 1 if draw(S, st, S_PERSON, pid, 0)[0] < S.child_share[tcp] else 0
+        st.people[n].child = 1 if draw(S, st, S_PERSON, pid, ZERO)[0] < S.child_share[tcp] else 0
     return n
 
 
@@ -377,7 +385,6 @@ def add_person(st, pid, tcp) -> int:
     P[n].list_id = -1
     P[n].prev = -1
     P[n].next = -1
-    return n
     P[n].episode = 0
     P[n].sojourns = 0
     P[n].crises = 0
@@ -486,7 +493,7 @@ def start_support(S, st, out, i) -> None:
     move(st, out, i, SUPPORT)
     length = delay(S, st, S.support_length[t], S_SUPPORT, P[i].id, P[i].supports)
     P[i].supports += 1
-    schedule(st, length, DEPARTURE, P[i].id, EV_SUPPORT, i, 0, P[i].episode)
+    schedule(st, length, DEPARTURE, P[i].id, EV_SUPPORT, i, ZERO, P[i].episode)
 
 
 @jit
@@ -628,7 +635,7 @@ def await_start(S, st, out, i) -> None:
     count(st, out.ready, t)
     home = S.return_home[t, P[i].unit] > 0 and draw(S, st, S_HOME, P[i].id, admission)[0] < S.return_home[t, P[i].unit]
     if home and st.clock[0] - P[i].admitted < S.return_within[t]:
-        discharge(S, st, out, i, True)
+        discharge(S, st, out, i, ONE)
         return
     u_kind, u_dispute = draw(S, st, S_PLACEMENT, P[i].id, admission)
     P[i].kind = choice(u_kind, S.placement_cum[t, P[i].unit])
@@ -652,7 +659,7 @@ def await_loop(S, st, out, i, episode) -> None:
     if P[i].episode != episode:
         return
     if update_reason(st, i) < 0:
-        discharge(S, st, out, i, False)
+        discharge(S, st, out, i, ZERO)
         return
     now = st.clock[0]
     t = P[i].death_at
@@ -661,7 +668,7 @@ def await_loop(S, st, out, i, episode) -> None:
             t = x
     if t == INF:
         return
-    schedule(st, t - now, DEPARTURE, P[i].id, EV_DELAY, i, 0, episode)
+    schedule(st, t - now, DEPARTURE, P[i].id, EV_DELAY, i, ZERO, episode)
 
 
 @jit
@@ -742,7 +749,7 @@ def allocate_housing(S, st, out, t, kind) -> None:
         st.housing_free[t, kind] -= 1
         P[best].housed = 1
         if update_reason(st, best) < 0:
-            discharge(S, st, out, best, False)
+            discharge(S, st, out, best, ZERO)
 
 
 @jit
@@ -852,7 +859,7 @@ def placement_start(S, st, out, i) -> None:
     P = st.people
     t = P[i].tcp
     start = st.clock[0]
-    set_placement(st, i, INITIAL if S.initial_days[t] > 0 else SETTLED, 1)
+    set_placement(st, i, INITIAL if S.initial_days[t] > 0 else SETTLED, ONE)
     if P[i].dowry_unit >= 0:
         touch_dowry(st, t, P[i].dowry_unit)
         st.now_dowry[t, P[i].dowry_unit] += 1
@@ -894,8 +901,8 @@ def on_placement(S, st, out, i, branch, episode) -> None:
     if P[i].episode != episode:
         return
     if branch == PL_SETTLE:
-        set_placement(st, i, INITIAL, -1)
-        set_placement(st, i, SETTLED, 1)
+        set_placement(st, i, INITIAL, NONE)
+        set_placement(st, i, SETTLED, ONE)
         P[i].settle_at = INF
         placement_next(st, i)
         return
@@ -912,7 +919,7 @@ def on_placement(S, st, out, i, branch, episode) -> None:
 @jit
 def end_placement(S, st, out, i) -> None:
     P = st.people
-    set_placement(st, i, P[i].phase, -1)
+    set_placement(st, i, P[i].phase, NONE)
     if P[i].dowry_unit >= 0:
         touch_dowry(st, P[i].tcp, P[i].dowry_unit)
         st.now_dowry[P[i].tcp, P[i].dowry_unit] -= 1
@@ -983,7 +990,7 @@ def next_bed_step(S, st, q, j) -> None:
         day = S.step_days[S.pool_step_start[q] + k]
         if day <= 0 or day >= horizon:
             continue
-        schedule(st, day - st.clock[0], SCHEDULE, q, EV_BED, q, k, 0)
+        schedule(st, day - st.clock[0], SCHEDULE, q, EV_BED, q, k, ZERO)
         return
 
 
@@ -1000,7 +1007,7 @@ def on_bed(S, st, out, q, k) -> None:
 def next_pipeline(S, st, t, j) -> None:
     k = S.pipeline_start[t] + j
     if j < S.pipeline_end[t] - S.pipeline_start[t] and S.pipe_day[k] < S.boundaries[-1]:
-        schedule(st, max(S.pipe_day[k] - st.clock[0], 0.0), SCHEDULE, t, EV_PIPELINE, t, j, 0)
+        schedule(st, max(S.pipe_day[k] - st.clock[0], 0.0), SCHEDULE, t, EV_PIPELINE, t, j, ZERO)
 
 
 @jit
@@ -1013,9 +1020,9 @@ def on_pipeline(S, st, out, t, j) -> None:
 
 @jit
 def next_supply(S, st, q, k) -> None:
-    clock = entity_id(K_SOURCE, S.source_index[q], 0)
+    clock = entity_id(K_SOURCE, S.source_index[q], ZERO)
     u = draw(S, st, S_ARRIVAL, clock, k)[1]
-    schedule(st, exponential(u, 1.0 / S.source_rate[q]), SCHEDULE, clock, EV_SUPPLY, q, k, 0)
+    schedule(st, exponential(u, 1.0 / S.source_rate[q]), SCHEDULE, clock, EV_SUPPLY, q, k, ZERO)
 
 
 @jit
@@ -1029,7 +1036,7 @@ def on_supply(S, st, out, q, k) -> None:
 @jit
 def next_arrival(S, st, q, k) -> None:
     """Model.arrivals: draw the gap to arrival k and make its person (numbered by source and k)."""
-    clock = entity_id(K_SOURCE, S.source_index[q], 0)
+    clock = entity_id(K_SOURCE, S.source_index[q], ZERO)
     u = draw(S, st, S_ARRIVAL, clock, k)[1]
     i = new_person(S, st, K_ARRIVAL, S.source_index[q], k, S.source_tcp[q])
     if i < 0:
@@ -1042,7 +1049,7 @@ def next_arrival(S, st, q, k) -> None:
 def on_arrival(S, st, out, q, k, i) -> None:
     P = st.people
     if S.source_kind[q] == REGISTER_JOIN:
-        P[i].rag = choice(draw(S, st, S_JOIN, P[i].id, 0)[0], S.join_cum[S.source_tcp[q]])
+        P[i].rag = choice(draw(S, st, S_JOIN, P[i].id, ZERO)[0], S.join_cum[S.source_tcp[q]])
         join_register(S, st, out, i)
     else:
         crisis(S, st, out, i)
@@ -1073,7 +1080,7 @@ def simulate(S, st, out) -> int:
         P[i].area = S.census_area[c]
         P[i].pool = S.pool_of_unit[t, u]
         P[i].by_need = S.census_by_need[c]
-        u0, u1 = draw(S, st, S_RESIDUAL, pid, 0)
+        u0, u1 = draw(S, st, S_RESIDUAL, pid, ZERO)
         remaining = residual(dist(S, S.pool_los[P[i].pool]), S.census_elapsed[c], u0, u1)
         enter_hospital(S, st, out, i, -S.census_elapsed[c])
         stay_start(S, st, out, i, remaining, S.census_elapsed[c])
@@ -1088,17 +1095,17 @@ def simulate(S, st, out) -> int:
                 st.people[i].rag = rag
                 join_register(S, st, out, i)
                 n += 1
-    schedule(st, S.boundaries[0] - st.clock[0], MONTH_END, 0, EV_MONTH, 0, 0, 0)
+    schedule(st, S.boundaries[0] - st.clock[0], MONTH_END, ZERO, EV_MONTH, ZERO, ZERO, ZERO)
     for q in range(n_pools):
-        schedule(st, 0.0, SCHEDULE, q, EV_BED, q, -1, 0)
+        schedule(st, 0.0, SCHEDULE, q, EV_BED, q, NONE, ZERO)
     for t in range(S.pipeline_start.shape[0]):
-        next_pipeline(S, st, t, 0)
+        next_pipeline(S, st, t, ZERO)
     for q in range(S.source_rate.shape[0]):
         if S.source_rate[q] > 0:
             if S.source_kind[q] >= HOUSING_SOURCE:
-                next_supply(S, st, q, 0)
+                next_supply(S, st, q, ZERO)
             else:
-                next_arrival(S, st, q, 0)
+                next_arrival(S, st, q, ZERO)
     last = S.boundaries.shape[0] - 1
     while st.n_heap[0] > 0:
         if st.status[0] != 0:
@@ -1110,7 +1117,7 @@ def simulate(S, st, out) -> int:
             on_month_end(S, st, out, target)
             if target == last:
                 return 0
-            schedule(st, S.boundaries[target + 1] - st.clock[0], MONTH_END, 0, EV_MONTH, target + 1, 0, 0)
+            schedule(st, S.boundaries[target + 1] - st.clock[0], MONTH_END, ZERO, EV_MONTH, target + 1, ZERO, ZERO)
         elif etype == EV_BED:
             on_bed(S, st, out, target, aux)
         elif etype == EV_PIPELINE:
