@@ -17,7 +17,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -31,23 +31,40 @@ from tqdm.auto import tqdm
 
 from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build_spec
 from sim.plots import fan_chart
-from sim.results import summarise, trajectory_table
-from sim.runner import run_replications
+from sim.results import summarise, summarise_chunks, trajectory_table
+from sim.runner import chunk_files, read_chunks, run_replications
 
 PACKAGES = ("sim", "numpy", "scipy", "pandas", "simpy", "numba", "hydra-core", "pyarrow", "matplotlib")
 
 
 @dataclass
 class RunResult:
-    """What a run gives back: per-replication monthly metrics, their bands, the plan check."""
+    """What a run gives back: per-replication monthly metrics, their bands, the plan check.
+
+    A run that wrote a directory keeps its per-replication tables there, not in memory: ``monthly`` and
+    ``events`` are read from its chunk files when first asked for."""
 
     spec: SystemSpec
-    monthly: pd.DataFrame  # replication, month, one column a metric
     summary: pd.DataFrame  # month, metric, mean, p05, p25, p50, p75, p95
     trajectory: pd.DataFrame  # planned milestones: P(at or under), bands
-    events: pd.DataFrame | None  # per-person event log, if run.event_log
     manifest: dict
     run_dir: Path | None
+    _monthly: pd.DataFrame | None = field(default=None, repr=False)
+    _events: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def monthly(self) -> pd.DataFrame:
+        """replication, month, one column a metric."""
+        if self._monthly is None and self.run_dir is not None:
+            self._monthly = read_chunks(self.run_dir)
+        return self._monthly
+
+    @property
+    def events(self) -> pd.DataFrame | None:
+        """The per-person event log, if the run kept one (run.event_log)."""
+        if self._events is None and self.run_dir is not None and chunk_files(self.run_dir, "events"):
+            self._events = read_chunks(self.run_dir, kind="events")
+        return self._events
 
 
 def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
@@ -146,12 +163,16 @@ def run(
         bar.close()
         if run_dir is not None:
             (run_dir / RUNNING).unlink(missing_ok=True)
-    summary = summarise(monthly)
     plan = spec.trajectory()
-    tables = [trajectory_table(monthly, plan)]
+    milestones = [("inpatients", plan)]
     if len(spec.tcps) > 1:  # each TCP against its own plan too
-        tables += [trajectory_table(monthly, dict(t.trajectory), f"{t.name}/inpatients") for t in spec.tcps]
-    trajectory = pd.concat(tables, ignore_index=True)
+        milestones += [(f"{t.name}/inpatients", dict(t.trajectory)) for t in spec.tcps]
+    if run_dir is None:
+        summary, at_milestones = summarise(monthly), monthly
+    else:  # folded from the chunk files: memory stays flat as replications grow
+        summary = summarise_chunks(chunk_files(run_dir))
+        at_milestones = read_chunks(run_dir, columns=["replication", "month", *(m for m, _ in milestones)])
+    trajectory = pd.concat([trajectory_table(at_milestones, p, m) for m, p in milestones], ignore_index=True)
     manifest["status"] = "complete"
     manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
     if run_dir is not None:
@@ -168,7 +189,7 @@ def run(
             path=run_dir / "fan_inpatients.png",
         )
         _write_manifest(run_dir, manifest)
-    return RunResult(spec, monthly, summary, trajectory, events, manifest, run_dir)
+    return RunResult(spec, summary, trajectory, manifest, run_dir, monthly, events)
 
 
 RUNNING = ".running"  # holds the PID of the process writing the run directory

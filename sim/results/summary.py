@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 QUANTILES: dict[str, float] = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
 ID_COLUMNS = ("replication", "month")
@@ -31,6 +34,21 @@ def summarise(monthly: pd.DataFrame) -> pd.DataFrame:
         frame[name] = qs[i].ravel()
     out = pd.DataFrame(frame)
     return out[out["mean"].notna()].reset_index(drop=True)
+
+
+def summarise_chunks(files: Sequence[Path], batch: int = 64) -> pd.DataFrame:
+    """``summarise`` of a run's chunk files, read a batch of metric columns at a time, so memory is
+    that of ``batch`` metrics of every replication however many metrics there are (a national system's
+    per-TCP metrics run to thousands of columns). The same table as ``summarise`` of the whole."""
+    names = [n for n in pq.read_schema(files[0]).names if n not in ID_COLUMNS]
+    parts = []
+    for a in range(0, len(names), batch):
+        columns = [*ID_COLUMNS, *names[a:a + batch]]
+        parts.append(summarise(pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)))
+    out = pd.concat(parts, ignore_index=True)
+    position = out["metric"].map({n: k for k, n in enumerate(names)})
+    order = np.lexsort((position.to_numpy(), out["month"].to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def trajectory_table(monthly: pd.DataFrame, plan: dict[str, float], metric: str = "inpatients") -> pd.DataFrame:

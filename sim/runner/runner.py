@@ -84,33 +84,37 @@ def run_replications(
     resume: bool = False,
     backend: str = "processes",
     dask_address: str | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Run all replications; return the monthly table (sorted by replication, month) and the event log.
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Run all replications.
 
-    With ``out_dir`` each finished chunk is written to ``out_dir/replications/`` (and its events to
-    ``out_dir/events/``) as soon as it is done. With ``resume``, chunks already written there are read
-    back instead of run again (a replication's result does not depend on when it runs). ``backend``:
+    Without ``out_dir``: return the monthly table (sorted by replication, month) and the event log.
+    With ``out_dir``: each finished chunk is written to ``out_dir/replications/`` (its events to
+    ``out_dir/events/``) as soon as it is done and then dropped, so memory stays flat however many
+    replications there are; returns (None, None), and the tables are read back from the files
+    (``read_chunks``, ``sim.results.summarise_chunks``). With ``resume``, chunks already written there
+    are kept, not run again (a replication's result does not depend on when it runs). ``backend``:
     ``processes`` (``workers`` local processes) or ``dask`` (the cluster at ``dask_address``, or a local
     one of ``workers`` processes on loopback); the results are the same whatever runs them.
     """
     every = chunks(replications, chunk_size)
-    done: dict[int, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
+    done: set[int] = set()
+    kept: dict[int, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
     if resume and out_dir is not None:
         for chunk in every:
-            path = out_dir / "replications" / chunk.name
-            if path.exists():
-                events = out_dir / "events" / chunk.name
-                done[chunk.index] = (pd.read_parquet(path), pd.read_parquet(events) if event_log and events.exists() else None)
+            if (out_dir / "replications" / chunk.name).exists():
+                done.add(chunk.index)
                 if on_chunk is not None:
                     on_chunk(chunk)
     todo = [c for c in every if c.index not in done]
 
     def finish(chunk: Chunk, result: tuple[pd.DataFrame, pd.DataFrame | None]) -> None:
-        done[chunk.index] = result
         if out_dir is not None:
-            _write(out_dir / "replications" / chunk.name, result[0])
-            if result[1] is not None:
+            if result[1] is not None:  # events first: a chunk counts as done once its table exists
                 _write(out_dir / "events" / chunk.name, result[1])
+            _write(out_dir / "replications" / chunk.name, result[0])
+        else:
+            kept[chunk.index] = result
+        done.add(chunk.index)
         if on_chunk is not None:
             on_chunk(chunk)
 
@@ -129,10 +133,25 @@ def run_replications(
                 for f in futures:
                     f.cancel()
                 raise
-    ordered = [done[c.index] for c in every]
+    if out_dir is not None:
+        return None, None
+    ordered = [kept[c.index] for c in every]
     monthly = pd.concat([m for m, _ in ordered], ignore_index=True)
     events = pd.concat([e for _, e in ordered], ignore_index=True) if event_log else None
     return monthly, events
+
+
+def chunk_files(run_dir: Path, kind: str = "replications") -> list[Path]:
+    """A run's chunk files of ``kind`` (replications or events), in replication order."""
+    return sorted((Path(run_dir) / kind).glob("chunk-*.parquet"))
+
+
+def read_chunks(run_dir: Path, columns: list[str] | None = None, kind: str = "replications") -> pd.DataFrame:
+    """A run's table read back from its chunk files (only ``columns``, if given, to keep it small)."""
+    files = chunk_files(run_dir, kind)
+    if not files:
+        raise FileNotFoundError(f"{run_dir} has no {kind} chunks")
+    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
 
 
 def _run_on_dask(spec, todo, event_log, engine, workers, address, finish) -> None:

@@ -1,0 +1,37 @@
+"""Flat memory: a run with a directory keeps its tables in chunk files, not in memory, and the bands
+folded from the files are the bands of the whole table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandas.testing as pdt
+
+from sim.api import run
+from sim.config import build_spec
+from sim.results import summarise, summarise_chunks
+from sim.runner import chunk_files, read_chunks, run_replications
+from conftest import make_cfg, system_cfg
+
+
+def test_written_run_keeps_nothing_in_memory_and_folds_the_same_bands(tmp_path):
+    cfg = make_cfg(["run.replications=7", "run.chunk_size=3", "run.engine=numba"])
+    spec = build_spec(cfg)
+    monthly, events = run_replications(spec, 7, chunk_size=3, out_dir=tmp_path / "a", engine="numba")
+    assert monthly is None and events is None
+    assert [f.name for f in chunk_files(tmp_path / "a")] == ["chunk-00000.parquet", "chunk-00001.parquet", "chunk-00002.parquet"]
+    whole, _ = run_replications(spec, 7, chunk_size=3, engine="numba")
+    pdt.assert_frame_equal(read_chunks(tmp_path / "a"), whole)
+    # batches smaller than the metric count, so the fold really reassembles batches
+    pdt.assert_frame_equal(summarise_chunks(chunk_files(tmp_path / "a"), batch=5), summarise(whole))
+
+
+def test_run_result_reads_its_tables_from_the_directory(tmp_path):
+    cfg = system_cfg(**{"run.replications": 6, "run.chunk_size": 4, "run.engine": "numba", "run.years": 1})
+    in_memory = run(cfg)
+    written = run(cfg, out_dir=tmp_path / "run")
+    assert written._monthly is None  # not held: read when asked
+    pdt.assert_frame_equal(written.summary, in_memory.summary)
+    pdt.assert_frame_equal(written.trajectory, in_memory.trajectory)
+    assert set(written.trajectory["metric"]) == {"inpatients", "a1/inpatients", "a2/inpatients"}
+    pdt.assert_frame_equal(written.monthly, in_memory.monthly)
+    assert isinstance(written.monthly, pd.DataFrame)
