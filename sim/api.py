@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build_spec
 from sim.plots import fan_chart
+from sim.report import write_report
 from sim.results import summarise, summarise_chunks, trajectory_table
 from sim.runner import chunk_files, read_chunks, run_replications
 
@@ -188,6 +189,7 @@ def run(
             f"{r.replications} replications, seed {r.seed}, engine {r.engine}",
             path=run_dir / "fan_inpatients.png",
         )
+        write_report(run_dir, cfg, spec, manifest, summary, trajectory)
         _write_manifest(run_dir, manifest)
     return RunResult(spec, summary, trajectory, manifest, run_dir, monthly, events)
 
