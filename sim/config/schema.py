@@ -247,10 +247,20 @@ class SystemConfig:
 
 @dataclass
 class ScenarioConfig:
-    """A what-if: its name and the question it asks. Scenario files change other keys globally."""
+    """A what-if: its name, the question it asks, and changes applied to every TCP of the system.
+
+    The changes are here rather than as ``tcp.*`` overrides so that one scenario file works both for a
+    single TCP (``tcp=``) and for a system whose TCPs are under ``system.tcps`` (where ``tcp`` is null);
+    ``sim.config.validate.apply_scenario`` applies them when the spec is built. The defaults change
+    nothing. Scenario files may also change other keys globally (e.g. ``system.shared_pools``)."""
 
     name: str = "baseline"
     question: str = ""
+    ctr_coverage: Optional[float] = None  # if set: every TCP's ctr.coverage (probability)
+    crisis_support_factor: float = 1.0  # every TCP's crisis_support.places times this, rounded
+    housing_months_earlier: int = 0  # every housing pipeline step this many months earlier (not before run.start)
+    funding_delay_factor: float = 1.0  # every time of every TCP's discharge.funding_delay times this (0: none)
+    repatriation: Optional[bool] = None  # if set: every TCP's discharge.repatriation
 
 
 @dataclass

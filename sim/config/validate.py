@@ -7,7 +7,9 @@ the whole config has passed.
 
 from __future__ import annotations
 
+import copy
 import csv
+import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +28,7 @@ from sim.config.schema import (
     Config,
     LosConfig,
     RunConfig,
+    ScenarioConfig,
     StepConfig,
     TcpConfig,
 )
@@ -469,6 +472,75 @@ def _tcps_of(cfg: Config) -> list[tuple[str, TcpConfig]]:
     return [("tcp", cfg.tcp)]
 
 
+# ------------------------------------------------------------------------------------------ scenario
+
+#: The scenario keys that change every TCP (ScenarioConfig), each with its value that changes nothing.
+SCENARIO_NEUTRAL: dict[str, Any] = {
+    "ctr_coverage": None,
+    "crisis_support_factor": 1.0,
+    "housing_months_earlier": 0,
+    "funding_delay_factor": 1.0,
+    "repatriation": None,
+}
+
+#: Fields of a LOS component that are times (scaled by ``funding_delay_factor``); ``shape`` is not.
+TIME_FIELDS = ("mean", "sd", "scale", "low", "high", "value")
+
+
+def scenario_changes(scenario: ScenarioConfig | DictConfig) -> dict[str, Any]:
+    """The scenario keys set to change every TCP (those not at their neutral value), for reports."""
+    out = {}
+    for key, neutral in SCENARIO_NEUTRAL.items():
+        value = getattr(scenario, key, neutral)
+        if value != neutral:
+            out[key] = value
+    return out
+
+
+def scale_los(los: LosConfig, factor: float) -> LosConfig:
+    """The same mixture with every time multiplied by ``factor``; 0 gives no components (no delay)."""
+    if factor == 0:
+        return LosConfig(components=[])
+    comps = []
+    for c in los.components:
+        changes: dict[str, Any] = {f: getattr(c, f) * factor for f in TIME_FIELDS if getattr(c, f) is not None}
+        if c.x is not None:
+            changes["x"] = [v * factor for v in c.x]
+        comps.append(dataclasses.replace(c, **changes))
+    return LosConfig(components=comps)
+
+
+def apply_scenario(cfg: Config) -> Config:
+    """A copy of ``cfg`` with the scenario's changes (``scenario.ctr_coverage`` ...) made to every TCP,
+    whether the TCP is ``tcp`` or one of ``system.tcps``; ``cfg`` itself if the scenario changes none.
+    A wrong scenario value names its ``scenario.*`` key."""
+    s = cfg.scenario
+    coverage = None if s.ctr_coverage is None else probability("scenario.ctr_coverage", s.ctr_coverage)
+    support = number("scenario.crisis_support_factor", s.crisis_support_factor, minimum=0.0)
+    earlier = integer("scenario.housing_months_earlier", s.housing_months_earlier, minimum=0)
+    funding = number("scenario.funding_delay_factor", s.funding_delay_factor, minimum=0.0)
+    if not scenario_changes(s):
+        return cfg
+    cfg = copy.deepcopy(cfg)
+    start = parse_month("run.start", cfg.run.start)
+    for key, tc in _tcps_of(cfg):
+        if coverage is not None:
+            tc.ctr.coverage = coverage
+        if support != 1.0:
+            places = integer(f"{key}.crisis_support.places", tc.crisis_support.places, minimum=0)
+            tc.crisis_support.places = int(math.floor(places * support + 0.5))
+        if earlier:
+            for kind, housing in tc.discharge.housing.items():
+                for i, step in enumerate(housing.pipeline):
+                    when = parse_month(f"{key}.discharge.housing.{kind}.pipeline[{i}].date", step.date)
+                    step.date = month_label(max(add_months(when, -earlier), start))
+        if funding != 1.0:
+            tc.discharge.funding_delay = scale_los(tc.discharge.funding_delay, funding)
+        if s.repatriation is not None:
+            tc.discharge.repatriation = bool(s.repatriation)
+    return cfg
+
+
 def build_spec(cfg: DictConfig | Config) -> SystemSpec:
     """Validate a composed config and build the system the engines run."""
     if isinstance(cfg, DictConfig):
@@ -489,6 +561,7 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
     if run.engine == "numba" and run.event_log:
         raise ConfigError("run.event_log", "the per-person event log comes from the SimPy model: add run.engine=simpy")
 
+    cfg = apply_scenario(cfg)
     tcps_cfg = _tcps_of(cfg)
     names = [t.name for _, t in tcps_cfg]
     for (key, t), name in zip(tcps_cfg, names):
