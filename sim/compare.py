@@ -1,0 +1,653 @@
+"""Compare scenarios with common random numbers: paired differences, their confidence intervals, and how
+much narrower pairing makes them than independent seeds.
+
+Every random number of a run is addressed by (seed, replication, stream, entity, occurrence), so two
+scenarios run on the same seed see the same crises, stays and breakdowns person by person, and replication
+i of one scenario is paired with replication i of the other. The difference of a metric is then estimated
+from the per-replication differences (a paired t interval), whose spread leaves out most of the noise the
+two scenarios share. To show what that buys, each scenario other than the baseline is also run on an
+independent seed (``run.seed + 1``: another Philox key, so no draw in common) and compared with a Welch
+t interval; ``variance_reduction`` is the ratio of the two half widths (independent / paired; the ratio of
+variances is its square).
+
+What is compared (``DEFAULT_METRICS``; any monthly metric can be named):
+
+- a stock (``inpatients``, counted at month end) at the end of the run and at each planned milestone
+  inside the run (the start state is the census, the same in every scenario, and is left out);
+- a flow (``admissions``, ``out_of_area_placements``, ``delayed_bed_days``, ``cost_total``, pounds) summed
+  over each financial year (April to March; a part year says how many months it holds) and over the run;
+- an occupancy (a monthly ratio) averaged over the same periods, months weighted equally;
+- for each planned milestone, P(inpatients at or under the plan): the per-replication indicator, so its
+  paired difference is a difference in probability with a paired interval (``p_at_or_under_plan``; a TCP of
+  a system gets ``<tcp>/p_at_or_under_plan``).
+
+From Python::
+
+    from sim.api import compose
+    from sim.compare import compare
+    cfgs = {"baseline": compose(["tcp=bhr", "run.replications=200"]),
+            "full_ctr": compose(["tcp=bhr", "run.replications=200", "tcp.ctr.coverage=1.0"])}
+    c = compare(cfgs, baseline="baseline")
+    c.table                                  # the tidy table of comparison.csv
+    c.write("outputs/compare/my-comparison")  # comparison.csv, comparison.png, manifest.json
+
+From the command line (the first scenario is the baseline; other overrides apply to every scenario)::
+
+    python -m sim.compare scenario=baseline,full_ctr_coverage tcp=bhr run.replications=200
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import sys
+import textwrap
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: runs on machines with no screen
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+from omegaconf import DictConfig, open_dict  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from sim.api import RunResult, compose, run  # noqa: E402
+from sim.cli import EXIT_USER_ERROR, user_error_line  # noqa: E402
+from sim.config import ConfigError, build_spec  # noqa: E402
+from sim.results.monthly import MonthlyArrays  # noqa: E402
+from sim.results.monthly import metrics as metric_names  # noqa: E402
+
+#: Compared by default: inpatients (a stock, at the end and at each milestone), then flows summed by
+#: financial year and over the run. The first is the headline that the separation warning checks.
+DEFAULT_METRICS: tuple[str, ...] = ("inpatients", "admissions", "out_of_area_placements", "delayed_bed_days", "cost_total")
+PLAN_METRIC = "p_at_or_under_plan"
+SEED_LIMIT = 2**32
+POWER = 0.8  # the chance of separating a difference that the replication estimate aims at
+COLUMNS = ["metric", "period", "scenario", "baseline", "mean_diff", "ci_low", "ci_high", "half_width_paired",
+           "half_width_independent", "variance_reduction", "n", "baseline_mean", "scenario_mean"]
+
+#: Chart labels: what a metric is and the unit of its difference.
+LABELS: dict[str, tuple[str, str]] = {
+    "inpatients": ("Inpatients at month end", "people"),
+    "admissions": ("Admissions in the period", "number"),
+    "out_of_area_placements": ("Out-of-area placements in the period", "number"),
+    "delayed_bed_days": ("Delayed-discharge bed-days in the period", "bed-days"),
+    "cost_total": ("Cost to all payers in the period", "£ thousand"),
+    PLAN_METRIC: ("P(inpatients at or under the plan)", "percentage points"),
+}
+DISPLAY_SCALE: dict[str, float] = {"cost_total": 1e-3, PLAN_METRIC: 100.0}  # table units to chart units
+
+
+class CannotSeparateWarning(UserWarning):
+    """A comparison's paired interval of its headline metric contains zero: more replications are needed."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Interval arithmetic
+
+
+def paired_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
+    """Mean of paired differences and its t interval: (mean, low, high, half width). NaNs are left out;
+    fewer than two differences give NaN bounds. Identical pairs give exactly zero width."""
+    d = np.asarray(diff, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    n = len(d)
+    if n == 0:
+        return math.nan, math.nan, math.nan, math.nan
+    mean = float(d.mean())
+    if n < 2:
+        return mean, math.nan, math.nan, math.nan
+    sd = float(d.std(ddof=1))
+    half = 0.0 if sd == 0.0 else float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
+    return mean, mean - half, mean + half, half
+
+
+def welch_half_width(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> float:
+    """Half width of the Welch t interval of mean(a) - mean(b) for independent samples (what the
+    difference's interval would be without common random numbers)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    na, nb = len(a), len(b)
+    if na < 2 or nb < 2:
+        return math.nan
+    va, vb = a.var(ddof=1) / na, b.var(ddof=1) / nb
+    se2 = va + vb
+    if se2 == 0.0:
+        return 0.0
+    df = se2**2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
+    return float(stats.t.ppf(0.5 + level / 2, df) * math.sqrt(se2))
+
+
+def replications_needed(diff: np.ndarray, level: float = 0.95, power: float = POWER) -> int | None:
+    """Replications for a paired interval to exclude zero with probability ``power`` if the true difference
+    is the observed mean (normal approximation, n = ((z_level + z_power) sd / mean)^2). None when the mean
+    difference is zero (no finite number would do)."""
+    d = np.asarray(diff, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    if len(d) < 2 or d.mean() == 0.0:
+        return None
+    z = stats.norm.ppf(0.5 + level / 2) + stats.norm.ppf(power)
+    return max(2, math.ceil((z * d.std(ddof=1) / abs(d.mean())) ** 2))
+
+
+# --------------------------------------------------------------------------------------------------
+# Per-replication outcomes
+
+
+def financial_year(month: str) -> str:
+    """The April-to-March financial year of a ``YYYY-MM`` month, e.g. 2017-03 -> 2016/17."""
+    year, mon = int(month[:4]), int(month[5:7])
+    start = year if mon >= 4 else year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def _periods(months: Sequence[str]) -> dict[str, list[str]]:
+    """Financial years (only when the run spans more than one) and the whole run, each with its months."""
+    years: dict[str, list[str]] = {}
+    for m in months:
+        years.setdefault(financial_year(m), []).append(m)
+    out = {}
+    if len(years) > 1:
+        for fy, ms in years.items():
+            out[fy if len(ms) == 12 else f"{fy} ({len(ms)} months)"] = ms
+    out[f"{months[0]} to {months[-1]}"] = list(months)
+    return out
+
+
+def outcomes(result: RunResult, metrics: Sequence[str] = DEFAULT_METRICS) -> pd.DataFrame:
+    """One row a replication, one column a (metric, period): the quantities a comparison pairs (see the
+    module docstring for what each kind of metric gives)."""
+    monthly = result.monthly
+    start = result.spec.calendar.start_label
+    reported = list(result.spec.calendar.labels)
+    missing = [m for m in metrics if m not in monthly.columns]
+    if missing:
+        known = ", ".join(c for c in monthly.columns if c not in ("replication", "month"))
+        raise ConfigError("metrics", f"no metric {', '.join(map(repr, missing))} (known: {known})")
+    plan = result.trajectory
+    plan = plan[plan["month"] > start]  # the start state is the census: the same in every scenario
+    system_milestones = sorted(plan.loc[plan["metric"] == "inpatients", "month"])
+    columns: dict[tuple[str, str], pd.Series] = {}
+    for metric in metrics:
+        wide = monthly.pivot(index="replication", columns="month", values=metric)
+        is_stock = wide[start].notna().any() if start in wide.columns else False
+        if is_stock:
+            for month in sorted({*system_milestones, reported[-1]}):
+                columns[(metric, month)] = wide[month]
+        else:
+            for period, months in _periods(reported).items():
+                part = wide[months]
+                columns[(metric, period)] = part.mean(axis=1) if metric.startswith("occupancy") else part.sum(axis=1, min_count=1)
+    for row in plan.itertuples(index=False):
+        values = monthly.loc[monthly["month"] == row.month].set_index("replication")[row.metric]
+        name = PLAN_METRIC if row.metric == "inpatients" else row.metric.replace("inpatients", PLAN_METRIC)
+        columns[(name, row.month)] = (values <= row.planned).astype(np.float64)
+    out = pd.DataFrame(columns)
+    out.columns = pd.MultiIndex.from_tuples(out.columns, names=["metric", "period"])
+    return out.sort_index()
+
+
+# --------------------------------------------------------------------------------------------------
+# The comparison
+
+
+@dataclass
+class Comparison:
+    """What ``compare`` gives back: the tidy table, the per-replication outcomes behind it, and warnings."""
+
+    table: pd.DataFrame  # COLUMNS, one row a (metric, period, scenario)
+    baseline: str
+    scenarios: list[str]  # every scenario, the baseline first
+    outcomes: dict[str, pd.DataFrame]  # scenario -> outcomes() on the common seed
+    independent_outcomes: dict[str, pd.DataFrame]  # non-baseline scenario -> outcomes() on the independent seed
+    seed: int
+    independent_seed: int | None  # None: independent widths estimated from the common-seed runs' variances
+    replications: int
+    level: float
+    headline: str
+    system: str
+    title: str
+    engine: str
+    warnings: list[str] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+    def headline_rows(self) -> pd.DataFrame:
+        """The headline metric's last period (end of run, or the whole run for a flow), one row a scenario."""
+        return headline_rows(self.table, self.headline)
+
+    def write(self, out_dir: str | Path, *, command: Sequence[str] | None = None) -> Path:
+        """Write comparison.csv, comparison.png and manifest.json into ``out_dir`` (which must not already
+        hold a comparison: earlier outputs are never overwritten)."""
+        out = Path(out_dir)
+        if (out / "comparison.csv").exists():
+            raise ConfigError("--out", f"{out} already holds a comparison; choose a new directory")
+        out.mkdir(parents=True, exist_ok=True)
+        self.table.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
+        forest_chart(self, out / "comparison.png")
+        manifest = {
+            "system": self.system, "baseline": self.baseline, "scenarios": self.scenarios, "seed": self.seed,
+            "independent_seed": self.independent_seed, "replications": self.replications, "level": self.level,
+            "engine": self.engine, "headline": self.headline, "warnings": self.warnings,
+            "wall_seconds": round(self.wall_seconds, 3), "command": list(command if command is not None else sys.argv),
+            "created": datetime.now().isoformat(timespec="seconds"),
+        }
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        return out
+
+
+def independent_seed_of(seed: int) -> int:
+    """The seed of the independent-seeds runs: the next one (a different Philox key, no draw shared)."""
+    return (int(seed) + 1) % SEED_LIMIT
+
+
+def _with_seed(cfg: DictConfig, seed: int) -> DictConfig:
+    cfg = copy.deepcopy(cfg)
+    with open_dict(cfg):
+        cfg.run.seed = seed
+    return cfg
+
+
+def _check_pairable(cfgs: Mapping[str, DictConfig], baseline: str) -> None:
+    """Scenarios pair replication by replication only on the same seed, replications and months."""
+    if len(cfgs) < 2:
+        raise ConfigError("scenario", f"a comparison needs two or more scenarios, got {len(cfgs)}: {', '.join(cfgs) or 'none'}")
+    if baseline not in cfgs:
+        raise ConfigError("baseline", f"'{baseline}' is not one of the scenarios compared ({', '.join(cfgs)})")
+    ref = cfgs[baseline].run
+    if int(ref.replications) < 2:
+        raise ConfigError("run.replications", f"{ref.replications}: a comparison needs at least 2 replications")
+    for name, cfg in cfgs.items():
+        for key in ("seed", "replications", "start", "years", "warmup_years"):
+            if cfg.run[key] != ref[key]:
+                raise ConfigError(f"run.{key}", f"scenario '{name}' has {cfg.run[key]}, baseline '{baseline}' has "
+                                  f"{ref[key]}: paired scenarios must share it")
+
+
+def compare(
+    cfgs: Mapping[str, DictConfig],
+    baseline: str | None = None,
+    *,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    level: float = 0.95,
+    independent: bool = True,
+    headline: str | None = None,
+    progress: bool | None = False,
+    warn: bool = True,
+) -> Comparison:
+    """Run each scenario of ``cfgs`` (name -> composed config) on the same seed and compare each with
+    ``baseline`` (default: the first): per (metric, period) the mean paired difference (scenario - baseline),
+    its t interval at ``level``, the interval half width with independent seeds and their ratio.
+
+    ``independent=True`` runs each non-baseline scenario again on ``run.seed + 1`` for the independent
+    widths; ``False`` saves those runs and estimates them from the common-seed runs' variances instead
+    (Welch's formula, what independent runs would give on average). ``headline`` (default: the first
+    metric) is checked at its last period: if its paired interval contains zero, a warning says so and how
+    many replications would separate the scenarios; it is kept in ``Comparison.warnings`` and, with
+    ``warn``, issued as a ``CannotSeparateWarning``."""
+    t0 = time.perf_counter()
+    baseline = baseline if baseline is not None else next(iter(cfgs), "")
+    _check_pairable(cfgs, baseline)
+    if not 0 < level < 1:
+        raise ConfigError("level", f"{level} must be between 0 and 1")
+    metrics = list(dict.fromkeys(metrics))
+    if not metrics:
+        raise ConfigError("metrics", "name at least one metric")
+    headline = headline or metrics[0]
+    if headline not in metrics:
+        raise ConfigError("headline", f"'{headline}' is not one of the metrics compared ({', '.join(metrics)})")
+    specs = {name: build_spec(cfg) for name, cfg in cfgs.items()}  # every config checked before any run
+    for spec in specs.values():
+        _check_metrics(spec, metrics)
+    labels = {spec.calendar.labels for spec in specs.values()}
+    if len(labels) > 1:
+        raise ConfigError("run.start", "the scenarios report different months; paired scenarios must share them")
+    names = [baseline, *[n for n in cfgs if n != baseline]]
+    seed = int(cfgs[baseline].run.seed)
+    seed2 = independent_seed_of(seed) if independent else None
+    results = {baseline: run(cfgs[baseline], progress=progress)}
+    common = {baseline: outcomes(results[baseline], metrics)}
+    for name in names[1:]:
+        results[name] = run(cfgs[name], progress=progress)
+        common[name] = outcomes(results[name], metrics)
+    apart = {name: outcomes(run(_with_seed(cfgs[name], seed2), progress=progress), metrics)
+             for name in names[1:]} if independent else {}
+    table = paired_table(common, baseline, independent=apart if independent else None, level=level, order=metrics)
+    spec = specs[baseline]
+    comparison = Comparison(
+        table=table, baseline=baseline, scenarios=names, outcomes=common, independent_outcomes=apart, seed=seed,
+        independent_seed=seed2, replications=int(cfgs[baseline].run.replications), level=level, headline=headline,
+        system=spec.name, title=spec.title, engine=str(cfgs[baseline].run.engine),
+    )
+    comparison.warnings = separation_warnings(table, common, baseline, headline, level)
+    comparison.wall_seconds = time.perf_counter() - t0
+    if warn:
+        for message in comparison.warnings:
+            warnings.warn(message, CannotSeparateWarning, stacklevel=2)
+    return comparison
+
+
+def paired_table(
+    common: Mapping[str, pd.DataFrame],
+    baseline: str,
+    *,
+    independent: Mapping[str, pd.DataFrame] | None = None,
+    level: float = 0.95,
+    order: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The tidy comparison table (``COLUMNS``) from per-replication outcomes (``outcomes()``: one row a
+    replication, one column a (metric, period)) on the common seed, scenario name -> frame, and optionally
+    each non-baseline scenario's outcomes on an independent seed. Without those, the independent half width
+    is Welch's on the common-seed samples (their variances as if they were independent). Rows follow
+    ``order`` (metric names), then the plan milestones, then the scenarios as given."""
+    names = [baseline, *[n for n in common if n != baseline]]
+    base = common[baseline]
+    rows = []
+    for name in names[1:]:
+        other = common[name]
+        for key in base.columns:
+            if key not in other.columns:  # a milestone or period one scenario lacks cannot be paired
+                continue
+            b, s = base[key], other[key].reindex(base.index)  # paired by replication number
+            diff = s - b
+            mean, low, high, half = paired_ci(diff.to_numpy(), level)
+            indep = independent[name][key] if independent is not None and key in independent[name].columns else s
+            half_ind = welch_half_width(indep.to_numpy(), b.to_numpy(), level)
+            rows.append({
+                "metric": key[0], "period": key[1], "scenario": name, "baseline": baseline, "mean_diff": mean,
+                "ci_low": low, "ci_high": high, "half_width_paired": half, "half_width_independent": half_ind,
+                "variance_reduction": _ratio(half_ind, half), "n": int(diff.notna().sum()),
+                "baseline_mean": float(b.mean()), "scenario_mean": float(s.mean()),
+            })
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    rank = {m: i for i, m in enumerate([*order, PLAN_METRIC])}
+    table["_m"] = table["metric"].map(lambda m: rank.get(m, len(rank)))
+    table["_s"] = table["scenario"].map(names.index)  # the scenarios in the order given
+    return table.sort_values(["_m", "_s"], kind="stable").drop(columns=["_m", "_s"]).reset_index(drop=True)
+
+
+def _check_metrics(spec, metrics: Sequence[str]) -> None:
+    """Refuse unknown metric names before anything runs (the names of an empty record of ``spec``)."""
+    with np.errstate(all="ignore"):
+        known = list(metric_names(spec, MonthlyArrays.zeros(spec)))
+    missing = [m for m in metrics if m not in known]
+    if missing:
+        raise ConfigError("metrics", f"no metric {', '.join(map(repr, missing))} in system {spec.name} "
+                          f"(the README lists them; e.g. {', '.join(DEFAULT_METRICS)})")
+
+
+def _ratio(num: float, den: float) -> float:
+    if not (math.isfinite(num) and math.isfinite(den)) or (num == 0.0 and den == 0.0):
+        return math.nan
+    return math.inf if den == 0.0 else num / den
+
+
+def headline_rows(table: pd.DataFrame, headline: str) -> pd.DataFrame:
+    """The rows of ``headline`` at its last period (end of run, or the whole run for a flow)."""
+    rows = table[table["metric"] == headline]
+    return rows[rows["period"] == rows["period"].iloc[-1]] if not rows.empty else rows
+
+
+def separation_warnings(
+    table: pd.DataFrame, common: Mapping[str, pd.DataFrame], baseline: str, headline: str, level: float = 0.95
+) -> list[str]:
+    """One message per scenario whose headline paired interval contains zero, with the replications that
+    would separate the scenarios (``replications_needed``), or saying that they never differ."""
+    out = []
+    for row in headline_rows(table, headline).itertuples(index=False):
+        if not (row.ci_low <= 0.0 <= row.ci_high):
+            continue
+        what = f"{row.metric} ({row.period})"
+        key = (row.metric, row.period)
+        diff = (common[row.scenario][key].reindex(common[baseline].index) - common[baseline][key]).to_numpy()
+        if row.half_width_paired == 0.0 and row.mean_diff == 0.0:
+            out.append(f"{row.scenario} and {baseline} give the same {what} in every one of {row.n} paired "
+                       "replications: no number of replications separates them on it")
+            continue
+        need = replications_needed(diff, level)
+        more = (f"about {need:,} replications would separate a difference of {row.mean_diff:+.3g} with "
+                f"{POWER:.0%} probability" if need else "the mean difference is 0, so no number of replications can be estimated")
+        out.append(f"bands too wide to separate {row.scenario} from {baseline} on {what}: the paired difference "
+                   f"{row.mean_diff:+.3g} has a {level:.0%} CI of {row.ci_low:+.3g} to {row.ci_high:+.3g}, which "
+                   f"contains 0, with {row.n} replications; {more}")
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Chart and printed table
+
+
+def _label(metric: str) -> tuple[str, str]:
+    if metric in LABELS:
+        return LABELS[metric]
+    if metric.endswith(PLAN_METRIC):
+        return f"P({metric[: -len(PLAN_METRIC)]}inpatients at or under the plan)", "percentage points"
+    if metric.startswith("occupancy"):
+        return f"{metric.replace('_', ' ').capitalize()}, mean of months", "percentage points"
+    unit = "£ thousand" if metric.startswith("cost_") else ""
+    return metric.replace("_", " ").capitalize(), unit
+
+
+def _scale(metric: str) -> float:
+    if metric.endswith(PLAN_METRIC) or metric.startswith("occupancy"):
+        return 100.0
+    return DISPLAY_SCALE.get(metric, 1e-3 if metric.startswith("cost_") else 1.0)
+
+
+def forest_chart(c: Comparison, path: Path | None = None) -> plt.Figure:
+    """Dot-and-whisker chart of the paired differences: one panel a metric (its own unit), one row a
+    period (and scenario); the dark whisker is the paired CI, the pale bar behind it the independent seeds'."""
+    table = c.table
+    metrics = list(dict.fromkeys(table["metric"]))
+    others = c.scenarios[1:]
+    colours = plt.get_cmap("tab10")
+    heights = [max(1, table[table["metric"] == m]["period"].nunique()) * max(1, len(others)) for m in metrics]
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(9, 1.2 + 0.32 * sum(heights) + 0.55 * len(metrics)), dpi=110,
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, metric in zip(axes[:, 0], metrics):
+        rows = table[table["metric"] == metric]
+        periods = list(dict.fromkeys(rows["period"]))
+        scale = _scale(metric)
+        step = 0.8 / max(1, len(others))
+        for j, name in enumerate(others):
+            r = rows[rows["scenario"] == name].set_index("period").reindex(periods)
+            y = np.arange(len(periods)) + (j - (len(others) - 1) / 2) * step
+            mid = r["mean_diff"].to_numpy() * scale
+            ax.barh(y, 2 * r["half_width_independent"].to_numpy() * scale, left=mid - r["half_width_independent"].to_numpy() * scale,
+                    height=min(0.5, step * 0.8), color=colours(j), alpha=0.18, lw=0,
+                    label=f"{c.level:.0%} CI width, independent seeds" if j == 0 and ax is axes[0, 0] else None)
+            ax.errorbar(mid, y, xerr=r["half_width_paired"].to_numpy() * scale, fmt="o", color=colours(j), ms=4.5,
+                        capsize=2.5, lw=1.4, label=f"{name} − {c.baseline}" if ax is axes[0, 0] else None)
+        ax.axvline(0, color="#333333", lw=0.8)
+        ax.use_sticky_edges = False  # bars' edges would otherwise stop the margin
+        ax.margins(x=0.04)
+        ax.set_yticks(np.arange(len(periods)), periods, fontsize=8.5)
+        ax.set_ylim(len(periods) - 0.5, -0.5)
+        name, unit = _label(metric)
+        ax.set_title(f"{name}" + (f" ({unit})" if unit else ""), loc="left", fontsize=10)
+        ax.xaxis.set_major_formatter(FuncFormatter(_tick))
+        ax.tick_params(axis="x", labelsize=8.5)
+        ax.grid(axis="x", alpha=0.3)
+    level = f"{c.level:.0%}"
+    h = fig.get_figheight()
+    fig.text(0.01, 1 - 0.12 / h, f"{c.title}: difference from {c.baseline} on the same seeds", fontsize=12, va="top")
+    fig.text(0.01, 1 - 0.42 / h, f"mean paired difference over {c.replications} replications; whisker: {level} CI with common "
+             f"random numbers; pale bar: the same with independent seeds",
+             fontsize=8.5, color="#333333", va="top")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", frameon=False, fontsize=8.5, ncol=min(3, len(labels)),
+               bbox_to_anchor=(0.995, 1 - 0.62 / h))
+    seeds = (f"independent seeds: {c.independent_seed}" if c.independent_seed is not None
+             else "independent widths estimated from the same runs")
+    source = (f"Source: tcp-sim compare; system {c.system}; scenarios {', '.join(c.scenarios)} (baseline {c.baseline}); "
+              f"{c.replications} replications; seed {c.seed} ({seeds}); engine {c.engine}")
+    fig.text(0.01, 0.004, "\n".join(textwrap.wrap(source, 150)), fontsize=7.5, color="#555555", va="bottom")
+    fig.tight_layout(rect=(0, 0.35 / h, 1, 1 - 0.9 / h))
+    if path is not None:
+        fig.savefig(path)
+        plt.close(fig)
+    return fig
+
+
+def _tick(x: float, _pos: int | None = None) -> str:
+    """Signed tick labels (a difference), thousands separated; zero unsigned."""
+    if x == 0:
+        return "0"
+    return f"{x:+,.0f}" if abs(x) >= 1000 else f"{x:+g}"
+
+
+def _num(x: float) -> str:
+    if not math.isfinite(x):
+        return "inf" if x == math.inf else "-"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.2f}" if abs(x) >= 1 else f"{x:.3f}"
+
+
+def format_table(c: Comparison) -> str:
+    """The comparison as a compact text table (differences with their paired CI, the independent half
+    width, and the ratio of widths)."""
+    t = c.table
+    lines = pd.DataFrame({
+        "metric": t["metric"], "period": t["period"], "scenario": t["scenario"],
+        "difference": t["mean_diff"].map(_num),
+        f"{c.level:.0%} CI (paired)": [f"{_num(lo)} to {_num(hi)}" for lo, hi in zip(t["ci_low"], t["ci_high"])],
+        "± independent": t["half_width_independent"].map(_num),
+        "± paired": t["half_width_paired"].map(_num),
+        "width ratio": t["variance_reduction"].map(lambda x: f"{x:.1f}x" if math.isfinite(x) else _num(x)),
+    })
+    if len(c.scenarios) == 2:  # one scenario against the baseline: said in the heading
+        lines = lines.drop(columns="scenario")
+    return lines.to_string(index=False)
+
+
+def variance_reduction_lines(c: Comparison) -> list[str]:
+    """One line per scenario: how many times narrower the paired intervals are than independent seeds'."""
+    out = []
+    for name in c.scenarios[1:]:
+        t = c.table[c.table["scenario"] == name]
+        ratios = t["variance_reduction"].replace([np.inf, -np.inf], np.nan).dropna()
+        head = c.headline_rows()
+        head = head[head["scenario"] == name]
+        if ratios.empty:
+            out.append(f"{name}: no variance reduction to report (no differing metric)")
+            continue
+        text = (f"{name} vs {c.baseline}: paired CIs are {ratios.median():.1f} times narrower than with independent "
+                f"seeds (median of {len(ratios)} rows, range {ratios.min():.1f} to {ratios.max():.1f})")
+        if not head.empty and math.isfinite(head["variance_reduction"].iloc[0]):
+            text += f"; headline {c.headline} ({head['period'].iloc[0]}): {head['variance_reduction'].iloc[0]:.1f} times"
+        out.append(text)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Command line
+
+USAGE_EXAMPLES = """\
+The first scenario is the baseline; every other override (Hydra syntax) applies to every scenario. Each
+scenario runs on the same seed (common random numbers); the others also on seed + 1, for the independent
+seeds' interval widths. Writes comparison.csv, comparison.png and manifest.json.
+
+examples:
+  python -m sim.compare scenario=baseline,full_ctr_coverage tcp=bhr run.replications=200
+  python -m sim.compare scenario=separate_pools,hub_pooling system=south_east_hub --out outputs/compare/hub
+"""
+
+
+def parse_scenarios(overrides: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split the ``scenario=a,b,...`` override (its comma list) from the overrides every scenario shares."""
+    listed = [o for o in overrides if o.split("=", 1)[0].lstrip("+") == "scenario"]
+    rest = [o for o in overrides if o not in listed]
+    if not listed:
+        raise ConfigError("scenario", "name the scenarios to compare, e.g. scenario=baseline,full_ctr_coverage")
+    if len(listed) > 1:
+        raise ConfigError("scenario", f"given {len(listed)} times ({' '.join(listed)}); list them once: scenario=a,b")
+    value = listed[0].split("=", 1)[1].strip().strip("[]")
+    names = [n.strip().strip("'\"") for n in value.split(",")]
+    if any(not n for n in names):
+        raise ConfigError("scenario", f"'{value}' has an empty name")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError("scenario", f"{', '.join(twice)} listed more than once")
+    if len(names) < 2:
+        raise ConfigError("scenario", f"'{value}': name two or more scenarios to compare, e.g. scenario={value},other")
+    return names, rest
+
+
+def compose_scenarios(names: Sequence[str], overrides: Sequence[str]) -> dict[str, DictConfig]:
+    """Compose configs/config.yaml once per scenario, with the shared overrides."""
+    return {name: compose([*overrides, f"scenario={name}"]) for name in names}
+
+
+def default_out_dir(cfg: DictConfig, root: Path = Path("outputs") / "compare") -> Path:
+    """A new directory outputs/compare/<date>_<time>_<tcp or system>/, never an existing one."""
+    system = cfg.tcp.name if cfg.get("tcp") is not None and cfg.system.name == "single" else cfg.system.name
+    return root / f"{datetime.now():%Y-%m-%d_%H-%M-%S.%f}_{system}"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m sim.compare",
+        description="Compare scenarios on common random numbers: paired differences with confidence intervals, "
+        "and the variance reduction against independent seeds.",
+        epilog=USAGE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("overrides", nargs="*", metavar="OVERRIDE",
+                   help="scenario=a,b[,c...] (required; the first is the baseline) and any config overrides, e.g. tcp=bhr run.replications=200")
+    p.add_argument("--out", type=Path, default=None, help="output directory (default: a new outputs/compare/<time>_<system>/)")
+    p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
+                   help=f"comma list of monthly metrics to compare; the first is the headline (default: {','.join(DEFAULT_METRICS)})")
+    p.add_argument("--level", type=float, default=0.95, help="confidence level of the intervals (default 0.95)")
+    p.add_argument("--no-independent", action="store_true",
+                   help="skip the independent-seed runs; estimate their widths from the same runs' variances")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: compose, run, write and print the comparison; a user error is one line, exit 2."""
+    args = _parser().parse_args(argv)
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    try:
+        names, rest = parse_scenarios(args.overrides)
+        cfgs = compose_scenarios(names, rest)
+        out = args.out if args.out is not None else default_out_dir(cfgs[names[0]])
+        if (out / "comparison.csv").exists():
+            raise ConfigError("--out", f"{out} already holds a comparison; choose a new directory")
+        metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+        comparison = compare(cfgs, names[0], metrics=metrics, level=args.level, independent=not args.no_independent,
+                             progress=None, warn=False)
+        comparison.write(out, command=["python", "-m", "sim.compare", *(sys.argv[1:] if argv is None else argv)])
+    except KeyboardInterrupt:
+        print("\ninterrupted: no comparison written", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - user errors become one line; anything else is a bug and re-raised
+        line = user_error_line(e)
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(f"{comparison.title}: {', '.join(comparison.scenarios[1:])} minus {comparison.baseline}, "
+          f"{comparison.replications} paired replications, seed {comparison.seed}")
+    print(format_table(comparison))
+    for line in variance_reduction_lines(comparison):
+        print(line)
+    for message in comparison.warnings:
+        print(f"warning: {message}", file=sys.stderr)
+    print(f"wrote {out} ({comparison.wall_seconds:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
