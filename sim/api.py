@@ -30,7 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build_spec
-from sim.plots import fan_chart
+from sim.plots import board_charts
 from sim.report import write_report
 from sim.results import summarise, summarise_chunks, trajectory_table
 from sim.runner import chunk_files, read_chunks, run_replications
@@ -179,16 +179,8 @@ def run(
     if run_dir is not None:
         summary.to_csv(run_dir / "summary.csv", index=False, float_format="%.6g")
         trajectory.to_csv(run_dir / "trajectory.csv", index=False, float_format="%.6g")
-        fan_chart(
-            summary,
-            "inpatients",
-            plan=plan,
-            title=f"Inpatients, {spec.title}: simulated bands and the planned trajectory",
-            ylabel="inpatients at month end",
-            source=f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
-            f"{r.replications} replications, seed {r.seed}, engine {r.engine}",
-            path=run_dir / "fan_inpatients.png",
-        )
+        board_charts(summary, spec, f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
+                     f"{r.replications} replications, seed {r.seed}, engine {r.engine}", run_dir)
         write_report(run_dir, cfg, spec, manifest, summary, trajectory)
         _write_manifest(run_dir, manifest)
     return RunResult(spec, summary, trajectory, manifest, run_dir, monthly, events)

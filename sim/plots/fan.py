@@ -1,8 +1,11 @@
-"""Fan charts: a metric's monthly bands across replications with the planned trajectory drawn over them."""
+"""Fan charts: a metric's monthly bands across replications with the planned trajectory drawn over them,
+sized and labelled to paste into a board paper (title, units, dates on the axis, a source line)."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib
 
@@ -11,44 +14,102 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim.config.schema import UNIT_TYPES  # noqa: E402
+from sim.config.spec import SystemSpec  # noqa: E402
+
+BAND_90, BAND_50, MEDIAN, PLAN = "#9ecae1", "#4292c6", "#08306b", "#d94801"
+UNIT_LABELS = {"atu": "ATU (assessment and treatment)", "low_secure": "Low secure", "medium_secure": "Medium secure",
+               "camhs_t4": "CAMHS tier 4 (children)"}
+
 
 def _month_end(labels: pd.Series) -> pd.Series:
     """Stocks are counted at the end of each month: plot them there."""
     return pd.to_datetime(labels, format="%Y-%m") + pd.offsets.MonthEnd(0)
 
 
-def fan_chart(
-    summary: pd.DataFrame,
-    metric: str,
-    *,
-    plan: dict[str, float] | None = None,
-    title: str,
-    ylabel: str,
-    source: str,
-    path: Path | None = None,
-) -> plt.Figure:
-    """Median with 50% and 90% bands of ``metric`` by month, the plan as points joined by a dashed line."""
+def fan_panel(ax: plt.Axes, summary: pd.DataFrame, metric: str, *, plan: dict[str, float] | None = None,
+              ylabel: str = "", title: str | None = None, legend: bool = True,
+              tick_months: tuple[int, ...] = (3, 9)) -> None:
+    """Draw ``metric``'s median with 50% and 90% bands on ``ax``, the plan as points joined by a dashed line."""
     s = summary[summary["metric"] == metric].sort_values("month")
     if s.empty:
         raise ValueError(f"no metric '{metric}' in the summary")
     x = _month_end(s["month"])
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
-    ax.fill_between(x, s["p05"], s["p95"], color="#9ecae1", alpha=0.6, lw=0, label="90% of replications")
-    ax.fill_between(x, s["p25"], s["p75"], color="#4292c6", alpha=0.7, lw=0, label="50% of replications")
-    ax.plot(x, s["p50"], color="#08306b", lw=1.8, label="median")
+    ax.fill_between(x, s["p05"], s["p95"], color=BAND_90, alpha=0.6, lw=0, label="90% of replications")
+    ax.fill_between(x, s["p25"], s["p75"], color=BAND_50, alpha=0.7, lw=0, label="50% of replications")
+    ax.plot(x, s["p50"], color=MEDIAN, lw=1.8, label="median")
     if plan:
-        months = pd.Series(list(plan))
-        ax.plot(_month_end(months), list(plan.values()), "o--", color="#d94801", lw=1.5, ms=6, label="planned trajectory")
-    ax.set_title(title, loc="left", fontsize=12)
+        ax.plot(_month_end(pd.Series(list(plan))), list(plan.values()), "o--", color=PLAN, lw=1.5, ms=6,
+                label="planned trajectory")
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
-    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(3, 9)))
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=tick_months))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="upper right", frameon=False, fontsize=9)
+    if legend:
+        ax.legend(loc="upper right", frameon=False, fontsize=8)
+
+
+def _finish(fig: plt.Figure, title: str, source: str, path: Path | None) -> plt.Figure:
+    fig.suptitle(textwrap.fill(title, 95), x=0.01, ha="left", fontsize=12)
     fig.text(0.01, 0.01, source, fontsize=8, color="#555555")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     if path is not None:
         fig.savefig(path)
         plt.close(fig)
     return fig
+
+
+def fan_chart(summary: pd.DataFrame, metric: str, *, plan: dict[str, float] | None = None, title: str,
+              ylabel: str, source: str, path: Path | None = None) -> plt.Figure:
+    """One metric's fan chart as a figure (written to ``path`` if given)."""
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    fan_panel(ax, summary, metric, plan=plan, ylabel=ylabel)
+    return _finish(fig, title, source, path)
+
+
+def small_multiples(summary: pd.DataFrame, panels: Sequence[tuple[str, str, dict[str, float] | None]], *,
+                    title: str, ylabel: str, source: str, path: Path | None = None,
+                    share_y: bool = True) -> plt.Figure:
+    """Fan charts side by side, one per (metric, panel title, plan), on a common scale so the panels
+    compare at a glance."""
+    cols = min(len(panels), 2)
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows + 0.6), dpi=110, squeeze=False,
+                             sharey=share_y)
+    for k, (metric, panel_title, plan) in enumerate(panels):
+        fan_panel(axes.flat[k], summary, metric, plan=plan, ylabel=ylabel if k % cols == 0 else "",
+                  title=panel_title, legend=k == 0, tick_months=(3,))  # March: financial year ends
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    return _finish(fig, title, source, path)
+
+
+def per_million(plan: dict[str, float], population: float) -> dict[str, float]:
+    """A plan of inpatients as inpatients per million population."""
+    return {m: v / population * 1e6 for m, v in plan.items()}
+
+
+def board_charts(summary: pd.DataFrame, spec: SystemSpec, source: str, out_dir: Path) -> list[Path]:
+    """The charts of a run for a board paper: inpatients against the plan; by unit type; in and out of
+    area; per million population against the plan. Returns the files written."""
+    out_dir = Path(out_dir)
+    plan = spec.trajectory()
+    where = spec.title
+    files = [out_dir / n for n in ("fan_inpatients.png", "fan_by_unit.png", "fan_by_area.png", "fan_per_million.png")]
+    fan_chart(summary, "inpatients", plan=plan, ylabel="inpatients at month end", source=source, path=files[0],
+              title=f"Inpatients, {where}: simulated bands and the planned trajectory")
+    units = [u for u in UNIT_TYPES if (summary["metric"] == f"inpatients_{u}").any()
+             and summary.loc[summary["metric"] == f"inpatients_{u}", "p95"].max() > 0]
+    small_multiples(summary, [(f"inpatients_{u}", UNIT_LABELS[u], None) for u in units or ["atu"]],
+                    title=f"Inpatients by unit type, {where} (no plan by unit type)", share_y=False,
+                    ylabel="inpatients at month end", source=source, path=files[1])
+    small_multiples(summary, [("inpatients_in_area", "In area", None), ("inpatients_out_of_area", "Out of area", None)],
+                    title=f"Inpatients in and out of area, {where}", ylabel="inpatients at month end",
+                    source=source, path=files[2])
+    fan_chart(summary, "inpatients_per_million", plan=per_million(plan, spec.population),
+              ylabel="inpatients per million population", source=source, path=files[3],
+              title=f"Inpatients per million population, {where} (population {spec.population:,})")
+    return files

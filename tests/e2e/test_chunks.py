@@ -4,6 +4,7 @@ folded from the files are the bands of the whole table."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 import pandas.testing as pdt
 
 from sim.api import run
@@ -35,3 +36,17 @@ def test_run_result_reads_its_tables_from_the_directory(tmp_path):
     assert set(written.trajectory["metric"]) == {"inpatients", "a1/inpatients", "a2/inpatients"}
     pdt.assert_frame_equal(written.monthly, in_memory.monthly)
     assert isinstance(written.monthly, pd.DataFrame)
+
+
+def test_board_charts_draw_the_plan_per_million(bhr_result, tmp_path):
+    """The per-million chart draws the plan scaled by the population: 26 at the census is 26/579,570 a million."""
+    import matplotlib.pyplot as plt
+
+    from sim.plots.fan import board_charts, per_million
+
+    plan = per_million(bhr_result.spec.trajectory(), bhr_result.spec.population)
+    assert plan["2016-03"] == pytest.approx(26 / 579_570 * 1e6)
+    files = board_charts(bhr_result.summary, bhr_result.spec, "Source: test", tmp_path)
+    assert [f.name for f in files] == ["fan_inpatients.png", "fan_by_unit.png", "fan_by_area.png", "fan_per_million.png"]
+    assert all(f.stat().st_size > 10_000 for f in files)
+    assert not plt.get_fignums()  # every figure closed: a long sweep does not pile them up

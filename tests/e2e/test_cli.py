@@ -28,8 +28,10 @@ def tiny_run(tmp_path_factory) -> Path:
 
 
 def test_cli_writes_the_output_contract(tiny_run):
-    """A run writes the resolved config, manifest, per-replication Parquet, summary, plan check and fan chart."""
-    for name in ("config.yaml", "manifest.json", "summary.csv", "trajectory.csv", "fan_inpatients.png"):
+    """A run writes the resolved config, manifest, per-replication Parquet, summary, plan check, its charts
+    for a board paper and its STRESS report."""
+    for name in ("config.yaml", "manifest.json", "summary.csv", "trajectory.csv", "fan_inpatients.png",
+                 "fan_by_unit.png", "fan_by_area.png", "fan_per_million.png", "report.md", "report.html"):
         assert (tiny_run / name).is_file(), name
     chunks = sorted((tiny_run / "replications").glob("chunk-*.parquet"))
     assert len(chunks) == 2
