@@ -23,6 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
@@ -33,7 +34,9 @@ from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build_spec
 from sim.plots import board_charts
 from sim.report import write_report
 from sim.results import summarise, summarise_chunks, trajectory_table
+from sim.results.monthly import MonthlyArrays, metrics
 from sim.runner import chunk_files, read_chunks, run_replications
+from sim.runner.sequential import Precision, half_widths, look_ahead
 
 PACKAGES = ("sim", "numpy", "scipy", "pandas", "simpy", "numba", "hydra-core", "pyarrow", "matplotlib")
 
@@ -105,12 +108,14 @@ def run(
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     show = r.progress if progress is None else progress
+    auto = r.replications == "auto"
+    precision, metric, month = _auto_rule(r, spec) if auto else (None, "", "")
     manifest = {
         "system": spec.name,
         "scenario": spec.scenario,
         "seed": int(r.seed),
         "engine": r.engine,
-        "replications": int(r.replications),
+        "replications": "auto" if auto else int(r.replications),
         "replications_done": 0,
         "workers": int(r.workers),
         "backend": str(r.backend),
@@ -132,7 +137,9 @@ def run(
         _write_manifest(run_dir, manifest)
         (run_dir / RUNNING).write_text(str(os.getpid()))
     t0 = time.perf_counter()
-    bar = tqdm(total=int(r.replications), unit="rep", desc=f"{spec.name}/{spec.scenario}", disable=not show)
+    step = int(r.chunk_size) * int(r.workers)  # a round of auto keeps every worker busy
+    total = _first_round(precision, step, int(r.auto.maximum)) if auto else int(r.replications)
+    bar = tqdm(total=total, unit="rep", desc=f"{spec.name}/{spec.scenario}", disable=not show)
 
     def on_chunk(chunk) -> None:
         bar.update(chunk.last - chunk.first)
@@ -140,20 +147,40 @@ def run(
         if run_dir is not None:  # kept current, so even a killed run can be resumed
             _write_manifest(run_dir, manifest)
 
-    try:
-        monthly, events = run_replications(
+    def replicate(upto: int, first: int) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        return run_replications(
             spec,
-            int(r.replications),
+            upto,
             workers=int(r.workers),
             chunk_size=int(r.chunk_size),
             out_dir=run_dir,
             event_log=bool(r.event_log),
             engine=str(r.engine),
             on_chunk=on_chunk,
-            resume=resuming,
+            resume=resuming or first > 0,
             backend=str(r.backend),
             dask_address=r.dask_address,
+            first=first,
         )
+
+    try:
+        monthly, events = replicate(total, 0)
+        if auto:  # rounds until the interval is narrow enough (sim.runner.sequential)
+            parts, logs, values = [monthly], [events], _values(monthly, run_dir, metric, month, 0)
+            while (answer := precision.solution(values)) is None and total < int(r.auto.maximum):
+                done, total = total, precision.next_total(values, step, int(r.auto.maximum))
+                bar.total = total
+                bar.refresh()
+                part, log = replicate(total, done)
+                parts.append(part)
+                logs.append(log)
+                values = np.concatenate([values, _values(part, run_dir, metric, month, done)])
+            if run_dir is None:
+                monthly = pd.concat(parts, ignore_index=True)
+                events = pd.concat(logs, ignore_index=True) if r.event_log else None
+            manifest["replications"] = total
+            manifest["replications_rule"] = _rule_record(precision, metric, month, values, answer)
+            _say_rule(manifest["replications_rule"], show)
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
         manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
@@ -180,13 +207,67 @@ def run(
         summary.to_csv(run_dir / "summary.csv", index=False, float_format="%.6g")
         trajectory.to_csv(run_dir / "trajectory.csv", index=False, float_format="%.6g")
         board_charts(summary, spec, f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
-                     f"{r.replications} replications, seed {r.seed}, engine {r.engine}", run_dir)
+                     f"{manifest['replications']} replications, seed {r.seed}, engine {r.engine}", run_dir)
         write_report(run_dir, cfg, spec, manifest, summary, trajectory)
         _write_manifest(run_dir, manifest)
     return RunResult(spec, summary, trajectory, manifest, run_dir, monthly, events)
 
 
 RUNNING = ".running"  # holds the PID of the process writing the run directory
+
+
+def _auto_rule(r, spec: SystemSpec) -> tuple[Precision, str, str]:
+    """The precision ``run.replications=auto`` asks for, on which metric at which month (checked)."""
+    a = r.auto
+    names = metrics(spec, MonthlyArrays.zeros(spec))
+    if a.metric not in names:
+        raise ConfigError("run.auto.metric", f"unknown metric '{a.metric}' (see the README's metrics table)")
+    month = a.month or spec.calendar.labels[-1]
+    if month not in spec.calendar.labels:
+        raise ConfigError("run.auto.month", f"'{month}' is not a month of the run "
+                          f"({spec.calendar.labels[0]} to {spec.calendar.labels[-1]})")
+    rule = Precision(confidence=float(a.confidence), half_width=a.half_width, relative=float(a.relative),
+                     minimum=int(a.minimum))
+    return rule, a.metric, month
+
+
+def _first_round(rule: Precision, step: int, maximum: int) -> int:
+    """Enough replications for the rule to answer at its minimum, in whole rounds."""
+    need = rule.minimum + look_ahead(rule.minimum)
+    return min(maximum, step * -(-need // step))
+
+
+def _values(frame: pd.DataFrame | None, run_dir: Path | None, metric: str, month: str, first: int) -> np.ndarray:
+    """The metric at the month for replications from ``first`` on, in replication order."""
+    if frame is None:
+        frame = read_chunks(run_dir, columns=["replication", "month", metric])
+    rows = frame[(frame["month"] == month) & (frame["replication"] >= first)].sort_values("replication")
+    return rows[metric].to_numpy(dtype=np.float64)
+
+
+def _rule_record(rule: Precision, metric: str, month: str, values: np.ndarray, answer: int | None) -> dict:
+    n = answer or len(values)
+    return {
+        "method": "Hoad, Robinson and Davies (2010) replications algorithm",
+        "metric": metric, "month": month, "target": rule.describe(),
+        "answer": answer, "replications_run": len(values),
+        "mean": float(np.mean(values[:n])), "half_width": float(half_widths(values[:n], rule.confidence)[-1]),
+        "reached": answer is not None,
+    }
+
+
+def _say_rule(rec: dict, show: bool) -> None:
+    """Tell the user what auto decided; always when the target was not reached."""
+    if rec["reached"]:
+        if show:
+            print(f"run.replications=auto: {rec['answer']} replications give {rec['metric']} at {rec['month']} "
+                  f"{rec['mean']:.4g} +/- {rec['half_width']:.3g} ({rec['target']}); "
+                  f"{rec['replications_run']} were run and all are used", file=sys.stderr)
+    else:
+        print(f"warning: run.replications=auto stopped at run.auto.maximum={rec['replications_run']} without "
+              f"reaching {rec['target']} for {rec['metric']} at {rec['month']} (half-width "
+              f"{rec['half_width']:.3g} around {rec['mean']:.4g}); raise run.auto.maximum or relax the target",
+              file=sys.stderr)
 
 
 def _running_pid(run_dir: Path) -> int | None:

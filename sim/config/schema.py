@@ -12,7 +12,7 @@ milestone is read at the end of its month), money in pounds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 from omegaconf import MISSING
 
@@ -264,10 +264,25 @@ class ScenarioConfig:
 
 
 @dataclass
+class AutoReplicationsConfig:
+    """``run.replications=auto``: add replications until one output's confidence interval is this narrow
+    (sim.runner.sequential: the replications algorithm of Hoad, Robinson and Davies 2010)."""
+
+    metric: str = "inpatients"  # a metric column (README's metrics table)
+    month: Optional[str] = None  # YYYY-MM; none: the last month of the run
+    half_width: Optional[float] = None  # target half-width in the metric's units; none: use ``relative``
+    relative: float = 0.05  # target half-width as a share of the mean (when half_width is none)
+    confidence: float = 0.95
+    minimum: int = 10  # fewest replications the rule may answer
+    maximum: int = 10000  # stop here even if the target is not reached (with a warning)
+
+
+@dataclass
 class RunConfig:
     """How to run: Monte Carlo size, seed, horizon, engine and workers."""
 
-    replications: int = 1000
+    replications: Union[int, str] = 1000  # a count, or "auto" (see ``auto``)
+    auto: AutoReplicationsConfig = field(default_factory=AutoReplicationsConfig)
     seed: int = 20160401
     years: float = 3.0  # reported horizon, from the first month ``start``
     start: str = "2016-04"  # first reported month

@@ -547,7 +547,19 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
         cfg = OmegaConf.to_object(cfg)  # type: ignore[assignment]
     assert isinstance(cfg, Config)
     run = cfg.run
-    integer("run.replications", run.replications, minimum=1)
+    if run.replications != "auto":
+        if isinstance(run.replications, str):
+            raise ConfigError("run.replications", f"'{run.replications}' must be a whole number or auto")
+        integer("run.replications", run.replications, minimum=1)
+    auto = run.auto
+    integer("run.auto.minimum", auto.minimum, minimum=2)
+    integer("run.auto.maximum", auto.maximum, minimum=auto.minimum)
+    if not 0.5 <= auto.confidence < 1:
+        raise ConfigError("run.auto.confidence", f"{auto.confidence} must be in [0.5, 1)")
+    if auto.half_width is not None and not auto.half_width > 0:
+        raise ConfigError("run.auto.half_width", f"{auto.half_width} must be positive (or null to use run.auto.relative)")
+    if auto.half_width is None and not 0 < auto.relative < 1:
+        raise ConfigError("run.auto.relative", f"{auto.relative} must be in (0, 1)")
     try:
         check_seed(run.seed)
     except (ValueError, TypeError):

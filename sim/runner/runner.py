@@ -84,6 +84,7 @@ def run_replications(
     resume: bool = False,
     backend: str = "processes",
     dask_address: str | None = None,
+    first: int = 0,
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """Run all replications.
 
@@ -94,9 +95,10 @@ def run_replications(
     (``read_chunks``, ``sim.results.summarise_chunks``). With ``resume``, chunks already written there
     are kept, not run again (a replication's result does not depend on when it runs). ``backend``:
     ``processes`` (``workers`` local processes) or ``dask`` (the cluster at ``dask_address``, or a local
-    one of ``workers`` processes on loopback); the results are the same whatever runs them.
+    one of ``workers`` processes on loopback); the results are the same whatever runs them. ``first``
+    (a multiple of ``chunk_size``): only the chunks from that replication on (a run growing in rounds).
     """
-    every = chunks(replications, chunk_size)
+    every = [c for c in chunks(replications, chunk_size) if c.first >= first]
     done: set[int] = set()
     kept: dict[int, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
     if resume and out_dir is not None:
