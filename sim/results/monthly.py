@@ -195,6 +195,10 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: f
     })
     for r, reason in enumerate(DELAY_REASONS):
         out[f"delayed_bed_days_{reason}"] = _flow(delayed_days[:, r])
+    for u, unit in enumerate(UNIT_TYPES):  # by unit type: what one unit's beds change (capacity curves)
+        out[f"admissions_{unit}"] = _flow(adm[:, u].sum(axis=1))
+        out[f"out_of_area_placements_{unit}"] = _flow(adm[:, u, OUT_OF_AREA])
+        out[f"out_of_area_full_beds_{unit}"] = _flow(rec.ooa_full[:, tcps, u].sum(axis=1))
     out.update(costs(spec, rec, tcps))
     return out
 

@@ -1,0 +1,463 @@
+"""Capacity curves: how out-of-area placements, occupancy, delayed bed-days and cost change with the
+number of in-area beds of one unit type, and the fewest beds that meet a target.
+
+Each bed number is one run of the same config with the unit's in-area schedule *replaced* by that
+constant number of beds from the first month of the run (the planned bed trajectory is not used), and
+the same seed: draws are addressed by (seed, replication, stream, entity, occurrence), so every bed number
+sees the same crises and the same stays (common random numbers) and differences between bed numbers are
+differences of beds, not of luck. Results are over the reported months (a warm-up is left out).
+
+Per bed number, across replications:
+
+* out-of-area share: all out-of-area placements over all admissions of the TCP (every unit type), a ratio
+  of sums with a delta-method standard error (``sim.results.analytic.ratio_estimate``); also the share
+  placed out of area for want of an in-area bed (``out_of_area_full_beds``). Placements for needs no
+  local unit meets (``tcp.out_of_area_need``) and the other unit types' placements do not fall with the
+  swept unit's beds: they set a floor under the share;
+* occupancy of the swept pool (time-weighted: bed-days occupied over bed-days open);
+* delayed bed-days and total cost a year (all payers, pounds);
+
+each with a 95% confidence interval (Student t across replications). The fewest beds is the smallest
+bed number whose one-sided upper confidence bound on the share, at the stated confidence, is at or
+under the target.
+
+    from sim.api import compose
+    from sim.capacity import capacity_curve, fewest_beds
+    table = capacity_curve(compose(["run.replications=500"]), range(9, 21), unit="atu")
+    fewest_beds(table, target=0.05, confidence=0.9)
+
+``experiments/atu_capacity.py`` is the batch job (a Hydra app) around these functions.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, List, Optional
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: runs on machines with no screen
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
+from omegaconf import DictConfig, OmegaConf, open_dict  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from sim import api  # noqa: E402
+from sim.config import UNIT_TYPES, Config, ConfigError, SystemSpec, build_spec  # noqa: E402
+from sim.config.spec import IN_AREA  # noqa: E402
+from sim.results.analytic import ratio_estimate  # noqa: E402
+
+#: Shares the fewest-beds rule can be applied to: column of the table -> what it counts.
+MEASURES = {
+    "unit": "ooa_unit_share",  # the swept unit type's out-of-area placements over its admissions
+    "unit_full_beds": "ooa_unit_full_beds_share",  # of those, placed out of area because no bed was free
+    "all": "ooa_share",  # all out-of-area placements over admissions (every unit type)
+    "full_beds": "ooa_full_beds_share",  # placed out of area because no in-area bed was free, over admissions
+}
+UNIT_LABELS = {"atu": "ATU", "low_secure": "low secure", "medium_secure": "medium secure", "camhs_t4": "CAMHS tier 4"}
+LARGE = 1_000_000  # beds that never fill: used only to read the start census
+
+
+# ------------------------------------------------------------------------------------------- schema
+
+
+@dataclass
+class CapacityConfig:
+    """The ``capacity`` section of configs/atu_capacity.yaml (defaults and their sources are there)."""
+
+    unit: str = "atu"  # unit type whose in-area beds are swept
+    min_beds: Optional[int] = None  # None: the in-area inpatients of the unit in the start census
+    max_beds: Optional[int] = None
+    step: int = 1
+    beds: Optional[List[int]] = None  # an explicit list instead of min_beds..max_beds
+    measure: str = "unit"  # which share the target applies to: unit, unit_full_beds, all, full_beds
+    target_share: float = 0.05
+    confidence: float = 0.9  # one-sided, for the upper bound on the share
+
+
+@dataclass
+class CapacityAppConfig(Config):
+    """The simulator's config plus the ``capacity`` section."""
+
+    capacity: CapacityConfig = field(default_factory=CapacityConfig)
+
+
+def register_schema() -> None:
+    """Make the capacity app's schema the root schema (``base_config``) that configs/config.yaml names
+    first, so configs/atu_capacity.yaml (``defaults: [config, _self_]``) may add its ``capacity`` section
+    and every ``capacity.*`` override is type-checked. Call it only in the app's own process: configs
+    composed afterwards in the same process carry the extra section."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="base_config", node=CapacityAppConfig)
+
+
+def simulator_config(cfg: DictConfig) -> DictConfig:
+    """``cfg`` without anything but the simulator's own sections (drops ``capacity``)."""
+    keys = [k for k in Config.__dataclass_fields__ if k in cfg]
+    return OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.masked_copy(cfg, keys))
+
+
+# ------------------------------------------------------------------------------------------- beds
+
+
+def with_beds(cfg: DictConfig, unit: str, beds: int) -> DictConfig:
+    """A copy of ``cfg`` whose TCP has ``beds`` in-area beds of ``unit`` throughout: the unit's planned
+    schedule is replaced by one step at its first date (or ``run.start`` if it has none)."""
+    _check_single_tcp(cfg)
+    if unit not in cfg.tcp.beds:
+        have = ", ".join(cfg.tcp.beds) or "none"
+        raise ConfigError("capacity.unit", f"'{unit}' is not one of {cfg.tcp.name}'s bed pools (tcp.beds: {have})")
+    out = copy.deepcopy(cfg)
+    schedule = out.tcp.beds[unit].schedule
+    first = schedule[0].date if len(schedule) else out.run.start
+    with open_dict(out):
+        OmegaConf.update(out, f"tcp.beds.{unit}.schedule", [{"date": str(first), "beds": int(beds)}], merge=True)
+    return out
+
+
+def _check_single_tcp(cfg: DictConfig) -> None:
+    if cfg.tcp is None:
+        names = ", ".join(cfg.system.tcps) if cfg.system.tcps else "none"
+        raise ConfigError(
+            "system",
+            f"the capacity sweep takes one TCP; system '{cfg.system.name}' has several ({names}): "
+            "choose one with tcp=<name> system=single",
+        )
+
+
+def _pool_name(cfg: DictConfig, unit: str) -> str:
+    return f"{cfg.tcp.name}_{unit}"
+
+
+def census_floor(cfg: DictConfig, unit: str) -> int:
+    """The in-area inpatients of ``unit`` in the TCP's start census: the fewest beds a run can start with
+    (0 for an empty start)."""
+    spec = _spec(with_beds(simulator_config(cfg), unit, LARGE), unit)
+    pool = next(p for p in spec.pools if p.name == _pool_name(cfg, unit))
+    return sum(1 for p in spec.census if p.unit == pool.unit and p.area == IN_AREA)
+
+
+def _spec(cfg: DictConfig, unit: str) -> SystemSpec:
+    spec = build_spec(cfg)
+    if not any(p.name == _pool_name(cfg, unit) for p in spec.pools):
+        raise ConfigError("capacity.unit", f"{cfg.tcp.name}'s {unit} beds are in a shared pool (system.shared_pools): "
+                          "the sweep changes the TCP's own pool")
+    return spec
+
+
+def bed_numbers(cfg: DictConfig) -> list[int]:
+    """The bed numbers ``cfg.capacity`` asks for, checked: an explicit list (``capacity.beds``) or
+    ``min_beds`` to ``max_beds`` by ``step``; ``min_beds`` null means the start census's in-area
+    inpatients of the unit. Raises ConfigError naming the key."""
+    c = cfg.capacity
+    if c.unit not in UNIT_TYPES:
+        raise ConfigError("capacity.unit", f"unknown unit type '{c.unit}' (available: {', '.join(UNIT_TYPES)})")
+    if c.beds is not None:
+        beds = [int(b) for b in c.beds]
+        if not beds:
+            raise ConfigError("capacity.beds", "give at least one bed number (or null to use min_beds..max_beds)")
+        if min(beds) < 0:
+            raise ConfigError("capacity.beds", f"{min(beds)} must be at least 0")
+        if len(set(beds)) != len(beds):
+            raise ConfigError("capacity.beds", f"{list(beds)} lists a bed number twice")
+        return sorted(beds)
+    if c.step < 1:
+        raise ConfigError("capacity.step", f"{c.step} must be at least 1")
+    low = census_floor(cfg, c.unit) if c.min_beds is None else int(c.min_beds)
+    if low < 0:
+        raise ConfigError("capacity.min_beds", f"{low} must be at least 0")
+    if c.max_beds is None:
+        raise ConfigError("capacity.max_beds", "give the largest bed number to try")
+    if c.max_beds < low:
+        why = " (the start census's in-area inpatients)" if c.min_beds is None else ""
+        raise ConfigError("capacity.max_beds", f"{c.max_beds} is below capacity.min_beds {low}{why}")
+    return list(range(low, int(c.max_beds) + 1, int(c.step)))
+
+
+def check_capacity(cfg: DictConfig) -> list[int]:
+    """Check the ``capacity`` section and every bed number's config before anything runs; return the
+    bed numbers. A bed number the run cannot take (e.g. fewer beds than the census's in-area
+    inpatients) is named with its key."""
+    c = cfg.capacity
+    if c.measure not in MEASURES:
+        raise ConfigError("capacity.measure", f"unknown measure '{c.measure}' (available: {', '.join(MEASURES)})")
+    _check_share(c.target_share)
+    _check_confidence(c.confidence)
+    if cfg.run.resume:
+        raise ConfigError("run.resume", "a capacity sweep cannot resume a run; leave run.resume unset")
+    if int(cfg.run.replications) < 2:
+        raise ConfigError("run.replications", f"{cfg.run.replications} is too few: confidence intervals need at least 2")
+    sim_cfg = simulator_config(cfg)
+    _check_single_tcp(sim_cfg)
+    build_spec(sim_cfg)  # the config as given first, so its own mistakes keep their keys
+    beds = bed_numbers(cfg)
+    key = "capacity.beds" if c.beds is not None else "capacity.min_beds"
+    for b in beds:
+        try:
+            _spec(with_beds(sim_cfg, c.unit, b), c.unit)
+        except ConfigError as e:
+            if e.key.startswith("capacity.") or e.key == "system":
+                raise
+            raise ConfigError(key, f"{b} {c.unit} beds cannot run: {e}") from None
+    return beds
+
+
+def _check_share(value: float) -> None:
+    if not (0.0 < float(value) < 1.0):
+        raise ConfigError("capacity.target_share", f"{value} must be above 0 and below 1")
+
+
+def _check_confidence(value: float) -> None:
+    if not (0.5 <= float(value) < 1.0):
+        raise ConfigError("capacity.confidence", f"{value} must be at least 0.5 and below 1 (a one-sided confidence)")
+
+
+# ------------------------------------------------------------------------------------------- curve
+
+
+def upper_bound(share: float, se: float, replications: int, confidence: float) -> float:
+    """One-sided upper confidence bound on a share: estimate + t(confidence, n - 1) x standard error."""
+    if not np.isfinite(share) or not np.isfinite(se) or replications < 2:
+        return float("nan")
+    return float(share + stats.t.ppf(confidence, replications - 1) * se)
+
+
+def _mean_ci(x: pd.Series) -> tuple[float, float, float]:
+    """Mean and 95% confidence interval (Student t) across replications; NaN where undefined."""
+    x = x.dropna()
+    n = len(x)
+    if n == 0:
+        return (float("nan"),) * 3
+    mean = float(x.mean())
+    if n < 2:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    return mean, mean - half, mean + half
+
+
+def curve_point(result: api.RunResult, unit: str, confidence: float) -> dict[str, float]:
+    """One row of the capacity table from one run: shares with standard errors, 95% intervals and the
+    one-sided upper bound; occupancy of the unit's pool; delayed bed-days and cost a year."""
+    spec = result.spec
+    cal = spec.calendar
+    m = result.monthly[result.monthly["month"] > cal.start_label]
+    per_rep = m.groupby("replication")
+    sums = per_rep[["admissions", "out_of_area_placements", "out_of_area_full_beds", "delayed_bed_days", "cost_total",
+                    f"admissions_{unit}", f"out_of_area_placements_{unit}", f"out_of_area_full_beds_{unit}"]].sum()
+    n = len(sums)
+    years = cal.n_months / 12.0
+    t975 = stats.t.ppf(0.975, n - 1) if n > 1 else float("nan")
+    row: dict[str, float] = {"replications": n, "admissions_per_year": float(sums["admissions"].mean() / years)}
+    for name, column, base in (
+        ("ooa_unit_share", f"out_of_area_placements_{unit}", f"admissions_{unit}"),
+        ("ooa_unit_full_beds_share", f"out_of_area_full_beds_{unit}", f"admissions_{unit}"),
+        ("ooa_share", "out_of_area_placements", "admissions"),
+        ("ooa_full_beds_share", "out_of_area_full_beds", "admissions"),
+    ):
+        if sums[base].sum() > 0:
+            share, se = ratio_estimate(sums[column].to_numpy(), sums[base].to_numpy())
+        else:  # no admissions at all: no share to speak of
+            share, se = float("nan"), float("nan")
+        row[name] = share
+        row[f"{name}_se"] = se
+        row[f"{name}_lo95"] = float(np.clip(share - t975 * se, 0.0, 1.0))  # NaN stays NaN
+        row[f"{name}_hi95"] = float(np.clip(share + t975 * se, 0.0, 1.0))
+        row[f"{name}_ucb"] = upper_bound(share, se, n, confidence)
+    # occupancy of the swept pool, time-weighted: monthly occupancy weighted by open bed-days (beds at
+    # the month end x days; exact here, as a constant schedule never closes a bed)
+    pool = f"{spec.tcps[0].name}_{unit}"
+    days = dict(zip(cal.labels, np.diff(cal.boundaries)))
+    weight = m["month"].map(days) * m[f"beds_{pool}"]
+    occ = m[f"occupancy_{pool}"]
+    ok = occ.notna() & (weight > 0)
+    occupied = (occ * weight).where(ok, 0.0).groupby(m["replication"]).sum()
+    open_days = weight.where(ok, 0.0).groupby(m["replication"]).sum()
+    per_rep_occ = (occupied / open_days.where(open_days > 0)).reindex(sums.index)
+    for name, values in (
+        ("occupancy", per_rep_occ),
+        ("delayed_bed_days_per_year", sums["delayed_bed_days"] / years),
+        ("cost_per_year", sums["cost_total"] / years),
+    ):
+        row[name], row[f"{name}_lo95"], row[f"{name}_hi95"] = _mean_ci(values)
+    return row
+
+
+def capacity_curve(
+    cfg: DictConfig,
+    beds: Iterable[int],
+    *,
+    unit: str = "atu",
+    confidence: float = 0.9,
+    target: float | None = None,
+    measure: str = "unit",
+    on_point: Callable[[int, dict, float], None] | None = None,
+) -> pd.DataFrame:
+    """Run ``cfg`` once per bed number (that many in-area beds of ``unit`` throughout, same seed) and
+    return one row a bed number: ``beds``, ``replications``, ``admissions_per_year``, ``ooa_share`` and
+    ``ooa_full_beds_share`` (each with ``_se``, ``_lo95``, ``_hi95`` and ``_ucb``, the one-sided upper
+    bound at ``confidence``), ``occupancy``, ``delayed_bed_days_per_year`` and ``cost_per_year`` (each
+    with ``_lo95``, ``_hi95``); with ``target``, ``meets_target`` (the ``measure`` share's upper bound
+    at or under it). ``on_point(beds, row, seconds)`` is called as each bed number finishes."""
+    _check_confidence(confidence)
+    if measure not in MEASURES:
+        raise ConfigError("capacity.measure", f"unknown measure '{measure}' (available: {', '.join(MEASURES)})")
+    cfg = simulator_config(cfg)
+    rows = []
+    for b in beds:
+        t0 = time.perf_counter()
+        one = with_beds(cfg, unit, int(b))
+        _spec(one, unit)
+        row = {"beds": int(b), **curve_point(api.run(one, progress=False), unit, confidence)}
+        rows.append(row)
+        if on_point is not None:
+            on_point(int(b), row, time.perf_counter() - t0)
+    table = pd.DataFrame(rows)
+    if target is not None and len(table):
+        table["meets_target"] = table[f"{MEASURES[measure]}_ucb"] <= target
+    return table
+
+
+# ------------------------------------------------------------------------------------------- answer
+
+
+class TargetNotReached(ValueError):
+    """No bed number of the table keeps the share's upper bound at or under the target."""
+
+
+def fewest_beds(table: pd.DataFrame, target: float, confidence: float, measure: str = "unit") -> int:
+    """The smallest bed number whose one-sided upper confidence bound (at ``confidence``) on the
+    ``measure`` share is at or under ``target``. Needs columns ``beds``, ``replications``, the share and
+    its ``_se``. Raises TargetNotReached (saying the lowest bound reached, and where) if none is; warns
+    if a larger bed number in the table misses the target again (noise: run more replications)."""
+    _check_share(target)
+    _check_confidence(confidence)
+    if measure not in MEASURES:
+        raise ConfigError("capacity.measure", f"unknown measure '{measure}' (available: {', '.join(MEASURES)})")
+    col = MEASURES[measure]
+    if table.empty:
+        raise TargetNotReached("the capacity table is empty")
+    t = table.sort_values("beds")
+    ucb = np.array([upper_bound(s, se, int(n), confidence)
+                    for s, se, n in zip(t[col], t[f"{col}_se"], t["replications"])])
+    ok = ucb <= target  # NaN (no admissions, one replication) never meets
+    beds = t["beds"].to_numpy()
+    if not ok.any():
+        if np.isnan(ucb).all():
+            raise TargetNotReached(f"no bed number in {beds.min()}..{beds.max()} has an upper bound on the {col}")
+        best = int(np.nanargmin(ucb))
+        raise TargetNotReached(
+            f"no bed number in {beds.min()}..{beds.max()} keeps the {col} under {target:g} with "
+            f"{confidence:.0%} confidence: the lowest upper bound is {ucb[best]:.4f} at {beds[best]} beds"
+        )
+    first = int(np.argmax(ok))
+    later_misses = beds[first + 1:][~ok[first + 1:]]
+    if len(later_misses):
+        warnings.warn(
+            f"{beds[first]} beds meet the target but {', '.join(map(str, later_misses))} do not: the curve is "
+            "noisy at this many replications; run more (run.replications) before relying on the answer",
+            stacklevel=2,
+        )
+    return int(beds[first])
+
+
+# ------------------------------------------------------------------------------------------- chart
+
+
+def _pct(v: float) -> str:
+    """0.05 -> '5%', 0.025 -> '2.5%'."""
+    return f"{100 * v:.4g}%"
+
+
+def _grouped(ax: plt.Axes) -> FuncFormatter:
+    """Tick labels with thousands separators and as many decimals as the tick spacing needs."""
+
+    def fmt(v: float, _pos: int) -> str:
+        ticks = ax.get_yticks()
+        step = float(np.min(np.diff(ticks))) if len(ticks) > 1 else 1.0
+        decimals = max(0, int(-np.floor(np.log10(step)))) if step > 0 else 0
+        return f"{v:,.{decimals}f}"
+
+    return FuncFormatter(fmt)
+
+
+def capacity_chart(
+    table: pd.DataFrame,
+    *,
+    unit: str,
+    title: str,
+    source: str,
+    target: float | None = None,
+    confidence: float = 0.9,
+    measure: str = "unit",
+    fewest: int | None = None,
+    path: Path | None = None,
+) -> plt.Figure:
+    """Four panels against in-area beds: out-of-area share (with the target and the fewest beds),
+    occupancy of the swept pool, cost a year and delayed bed-days a year; 95% confidence bands."""
+    t = table.sort_values("beds")
+    x = t["beds"].to_numpy()
+    label = UNIT_LABELS.get(unit, unit)
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), dpi=110, sharex=True)
+    blue, dark, orange, grey = "#4292c6", "#08306b", "#d94801", "#555555"
+
+    ax = axes[0, 0]
+    names = {"ooa_share": "all out-of-area placements", "ooa_full_beds_share": "for want of an in-area bed (any unit)",
+             "ooa_unit_share": "all out-of-area placements", "ooa_unit_full_beds_share": "for want of an in-area bed"}
+    by_unit = measure.startswith("unit")
+    pair = ("ooa_unit_share", "ooa_unit_full_beds_share") if by_unit else ("ooa_share", "ooa_full_beds_share")
+    for col, style in zip(pair, ("-", "--")):
+        main = col == MEASURES[measure]
+        ax.plot(x, t[col], style, marker="o", ms=4 if main else 3, lw=1.8 if main else 1.2,
+                color=dark if main else grey, label=names[col])
+        if main:
+            ax.fill_between(x, t[f"{col}_lo95"], t[f"{col}_hi95"], color=blue, alpha=0.35, lw=0, label="95% CI")
+    if target is not None:
+        ax.axhline(target, color=orange, lw=1.2, ls=":", label=f"target {_pct(target)}")
+    heading = f"{label} admissions placed out of area" if by_unit else "Admissions placed out of area"
+    if fewest is not None:
+        ax.axvline(fewest, color=orange, lw=1.2)
+        heading += f"\nfewest beds: {fewest} ({_pct(confidence)} upper bound at or under the target)"
+    elif target is not None:
+        heading += f"\ntarget not reached by {x.min()} to {x.max()} beds"
+    ax.set_title(heading, loc="left", fontsize=10)
+    ax.set_ylabel(f"share of {label} admissions (%)" if by_unit else "share of all admissions (%)")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="best", frameon=False, fontsize=8)
+
+    panels = (
+        (axes[0, 1], "occupancy", f"Occupancy of in-area {label} beds", "bed-days occupied / open (%)", 1.0),
+        (axes[1, 0], "cost_per_year", "Cost, all payers", "£ million a year", 1e6),
+        (axes[1, 1], "delayed_bed_days_per_year", "Delayed discharges", "delayed bed-days a year", 1.0),
+    )
+    for ax, col, name, ylabel, scale in panels:
+        ax.plot(x, t[col] / scale, "-o", color=dark, ms=3, lw=1.6)
+        ax.fill_between(x, t[f"{col}_lo95"] / scale, t[f"{col}_hi95"] / scale, color=blue, alpha=0.35, lw=0)
+        ax.set_title(name, loc="left", fontsize=10)
+        ax.set_ylabel(ylabel)
+        if col == "occupancy":
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            ax.set_ylim(0, 1.05)
+        else:  # from zero: a board sees how much (or how little) the beds move it
+            top = np.nanmax(t[f"{col}_hi95"].to_numpy(dtype=float) / scale) if len(t) else np.nan
+            ax.set_ylim(0, top * 1.08 if np.isfinite(top) and top > 0 else 1.0)
+            ax.yaxis.set_major_formatter(_grouped(ax))
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in axes[1]:
+        ax.set_xlabel(f"in-area {label} beds (constant over the run)")
+    fig.suptitle(title, x=0.01, ha="left", fontsize=12)
+    fig.text(0.01, 0.01, source, fontsize=7.5, color=grey, wrap=True)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    if path is not None:
+        fig.savefig(path)
+        plt.close(fig)
+    return fig
