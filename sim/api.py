@@ -193,7 +193,7 @@ def run(
             (run_dir / RUNNING).unlink(missing_ok=True)
     plan = spec.trajectory()
     milestones = [("inpatients", plan)]
-    if len(spec.tcps) > 1:  # each TCP against its own plan too
+    if len(spec.tcps) > 1 and spec.tcp_metrics:  # each TCP against its own plan too
         milestones += [(f"{t.name}/inpatients", dict(t.trajectory)) for t in spec.tcps]
     if run_dir is None:
         summary, at_milestones = summarise(monthly), monthly

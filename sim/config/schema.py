@@ -294,6 +294,7 @@ class RunConfig:
     chunk_size: int = 100  # replications per chunk written to Parquet
     progress: bool = True
     event_log: bool = False  # also write a per-person event log (simpy engine)
+    tcp_metrics: bool = True  # in a system, each TCP's metrics too (<tcp>/<metric>); off keeps chunks small
     resume: Optional[str] = None  # a run directory an interruption left unfinished: complete it
 
 

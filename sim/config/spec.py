@@ -173,6 +173,7 @@ class SystemSpec:
     census: tuple[CensusPerson, ...]
     calendar: Calendar
     seed: int
+    tcp_metrics: bool = True  # each TCP's own metrics too (``<tcp>/<metric>``), in a system of several
 
     @property
     def title(self) -> str:

@@ -670,4 +670,5 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
         census=tuple(census),
         calendar=calendar,
         seed=int(run.seed),
+        tcp_metrics=bool(run.tcp_metrics),
     )

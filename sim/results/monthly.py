@@ -213,7 +213,7 @@ def metrics(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
     for p in spec.pools:
         out[f"occupancy_{p.name}"] = _flow(_ratio(rec.occupied_days[:, p.index], rec.open_days[:, p.index]))
         out[f"beds_{p.name}"] = rec.beds[:, p.index].astype(np.float64)
-    if len(spec.tcps) > 1:
+    if len(spec.tcps) > 1 and spec.tcp_metrics:
         for t in spec.tcps:
             for name, values in _scoped(spec, rec, [t.index], t.population).items():
                 out[f"{t.name}/{name}"] = values
