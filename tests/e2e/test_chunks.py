@@ -50,3 +50,12 @@ def test_board_charts_draw_the_plan_per_million(bhr_result, tmp_path):
     assert [f.name for f in files] == ["fan_inpatients.png", "fan_by_unit.png", "fan_by_area.png", "fan_per_million.png"]
     assert all(f.stat().st_size > 10_000 for f in files)
     assert not plt.get_fignums()  # every figure closed: a long sweep does not pile them up
+
+
+def test_tcp_metrics_off_leaves_only_the_system_columns():
+    res = run(system_cfg(**{"run.replications": 3, "run.engine": "numba", "run.years": 1, "run.tcp_metrics": False}))
+    assert not [c for c in res.monthly.columns if "/" in c]
+    assert set(res.trajectory["metric"]) == {"inpatients"}
+    full = run(system_cfg(**{"run.replications": 3, "run.engine": "numba", "run.years": 1}))
+    assert [c for c in full.monthly.columns if c.startswith("a2/")]
+    pdt.assert_frame_equal(res.monthly, full.monthly[res.monthly.columns])  # the same system figures
