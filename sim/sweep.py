@@ -1,0 +1,326 @@
+"""Gather the runs of a Hydra sweep (``python -m sim -m ...``) into one tidy table and a comparison chart.
+
+A multirun directory holds Hydra's ``multirun.yaml`` and one directory a job, each a complete run
+directory (manifest.json, summary.csv, trajectory.csv, ...) with Hydra's record of the job's overrides in
+``.hydra/overrides.yaml``. ``load_sweep`` finds the jobs, keeps the complete ones and says why it left the
+others out (still running, interrupted, refused); ``summary_table`` and ``trajectory_table`` stack their
+tables with one column per swept override key, so a sweep reads as one DataFrame; ``sweep_chart`` draws a
+metric's median and 90% band for every job over the plan; ``collect`` writes all of it.
+
+From Python (notebooks)::
+
+    from sim.sweep import load_sweep, summary_table
+    sweep = load_sweep("outputs/multirun/2026-11-23/16-39-40.123456")
+    table = summary_table(sweep)                       # job x month x metric, a column per swept key
+    table.query("metric == 'inpatients' and month == '2019-03'")[["label", "p05", "p50", "p95"]]
+
+From the command line: ``python experiments/collect.py <multirun dir> [--metric M] [--out DIR]``.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: runs on machines with no screen
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from hydra.core.override_parser.overrides_parser import OverridesParser  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
+
+#: Columns every row of the tables carries before the swept keys and the run's own columns.
+ID_COLUMNS = ["job", "label"]
+RUN_COLUMNS = ["system", "scenario", "seed", "replications"]
+OUTPUT_DIR = "collected"
+
+
+class SweepError(Exception):
+    """A directory that cannot be collected (not a sweep, no complete job, unknown metric): the user's to fix."""
+
+
+@dataclass
+class Job:
+    """One complete job of a sweep: its directory, number, overrides (key -> value) and manifest."""
+
+    dir: Path
+    num: int
+    overrides: dict[str, Any]
+    override_text: dict[str, str]  # key -> the override as typed, e.g. "tcp.ctr.coverage=0.5"
+    manifest: dict[str, Any]
+
+
+@dataclass
+class Sweep:
+    """The jobs of a multirun directory: the complete ones, the ones left out (and why), the swept keys."""
+
+    root: Path
+    jobs: list[Job]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    swept: list[str] = field(default_factory=list)
+
+    def label(self, job: Job) -> str:
+        """A job's name on a chart: its swept overrides (or its number when nothing was swept)."""
+        parts = [job.override_text[k] for k in self.swept if k in job.override_text]
+        return ", ".join(parts) if parts else f"job {job.num}"
+
+
+def _parse(overrides: list[str]) -> list[Any]:
+    return OverridesParser.create().parse_overrides(overrides=[str(o) for o in overrides])
+
+
+def _value(o: Any) -> Any:
+    """An override's value as a table cell: numbers stay numbers, anything nested becomes its text."""
+    v = o.value()
+    return o.get_value_element_as_str() if isinstance(v, (list, dict)) else v
+
+
+def _job_overrides(job_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    path = job_dir / ".hydra" / "overrides.yaml"
+    if not path.is_file():
+        return {}, {}
+    texts = [str(t) for t in OmegaConf.to_container(OmegaConf.load(path), resolve=False) or []]
+    values: dict[str, Any] = {}
+    typed: dict[str, str] = {}
+    for text, o in zip(texts, _parse(texts)):
+        values[o.key_or_group] = _value(o)
+        typed[o.key_or_group] = text
+    return values, typed
+
+
+def _job_num(job_dir: Path, fallback: int) -> int:
+    """Hydra's job number (``hydra.job.num`` in .hydra/hydra.yaml), which orders the jobs as launched."""
+    path = job_dir / ".hydra" / "hydra.yaml"
+    try:
+        return int(OmegaConf.load(path).hydra.job.num)
+    except Exception:  # noqa: BLE001 - a missing or odd record only loses the order
+        return fallback
+
+
+def _swept_on_command_line(root: Path) -> list[str]:
+    """The keys given as sweeps (a,b / range() / choice() ...) on the multirun's command line."""
+    cfg = OmegaConf.load(root / "multirun.yaml")
+    task = OmegaConf.to_container(cfg, resolve=False).get("hydra", {}).get("overrides", {}).get("task", [])
+    return [o.key_or_group for o in _parse(task or []) if o.is_sweep_override()]
+
+
+def _job_dirs(root: Path) -> list[Path]:
+    """Directories under the sweep that hold a job: Hydra's record (.hydra/) or a run's manifest.json."""
+    found = set()
+    for marker in ("manifest.json", ".hydra"):
+        for p in root.rglob(marker):
+            rel = p.parent.relative_to(root).parts
+            if p.parent != root and not any(part in (OUTPUT_DIR, ".submitit") for part in rel):
+                found.add(p.parent)
+    return sorted(found)
+
+
+def _incomplete(job_dir: Path) -> str | None:
+    """Why a job directory cannot be collected, or None if it holds a complete run."""
+    try:
+        manifest = json.loads((job_dir / "manifest.json").read_text())
+    except FileNotFoundError:
+        return "no manifest.json (refused, or stopped before its run started)"
+    except (OSError, ValueError) as e:
+        return f"unreadable manifest.json ({e})"
+    status = manifest.get("status")
+    if status != "complete":
+        done = manifest.get("replications_done", "?")
+        return (f"status {status} ({done} of {manifest.get('replications', '?')} replications); "
+                f"complete it with: python -m sim run.resume={job_dir}")
+    missing = [n for n in ("summary.csv", "trajectory.csv") if not (job_dir / n).is_file()]
+    return f"missing {', '.join(missing)}" if missing else None
+
+
+def load_sweep(root: str | Path) -> Sweep:
+    """The complete jobs of a multirun directory, those left out with the reason, and the swept keys.
+
+    Raises SweepError if ``root`` is not a Hydra multirun directory or holds no complete job.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise SweepError(f"{root}: no such directory")
+    if not (root / "multirun.yaml").is_file():
+        raise SweepError(f"{root} is not a Hydra multirun directory (no multirun.yaml); "
+                         "give the directory a `python -m sim -m ...` sweep wrote")
+    jobs: list[Job] = []
+    skipped: list[tuple[Path, str]] = []
+    for k, job_dir in enumerate(_job_dirs(root)):
+        reason = _incomplete(job_dir)
+        if reason:
+            skipped.append((job_dir, reason))
+            continue
+        values, typed = _job_overrides(job_dir)
+        manifest = json.loads((job_dir / "manifest.json").read_text())
+        jobs.append(Job(job_dir, _job_num(job_dir, k), values, typed, manifest))
+    if not jobs:
+        raise SweepError(f"{root}: no complete job to collect ({len(skipped)} incomplete)")
+    jobs.sort(key=lambda j: (j.num, str(j.dir)))
+    swept = _swept_on_command_line(root)
+    keys = list(dict.fromkeys(k for j in jobs for k in j.overrides))
+    swept += [k for k in keys if k not in swept and len({repr(j.overrides.get(k)) for j in jobs}) > 1]
+    return Sweep(root, jobs, skipped, swept)
+
+
+def _key_columns(sweep: Sweep) -> dict[str, str]:
+    """The column of each swept key: the key itself, or ``override:<key>`` if the tables have a column of
+    that name already (``scenario``), left out where it says the same as that column for every job."""
+    own = ID_COLUMNS + RUN_COLUMNS + ["month", "metric"]
+    columns = {}
+    for k in sweep.swept:
+        if k not in own:
+            columns[k] = k
+        elif any(str(j.overrides.get(k)) != str(j.manifest.get(k)) for j in sweep.jobs):
+            columns[k] = f"override:{k}"
+    return columns
+
+
+def _stack(sweep: Sweep, name: str) -> pd.DataFrame:
+    frames = []
+    columns = _key_columns(sweep)
+    for job in sweep.jobs:
+        df = pd.read_csv(job.dir / name, dtype={"month": str})
+        m = job.manifest
+        ids: dict[str, Any] = {"job": job.num, "label": sweep.label(job)}
+        for k, col in columns.items():
+            ids[col] = job.overrides.get(k)
+        ids.update(system=m.get("system"), scenario=m.get("scenario"), seed=m.get("seed"),
+                   replications=m.get("replications"))
+        frames.append(df.assign(**ids)[list(ids) + list(df.columns)])
+    table = pd.concat(frames, ignore_index=True)
+    for col in columns.values():  # a key with values of several kinds (0.5, null, "high") is kept as text
+        if table[col].dtype == object and len({type(v) for v in table[col].dropna()}) > 1:
+            table[col] = table[col].map(lambda v: None if v is None else str(v))
+    return table
+
+
+def summary_table(sweep: Sweep) -> pd.DataFrame:
+    """Every job's summary.csv stacked: one row a job x month x metric (mean, p05 ... p95)."""
+    return _stack(sweep, "summary.csv")
+
+
+def trajectory_table(sweep: Sweep) -> pd.DataFrame:
+    """Every job's trajectory.csv stacked: one row a job x planned milestone."""
+    return _stack(sweep, "trajectory.csv")
+
+
+def metric_unit(metric: str) -> tuple[str, float]:
+    """A metric's axis label and the scale from the table's units to it (README: Metrics)."""
+    base = metric.rsplit("/", 1)[-1]
+    if base.startswith("cost_") or base == "dowries":
+        return "£ million in the month", 1e-6
+    if base.startswith("occupancy"):
+        return "occupancy (share of bed-days open)", 1.0
+    if base.endswith("_per_million"):
+        return "people per million population at month end", 1.0
+    if "bed_days" in base or base.startswith("inpatient_days"):
+        return "bed-days in the month", 1.0
+    if base.startswith("beds_"):
+        return "beds open at month end", 1.0
+    if base.startswith(("inpatients", "long_stayers", "delayed_discharges", "register", "crisis_support", "placements")):
+        return "people at month end", 1.0
+    return "number in the month", 1.0  # a flow: admissions, discharges, crises, ...
+
+
+def _month_end(labels: pd.Series) -> pd.Series:
+    return pd.to_datetime(labels, format="%Y-%m") + pd.offsets.MonthEnd(0)
+
+
+def _span(values: pd.Series, fmt: str = ",") -> str:
+    """The distinct values of a column, as text (one value when the jobs agree)."""
+    return ", ".join(format(v, fmt) for v in sorted(set(values)))
+
+
+def sweep_chart(summary: pd.DataFrame, trajectory: pd.DataFrame, metric: str, *, root: Path,
+                path: Path | None = None) -> plt.Figure:
+    """One metric across the jobs of a sweep: each job's median (line) and 90% band (shade), labelled by
+    its swept overrides, with the planned trajectory (one plan, or one per job if they differ)."""
+    s = summary[summary["metric"] == metric]
+    if s.empty:
+        raise SweepError(f"no metric '{metric}' in the sweep's summaries")
+    ylabel, scale = metric_unit(metric)
+    jobs = list(dict.fromkeys(s["job"]))
+    colours = plt.get_cmap("tab10" if len(jobs) <= 10 else "viridis")
+    fig, ax = plt.subplots(figsize=(10, 5.6), dpi=110)
+    plans = {}
+    for i, job in enumerate(jobs):
+        js = s[s["job"] == job].sort_values("month")
+        colour = colours(i % 10) if len(jobs) <= 10 else colours(i / max(len(jobs) - 1, 1))
+        x = _month_end(js["month"])
+        ax.fill_between(x, js["p05"] * scale, js["p95"] * scale, color=colour, alpha=0.15, lw=0)
+        ax.plot(x, js["p50"] * scale, color=colour, lw=1.8, label=js["label"].iloc[0])
+        tj = trajectory[(trajectory["job"] == job) & (trajectory["metric"] == metric)].sort_values("month")
+        if not tj.empty:
+            plans[job] = (tuple(tj["month"]), tuple(tj["planned"]), colour, js["label"].iloc[0])
+    if plans and len({(m, p) for m, p, _, _ in plans.values()}) == 1:
+        months, planned, _, _ = next(iter(plans.values()))
+        ax.plot(_month_end(pd.Series(months)), [p * scale for p in planned], "o--", color="black", lw=1.3,
+                ms=6, label="planned trajectory")
+    else:
+        for months, planned, colour, label in plans.values():
+            ax.plot(_month_end(pd.Series(months)), [p * scale for p in planned], "o--", color=colour, lw=1.2,
+                    ms=5, label=f"plan: {label}")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(3, 9)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8,
+              title="median; shade: 90% of replications", title_fontsize=8)
+    systems = ", ".join(dict.fromkeys(s["system"].astype(str)))
+    title = f"{metric.replace('_', ' ').capitalize()}, {systems}: {len(jobs)} runs of a sweep, median and 90% band"
+    fig.suptitle(textwrap.fill(title, 100), x=0.01, ha="left", fontsize=12)
+    source = (f"Source: tcp-sim sweep {root}; replications per run: {_span(s['replications'])}; "
+              f"seed: {_span(s['seed'], 'd')}; bands are the 5th to 95th percentiles across replications")
+    fig.text(0.01, 0.01, textwrap.fill(source, 150), fontsize=7, color="#555555")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    if path is not None:
+        fig.savefig(path, bbox_inches="tight")
+        plt.close(fig)
+    return fig
+
+
+@dataclass
+class Collected:
+    """What ``collect`` wrote and what it left out."""
+
+    out: Path
+    files: list[Path]
+    sweep: Sweep
+
+
+def collect(root: str | Path, out: str | Path | None = None, metric: str = "inpatients") -> Collected:
+    """Write the sweep's tables (sweep.parquet, sweep.csv, sweep_trajectory.csv), its chart of ``metric``
+    (sweep.png) and collect.json into ``out`` (default <root>/collected), which must not exist yet:
+    nothing is overwritten. Raises SweepError for a user's mistake, before anything is written."""
+    sweep = load_sweep(root)
+    out = Path(out) if out is not None else sweep.root / OUTPUT_DIR
+    if out.exists():
+        raise SweepError(f"{out} already exists; give --out a new path (nothing is overwritten)")
+    summary = summary_table(sweep)
+    trajectory = trajectory_table(sweep)
+    if not (summary["metric"] == metric).any():
+        some = ", ".join(sorted(summary["metric"].unique())[:12])
+        raise SweepError(f"no metric '{metric}' in the sweep's summaries (some there: {some}, ...)")
+    out.mkdir(parents=True)
+    files = [out / n for n in ("sweep.parquet", "sweep.csv", "sweep_trajectory.csv", "sweep.png", "collect.json")]
+    summary.to_parquet(files[0], index=False)
+    summary.to_csv(files[1], index=False)
+    trajectory.to_csv(files[2], index=False)
+    sweep_chart(summary, trajectory, metric, root=sweep.root, path=files[3])
+    record = {
+        "sweep_dir": str(sweep.root.resolve()),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "metric": metric,
+        "swept": sweep.swept,
+        "jobs": [{"job": j.num, "dir": str(j.dir.relative_to(sweep.root)), "label": sweep.label(j)} for j in sweep.jobs],
+        "skipped": [{"dir": str(d.relative_to(sweep.root)), "reason": r} for d, r in sweep.skipped],
+    }
+    files[4].write_text(json.dumps(record, indent=2) + "\n")
+    return Collected(out, files, sweep)

@@ -1,0 +1,172 @@
+"""Hydra sweeps end to end: `python -m sim -m ...` with the basic and the workstation (joblib) launcher,
+then experiments/collect.py gathering the jobs into one table and a chart (issue 5, point 4)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from sim.sweep import SweepError, load_sweep, summary_table
+
+ROOT = Path(__file__).resolve().parents[2]
+COLLECT = ROOT / "experiments" / "collect.py"
+TINY = ["run.replications=4", "run.years=1", "run.engine=numba", "run.progress=false"]
+
+
+def sweep(*args: str, out: Path) -> subprocess.CompletedProcess:
+    """A multirun of the CLI into ``out`` (a tiny run per job)."""
+    p = subprocess.run([sys.executable, "-m", "sim", "-m", *args, *TINY, f"hydra.sweep.dir={out}"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    return p
+
+
+def collect_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(COLLECT), *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+def collect_main(*args: str) -> int:
+    """experiments/collect.py's main() in this process (quicker than a subprocess)."""
+    spec = importlib.util.spec_from_file_location("collect_script", COLLECT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main([str(a) for a in args])
+
+
+def job_dirs(root: Path) -> list[Path]:
+    return sorted(p.parent for p in root.glob("*/manifest.json"))
+
+
+@pytest.fixture(scope="module")
+def basic_sweep(tmp_path_factory) -> Path:
+    """Two scenarios, one after the other (Hydra's basic launcher)."""
+    out = tmp_path_factory.mktemp("sweep") / "basic"
+    p = sweep("scenario=baseline,full_ctr_coverage", out=out)
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def joblib_sweep(tmp_path_factory, basic_sweep) -> Path:
+    """The same two scenarios side by side (hydra/launcher=workstation: joblib, 2 worker processes)."""
+    out = tmp_path_factory.mktemp("sweep") / "joblib"
+    p = sweep("hydra/launcher=workstation", "scenario=baseline,full_ctr_coverage", out=out)
+    assert p.returncode == 0, p.stderr
+    assert "Joblib.Parallel(n_jobs=2" in p.stdout + p.stderr
+    return out
+
+
+def test_each_job_of_a_sweep_is_a_complete_run_in_its_own_directory(basic_sweep, joblib_sweep):
+    """Both launchers write one directory per job, each a complete run of its scenario, with the same results."""
+    for root in (basic_sweep, joblib_sweep):
+        dirs = job_dirs(root)
+        assert len(dirs) == 2 and dirs[0] != dirs[1]
+        manifests = [json.loads((d / "manifest.json").read_text()) for d in dirs]
+        assert [m["scenario"] for m in manifests] == ["baseline", "full_ctr_coverage"]
+        assert all(m["status"] == "complete" and m["replications"] == 4 and m["workers"] == 1 for m in manifests)
+    for a, b in zip(job_dirs(basic_sweep), job_dirs(joblib_sweep)):  # the launcher does not change results
+        pd.testing.assert_frame_equal(pd.read_csv(a / "summary.csv"), pd.read_csv(b / "summary.csv"))
+
+
+def test_collect_writes_one_tidy_table_and_a_chart(basic_sweep):
+    """Rows are each job's summary.csv with the swept key and the run's identity; the chart is written."""
+    p = collect_cli(basic_sweep)
+    assert p.returncode == 0, p.stderr
+    out = basic_sweep / "collected"
+    for name in ("sweep.parquet", "sweep.csv", "sweep_trajectory.csv", "sweep.png", "collect.json"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    table = pd.read_parquet(out / "sweep.parquet")
+    for col in ("job", "label", "system", "scenario", "seed", "replications", "month", "metric", "p05", "p50", "p95"):
+        assert col in table.columns, col
+    assert "override:scenario" not in table.columns  # the override says what `scenario` says
+    for job_dir in job_dirs(basic_sweep):
+        manifest = json.loads((job_dir / "manifest.json").read_text())
+        own = pd.read_csv(job_dir / "summary.csv", dtype={"month": str})
+        rows = table[table["scenario"] == manifest["scenario"]]
+        assert len(rows) == len(own)
+        assert set(rows["label"]) == {f"scenario={manifest['scenario']}"}
+        assert set(rows["system"]) == {"bhr"} and set(rows["seed"]) == {manifest["seed"]}
+        pd.testing.assert_frame_equal(rows[own.columns].reset_index(drop=True), own)
+        traj = pd.read_csv(out / "sweep_trajectory.csv", dtype={"month": str})
+        assert len(traj[traj["scenario"] == manifest["scenario"]]) == len(pd.read_csv(job_dir / "trajectory.csv"))
+    csv = pd.read_csv(out / "sweep.csv", dtype={"month": str, "label": str})
+    assert len(csv) == len(table) and list(csv.columns) == list(table.columns)
+    record = json.loads((out / "collect.json").read_text())
+    assert record["swept"] == ["scenario"] and len(record["jobs"]) == 2 and record["skipped"] == []
+
+
+def test_collect_never_overwrites(basic_sweep, tmp_path, capsys):
+    """A second collect into the same place is refused with one line; --out takes a new path."""
+    if not (basic_sweep / "collected").exists():
+        assert collect_main(basic_sweep) == 0
+    before = (basic_sweep / "collected" / "sweep.csv").read_bytes()
+    capsys.readouterr()
+    assert collect_main(basic_sweep) == 2
+    err = capsys.readouterr().err.strip()
+    assert "already exists" in err and len(err.splitlines()) == 1
+    assert (basic_sweep / "collected" / "sweep.csv").read_bytes() == before
+    assert collect_main(basic_sweep, "--out", tmp_path / "mine", "--metric", "admissions") == 0
+    assert (tmp_path / "mine" / "sweep.png").is_file()
+
+
+def test_an_incomplete_job_is_skipped_and_reported(joblib_sweep, tmp_path, capsys):
+    """A job whose manifest is not complete is left out and named; the complete one is collected."""
+    root = tmp_path / "sweep"
+    shutil.copytree(joblib_sweep, root)
+    stopped = job_dirs(root)[1]
+    manifest = json.loads((stopped / "manifest.json").read_text())
+    manifest.update(status="interrupted", replications_done=2)
+    (stopped / "manifest.json").write_text(json.dumps(manifest))
+    assert collect_main(root) == 0
+    err = capsys.readouterr().err
+    assert f"skipped {stopped.name}: status interrupted (2 of 4 replications)" in err
+    assert f"run.resume={stopped}" in err
+    table = pd.read_csv(root / "collected" / "sweep.csv")
+    assert set(table["scenario"]) == {"baseline"}
+    assert json.loads((root / "collected" / "collect.json").read_text())["skipped"][0]["dir"] == stopped.name
+
+    first = job_dirs(root)[0]  # with no complete job left there is nothing to collect
+    (first / "manifest.json").write_text(json.dumps({**manifest, "scenario": "baseline"}))
+    with pytest.raises(SweepError, match="no complete job"):
+        load_sweep(root)
+
+
+def test_a_directory_that_is_not_a_sweep_is_refused(basic_sweep, tmp_path):
+    """A single run's directory (or any other) ends with exit 2 and one line, no traceback."""
+    for path in (job_dirs(basic_sweep)[0], tmp_path / "missing"):
+        p = collect_cli(path)
+        assert p.returncode == 2
+        assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+        assert p.stderr.startswith("collect: ")
+
+
+def test_a_grid_sweep_gives_a_column_per_swept_key(tmp_path):
+    """Sweeping a parameter (tcp.ctr.coverage) gives a numeric column holding each job's value."""
+    out = tmp_path / "grid"
+    p = sweep("tcp.ctr.coverage=0.5,1.0", out=out)
+    assert p.returncode == 0, p.stderr
+    s = load_sweep(out)
+    assert s.swept == ["tcp.ctr.coverage"] and not s.skipped
+    table = summary_table(s)
+    assert table["tcp.ctr.coverage"].dtype == float
+    assert sorted(table["tcp.ctr.coverage"].unique()) == [0.5, 1.0]
+    for job in s.jobs:  # each row's value is the one the job ran with
+        ran = OmegaConf.load(job.dir / "config.yaml").tcp.ctr.coverage
+        assert set(table.loc[table["job"] == job.num, "tcp.ctr.coverage"]) == {ran}
+        assert set(table.loc[table["job"] == job.num, "label"]) == {f"tcp.ctr.coverage={ran}"}
+
+
+def test_a_user_error_in_a_sweep_is_one_line_exit_2(tmp_path):
+    """A bad value in a job of a sweep stops it as a single run does: one line naming the key, exit 2."""
+    p = sweep("run.seed=-1,1", out=tmp_path / "bad")
+    assert p.returncode == 2
+    assert len(p.stderr.strip().splitlines()) == 1
+    assert p.stderr.startswith("config error: run.seed") and "Traceback" not in p.stderr
