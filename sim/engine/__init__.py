@@ -57,11 +57,12 @@ class Engine:
         (a replication is a pure function of its seed, so the retry gives the same result)."""
         while True:
             rec = MonthlyArrays.zeros(self.spec)
-            state, arrays = new_state(self.arrays, len(self.spec.tcps), len(self.spec.pools), self.capacity,
+            state, _ = new_state(self.arrays, len(self.spec.tcps), len(self.spec.pools), self.capacity,
                               4 * self.capacity + len(self.spec.sources) + len(self.spec.pools) + 64, replication)
             out = OutRef(*(getattr(rec, name) for name in OUT_FIELDS))
-            if simulate(self.system, state, out) == 0:
-                self.events += int(arrays["events"][0])
+            status, events = simulate(self.system, state, out)
+            if status == 0:
+                self.events += events
                 return rec
             self.capacity *= 2
 

@@ -86,7 +86,9 @@ EVENT = np.dtype([
     ("etype", np.int64), ("target", np.int64), ("aux", np.int64), ("episode", np.int64),
 ], align=True)
 
-# clock: [now]; status: [0 ok, 1 people full, 2 heap full]; events: events processed
+# Scalars (clock, counters, status: 0 ok, 1 people full, 2 heap full) are fields of the state itself, not
+# one-element arrays: reading an array field of a StructRef costs an atomic reference-count increment and
+# decrement, and the loop reads the clock and the heap's counters at every step.
 
 
 def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int, replication: int) -> tuple[StateRef, dict]:
@@ -95,12 +97,10 @@ def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: in
     t, h = n_out_tcps, spec.housing_units.shape[1]
     n_lists = n_pools + t * h  # list ids: pools' candidates, then housing queues (t * h + kind)
     arrays = dict(
-        people=np.zeros(people_cap, PERSON), n_people=np.zeros(1, np.int64),
-        heap=np.zeros(heap_cap, EVENT), n_heap=np.zeros(1, np.int64), seq=np.zeros(1, np.int64),
+        people=np.zeros(people_cap, PERSON), n_people=_i(0),
+        heap=np.zeros(heap_cap, EVENT), n_heap=_i(0), seq=_i(0),
         order=np.zeros(heap_cap, np.int64), free=np.arange(heap_cap - 1, -1, -1, dtype=np.int64),
-        n_free=np.array([heap_cap], np.int64),
-        clock=np.array([-spec.warmup]), month=np.full(1, -1, np.int64),
-        replication=np.array([replication], np.int64),
+        n_free=_i(heap_cap), clock=np.float64(-spec.warmup), month=_i(-1), replication=_i(replication),
         pool_scheduled=np.zeros(n_pools, np.int64), pool_occupied=np.zeros(n_pools, np.int64),
         pool_last=np.full(n_pools, -spec.warmup), pool_occ_days=np.zeros(n_pools), pool_open_days=np.zeros(n_pools),
         housing_free=np.maximum(spec.housing_units, 0).astype(np.int64), support_used=np.zeros(t, np.int64),
@@ -109,8 +109,8 @@ def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: in
         now_delayed=np.zeros((t, 4), np.int64), now_register=np.zeros((t, 3), np.int64),
         now_placements=np.zeros((t, 3, 2), np.int64), now_dowry=np.zeros((t, 4), np.int64),
         inpatient_days=np.zeros((t, 4, 2)), delayed_days=np.zeros((t, 4)), support_days=np.zeros(t),
-        placement_days=np.zeros((t, 3, 2)), dowry_days=np.zeros((t, 4)), status=np.zeros(1, np.int64),
-        events=np.zeros(1, np.int64), inpatient_list=np.zeros(people_cap, np.int64), n_inpatients=np.zeros(1, np.int64),
+        placement_days=np.zeros((t, 3, 2)), dowry_days=np.zeros((t, 4)), status=_i(0),
+        events=_i(0), inpatient_list=np.zeros(people_cap, np.int64), n_inpatients=_i(0),
         last_inpatients=np.full((t, 4, 2), -spec.warmup), last_delayed=np.full((t, 4), -spec.warmup),
         last_support=np.full(t, -spec.warmup), last_placements=np.full((t, 3, 2), -spec.warmup),
         last_dowry=np.full((t, 4), -spec.warmup),
@@ -141,24 +141,24 @@ def _before(h, a, b) -> bool:
 @jit
 def schedule(st, delay, kind, key, etype, target, aux, episode) -> None:
     """Push an event ``delay`` from now (time = now + delay, as SimPy computes it)."""
-    if st.n_free[0] == 0:
-        st.status[0] = 2
+    if st.n_free == 0:
+        st.status = 2
         return
-    st.n_free[0] -= 1
-    slot = st.free[st.n_free[0]]
+    st.n_free -= 1
+    slot = st.free[st.n_free]
     h = st.heap
-    h[slot].time = st.clock[0] + delay
+    h[slot].time = st.clock + delay
     h[slot].kind = kind
     h[slot].key = key
-    h[slot].seq = st.seq[0]
+    h[slot].seq = st.seq
     h[slot].etype = etype
     h[slot].target = target
     h[slot].aux = aux
     h[slot].episode = episode
-    st.seq[0] += 1
+    st.seq += 1
     order = st.order
-    i = st.n_heap[0]
-    st.n_heap[0] = i + 1
+    i = st.n_heap
+    st.n_heap = i + 1
     while i > 0:  # sift the new slot up, moving parents down into the hole
         parent = (i - 1) // 2
         if not _before(h, slot, order[parent]):
@@ -176,10 +176,10 @@ def pop(st):
     top = order[0]
     e = h[top]
     out = (e.time, e.etype, e.target, e.aux, e.episode)
-    st.free[st.n_free[0]] = top
-    st.n_free[0] += 1
-    n = st.n_heap[0] - 1
-    st.n_heap[0] = n
+    st.free[st.n_free] = top
+    st.n_free += 1
+    n = st.n_heap - 1
+    st.n_heap = n
     if n > 0:
         last = order[n]
         i = 0
@@ -235,7 +235,7 @@ def list_remove(st, i) -> None:
 
 @jit
 def draw(S, st, stream, key, occurrence):
-    return uniform_pair(S.seed, st.replication[0], stream, key, occurrence)
+    return uniform_pair(S.seed, st.replication, stream, key, occurrence)
 
 
 @jit
@@ -271,42 +271,42 @@ def open_beds(st, pool) -> int:
 
 @jit
 def touch_inpatients(st, t, u, a) -> None:
-    now = st.clock[0]
+    now = st.clock
     st.inpatient_days[t, u, a] += st.now_inpatients[t, u, a] * (now - st.last_inpatients[t, u, a])
     st.last_inpatients[t, u, a] = now
 
 
 @jit
 def touch_delayed(st, t, r) -> None:
-    now = st.clock[0]
+    now = st.clock
     st.delayed_days[t, r] += st.now_delayed[t, r] * (now - st.last_delayed[t, r])
     st.last_delayed[t, r] = now
 
 
 @jit
 def touch_support(st, t) -> None:
-    now = st.clock[0]
+    now = st.clock
     st.support_days[t] += st.now_people[t, SUPPORT] * (now - st.last_support[t])
     st.last_support[t] = now
 
 
 @jit
 def touch_placements(st, t, h, phase) -> None:
-    now = st.clock[0]
+    now = st.clock
     st.placement_days[t, h, phase] += st.now_placements[t, h, phase] * (now - st.last_placements[t, h, phase])
     st.last_placements[t, h, phase] = now
 
 
 @jit
 def touch_dowry(st, t, u) -> None:
-    now = st.clock[0]
+    now = st.clock
     st.dowry_days[t, u] += st.now_dowry[t, u] * (now - st.last_dowry[t, u])
     st.last_dowry[t, u] = now
 
 
 @jit
 def touch_pool(st, q) -> None:
-    now = st.clock[0]
+    now = st.clock
     d = now - st.pool_last[q]
     st.pool_occ_days[q] += st.pool_occupied[q] * d
     st.pool_open_days[q] += open_beds(st, q) * d
@@ -341,8 +341,8 @@ def move(st, out, i, state) -> None:
         st.now_people[t, old] -= 1
     if old == REGISTER:
         st.now_register[t, P[i].rag] -= 1
-    if st.month[0] >= 0:
-        out.moves[st.month[0], t, old, state] += 1
+    if st.month >= 0:
+        out.moves[st.month, t, old, state] += 1
     P[i].state = state
     if state != OUTSIDE:
         st.now_people[t, state] += 1
@@ -363,11 +363,11 @@ def new_person(S, st, kind, index, number, tcp) -> int:
 
 @jit
 def add_person(st, pid, tcp) -> int:
-    n = st.n_people[0]
+    n = st.n_people
     if n >= st.people.shape[0]:
-        st.status[0] = 1
+        st.status = 1
         return -1
-    st.n_people[0] = n + 1
+    st.n_people = n + 1
     P = st.people
     P[n].id = pid
     P[n].tcp = tcp
@@ -400,8 +400,8 @@ def add_person(st, pid, tcp) -> int:
 
 @jit
 def count(st, flow, t) -> None:
-    if st.month[0] >= 0:
-        flow[st.month[0], t] += 1
+    if st.month >= 0:
+        flow[st.month, t] += 1
 
 
 # -------------------------------------------------------------------------------------- register
@@ -523,15 +523,15 @@ def admit(S, st, out, i) -> None:
         P[i].area = IN_AREA
     else:
         P[i].area = OUT_OF_AREA
-        if st.month[0] >= 0:
-            out.ooa_full[st.month[0], t, u] += 1
-    if st.month[0] >= 0:
-        out.admissions[st.month[0], t, u, P[i].area] += 1
-    if st.clock[0] - P[i].last_discharge <= READMISSION_DAYS:
+        if st.month >= 0:
+            out.ooa_full[st.month, t, u] += 1
+    if st.month >= 0:
+        out.admissions[st.month, t, u, P[i].area] += 1
+    if st.clock - P[i].last_discharge <= READMISSION_DAYS:
         count(st, out.readmissions, t)
     u0, u1 = draw(S, st, S_LOS, P[i].id, P[i].admissions)
     length = sample(dist(S, S.pool_los[q]), u0, u1)
-    enter_hospital(S, st, out, i, st.clock[0])
+    enter_hospital(S, st, out, i, st.clock)
     stay_start(S, st, out, i, length, 0.0)
 
 
@@ -552,10 +552,10 @@ def enter_hospital(S, st, out, i, admitted) -> None:
     elif P[i].by_need == 0:
         list_add(st, P[i].pool, i)
     P[i].admissions += 1
-    k = st.n_inpatients[0]
+    k = st.n_inpatients
     st.inpatient_list[k] = i
     P[i].ip_slot = k
-    st.n_inpatients[0] = k + 1
+    st.n_inpatients = k + 1
 
 
 @jit
@@ -577,13 +577,13 @@ def stay_start(S, st, out, i, length, elapsed) -> None:
     admission = P[i].admissions - 1
     P[i].admission = admission
     if S.hospital_death[t] > 0:
-        P[i].death_at = st.clock[0] + exponential(draw(S, st, S_DEATH, P[i].id, 2 * admission)[1], 1.0 / S.hospital_death[t])
+        P[i].death_at = st.clock + exponential(draw(S, st, S_DEATH, P[i].id, 2 * admission)[1], 1.0 / S.hospital_death[t])
     else:
         P[i].death_at = INF
-    P[i].ready_at = st.clock[0] + length
+    P[i].ready_at = st.clock + length
     held, wait = next_ctr(elapsed, S.ctr_first[t], S.ctr_interval[t, P[i].unit])
     P[i].ctr_held = held
-    P[i].next_ctr_at = st.clock[0] + wait
+    P[i].next_ctr_at = st.clock + wait
     stay_next(st, i)
 
 
@@ -592,7 +592,7 @@ def stay_next(st, i) -> None:
     """The stay loop's next wait: death, an inpatient CTR, or readiness, whichever is first."""
     P = st.people
     t = min(P[i].ready_at, P[i].death_at, P[i].next_ctr_at)
-    now = st.clock[0]
+    now = st.clock
     if t == P[i].death_at:
         schedule(st, t - now, DEPARTURE, P[i].id, EV_STAY, i, STAY_DEATH, P[i].episode)
     elif t == P[i].next_ctr_at:
@@ -611,13 +611,13 @@ def on_stay(S, st, out, i, branch, episode) -> None:
         return
     if branch == STAY_CTR:
         t = P[i].tcp
-        if st.month[0] >= 0:
-            out.ctr_inpatient[st.month[0], t, P[i].unit] += 1
+        if st.month >= 0:
+            out.ctr_inpatient[st.month, t, P[i].unit] += 1
         occurrence = (P[i].admission << 16) | P[i].ctr_held
         if draw(S, st, S_INPATIENT_CTR, P[i].id, occurrence)[0] < S.ctr_ready[t]:
-            P[i].ready_at = st.clock[0]
+            P[i].ready_at = st.clock
         P[i].ctr_held += 1
-        P[i].next_ctr_at = st.clock[0] + S.ctr_interval[t, P[i].unit]
+        P[i].next_ctr_at = st.clock + S.ctr_interval[t, P[i].unit]
         stay_next(st, i)
         return
     await_start(S, st, out, i)
@@ -634,12 +634,12 @@ def await_start(S, st, out, i) -> None:
     admission = P[i].admission
     count(st, out.ready, t)
     home = S.return_home[t, P[i].unit] > 0 and draw(S, st, S_HOME, P[i].id, admission)[0] < S.return_home[t, P[i].unit]
-    if home and st.clock[0] - P[i].admitted < S.return_within[t]:
+    if home and st.clock - P[i].admitted < S.return_within[t]:
         discharge(S, st, out, i, ONE)
         return
     u_kind, u_dispute = draw(S, st, S_PLACEMENT, P[i].id, admission)
     P[i].kind = choice(u_kind, S.placement_cum[t, P[i].unit])
-    now = st.clock[0]
+    now = st.clock
     P[i].is_ready = 1
     P[i].provider_at = now + delay(S, st, S.provider_lead[t], S_DELAY, P[i].id, 3 * admission)
     P[i].funding_at = now + delay(S, st, S.funding_delay[t], S_DELAY, P[i].id, 3 * admission + 1)
@@ -661,7 +661,7 @@ def await_loop(S, st, out, i, episode) -> None:
     if update_reason(st, i) < 0:
         discharge(S, st, out, i, ZERO)
         return
-    now = st.clock[0]
+    now = st.clock
     t = P[i].death_at
     for x in (P[i].funding_at, P[i].dispute_at, P[i].provider_at):
         if x > now and x < t:
@@ -676,7 +676,7 @@ def on_delay(S, st, out, i, episode) -> None:
     P = st.people
     if P[i].episode != episode:
         return
-    if st.clock[0] >= P[i].death_at:
+    if st.clock >= P[i].death_at:
         die(S, st, out, i, HOSPITAL)
         return
     await_loop(S, st, out, i, episode)
@@ -685,7 +685,7 @@ def on_delay(S, st, out, i, episode) -> None:
 @jit
 def delay_reason(st, i) -> int:
     P = st.people
-    now = st.clock[0]
+    now = st.clock
     if P[i].housed == 0:
         return HOUSING
     if now < P[i].funding_at:
@@ -771,10 +771,10 @@ def leave_hospital(S, st, out, i) -> None:
         P[i].reason = -1
     touch_inpatients(st, t, P[i].unit, P[i].area)
     st.now_inpatients[t, P[i].unit, P[i].area] -= 1
-    last = st.inpatient_list[st.n_inpatients[0] - 1]  # swap the last inpatient into this one's slot
+    last = st.inpatient_list[st.n_inpatients - 1]  # swap the last inpatient into this one's slot
     st.inpatient_list[P[i].ip_slot] = last
     P[last].ip_slot = P[i].ip_slot
-    st.n_inpatients[0] -= 1
+    st.n_inpatients -= 1
     if P[i].list_id >= 0 and P[i].list_id < st.pool_scheduled.shape[0]:
         list_remove(st, i)
     if P[i].area == IN_AREA:
@@ -787,16 +787,16 @@ def leave_hospital(S, st, out, i) -> None:
 def discharge(S, st, out, i, home) -> None:
     P = st.people
     t = P[i].tcp
-    if st.month[0] >= 0:
-        out.discharges[st.month[0], t, P[i].unit, P[i].area] += 1
+    if st.month >= 0:
+        out.discharges[st.month, t, P[i].unit, P[i].area] += 1
     leave_hospital(S, st, out, i)
-    P[i].last_discharge = st.clock[0]
+    P[i].last_discharge = st.clock
     if home:
         count(st, out.discharges_home, t)
         P[i].rag = AMBER
         join_register(S, st, out, i)
         return
-    P[i].dowry_unit = P[i].unit if st.clock[0] - P[i].admitted >= LONG_STAY_DAYS else -1
+    P[i].dowry_unit = P[i].unit if st.clock - P[i].admitted >= LONG_STAY_DAYS else -1
     move(st, out, i, PLACEMENT)
     placement_start(S, st, out, i)
 
@@ -804,8 +804,8 @@ def discharge(S, st, out, i, home) -> None:
 @jit
 def die(S, st, out, i, where) -> None:
     P = st.people
-    if st.month[0] >= 0:
-        out.deaths[st.month[0], P[i].tcp, where] += 1
+    if st.month >= 0:
+        out.deaths[st.month, P[i].tcp, where] += 1
     if where == HOSPITAL:
         if P[i].is_ready == 1 and P[i].housed == 0:
             list_remove(st, i)
@@ -838,8 +838,8 @@ def repatriate(S, st, out, q) -> None:
         P[best].area = IN_AREA
         touch_pool(st, q)
         st.pool_occupied[q] += 1
-        if st.month[0] >= 0:
-            out.repatriations[st.month[0], t, u] += 1
+        if st.month >= 0:
+            out.repatriations[st.month, t, u] += 1
 
 
 # -------------------------------------------------------------------------------------- community
@@ -858,7 +858,7 @@ def placement_start(S, st, out, i) -> None:
     """Model.placement up to its loop."""
     P = st.people
     t = P[i].tcp
-    start = st.clock[0]
+    start = st.clock
     set_placement(st, i, INITIAL if S.initial_days[t] > 0 else SETTLED, ONE)
     if P[i].dowry_unit >= 0:
         touch_dowry(st, t, P[i].dowry_unit)
@@ -886,7 +886,7 @@ def placement_next(st, i) -> None:
     t = min(P[i].breakdown_at, P[i].pl_death_at, P[i].settle_at)
     if t == INF:
         return
-    now = st.clock[0]
+    now = st.clock
     if t == P[i].settle_at:
         schedule(st, t - now, PROGRESS, P[i].id, EV_PLACEMENT, i, PL_SETTLE, P[i].episode)
     elif t == P[i].pl_death_at:
@@ -910,8 +910,8 @@ def on_placement(S, st, out, i, branch, episode) -> None:
         end_placement(S, st, out, i)
         die(S, st, out, i, COMMUNITY)
         return
-    if st.month[0] >= 0:
-        out.breakdowns[st.month[0], P[i].tcp, P[i].kind] += 1
+    if st.month >= 0:
+        out.breakdowns[st.month, P[i].tcp, P[i].kind] += 1
     end_placement(S, st, out, i)
     crisis(S, st, out, i)
 
@@ -975,11 +975,11 @@ def on_month_end(S, st, out, s) -> None:
         for h in range(st.now_placements.shape[1]):
             out.placements[s, t, h] = st.now_placements[t, h, 0] + st.now_placements[t, h, 1]
     P = st.people
-    for k in range(st.n_inpatients[0]):
+    for k in range(st.n_inpatients):
         i = st.inpatient_list[k]
-        if st.clock[0] - P[i].admitted >= LONG_STAY_DAYS:
+        if st.clock - P[i].admitted >= LONG_STAY_DAYS:
             out.long_stayers[s, P[i].tcp, P[i].unit, P[i].area] += 1
-    st.month[0] = s
+    st.month = s
 
 
 @jit
@@ -990,7 +990,7 @@ def next_bed_step(S, st, q, j) -> None:
         day = S.step_days[S.pool_step_start[q] + k]
         if day <= 0 or day >= horizon:
             continue
-        schedule(st, day - st.clock[0], SCHEDULE, q, EV_BED, q, k, ZERO)
+        schedule(st, day - st.clock, SCHEDULE, q, EV_BED, q, k, ZERO)
         return
 
 
@@ -1007,7 +1007,7 @@ def on_bed(S, st, out, q, k) -> None:
 def next_pipeline(S, st, t, j) -> None:
     k = S.pipeline_start[t] + j
     if j < S.pipeline_end[t] - S.pipeline_start[t] and S.pipe_day[k] < S.boundaries[-1]:
-        schedule(st, max(S.pipe_day[k] - st.clock[0], 0.0), SCHEDULE, t, EV_PIPELINE, t, j, ZERO)
+        schedule(st, max(S.pipe_day[k] - st.clock, 0.0), SCHEDULE, t, EV_PIPELINE, t, j, ZERO)
 
 
 @jit
@@ -1061,18 +1061,18 @@ def on_arrival(S, st, out, q, k, i) -> None:
 
 @jit
 def simulate(S, st, out) -> int:
-    """One replication (Model.run): start state, then events until the last month end. Returns 0, or
-    the status code of an array that filled up (the caller retries with more room)."""
+    """One replication (Model.run): start state, then events until the last month end. Returns (status,
+    events processed): status 0, or the code of an array that filled up (the caller retries with more room)."""
     n_pools = st.pool_scheduled.shape[0]
     for q in range(n_pools):
-        st.pool_scheduled[q] = beds_at(S, q, st.clock[0])
+        st.pool_scheduled[q] = beds_at(S, q, st.clock)
     # census inpatients, numbered by row
     for c in range(S.census_tcp.shape[0]):
         t = S.census_tcp[c]
         pid = entity_id(K_CENSUS, t, S.census_row[c])
         i = add_person(st, pid, t)
         if i < 0:
-            return st.status[0]
+            return st.status, st.events
         P = st.people
         u = S.census_unit[c]
         P[i].child = 1 if u == CAMHS else 0
@@ -1091,11 +1091,11 @@ def simulate(S, st, out) -> int:
             for _ in range(S.reg_people[t, rag]):
                 i = new_person(S, st, K_REGISTER, t, n, t)
                 if i < 0:
-                    return st.status[0]
+                    return st.status, st.events
                 st.people[i].rag = rag
                 join_register(S, st, out, i)
                 n += 1
-    schedule(st, S.boundaries[0] - st.clock[0], MONTH_END, ZERO, EV_MONTH, ZERO, ZERO, ZERO)
+    schedule(st, S.boundaries[0] - st.clock, MONTH_END, ZERO, EV_MONTH, ZERO, ZERO, ZERO)
     for q in range(n_pools):
         schedule(st, 0.0, SCHEDULE, q, EV_BED, q, NONE, ZERO)
     for t in range(S.pipeline_start.shape[0]):
@@ -1107,17 +1107,17 @@ def simulate(S, st, out) -> int:
             else:
                 next_arrival(S, st, q, ZERO)
     last = S.boundaries.shape[0] - 1
-    while st.n_heap[0] > 0:
-        if st.status[0] != 0:
-            return st.status[0]
+    while st.n_heap > 0:
+        if st.status != 0:
+            return st.status, st.events
         time, etype, target, aux, episode = pop(st)
-        st.clock[0] = time
-        st.events[0] += 1
+        st.clock = time
+        st.events += 1
         if etype == EV_MONTH:
             on_month_end(S, st, out, target)
             if target == last:
-                return 0
-            schedule(st, S.boundaries[target + 1] - st.clock[0], MONTH_END, ZERO, EV_MONTH, target + 1, ZERO, ZERO)
+                return 0, st.events
+            schedule(st, S.boundaries[target + 1] - st.clock, MONTH_END, ZERO, EV_MONTH, target + 1, ZERO, ZERO)
         elif etype == EV_BED:
             on_bed(S, st, out, target, aux)
         elif etype == EV_PIPELINE:
@@ -1136,4 +1136,4 @@ def simulate(S, st, out) -> int:
             on_delay(S, st, out, target, episode)
         elif etype == EV_PLACEMENT:
             on_placement(S, st, out, target, aux, episode)
-    return st.status[0]
+    return st.status, st.events
