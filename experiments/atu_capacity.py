@@ -34,6 +34,7 @@ from omegaconf import DictConfig
 from sim import capacity
 from sim.cli import EXIT_USER_ERROR, user_error_line
 from sim.config import CONFIG_DIR, ConfigError, build_spec
+from sim.plots import files_only
 
 capacity.register_schema()  # the root schema gains the `capacity` section (this process only)
 
@@ -113,6 +114,7 @@ def _drop_if_empty(run_dir: Path) -> None:
 
 def main() -> None:
     """Entry point: run Hydra, turning user errors into one line and exit status 2."""
+    files_only()
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # let errors reach us; we print them briefly
     try:
         _hydra_main()

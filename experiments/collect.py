@@ -24,6 +24,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.plots import files_only
 from sim.sweep import SweepError, collect
 
 EXIT_USER_ERROR = 2
@@ -31,6 +32,7 @@ EXIT_USER_ERROR = 2
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, collect the sweep, say what was written and what was left out."""
+    files_only()
     parser = argparse.ArgumentParser(description="Gather every run of a `python -m sim -m ...` sweep into one "
                                                  "table (Parquet and CSV) and a comparison chart.")
     parser.add_argument("sweep_dir", type=Path, help="the multirun directory (it holds multirun.yaml)")

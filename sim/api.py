@@ -28,7 +28,7 @@ import pandas as pd
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build_spec
 from sim.plots import board_charts

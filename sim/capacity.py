@@ -38,20 +38,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, List, Optional
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from omegaconf import DictConfig, OmegaConf, open_dict
+from scipy import stats
 
-matplotlib.use("Agg")  # files only: runs on machines with no screen
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
-from omegaconf import DictConfig, OmegaConf, open_dict  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from sim import api  # noqa: E402
-from sim.config import UNIT_TYPES, Config, ConfigError, SystemSpec, build_spec  # noqa: E402
-from sim.config.spec import IN_AREA  # noqa: E402
-from sim.results.analytic import ratio_estimate  # noqa: E402
+from sim import api
+from sim.config import UNIT_TYPES, Config, ConfigError, SystemSpec, build_spec
+from sim.config.spec import IN_AREA
+from sim.results.analytic import ratio_estimate
 
 #: Shares the fewest-beds rule can be applied to: column of the table -> what it counts.
 MEASURES = {

@@ -21,6 +21,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim import api
 from sim.config import CONFIG_DIR, ConfigError
+from sim.plots import files_only
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -78,6 +79,7 @@ def _stop(signum: int, frame: object) -> None:
 
 def main() -> None:
     """Entry point: run Hydra, turning user errors into one line and exit status 2."""
+    files_only()
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # let errors reach us; we print them briefly
     signal.signal(signal.SIGTERM, _stop)
     try:

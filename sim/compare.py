@@ -52,21 +52,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Mapping, Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter
+from omegaconf import DictConfig, open_dict
+from scipy import stats
 
-matplotlib.use("Agg")  # files only: runs on machines with no screen
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-from omegaconf import DictConfig, open_dict  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from sim.api import RunResult, compose, run  # noqa: E402
-from sim.cli import EXIT_USER_ERROR, user_error_line  # noqa: E402
-from sim.config import ConfigError, build_spec  # noqa: E402
-from sim.results.monthly import MonthlyArrays  # noqa: E402
-from sim.results.monthly import metrics as metric_names  # noqa: E402
+from sim.api import RunResult, compose, run
+from sim.cli import EXIT_USER_ERROR, user_error_line
+from sim.config import ConfigError, build_spec
+from sim.plots import files_only
+from sim.results.monthly import MonthlyArrays
+from sim.results.monthly import metrics as metric_names
 
 #: Compared by default: inpatients (a stock, at the end and at each milestone), then flows summed by
 #: financial year and over the run. The first is the headline that the separation warning checks.
@@ -617,6 +615,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: compose, run, write and print the comparison; a user error is one line, exit 2."""
+    files_only()
     args = _parser().parse_args(argv)
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     try:

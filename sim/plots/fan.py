@@ -7,15 +7,12 @@ import textwrap
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")  # files only: runs on machines with no screen
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.config.schema import UNIT_TYPES  # noqa: E402
-from sim.config.spec import SystemSpec  # noqa: E402
+from sim.config.schema import UNIT_TYPES
+from sim.config.spec import SystemSpec
 
 BAND_90, BAND_50, MEDIAN, PLAN = "#9ecae1", "#4292c6", "#08306b", "#d94801"
 UNIT_LABELS = {"atu": "ATU (assessment and treatment)", "low_secure": "Low secure", "medium_secure": "Medium secure",
