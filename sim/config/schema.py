@@ -261,6 +261,7 @@ class ScenarioConfig:
     housing_months_earlier: int = 0  # every housing pipeline step this many months earlier (not before run.start)
     funding_delay_factor: float = 1.0  # every time of every TCP's discharge.funding_delay times this (0: none)
     repatriation: Optional[bool] = None  # if set: every TCP's discharge.repatriation
+    close_occupied: bool = False  # beds close on their planned dates even if occupied (occupants move out of area)
 
 
 @dataclass

@@ -61,6 +61,7 @@ class PoolSpec:
     step_days: np.ndarray  # float64, days from start at which the bed count changes (first <= 0)
     step_beds: np.ndarray  # int64, in-area beds from that day
     los: Mixture  # in days
+    close_occupied: bool = False  # a step closes occupied beds on its date (occupants move out of area)
 
     def beds_at(self, t: float) -> int:
         """Scheduled in-area beds at time t (during a warm-up, t < 0, the start's beds)."""

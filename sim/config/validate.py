@@ -481,6 +481,7 @@ SCENARIO_NEUTRAL: dict[str, Any] = {
     "housing_months_earlier": 0,
     "funding_delay_factor": 1.0,
     "repatriation": None,
+    "close_occupied": False,
 }
 
 #: Fields of a LOS component that are times (scaled by ``funding_delay_factor``); ``shape`` is not.
@@ -642,7 +643,8 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
                 census.append(CensusPerson(tcp=t, row=row, unit=u, area=area, elapsed=elapsed, by_need=by_need))
 
     pools = tuple(
-        PoolSpec(index=i, name=d.name, unit=d.unit, tcps=tuple(d.tcps), step_days=d.steps[0], step_beds=d.steps[1], los=d.los)
+        PoolSpec(index=i, name=d.name, unit=d.unit, tcps=tuple(d.tcps), step_days=d.steps[0], step_beds=d.steps[1], los=d.los,
+                 close_occupied=bool(cfg.scenario.close_occupied))
         for i, d in enumerate(drafts)
     )
     pool_names = [p.name for p in pools]

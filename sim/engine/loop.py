@@ -999,8 +999,36 @@ def on_bed(S, st, out, q, k) -> None:
     if k >= 0:
         touch_pool(st, q)
         st.pool_scheduled[q] = S.step_beds[S.pool_step_start[q] + k]
+        if S.pool_close_occupied[q] == 1:
+            close_occupied(st, out, q)
     repatriate(S, st, out, q)
     next_bed_step(S, st, q, k)
+
+
+@jit
+def close_occupied(st, out, q) -> None:
+    """Model.close_occupied: the most recently admitted in-area inpatients leave closing beds for beds out of area."""
+    P = st.people
+    while st.pool_occupied[q] > st.pool_scheduled[q]:
+        best = -1
+        for k in range(st.n_inpatients):
+            j = st.inpatient_list[k]
+            if P[j].pool == q and P[j].area == IN_AREA:
+                if best < 0 or P[j].admitted > P[best].admitted or (P[j].admitted == P[best].admitted and P[j].id > P[best].id):
+                    best = j
+        t, u = P[best].tcp, P[best].unit
+        touch_inpatients(st, t, u, IN_AREA)
+        touch_inpatients(st, t, u, OUT_OF_AREA)
+        st.now_inpatients[t, u, IN_AREA] -= 1
+        st.now_inpatients[t, u, OUT_OF_AREA] += 1
+        P[best].area = OUT_OF_AREA
+        P[best].ooa_since = st.clock
+        touch_pool(st, q)
+        st.pool_occupied[q] -= 1
+        if P[best].is_ready == 0:
+            list_add(st, q, best)
+        if st.month >= 0:
+            out.closure_moves[st.month, t, u] += 1
 
 
 @jit

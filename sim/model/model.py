@@ -312,7 +312,27 @@ class Model:
             yield self.at(day - self.env.now, Priority.SCHEDULE, pool.spec.index)
             self.accrue()
             pool.scheduled = int(beds)
+            if pool.spec.close_occupied:
+                self.close_occupied(pool)
             self.repatriate(pool)
+
+    def close_occupied(self, pool: BedPool) -> None:
+        """Beds closed on their planned date even if occupied (scenario.close_occupied): while the pool holds
+        more people than its beds, its most recently admitted in-area inpatient (ties: the higher entity
+        number) moves to a bed out of area, for want of a bed, and waits for repatriation unless ready."""
+        while pool.occupied > pool.scheduled:
+            here = [q for q in self.inpatients.values() if q.pool == pool.spec.index and q.area == IN_AREA]
+            p = max(here, key=lambda q: (q.admitted, q.id))
+            self.accrue()
+            self.now_inpatients[p.tcp, p.unit, IN_AREA] -= 1
+            self.now_inpatients[p.tcp, p.unit, OUT_OF_AREA] += 1
+            p.area = OUT_OF_AREA
+            p.ooa_since = self.env.now
+            pool.occupied -= 1
+            if not p.is_ready:
+                self.out_of_area[pool.spec.index][p.id] = p
+            self.count(self.rec.closure_moves, p.tcp, p.unit)
+            self.note("closure_move", p)
 
     def housing_pipeline(self, tcp: TcpSpec) -> Iterator[simpy.Event]:
         """New housing units become free on their dates and go to whoever is waiting."""

@@ -47,6 +47,7 @@ class MonthlyArrays:
     discharges: np.ndarray  # int64 [M, T, U, A]
     discharges_home: np.ndarray  # int64 [M, T], of those, back to the home they came from (not a placement)
     repatriations: np.ndarray  # int64 [M, T, U], out-of-area inpatients moved to a freed in-area bed
+    closure_moves: np.ndarray  # int64 [M, T, U], in-area inpatients moved out of area as their bed closed
     ready: np.ndarray  # int64 [M, T], inpatients becoming clinically ready for discharge
     delayed: np.ndarray  # int64 [S, T, R], ready but still in hospital, by reason
     deaths: np.ndarray  # int64 [M, T, 2], in hospital and in the community
@@ -76,7 +77,7 @@ class MonthlyArrays:
         shapes = {
             "people": (s, t, x), "moves": (m, t, x, x),
             "inpatients": (s, t, u, 2), "long_stayers": (s, t, u, 2), "admissions": (m, t, u, 2), "ooa_full": (m, t, u),
-            "readmissions": (m, t), "discharges": (m, t, u, 2), "discharges_home": (m, t), "repatriations": (m, t, u), "ready": (m, t),
+            "readmissions": (m, t), "discharges": (m, t, u, 2), "discharges_home": (m, t), "repatriations": (m, t, u), "closure_moves": (m, t, u), "ready": (m, t),
             "delayed": (s, t, r), "deaths": (m, t, 2), "inpatient_days": (m, t, u, 2), "delayed_days": (m, t, r),
             "occupied_days": (m, p), "open_days": (m, p), "beds": (s, p),
             "register": (s, t, g), "crises": (m, t), "ctr_pre": (m, t), "averted": (m, t), "ctr_inpatient": (m, t, u),
@@ -181,6 +182,7 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: f
         "discharges": _flow(dis.sum(axis=(1, 2))),
         "discharges_home": _flow(rec.discharges_home[:, tcps].sum(axis=1)),
         "repatriations": _flow(rec.repatriations[:, tcps].sum(axis=(1, 2))),
+        "closure_moves": _flow(rec.closure_moves[:, tcps].sum(axis=(1, 2))),
         "clinically_ready": _flow(rec.ready[:, tcps].sum(axis=1)),
         "deaths_in_hospital": _flow(rec.deaths[:, tcps, 0].sum(axis=1)),
         "deaths_in_community": _flow(rec.deaths[:, tcps, 1].sum(axis=1)),

@@ -115,15 +115,16 @@ def test_no_repatriation_in_spec(baseline):
     assert not any(t.discharge.repatriation for t in spec.tcps)
 
 
-def test_planned_closures_runs_the_configured_schedules(baseline):
-    """Planned closures: the pools follow their configured schedules, the baseline's (the model closes an
-    occupied bed only once empty and has no option to close it on the date: see the file's comment)."""
+def test_planned_closures_close_occupied_beds_on_the_configured_dates(baseline):
+    """Planned closures: the pools keep their configured schedules, the baseline's, but every pool closes
+    occupied beds on the step's date (the baseline's only once empty)."""
     where, base = baseline
     spec = spec_of("planned_closures", where)
     assert [p.name for p in spec.pools] == [p.name for p in base.pools]
     for b, s in zip(base.pools, spec.pools):
         assert list(s.step_days) == list(b.step_days) and list(s.step_beds) == list(b.step_beds)
     assert any(len(p.step_beds) > 1 and p.step_beds[-1] < p.step_beds[0] for p in spec.pools)
+    assert all(p.close_occupied for p in spec.pools) and not any(p.close_occupied for p in base.pools)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import loss_cfg, make_cfg, system_cfg
-from sim.config import build_spec
+from sim.config import CONFIG_DIR, build_spec
 from sim.engine import Engine
 from sim.model import run_replication
 
@@ -37,7 +37,13 @@ CONFIGS = {
     "south_east_hub": lambda: make_cfg(["system=south_east_hub", "run.years=2"]),
     "hub_separate_pools": lambda: make_cfg(["system=south_east_hub", "scenario=separate_pools", "run.years=2"]),
     "shared_pool_system": lambda: system_cfg(**{"run.years": 3, "run.warmup_years": 2}),
+    "hub_planned_closures": lambda: make_cfg(["system=south_east_hub", "scenario=planned_closures", "run.years=2"]),
 }
+# every scenario file on BHR (hub_pooling and separate_pools are the hub's, above)
+CONFIGS.update({
+    f"bhr_{p.stem}": (lambda name=p.stem: make_cfg([f"scenario={name}"]))
+    for p in sorted((CONFIG_DIR / "scenario").glob("*.yaml")) if p.stem not in ("baseline", "hub_pooling", "separate_pools")
+})
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
@@ -67,9 +73,10 @@ def random_config(rng: np.random.Generator):
         f"tcp.community.breakdown_rate_first_year={u(0, 1):.3f}",
         f"tcp.community.death_rate={u(0, 0.2):.3f}",
         f"tcp.community.hospital_death_rate={u(0, 0.2):.3f}",
-        f"tcp.beds.atu.schedule.0.beds={int(rng.integers(9, 14))}",
         f"tcp.out_of_area_need.atu={u(0, 0.5):.3f}",
         f"tcp.costs.initial_months={u(0, 12):.3f}",
+        f"tcp.beds.atu.schedule=[{{date:'2000-01',beds:{int(rng.integers(9, 14))}}},{{date:'2016-10',beds:{int(rng.integers(2, 9))}}}]",
+        f"scenario.close_occupied={'true' if u() < 0.5 else 'false'}",
     ]
     return make_cfg(overrides)
 

@@ -460,6 +460,46 @@ def test_no_repatriation_when_off_or_out_by_need(tmp_path, repatriation, need):
     assert (m.loc["2016-04":, "inpatients_in_area"] == 0).all() and (m.loc["2016-04":"2017-02", "inpatients_out_of_area"] == 1).all()
 
 
+def closure_cfg(tmp_path, close_occupied: bool):
+    """Two in-area ATU beds, one closing in July 2016; two in-area census inpatients (admitted May 2015
+    and January 2016, each ready after two years), no arrivals, repatriation on."""
+    rows = ["atu,in,2015-05-01,", "atu,in,2016-01-01,"]
+    return loss_cfg(beds=2, rate=0.0, los=fixed(2.0), **{
+        "run.replications": 1, "run.years": 2, "run.event_log": True,
+        "tcp.census": census_file(tmp_path, rows, reason=True), "tcp.discharge.repatriation": True,
+        "tcp.beds.atu.schedule": [{"date": "2000-01", "beds": 2}, {"date": "2016-07", "beds": 1}],
+        "scenario.close_occupied": close_occupied,
+    })
+
+
+def test_closing_an_occupied_bed_on_its_date_moves_the_latest_admitted_out_of_area(tmp_path):
+    """scenario.close_occupied: on 1 July 2016 the bed closes though occupied; the inpatient admitted
+    last moves out of area (a closure move), and comes back when the other's discharge frees the bed."""
+    res = run(closure_cfg(tmp_path, True))
+    m, ev = res.monthly.set_index("month"), res.events
+    first, last = census_ids(ev)
+    moves = ev[ev["event"] == "closure_move"]
+    assert moves["person"].tolist() == [last]
+    assert moves["time"].iloc[0] == pytest.approx(float((date(2016, 7, 1) - date(2016, 4, 1)).days))
+    assert m.loc["2016-07", "closure_moves"] == 1 and m["closure_moves"].sum() == 1
+    assert (m.loc["2016-07", "inpatients_in_area"], m.loc["2016-07", "inpatients_out_of_area"]) == (1, 1)
+    assert (m.loc["2016-07":, "beds_in_area"] == 1).all()
+    # the first is ready and leaves two years (730.5 days) from admission, on 30 April 2017: the second repatriates
+    rep = ev[ev["event"] == "repatriation"]
+    assert rep["person"].tolist() == [last]
+    assert rep["time"].iloc[0] == ev[(ev["event"] == "discharge") & (ev["person"] == first)]["time"].iloc[0]
+    assert m.loc["2017-04", "inpatients_in_area"] == 1 and m.loc["2017-04", "inpatients_out_of_area"] == 0
+
+
+def test_by_default_an_occupied_bed_closes_only_when_empty(tmp_path):
+    """Without close_occupied the closing bed stays open while occupied: no moves, two beds open until
+    the first discharge."""
+    m = run(closure_cfg(tmp_path, False)).monthly.set_index("month")
+    assert m["closure_moves"].sum() == 0 and m["repatriations"].sum() == 0
+    assert (m.loc["2016-07":"2017-03", "beds_in_area"] == 2).all() and m.loc["2017-04", "beds_in_area"] == 1
+    assert (m.loc["2016-04":, "inpatients_out_of_area"] == 0).all()
+
+
 # -------------------------------------------------------------------------------------- deaths
 
 
