@@ -365,12 +365,11 @@ def _results(
     if run_dir is not None and (Path(run_dir) / "fan_inpatients.png").is_file():
         out += ["![Inpatients: median, 50% and 90% bands, and the planned trajectory](fan_inpatients.png)", ""]
     out += ["**Planned milestones.** The probability of being at or under each (with a 95% Monte Carlo interval):", ""]
-    out += ["| metric | month | planned | P(at or under) | ± (95%) | mean | 5th-95th percentile |", "|---|---|---|---|---|---|---|"]
+    out += ["| metric | month | planned | P(at or under) | 95% interval | mean | 5th-95th percentile |", "|---|---|---|---|---|---|---|"]
     for _, t in trajectory.iterrows():
         p = float(t["p_at_or_under"])
-        half = 1.96 * (p * (1 - p) / n) ** 0.5 if n else float("nan")
         out.append(
-            f"| {t['metric']} | {t['month']} | {t['planned']:g} | {_pct(p)} | {100 * half:.1f} pp | "
+            f"| {t['metric']} | {t['month']} | {t['planned']:g} | {_pct(p)} | {_pct(t['p_low'])} to {_pct(t['p_high'])} | "
             f"{t['mean']:.1f} | {t['p05']:.1f} to {t['p95']:.1f} |"
         )
     if trajectory.empty:

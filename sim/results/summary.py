@@ -51,23 +51,39 @@ def summarise_chunks(files: Sequence[Path], batch: int = 64) -> pd.DataFrame:
     return out.iloc[order].reset_index(drop=True)
 
 
+def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval of a proportion (95% by default): the Monte Carlo uncertainty of a
+    probability estimated from ``n`` replications, sound even at 0 or 1."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
+
+
 def trajectory_table(monthly: pd.DataFrame, plan: dict[str, float], metric: str = "inpatients") -> pd.DataFrame:
-    """For each planned milestone inside the run: the plan, the band, and P(at or under the plan)."""
+    """For each planned milestone inside the run: the plan, the band, and P(at or under the plan) with its
+    95% Wilson interval over replications (``p_low``, ``p_high``)."""
     rows = []
     for month, target in plan.items():
         values = monthly.loc[monthly["month"] == month, metric].to_numpy(dtype=np.float64)
         if len(values) == 0:
             continue
+        low, high = wilson(int(np.sum(values <= target)), len(values))
         rows.append(
             {
                 "month": month,
                 "metric": metric,
                 "planned": target,
                 "p_at_or_under": float(np.mean(values <= target)),
+                "p_low": low,
+                "p_high": high,
                 "mean": float(values.mean()),
                 "p05": float(np.quantile(values, 0.05)),
                 "p50": float(np.quantile(values, 0.5)),
                 "p95": float(np.quantile(values, 0.95)),
             }
         )
-    return pd.DataFrame(rows, columns=["month", "metric", "planned", "p_at_or_under", "mean", "p05", "p50", "p95"])
+    return pd.DataFrame(rows, columns=["month", "metric", "planned", "p_at_or_under", "p_low", "p_high", "mean", "p05",
+                                       "p50", "p95"])

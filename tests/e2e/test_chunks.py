@@ -59,3 +59,15 @@ def test_tcp_metrics_off_leaves_only_the_system_columns():
     full = run(system_cfg(**{"run.replications": 3, "run.engine": "numba", "run.years": 1}))
     assert [c for c in full.monthly.columns if c.startswith("a2/")]
     pdt.assert_frame_equal(res.monthly, full.monthly[res.monthly.columns])  # the same system figures
+
+
+def test_plan_probability_has_a_wilson_interval():
+    """P(at or under) comes with its 95% Wilson interval: checked against the closed form by hand."""
+    from sim.results.summary import wilson
+
+    low, high = wilson(26, 100)  # p = 0.26: centre (0.26 + 1.92/100) / 1.0384, half 1.96 sqrt(...) / 1.0384
+    z = 1.959964
+    centre = (0.26 + z * z / 200) / (1 + z * z / 100)
+    half = z * (0.26 * 0.74 / 100 + z * z / 40000) ** 0.5 / (1 + z * z / 100)
+    assert (low, high) == pytest.approx((centre - half, centre + half))
+    assert wilson(0, 50)[0] == 0.0 and 0 < wilson(0, 50)[1] < 0.08 and wilson(50, 50)[1] == pytest.approx(1.0)
