@@ -19,9 +19,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m sim
 
-## The whole test suite
+## The whole test suite, spread over the cores (pytest-xdist)
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 ## Engines against each other and Ciw (benchmarks/bench.py); the last line is machine readable
 bench: $(STAMP)
