@@ -38,7 +38,7 @@ _clear_stale_cache()
 from sim.config.spec import SystemSpec  # noqa: E402
 from sim.engine.build import EngineSpec, build, people_capacity  # noqa: E402
 from sim.engine.loop import new_state, simulate  # noqa: E402
-from sim.engine.structs import OUT_FIELDS, OutRef, SpecRef  # noqa: E402
+from sim.engine.structs import OUT_FIELDS, make_out, make_spec  # noqa: E402
 from sim.results.monthly import MonthlyArrays  # noqa: E402
 
 
@@ -48,7 +48,7 @@ class Engine:
     def __init__(self, spec: SystemSpec) -> None:
         self.spec = spec
         self.arrays: EngineSpec = build(spec)
-        self.system = SpecRef(*self.arrays)
+        self.system = make_spec(*self.arrays)
         self.capacity = people_capacity(spec)
         self.events = 0  # events processed by the runs so far (for benchmarks)
 
@@ -59,7 +59,7 @@ class Engine:
             rec = MonthlyArrays.zeros(self.spec)
             state, _ = new_state(self.arrays, len(self.spec.tcps), len(self.spec.pools), self.capacity,
                               4 * self.capacity + len(self.spec.sources) + len(self.spec.pools) + 64, replication)
-            out = OutRef(*(getattr(rec, name) for name in OUT_FIELDS))
+            out = make_out(*(getattr(rec, name) for name in OUT_FIELDS))
             status, events = simulate(self.system, state, out)
             if status == 0:
                 self.events += events

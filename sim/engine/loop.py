@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import numpy as np
 
-from sim.engine.structs import STATE_FIELDS, StateRef
+from sim.engine.structs import STATE_FIELDS, StateRef, make_state
 from sim.model.model import Priority
 from sim.results.monthly import (
     COMMUNITY,
@@ -115,7 +115,7 @@ def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: in
         last_support=np.full(t, -spec.warmup), last_placements=np.full((t, 3, 2), -spec.warmup),
         last_dowry=np.full((t, 4), -spec.warmup),
     )
-    return StateRef(*(arrays[name] for name in STATE_FIELDS)), arrays
+    return make_state(*(arrays[name] for name in STATE_FIELDS)), arrays
 
 
 # ------------------------------------------------------------------------------------------ the heap

@@ -15,6 +15,7 @@ from numba.core import types
 from numba.experimental import structref
 
 from sim.engine.build import EngineSpec
+from sim.sampling._jit import jit
 from sim.results.monthly import MonthlyArrays
 
 STATE_FIELDS = (
@@ -68,3 +69,20 @@ class OutRef(structref.StructRefProxy):
 structref.define_proxy(SpecRef, SpecType, list(EngineSpec._fields))
 structref.define_proxy(StateRef, StateType, list(STATE_FIELDS))
 structref.define_proxy(OutRef, OutType, list(OUT_FIELDS))
+
+
+# Built by cached compiled functions, not by the proxies' own constructors: those are compiled afresh in
+# every process (about 1.5 s of a warm start), these load from the cache with the engine.
+@jit
+def make_spec(*fields):
+    return SpecRef(*fields)
+
+
+@jit
+def make_state(*fields):
+    return StateRef(*fields)
+
+
+@jit
+def make_out(*fields):
+    return OutRef(*fields)
