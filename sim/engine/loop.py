@@ -31,7 +31,7 @@ from sim.results.monthly import (
     SUPPORT,
 )
 from sim.sampling import EntityKind, Stream, choice, entity_id, exponential, residual, sample, uniform_pair
-from sim.sampling._jit import jit
+from sim.sampling._jit import jit, kernel
 
 INF = np.inf
 YEAR = 365.25
@@ -125,7 +125,7 @@ def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: in
 # numbers, so sifting moves one integer instead of a whole record. Free slots are a stack.
 
 
-@jit
+@kernel
 def _before(h, a, b) -> bool:
     """Does the event in slot a come before the one in slot b: (time, priority, entity, order made)."""
     ea, eb = h[a], h[b]
@@ -138,7 +138,7 @@ def _before(h, a, b) -> bool:
     return ea.seq < eb.seq
 
 
-@jit
+@kernel
 def schedule(st, delay, kind, key, etype, target, aux, episode) -> None:
     """Push an event ``delay`` from now (time = now + delay, as SimPy computes it)."""
     if st.n_free == 0:
@@ -168,7 +168,7 @@ def schedule(st, delay, kind, key, etype, target, aux, episode) -> None:
     order[i] = slot
 
 
-@jit
+@kernel
 def pop(st):
     """Remove the first event; returns (time, etype, target, aux, episode)."""
     h = st.heap
@@ -200,7 +200,7 @@ def pop(st):
 # ---------------------------------------------------------------------------------- linked lists
 
 
-@jit
+@kernel
 def list_add(st, lst, i) -> None:
     """Put person i at the head of list ``lst`` (a pool's repatriation candidates or a housing queue)."""
     P = st.people
@@ -213,7 +213,7 @@ def list_add(st, lst, i) -> None:
     st.list_head[lst] = i
 
 
-@jit
+@kernel
 def list_remove(st, i) -> None:
     P = st.people
     lst = P[i].list_id
@@ -233,17 +233,17 @@ def list_remove(st, i) -> None:
 # ----------------------------------------------------------------------------------------- helpers
 
 
-@jit
+@kernel
 def draw(S, st, stream, key, occurrence):
     return uniform_pair(S.seed, st.replication, stream, key, occurrence)
 
 
-@jit
+@kernel
 def dist(S, d):
     return S.dists[S.dist_start[d]:S.dist_end[d]]
 
 
-@jit
+@kernel
 def delay(S, st, d, stream, key, occurrence) -> float:
     if d < 0:
         return 0.0
@@ -251,14 +251,14 @@ def delay(S, st, d, stream, key, occurrence) -> float:
     return sample(dist(S, d), u0, u1)
 
 
-@jit
+@kernel
 def beds_at(S, pool, t) -> int:
     a, b = S.pool_step_start[pool], S.pool_step_end[pool]
     i = np.searchsorted(S.step_days[a:b], max(t, 0.0), side="right") - 1
     return S.step_beds[a + i]
 
 
-@jit
+@kernel
 def open_beds(st, pool) -> int:
     return max(st.pool_scheduled[pool], st.pool_occupied[pool])
 
@@ -269,42 +269,42 @@ def open_beds(st, pool) -> int:
 # costs the same whatever the number of TCPs and pools.
 
 
-@jit
+@kernel
 def touch_inpatients(st, t, u, a) -> None:
     now = st.clock
     st.inpatient_days[t, u, a] += st.now_inpatients[t, u, a] * (now - st.last_inpatients[t, u, a])
     st.last_inpatients[t, u, a] = now
 
 
-@jit
+@kernel
 def touch_delayed(st, t, r) -> None:
     now = st.clock
     st.delayed_days[t, r] += st.now_delayed[t, r] * (now - st.last_delayed[t, r])
     st.last_delayed[t, r] = now
 
 
-@jit
+@kernel
 def touch_support(st, t) -> None:
     now = st.clock
     st.support_days[t] += st.now_people[t, SUPPORT] * (now - st.last_support[t])
     st.last_support[t] = now
 
 
-@jit
+@kernel
 def touch_placements(st, t, h, phase) -> None:
     now = st.clock
     st.placement_days[t, h, phase] += st.now_placements[t, h, phase] * (now - st.last_placements[t, h, phase])
     st.last_placements[t, h, phase] = now
 
 
-@jit
+@kernel
 def touch_dowry(st, t, u) -> None:
     now = st.clock
     st.dowry_days[t, u] += st.now_dowry[t, u] * (now - st.last_dowry[t, u])
     st.last_dowry[t, u] = now
 
 
-@jit
+@kernel
 def touch_pool(st, q) -> None:
     now = st.clock
     d = now - st.pool_last[q]
@@ -313,7 +313,7 @@ def touch_pool(st, q) -> None:
     st.pool_last[q] = now
 
 
-@jit
+@kernel
 def accrue(st) -> None:
     """Bring every time integral up to now (at a month end)."""
     for t in range(st.now_inpatients.shape[0]):
@@ -330,7 +330,7 @@ def accrue(st) -> None:
         touch_pool(st, q)
 
 
-@jit
+@kernel
 def move(st, out, i, state) -> None:
     """Every change of state (Model.move)."""
     P = st.people
@@ -351,7 +351,7 @@ def move(st, out, i, state) -> None:
     P[i].episode += 1
 
 
-@jit
+@kernel
 def new_person(S, st, kind, index, number, tcp) -> int:
     """A person new to the model; children by the TCP's share (Model.new_person)."""
     pid = entity_id(kind, index, number)
@@ -361,7 +361,7 @@ def new_person(S, st, kind, index, number, tcp) -> int:
     return n
 
 
-@jit
+@kernel
 def add_person(st, pid, tcp) -> int:
     n = st.n_people
     if n >= st.people.shape[0]:
@@ -398,7 +398,7 @@ def add_person(st, pid, tcp) -> int:
     return n
 
 
-@jit
+@kernel
 def count(st, flow, t) -> None:
     if st.month >= 0:
         flow[st.month, t] += 1
@@ -407,13 +407,13 @@ def count(st, flow, t) -> None:
 # -------------------------------------------------------------------------------------- register
 
 
-@jit
+@kernel
 def join_register(S, st, out, i) -> None:
     move(st, out, i, REGISTER)
     register_next(S, st, i)
 
 
-@jit
+@kernel
 def register_rate(S, t, rag, k) -> float:
     """Hazard k of a member rated ``rag``: 0 crisis, 1-3 a move to red, amber, green, 4 leaving."""
     if k == 0:
@@ -423,7 +423,7 @@ def register_rate(S, t, rag, k) -> float:
     return S.reg_moves[t, rag, k - 1]
 
 
-@jit
+@kernel
 def register_next(S, st, i) -> None:
     """Draw the member's next register event (Model.register_life, up to its yield): its kind is the
     first cumulative hazard share above u, as ``choice`` picks it, without building the arrays."""
@@ -448,7 +448,7 @@ def register_next(S, st, i) -> None:
     schedule(st, exponential(u_time, 1.0 / total), kind, P[i].id, EV_REGISTER, i, event, P[i].episode)
 
 
-@jit
+@kernel
 def on_register(S, st, out, i, episode) -> None:
     P = st.people
     if P[i].episode != episode:
@@ -469,7 +469,7 @@ def on_register(S, st, out, i, episode) -> None:
 # ---------------------------------------------------------------------------- crisis and its CTR
 
 
-@jit
+@kernel
 def crisis(S, st, out, i) -> None:
     P = st.people
     t = P[i].tcp
@@ -485,7 +485,7 @@ def crisis(S, st, out, i) -> None:
     admit(S, st, out, i)
 
 
-@jit
+@kernel
 def start_support(S, st, out, i) -> None:
     P = st.people
     t = P[i].tcp
@@ -496,7 +496,7 @@ def start_support(S, st, out, i) -> None:
     schedule(st, length, DEPARTURE, P[i].id, EV_SUPPORT, i, ZERO, P[i].episode)
 
 
-@jit
+@kernel
 def on_support_end(S, st, out, i) -> None:
     P = st.people
     st.support_used[P[i].tcp] -= 1
@@ -507,7 +507,7 @@ def on_support_end(S, st, out, i) -> None:
 # --------------------------------------------------------------------------- admission and stay
 
 
-@jit
+@kernel
 def admit(S, st, out, i) -> None:
     P = st.people
     t = P[i].tcp
@@ -535,7 +535,7 @@ def admit(S, st, out, i) -> None:
     stay_start(S, st, out, i, length, 0.0)
 
 
-@jit
+@kernel
 def enter_hospital(S, st, out, i, admitted) -> None:
     P = st.people
     P[i].admitted = admitted
@@ -558,7 +558,7 @@ def enter_hospital(S, st, out, i, admitted) -> None:
     st.n_inpatients = k + 1
 
 
-@jit
+@kernel
 def next_ctr(elapsed, first, interval):
     """How many inpatient CTRs have been held by ``elapsed`` days, and the wait to the next (model.next_ctr)."""
     if elapsed < first:
@@ -569,7 +569,7 @@ def next_ctr(elapsed, first, interval):
     return held, first + held * interval - elapsed
 
 
-@jit
+@kernel
 def stay_start(S, st, out, i, length, elapsed) -> None:
     """Model.stay up to its first yield: death time, readiness, the CTR schedule."""
     P = st.people
@@ -587,7 +587,7 @@ def stay_start(S, st, out, i, length, elapsed) -> None:
     stay_next(st, i)
 
 
-@jit
+@kernel
 def stay_next(st, i) -> None:
     """The stay loop's next wait: death, an inpatient CTR, or readiness, whichever is first."""
     P = st.people
@@ -601,7 +601,7 @@ def stay_next(st, i) -> None:
         schedule(st, t - now, DEPARTURE, P[i].id, EV_STAY, i, STAY_READY, P[i].episode)
 
 
-@jit
+@kernel
 def on_stay(S, st, out, i, branch, episode) -> None:
     P = st.people
     if P[i].episode != episode:
@@ -626,7 +626,7 @@ def on_stay(S, st, out, i, branch, episode) -> None:
 # ------------------------------------------------------------------------------------- discharge
 
 
-@jit
+@kernel
 def await_start(S, st, out, i) -> None:
     """Model.await_discharge up to its loop."""
     P = st.people
@@ -653,7 +653,7 @@ def await_start(S, st, out, i) -> None:
     await_loop(S, st, out, i, episode)
 
 
-@jit
+@kernel
 def await_loop(S, st, out, i, episode) -> None:
     P = st.people
     if P[i].episode != episode:
@@ -671,7 +671,7 @@ def await_loop(S, st, out, i, episode) -> None:
     schedule(st, t - now, DEPARTURE, P[i].id, EV_DELAY, i, ZERO, episode)
 
 
-@jit
+@kernel
 def on_delay(S, st, out, i, episode) -> None:
     P = st.people
     if P[i].episode != episode:
@@ -682,7 +682,7 @@ def on_delay(S, st, out, i, episode) -> None:
     await_loop(S, st, out, i, episode)
 
 
-@jit
+@kernel
 def delay_reason(st, i) -> int:
     P = st.people
     now = st.clock
@@ -697,7 +697,7 @@ def delay_reason(st, i) -> int:
     return -1
 
 
-@jit
+@kernel
 def update_reason(st, i) -> int:
     P = st.people
     reason = delay_reason(st, i)
@@ -712,12 +712,12 @@ def update_reason(st, i) -> int:
     return reason
 
 
-@jit
+@kernel
 def housing_list(st, t, kind) -> int:
     return st.pool_scheduled.shape[0] + t * 3 + kind
 
 
-@jit
+@kernel
 def request_housing(S, st, out, i) -> None:
     P = st.people
     t, kind = P[i].tcp, P[i].kind
@@ -728,7 +728,7 @@ def request_housing(S, st, out, i) -> None:
         allocate_housing(S, st, out, t, kind)
 
 
-@jit
+@kernel
 def allocate_housing(S, st, out, t, kind) -> None:
     """Free units to waiting people, FIFO by readiness or longest stay first, ties by entity number."""
     P = st.people
@@ -752,7 +752,7 @@ def allocate_housing(S, st, out, t, kind) -> None:
             discharge(S, st, out, best, ZERO)
 
 
-@jit
+@kernel
 def free_housing(S, st, out, i) -> None:
     P = st.people
     t, kind = P[i].tcp, P[i].kind
@@ -761,7 +761,7 @@ def free_housing(S, st, out, i) -> None:
         allocate_housing(S, st, out, t, kind)
 
 
-@jit
+@kernel
 def leave_hospital(S, st, out, i) -> None:
     P = st.people
     t = P[i].tcp
@@ -783,7 +783,7 @@ def leave_hospital(S, st, out, i) -> None:
         repatriate(S, st, out, P[i].pool)
 
 
-@jit
+@kernel
 def discharge(S, st, out, i, home) -> None:
     P = st.people
     t = P[i].tcp
@@ -801,7 +801,7 @@ def discharge(S, st, out, i, home) -> None:
     placement_start(S, st, out, i)
 
 
-@jit
+@kernel
 def die(S, st, out, i, where) -> None:
     P = st.people
     if st.month >= 0:
@@ -815,7 +815,7 @@ def die(S, st, out, i, where) -> None:
     move(st, out, i, LEFT)
 
 
-@jit
+@kernel
 def repatriate(S, st, out, q) -> None:
     """Free in-area beds to out-of-area candidates of the pool, longest out first (Model.repatriate)."""
     P = st.people
@@ -845,7 +845,7 @@ def repatriate(S, st, out, q) -> None:
 # -------------------------------------------------------------------------------------- community
 
 
-@jit
+@kernel
 def set_placement(st, i, phase, change) -> None:
     P = st.people
     P[i].phase = phase
@@ -853,7 +853,7 @@ def set_placement(st, i, phase, change) -> None:
     st.now_placements[P[i].tcp, P[i].kind, phase] += change
 
 
-@jit
+@kernel
 def placement_start(S, st, out, i) -> None:
     """Model.placement up to its loop."""
     P = st.people
@@ -880,7 +880,7 @@ def placement_start(S, st, out, i) -> None:
     placement_next(st, i)
 
 
-@jit
+@kernel
 def placement_next(st, i) -> None:
     P = st.people
     t = min(P[i].breakdown_at, P[i].pl_death_at, P[i].settle_at)
@@ -895,7 +895,7 @@ def placement_next(st, i) -> None:
         schedule(st, t - now, CRISIS, P[i].id, EV_PLACEMENT, i, PL_BREAKDOWN, P[i].episode)
 
 
-@jit
+@kernel
 def on_placement(S, st, out, i, branch, episode) -> None:
     P = st.people
     if P[i].episode != episode:
@@ -916,7 +916,7 @@ def on_placement(S, st, out, i, branch, episode) -> None:
     crisis(S, st, out, i)
 
 
-@jit
+@kernel
 def end_placement(S, st, out, i) -> None:
     P = st.people
     set_placement(st, i, P[i].phase, NONE)
@@ -930,59 +930,61 @@ def end_placement(S, st, out, i) -> None:
 # ------------------------------------------------------------------------------ calendar events
 
 
-@jit
-def copy_into(dst, src) -> None:
-    """dst[...] = src for same-size arrays, element by element (compiles faster than slice assignment)."""
-    d = dst.reshape(-1)
-    c = src.reshape(-1)
-    for k in range(d.shape[0]):
-        d[k] = c[k]
-
-
-@jit
-def zero(a) -> None:
-    d = a.reshape(-1)
-    for k in range(d.shape[0]):
-        d[k] = 0.0
-
-
-@jit
+@kernel
 def on_month_end(S, st, out, s) -> None:
-    """Model.month_ends: record stocks and the month's integrals at boundary s."""
+    """Model.month_ends: record stocks and the month's integrals at boundary s. Written as plain loops
+    over the TCPs' cells, each array read once: compiles once, with no array views to reference-count."""
     accrue(st)
-    if s > 0:
-        copy_into(out.inpatient_days[s - 1], st.inpatient_days)
-        copy_into(out.delayed_days[s - 1], st.delayed_days)
-        copy_into(out.support_days[s - 1], st.support_days)
-        copy_into(out.placement_days[s - 1], st.placement_days)
-        copy_into(out.dowry_days[s - 1], st.dowry_days)
-        copy_into(out.occupied_days[s - 1], st.pool_occ_days)
-        copy_into(out.open_days[s - 1], st.pool_open_days)
-    zero(st.inpatient_days)
-    zero(st.delayed_days)
-    zero(st.support_days)
-    zero(st.placement_days)
-    zero(st.dowry_days)
-    for q in range(st.pool_scheduled.shape[0]):
-        st.pool_occ_days[q] = 0.0
-        st.pool_open_days[q] = 0.0
-        out.beds[s, q] = open_beds(st, q)
-    copy_into(out.people[s], st.now_people)
-    copy_into(out.inpatients[s], st.now_inpatients)
-    copy_into(out.delayed[s], st.now_delayed)
-    copy_into(out.register[s], st.now_register)
-    for t in range(st.now_placements.shape[0]):
-        for h in range(st.now_placements.shape[1]):
-            out.placements[s, t, h] = st.now_placements[t, h, 0] + st.now_placements[t, h, 1]
-    P = st.people
+    m = s - 1
+    inp_days, dly_days, sup_days, plc_days, dow_days = st.inpatient_days, st.delayed_days, st.support_days, st.placement_days, st.dowry_days
+    o_inp_days, o_dly_days, o_sup_days, o_plc_days, o_dow_days = out.inpatient_days, out.delayed_days, out.support_days, out.placement_days, out.dowry_days
+    now_people, now_inp, now_dly, now_reg, now_plc = st.now_people, st.now_inpatients, st.now_delayed, st.now_register, st.now_placements
+    o_people, o_inp, o_dly, o_reg, o_plc = out.people, out.inpatients, out.delayed, out.register, out.placements
+    for t in range(now_inp.shape[0]):
+        if m >= 0:
+            o_sup_days[m, t] = sup_days[t]
+        sup_days[t] = 0.0
+        for x in range(now_people.shape[1]):
+            o_people[s, t, x] = now_people[t, x]
+        for g in range(now_reg.shape[1]):
+            o_reg[s, t, g] = now_reg[t, g]
+        for r in range(now_dly.shape[1]):
+            if m >= 0:
+                o_dly_days[m, t, r] = dly_days[t, r]
+            dly_days[t, r] = 0.0
+            o_dly[s, t, r] = now_dly[t, r]
+        for u in range(now_inp.shape[1]):
+            if m >= 0:
+                o_dow_days[m, t, u] = dow_days[t, u]
+            dow_days[t, u] = 0.0
+            for a in range(2):
+                if m >= 0:
+                    o_inp_days[m, t, u, a] = inp_days[t, u, a]
+                inp_days[t, u, a] = 0.0
+                o_inp[s, t, u, a] = now_inp[t, u, a]
+        for h in range(now_plc.shape[1]):
+            o_plc[s, t, h] = now_plc[t, h, 0] + now_plc[t, h, 1]
+            for phase in range(2):
+                if m >= 0:
+                    o_plc_days[m, t, h, phase] = plc_days[t, h, phase]
+                plc_days[t, h, phase] = 0.0
+    occ, opn, o_occ, o_opn, o_beds = st.pool_occ_days, st.pool_open_days, out.occupied_days, out.open_days, out.beds
+    for q in range(occ.shape[0]):
+        if m >= 0:
+            o_occ[m, q] = occ[q]
+            o_opn[m, q] = opn[q]
+        occ[q] = 0.0
+        opn[q] = 0.0
+        o_beds[s, q] = open_beds(st, q)
+    P, inpatients, long_stayers, now = st.people, st.inpatient_list, out.long_stayers, st.clock
     for k in range(st.n_inpatients):
-        i = st.inpatient_list[k]
-        if st.clock - P[i].admitted >= LONG_STAY_DAYS:
-            out.long_stayers[s, P[i].tcp, P[i].unit, P[i].area] += 1
+        i = inpatients[k]
+        if now - P[i].admitted >= LONG_STAY_DAYS:
+            long_stayers[s, P[i].tcp, P[i].unit, P[i].area] += 1
     st.month = s
 
 
-@jit
+@kernel
 def next_bed_step(S, st, q, j) -> None:
     """Schedule the pool's first step after index j that falls inside the run (Model.bed_schedule)."""
     horizon = S.boundaries[-1]
@@ -994,7 +996,7 @@ def next_bed_step(S, st, q, j) -> None:
         return
 
 
-@jit
+@kernel
 def on_bed(S, st, out, q, k) -> None:
     if k >= 0:
         touch_pool(st, q)
@@ -1005,7 +1007,7 @@ def on_bed(S, st, out, q, k) -> None:
     next_bed_step(S, st, q, k)
 
 
-@jit
+@kernel
 def close_occupied(st, out, q) -> None:
     """Model.close_occupied: the most recently admitted in-area inpatients leave closing beds for beds out of area."""
     P = st.people
@@ -1031,14 +1033,14 @@ def close_occupied(st, out, q) -> None:
             out.closure_moves[st.month, t, u] += 1
 
 
-@jit
+@kernel
 def next_pipeline(S, st, t, j) -> None:
     k = S.pipeline_start[t] + j
     if j < S.pipeline_end[t] - S.pipeline_start[t] and S.pipe_day[k] < S.boundaries[-1]:
         schedule(st, max(S.pipe_day[k] - st.clock, 0.0), SCHEDULE, t, EV_PIPELINE, t, j, ZERO)
 
 
-@jit
+@kernel
 def on_pipeline(S, st, out, t, j) -> None:
     k = S.pipeline_start[t] + j
     st.housing_free[t, S.pipe_kind[k]] += S.pipe_units[k]
@@ -1046,14 +1048,14 @@ def on_pipeline(S, st, out, t, j) -> None:
     next_pipeline(S, st, t, j + 1)
 
 
-@jit
+@kernel
 def next_supply(S, st, q, k) -> None:
     clock = entity_id(K_SOURCE, S.source_index[q], ZERO)
     u = draw(S, st, S_ARRIVAL, clock, k)[1]
     schedule(st, exponential(u, 1.0 / S.source_rate[q]), SCHEDULE, clock, EV_SUPPLY, q, k, ZERO)
 
 
-@jit
+@kernel
 def on_supply(S, st, out, q, k) -> None:
     t, kind = S.source_tcp[q], S.source_kind[q] - HOUSING_SOURCE
     st.housing_free[t, kind] += 1
@@ -1061,7 +1063,7 @@ def on_supply(S, st, out, q, k) -> None:
     next_supply(S, st, q, k + 1)
 
 
-@jit
+@kernel
 def next_arrival(S, st, q, k) -> None:
     """Model.arrivals: draw the gap to arrival k and make its person (numbered by source and k)."""
     clock = entity_id(K_SOURCE, S.source_index[q], ZERO)
@@ -1073,7 +1075,7 @@ def next_arrival(S, st, q, k) -> None:
     schedule(st, exponential(u, 1.0 / S.source_rate[q]), kind, st.people[i].id, EV_ARRIVAL, q, k, i)
 
 
-@jit
+@kernel
 def on_arrival(S, st, out, q, k, i) -> None:
     P = st.people
     if S.source_kind[q] == REGISTER_JOIN:

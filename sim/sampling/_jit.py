@@ -15,4 +15,8 @@ import numba
 #: ``@jit`` == ``@numba.njit(cache=True)``: nopython mode, cached on disk, no fastmath.
 jit = functools.partial(numba.njit, cache=True)
 
-__all__ = ["jit"]
+#: ``@kernel``: a function only compiled code calls (the engine's rules), so Numba builds no wrapper to
+#: call it from Python: wrappers that unpack structs of arrays are most of the cold compile's code.
+kernel = functools.partial(numba.njit, cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
+__all__ = ["jit", "kernel"]

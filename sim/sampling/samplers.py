@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import jit, kernel
 
 EXPONENTIAL = 0
 LOGNORMAL = 1
@@ -70,7 +70,7 @@ def ndtr(x: float) -> float:
     return 0.5 * math.erfc(-x / _SQRT2)
 
 
-@jit
+@kernel
 def _acklam_central(r: float) -> float:
     """Acklam's central-region approximation, r = p - 0.5."""
     s = r * r
@@ -79,7 +79,7 @@ def _acklam_central(r: float) -> float:
     return num / den
 
 
-@jit
+@kernel
 def _acklam_lower(q: float) -> float:
     """Acklam's approximation for a lower-tail probability q in (0, 0.5]."""
     if q < _P_LOW:
@@ -90,7 +90,7 @@ def _acklam_lower(q: float) -> float:
     return _acklam_central(q - 0.5)
 
 
-@jit
+@kernel
 def _halley(x: float, e: float) -> float:
     """One Halley step for Phi(x) = p given the residual e = Phi(x) - p."""
     u = e * _SQRT2PI * math.exp(0.5 * x * x)
@@ -135,7 +135,7 @@ def exponential(u: float, mean: float) -> float:
     return -mean * math.log1p(-u)
 
 
-@jit
+@kernel
 def _lognormal_params(mean: float, sd: float) -> tuple[float, float]:
     """(mu, sigma) of the underlying normal from the mean and sd of the lognormal."""
     cv = sd / mean
@@ -183,7 +183,7 @@ def empirical(u: float, x: np.ndarray, cdf: np.ndarray) -> float:
     return x[i] + (u - cdf[i]) / (cdf[j] - cdf[i]) * (x[j] - x[i])
 
 
-@jit
+@kernel
 def _empirical_cdf(t: float, x: np.ndarray, cdf: np.ndarray) -> float:
     """Piecewise-linear CDF through (x[i], cdf[i])."""
     n = x.shape[0]
@@ -200,7 +200,7 @@ def _empirical_cdf(t: float, x: np.ndarray, cdf: np.ndarray) -> float:
 # A component is (family, packed, p) where p is the index of its first parameter.
 
 
-@jit
+@kernel
 def _comp_sample(family: int, packed: np.ndarray, p: int, u: float) -> float:
     """Inverse CDF of one component at u."""
     if family == EXPONENTIAL:
@@ -219,7 +219,7 @@ def _comp_sample(family: int, packed: np.ndarray, p: int, u: float) -> float:
     raise ValueError("unknown distribution family code")
 
 
-@jit
+@kernel
 def _comp_survival(family: int, packed: np.ndarray, p: int, t: float) -> float:
     """P(T > t) for one component, computed directly (accurate in the upper tail)."""
     if family == EXPONENTIAL:
@@ -247,7 +247,7 @@ def _comp_survival(family: int, packed: np.ndarray, p: int, t: float) -> float:
     raise ValueError("unknown distribution family code")
 
 
-@jit
+@kernel
 def _comp_cdf(family: int, packed: np.ndarray, p: int, t: float) -> float:
     """P(T <= t) for one component, computed directly (accurate in the lower tail)."""
     if family == EXPONENTIAL:
@@ -275,7 +275,7 @@ def _comp_cdf(family: int, packed: np.ndarray, p: int, t: float) -> float:
     raise ValueError("unknown distribution family code")
 
 
-@jit
+@kernel
 def _comp_residual(family: int, packed: np.ndarray, p: int, e: float, u: float) -> float:
     """T - e for T ~ component given T > e (e >= 0), by inverse conditional CDF at u."""
     if family == EXPONENTIAL:
@@ -330,7 +330,7 @@ def _comp_residual(family: int, packed: np.ndarray, p: int, e: float, u: float) 
     raise ValueError("unknown distribution family code")
 
 
-@jit
+@kernel
 def _comp_log_survival(family: int, packed: np.ndarray, p: int, t: float) -> float:
     """log P(T > t) for one component, finite far beyond where P(T > t) underflows."""
     if t <= 0.0:
@@ -350,7 +350,7 @@ def _comp_log_survival(family: int, packed: np.ndarray, p: int, t: float) -> flo
     return math.log(s) if s > 0.0 else -math.inf
 
 
-@jit
+@kernel
 def _comp_mean(family: int, packed: np.ndarray, p: int) -> float:
     """Analytic mean of one component."""
     if family == EXPONENTIAL or family == LOGNORMAL or family == FIXED:
@@ -370,7 +370,7 @@ def _comp_mean(family: int, packed: np.ndarray, p: int) -> float:
     raise ValueError("unknown distribution family code")
 
 
-@jit
+@kernel
 def _next_block(packed: np.ndarray, off: int) -> int:
     """Offset of the block after the one starting at ``off``."""
     return off + 3 + int(packed[off + 2])
@@ -379,7 +379,7 @@ def _next_block(packed: np.ndarray, off: int) -> int:
 # --------------------------------------------------------------------------- packed API
 
 
-@jit
+@kernel
 def _select_prior(packed: np.ndarray, u0: float) -> int:
     """Offset of the component block chosen by u0 with the mixture weights."""
     k = int(packed[0])
@@ -413,7 +413,7 @@ def sample(packed: np.ndarray, u0: float, u1: float) -> float:
     return _comp_sample(int(packed[off + 1]), packed, off + 3, u1)
 
 
-@jit
+@kernel
 def _weighted(packed: np.ndarray, t: float, upper: bool) -> float:
     """Mixture-weighted P(T > t) (upper) or P(T <= t), each component's own tail computed directly so
     that neither loses precision by subtraction."""
