@@ -128,6 +128,7 @@ def run(
         "python": platform.python_version(),
         "versions": _versions(),
         "command": sys.argv,
+        "overrides": _job_overrides(),
     }
     if resuming:
         before = json.loads((run_dir / "manifest.json").read_text())
@@ -282,6 +283,15 @@ def _running_pid(run_dir: Path) -> int | None:
 
 def _write_manifest(run_dir: Path, manifest: dict) -> None:
     (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _job_overrides() -> list[str] | None:
+    """This job's own command-line overrides when Hydra runs it (in a sweep, argv is the whole sweep's)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    return list(HydraConfig.get().overrides.task)
 
 
 def _versions() -> dict[str, str]:

@@ -72,6 +72,7 @@ def test_each_job_of_a_sweep_is_a_complete_run_in_its_own_directory(basic_sweep,
         manifests = [json.loads((d / "manifest.json").read_text()) for d in dirs]
         assert [m["scenario"] for m in manifests] == ["baseline", "full_ctr_coverage"]
         assert all(m["status"] == "complete" and m["replications"] == 4 and m["workers"] == 1 for m in manifests)
+        assert [f"scenario={m['scenario']}" in m["overrides"] for m in manifests] == [True, True]  # the job's own
     for a, b in zip(job_dirs(basic_sweep), job_dirs(joblib_sweep)):  # the launcher does not change results
         pd.testing.assert_frame_equal(pd.read_csv(a / "summary.csv"), pd.read_csv(b / "summary.csv"))
 
