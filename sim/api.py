@@ -31,6 +31,7 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build_spec
+from sim.finance import write_finance
 from sim.plots import board_charts
 from sim.report import write_report
 from sim.results import summarise, summarise_chunks, trajectory_table
@@ -207,8 +208,10 @@ def run(
     if run_dir is not None:
         summary.to_csv(run_dir / "summary.csv", index=False, float_format="%.6g")
         trajectory.to_csv(run_dir / "trajectory.csv", index=False, float_format="%.6g")
-        board_charts(summary, spec, f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
-                     f"{manifest['replications']} replications, seed {r.seed}, engine {r.engine}", run_dir)
+        source = (f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
+                  f"{manifest['replications']} replications, seed {r.seed}, engine {r.engine}")
+        board_charts(summary, spec, source, run_dir)
+        write_finance(run_dir, spec, summary, source=source)  # the pooled budget's ledger, if the system has one
         write_report(run_dir, cfg, spec, manifest, summary, trajectory)
         _write_manifest(run_dir, manifest)
     return RunResult(spec, summary, trajectory, manifest, run_dir, monthly, events)

@@ -235,6 +235,27 @@ class TcpConfig:
 
 
 @dataclass
+class PooledBudgetConfig:
+    """A pooled budget following the south-east hub's funding principles (seed 000, "Funding principles
+    for the pooled resource"), computed from the simulated flows by ``sim.finance.ledger``. Off by default.
+    Each principle is one parameter; money in pounds, rates per year. docs/config.md says what each does."""
+
+    enabled: bool = False
+    tcps: List[str] = field(default_factory=list)  # TCPs in the pool; empty: every TCP of the system
+    units: List[str] = field(default_factory=lambda: ["low_secure", "medium_secure"])  # beds whose leavers it funds
+    marginal_share: float = 0.3  # share of an in-area bed's cost released while the bed stays open
+    out_of_area_release: float = 1.0  # share of an out-of-area bed's cost released when its occupant leaves
+    cap_factor: float = 1.0  # the pool funds a person's community support up to this times the bed's cost
+    extra_per_year: float = 0.0  # additional money put into the pool from outside, pounds a year
+    balanced_plan: bool = False  # a longer-term balanced plan: the reserve may fund support above the cap
+    shortfall_la_share: float = 0.5  # local authorities' share of a shortfall on new community care
+    nhse_uplift: float = 0.0  # NHS England's contribution grows by this each financial year
+    initial_reserve: float = 0.0  # the reserve at the start, pounds
+    section75: bool = False  # the Kent section 75 variant for the TCPs of ``section75_tcps``
+    section75_tcps: List[str] = field(default_factory=list)  # empty: every TCP in the pool
+
+
+@dataclass
 class SystemConfig:
     """One or more TCPs and their bed pools. With no ``tcps`` the system is the single TCP chosen by
     ``tcp=``; a system file that lists its own TCPs removes that choice."""
@@ -243,6 +264,7 @@ class SystemConfig:
     title: str = ""  # for charts; a one-TCP system uses the TCP's title
     tcps: Dict[str, TcpConfig] = field(default_factory=dict)
     shared_pools: List[SharedPoolConfig] = field(default_factory=list)
+    pooled_budget: PooledBudgetConfig = field(default_factory=PooledBudgetConfig)
 
 
 @dataclass
@@ -262,6 +284,8 @@ class ScenarioConfig:
     funding_delay_factor: float = 1.0  # every time of every TCP's discharge.funding_delay times this (0: none)
     repatriation: Optional[bool] = None  # if set: every TCP's discharge.repatriation
     close_occupied: bool = False  # beds close on their planned dates even if occupied (occupants move out of area)
+    package_cost_factor: float = 1.0  # every TCP's costs.package_per_year times this
+    schedule_months_earlier: int = 0  # every bed schedule step after the first this many months earlier (not before the month after run.start)
 
 
 @dataclass

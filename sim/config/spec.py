@@ -11,6 +11,7 @@ from datetime import date
 
 import numpy as np
 
+from sim.config.schema import UNIT_TYPES
 from sim.sampling import Mixture
 
 DAYS_PER_YEAR = 365.25
@@ -162,6 +163,30 @@ class TcpSpec:
 
 
 @dataclass(frozen=True)
+class PooledBudgetSpec:
+    """The pooled budget's rules as ``sim.finance.ledger`` applies them (seed 000's funding principles);
+    rates per day, money in pounds. The engines never read it: the ledger is computed from their record."""
+
+    tcps: tuple[int, ...]  # TCP indices in the pool
+    units: tuple[int, ...]  # unit types whose leavers the pool funds (a section 75 TCP: every unit type)
+    section75_tcps: tuple[int, ...]  # TCPs under the section 75 variant
+    marginal_share: float  # share of an open in-area bed's cost released for a person who left it
+    out_of_area_release: float  # share of an out-of-area bed's cost released for a person who left it
+    cap_factor: float  # the pool funds community support up to this times the cost of the bed it replaces
+    extra_per_day: float  # money put in from outside the pool, pounds a day
+    balanced_plan: bool  # the reserve may fund community support above the cap
+    shortfall_la_share: float  # local authorities' share of a shortfall on new community care
+    nhse_uplift: float  # yearly uplift of NHS England's (specialised commissioning's) contribution
+    initial_reserve: float
+
+    def scope(self, t: int) -> tuple[int, ...]:
+        """Unit types whose leavers TCP ``t``'s share of the pool funds (none for a TCP outside it)."""
+        if t not in self.tcps:
+            return ()
+        return tuple(range(len(UNIT_TYPES))) if t in self.section75_tcps else self.units
+
+
+@dataclass(frozen=True)
 class SystemSpec:
     """Everything a replication needs: the system, the calendar, the seed."""
 
@@ -175,6 +200,7 @@ class SystemSpec:
     calendar: Calendar
     seed: int
     tcp_metrics: bool = True  # each TCP's own metrics too (``<tcp>/<metric>``), in a system of several
+    pooled_budget: PooledBudgetSpec | None = None  # the pooled-budget ledger's rules; None: no pooled budget
 
     @property
     def title(self) -> str:

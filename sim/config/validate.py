@@ -27,6 +27,7 @@ from sim.config.schema import (
     ComponentConfig,
     Config,
     LosConfig,
+    PooledBudgetConfig,
     RunConfig,
     ScenarioConfig,
     StepConfig,
@@ -41,6 +42,7 @@ from sim.config.spec import (
     CensusPerson,
     CostSpec,
     DischargeSpec,
+    PooledBudgetSpec,
     PoolSpec,
     RegisterSpec,
     SourceSpec,
@@ -482,6 +484,8 @@ SCENARIO_NEUTRAL: dict[str, Any] = {
     "funding_delay_factor": 1.0,
     "repatriation": None,
     "close_occupied": False,
+    "package_cost_factor": 1.0,
+    "schedule_months_earlier": 0,
 }
 
 #: Fields of a LOS component that are times (scaled by ``funding_delay_factor``); ``shape`` is not.
@@ -511,6 +515,19 @@ def scale_los(los: LosConfig, factor: float) -> LosConfig:
     return LosConfig(components=comps)
 
 
+def earlier_schedule(key: str, steps: list[StepConfig], months: int, start: date) -> list[StepConfig]:
+    """A bed schedule with every step after the first ``months`` earlier, not before the month after
+    ``start`` (the start's beds must still hold the start census); steps that land on the same month keep
+    the later one's beds (the state the schedule had reached)."""
+    moved: dict[str, int] = {}
+    for i, step in enumerate(steps):
+        when = parse_month(f"{key}[{i}].date", step.date)
+        if i > 0:
+            when = max(add_months(when, -months), add_months(start, 1))
+        moved[month_label(when)] = step.beds
+    return [StepConfig(date=d, beds=b) for d, b in moved.items()]
+
+
 def apply_scenario(cfg: Config) -> Config:
     """A copy of ``cfg`` with the scenario's changes (``scenario.ctr_coverage`` ...) made to every TCP,
     whether the TCP is ``tcp`` or one of ``system.tcps``; ``cfg`` itself if the scenario changes none.
@@ -520,10 +537,15 @@ def apply_scenario(cfg: Config) -> Config:
     support = number("scenario.crisis_support_factor", s.crisis_support_factor, minimum=0.0)
     earlier = integer("scenario.housing_months_earlier", s.housing_months_earlier, minimum=0)
     funding = number("scenario.funding_delay_factor", s.funding_delay_factor, minimum=0.0)
+    packages = number("scenario.package_cost_factor", s.package_cost_factor, minimum=0.0)
+    sooner = integer("scenario.schedule_months_earlier", s.schedule_months_earlier, minimum=0)
     if not scenario_changes(s):
         return cfg
     cfg = copy.deepcopy(cfg)
     start = parse_month("run.start", cfg.run.start)
+    if sooner:
+        for i, pool in enumerate(cfg.system.shared_pools):
+            pool.schedule = earlier_schedule(f"system.shared_pools[{i}].schedule", pool.schedule, sooner, start)
     for key, tc in _tcps_of(cfg):
         if coverage is not None:
             tc.ctr.coverage = coverage
@@ -539,7 +561,52 @@ def apply_scenario(cfg: Config) -> Config:
             tc.discharge.funding_delay = scale_los(tc.discharge.funding_delay, funding)
         if s.repatriation is not None:
             tc.discharge.repatriation = bool(s.repatriation)
+        if packages != 1.0:
+            tc.costs.package_per_year = {
+                kind: number(f"{key}.costs.package_per_year.{kind}", v, minimum=0.0) * packages
+                for kind, v in tc.costs.package_per_year.items()
+            }
+        if sooner:
+            for unit, pool in tc.beds.items():
+                pool.schedule = earlier_schedule(f"{key}.beds.{unit}.schedule", pool.schedule, sooner, start)
     return cfg
+
+
+def build_pooled_budget(pb: PooledBudgetConfig, names: list[str]) -> PooledBudgetSpec | None:
+    """The pooled budget's rules (None when it is off), each value checked against its key."""
+    if not pb.enabled:
+        return None
+    key = "system.pooled_budget"
+
+    def tcp_list(field_name: str, values: list[str], allowed: list[str], where: str) -> tuple[int, ...]:
+        out = []
+        for name in values:
+            if name not in allowed:
+                raise ConfigError(f"{key}.{field_name}", f"unknown TCP '{name}' ({where} {', '.join(allowed)})")
+            out.append(names.index(name))
+        return tuple(sorted(set(out)))
+
+    tcps = tcp_list("tcps", list(pb.tcps), names, "the system has") if pb.tcps else tuple(range(len(names)))
+    members = [names[t] for t in tcps]
+    units = tuple(sorted({unit_index(f"{key}.units", u) for u in pb.units}))
+    section75: tuple[int, ...] = ()
+    if pb.section75:
+        section75 = tcp_list("section75_tcps", list(pb.section75_tcps), members, "the pool has") if pb.section75_tcps else tcps
+    if not units and not section75:
+        raise ConfigError(f"{key}.units", "the pool funds no one: list unit types (e.g. [low_secure, medium_secure]) or turn on section75")
+    return PooledBudgetSpec(
+        tcps=tcps,
+        units=units,
+        section75_tcps=section75,
+        marginal_share=probability(f"{key}.marginal_share", pb.marginal_share),
+        out_of_area_release=probability(f"{key}.out_of_area_release", pb.out_of_area_release),
+        cap_factor=number(f"{key}.cap_factor", pb.cap_factor, minimum=0.0),
+        extra_per_day=number(f"{key}.extra_per_year", pb.extra_per_year, minimum=0.0) / DAYS_PER_YEAR,
+        balanced_plan=bool(pb.balanced_plan),
+        shortfall_la_share=probability(f"{key}.shortfall_la_share", pb.shortfall_la_share),
+        nhse_uplift=number(f"{key}.nhse_uplift", pb.nhse_uplift, minimum=-1.0, strict=True),
+        initial_reserve=number(f"{key}.initial_reserve", pb.initial_reserve, minimum=0.0),
+    )
 
 
 def build_spec(cfg: DictConfig | Config) -> SystemSpec:
@@ -673,4 +740,5 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
         calendar=calendar,
         seed=int(run.seed),
         tcp_metrics=bool(run.tcp_metrics),
+        pooled_budget=build_pooled_budget(cfg.system.pooled_budget, names),
     )

@@ -107,12 +107,12 @@ def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: in
         list_head=np.full(n_lists, -1, np.int64),
         now_people=np.zeros((t, 6), np.int64), now_inpatients=np.zeros((t, 4, 2), np.int64),
         now_delayed=np.zeros((t, 4), np.int64), now_register=np.zeros((t, 3), np.int64),
-        now_placements=np.zeros((t, 3, 2), np.int64), now_dowry=np.zeros((t, 4), np.int64),
+        now_placements=np.zeros((t, 4, 2, 3, 2), np.int64), now_dowry=np.zeros((t, 4), np.int64),
         inpatient_days=np.zeros((t, 4, 2)), delayed_days=np.zeros((t, 4)), support_days=np.zeros(t),
-        placement_days=np.zeros((t, 3, 2)), dowry_days=np.zeros((t, 4)), status=_i(0),
+        placement_days=np.zeros((t, 4, 2, 3, 2)), dowry_days=np.zeros((t, 4)), status=_i(0),
         events=_i(0), inpatient_list=np.zeros(people_cap, np.int64), n_inpatients=_i(0),
         last_inpatients=np.full((t, 4, 2), -spec.warmup), last_delayed=np.full((t, 4), -spec.warmup),
-        last_support=np.full(t, -spec.warmup), last_placements=np.full((t, 3, 2), -spec.warmup),
+        last_support=np.full(t, -spec.warmup), last_placements=np.full((t, 4, 2, 3, 2), -spec.warmup),
         last_dowry=np.full((t, 4), -spec.warmup),
     )
     return make_state(*(arrays[name] for name in STATE_FIELDS)), arrays
@@ -291,10 +291,10 @@ def touch_support(st, t) -> None:
 
 
 @kernel
-def touch_placements(st, t, h, phase) -> None:
+def touch_placements(st, t, u, a, h, phase) -> None:
     now = st.clock
-    st.placement_days[t, h, phase] += st.now_placements[t, h, phase] * (now - st.last_placements[t, h, phase])
-    st.last_placements[t, h, phase] = now
+    st.placement_days[t, u, a, h, phase] += st.now_placements[t, u, a, h, phase] * (now - st.last_placements[t, u, a, h, phase])
+    st.last_placements[t, u, a, h, phase] = now
 
 
 @kernel
@@ -325,7 +325,9 @@ def accrue(st) -> None:
                 touch_inpatients(st, t, u, a)
         for h in range(3):
             for phase in range(2):
-                touch_placements(st, t, h, phase)
+                for u in range(4):
+                    for a in range(2):
+                        touch_placements(st, t, u, a, h, phase)
     for q in range(st.pool_scheduled.shape[0]):
         touch_pool(st, q)
 
@@ -849,8 +851,8 @@ def repatriate(S, st, out, q) -> None:
 def set_placement(st, i, phase, change) -> None:
     P = st.people
     P[i].phase = phase
-    touch_placements(st, P[i].tcp, P[i].kind, phase)
-    st.now_placements[P[i].tcp, P[i].kind, phase] += change
+    touch_placements(st, P[i].tcp, P[i].unit, P[i].area, P[i].kind, phase)
+    st.now_placements[P[i].tcp, P[i].unit, P[i].area, P[i].kind, phase] += change
 
 
 @kernel
@@ -962,12 +964,16 @@ def on_month_end(S, st, out, s) -> None:
                     o_inp_days[m, t, u, a] = inp_days[t, u, a]
                 inp_days[t, u, a] = 0.0
                 o_inp[s, t, u, a] = now_inp[t, u, a]
-        for h in range(now_plc.shape[1]):
-            o_plc[s, t, h] = now_plc[t, h, 0] + now_plc[t, h, 1]
-            for phase in range(2):
-                if m >= 0:
-                    o_plc_days[m, t, h, phase] = plc_days[t, h, phase]
-                plc_days[t, h, phase] = 0.0
+        for h in range(now_plc.shape[3]):
+            o_plc[s, t, h] = 0
+        for u in range(now_plc.shape[1]):  # placements by the unit and area left
+            for a in range(2):
+                for h in range(now_plc.shape[3]):
+                    for phase in range(2):
+                        o_plc[s, t, h] += now_plc[t, u, a, h, phase]
+                        if m >= 0:
+                            o_plc_days[m, t, u, a, h, phase] = plc_days[t, u, a, h, phase]
+                        plc_days[t, u, a, h, phase] = 0.0
     occ, opn, o_occ, o_opn, o_beds = st.pool_occ_days, st.pool_open_days, out.occupied_days, out.open_days, out.beds
     for q in range(occ.shape[0]):
         if m >= 0:

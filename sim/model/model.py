@@ -202,7 +202,7 @@ class Model:
         self.now_inpatients = np.zeros(r.inpatients.shape[1:], np.int64)
         self.now_delayed = np.zeros(r.delayed.shape[1:], np.int64)
         self.now_register = np.zeros(r.register.shape[1:], np.int64)
-        self.now_placements = np.zeros(r.placement_days.shape[1:], np.int64)  # [T, H, phase]
+        self.now_placements = np.zeros(r.placement_days.shape[1:], np.int64)  # [T, U, A left, H, phase]
         self.now_dowry = np.zeros(r.dowry_days.shape[1:], np.int64)
         self.days = {name: np.zeros(getattr(r, name).shape[1:]) for name in
                      ("inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days")}
@@ -294,7 +294,7 @@ class Model:
             r.inpatients[s] = self.now_inpatients
             r.delayed[s] = self.now_delayed
             r.register[s] = self.now_register
-            r.placements[s] = self.now_placements.sum(axis=2)
+            r.placements[s] = self.now_placements.sum(axis=(1, 2, 4))
             for p in self.inpatients.values():
                 if self.env.now - p.admitted >= LONG_STAY_DAYS:
                     r.long_stayers[s, p.tcp, p.unit, p.area] += 1
@@ -704,7 +704,7 @@ class Model:
     def set_placement(self, p: Person, phase: int, change: int) -> None:
         self.accrue()
         p.phase = phase
-        self.now_placements[p.tcp, p.kind, phase] += change
+        self.now_placements[p.tcp, p.unit, p.area, p.kind, phase] += change  # by the bed left (the pooled budget)
 
     def end_placement(self, p: Person) -> None:
         """Leave the placement: its unit is free for the next person waiting, the dowry stops."""

@@ -19,29 +19,32 @@ UNIT_LABELS = {"atu": "ATU (assessment and treatment)", "low_secure": "Low secur
                "camhs_t4": "CAMHS tier 4 (children)"}
 
 
-def _month_end(labels: pd.Series) -> pd.Series:
+def month_end(labels: pd.Series) -> pd.Series:
     """Stocks are counted at the end of each month: plot them there."""
     return pd.to_datetime(labels, format="%Y-%m") + pd.offsets.MonthEnd(0)
 
 
 def fan_panel(ax: plt.Axes, summary: pd.DataFrame, metric: str, *, plan: dict[str, float] | None = None,
               ylabel: str = "", title: str | None = None, legend: bool = True,
-              tick_months: tuple[int, ...] = (3, 9)) -> None:
-    """Draw ``metric``'s median with 50% and 90% bands on ``ax``, the plan as points joined by a dashed line."""
+              tick_months: tuple[int, ...] = (3, 9), scale: float = 1.0, from_zero: bool = True) -> None:
+    """Draw ``metric``'s median with 50% and 90% bands on ``ax`` (values divided by ``scale``, e.g. 1e6 for
+    £ million), the plan as points joined by a dashed line; the axis starts at zero unless ``from_zero``
+    is off (a balance that can go negative)."""
     s = summary[summary["metric"] == metric].sort_values("month")
     if s.empty:
         raise ValueError(f"no metric '{metric}' in the summary")
-    x = _month_end(s["month"])
-    ax.fill_between(x, s["p05"], s["p95"], color=BAND_90, alpha=0.6, lw=0, label="90% of replications")
-    ax.fill_between(x, s["p25"], s["p75"], color=BAND_50, alpha=0.7, lw=0, label="50% of replications")
-    ax.plot(x, s["p50"], color=MEDIAN, lw=1.8, label="median")
+    x = month_end(s["month"])
+    ax.fill_between(x, s["p05"] / scale, s["p95"] / scale, color=BAND_90, alpha=0.6, lw=0, label="90% of replications")
+    ax.fill_between(x, s["p25"] / scale, s["p75"] / scale, color=BAND_50, alpha=0.7, lw=0, label="50% of replications")
+    ax.plot(x, s["p50"] / scale, color=MEDIAN, lw=1.8, label="median")
     if plan:
-        ax.plot(_month_end(pd.Series(list(plan))), list(plan.values()), "o--", color=PLAN, lw=1.5, ms=6,
+        ax.plot(month_end(pd.Series(list(plan))), list(plan.values()), "o--", color=PLAN, lw=1.5, ms=6,
                 label="planned trajectory")
     if title:
         ax.set_title(title, loc="left", fontsize=10)
     ax.set_ylabel(ylabel)
-    ax.set_ylim(bottom=0)
+    if from_zero:
+        ax.set_ylim(bottom=0)
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=tick_months))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     ax.grid(axis="y", alpha=0.3)
@@ -49,7 +52,8 @@ def fan_panel(ax: plt.Axes, summary: pd.DataFrame, metric: str, *, plan: dict[st
         ax.legend(loc="upper right", frameon=False, fontsize=8)
 
 
-def _finish(fig: plt.Figure, title: str, source: str, path: Path | None) -> plt.Figure:
+def finish_figure(fig: plt.Figure, title: str, source: str, path: Path | None) -> plt.Figure:
+    """The board-paper frame of a figure: its title, the source line, and the file (closed once written)."""
     fig.suptitle(textwrap.fill(title, 95), x=0.01, ha="left", fontsize=12)
     fig.text(0.01, 0.01, source, fontsize=8, color="#555555")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
@@ -64,7 +68,7 @@ def fan_chart(summary: pd.DataFrame, metric: str, *, plan: dict[str, float] | No
     """One metric's fan chart as a figure (written to ``path`` if given)."""
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     fan_panel(ax, summary, metric, plan=plan, ylabel=ylabel)
-    return _finish(fig, title, source, path)
+    return finish_figure(fig, title, source, path)
 
 
 def small_multiples(summary: pd.DataFrame, panels: Sequence[tuple[str, str, dict[str, float] | None]], *,
@@ -81,7 +85,7 @@ def small_multiples(summary: pd.DataFrame, panels: Sequence[tuple[str, str, dict
                   title=panel_title, legend=k == 0, tick_months=(3,))  # March: financial year ends
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
-    return _finish(fig, title, source, path)
+    return finish_figure(fig, title, source, path)
 
 
 def per_million(plan: dict[str, float], population: float) -> dict[str, float]:

@@ -15,6 +15,8 @@ import numpy as np
 
 from sim.config.schema import COMMISSIONER_OF_UNIT, COMMISSIONERS, DELAY_REASONS, PAYERS, PLACEMENT_TYPES, RAG, UNIT_TYPES
 from sim.config.spec import IN_AREA, OUT_OF_AREA, SystemSpec
+from sim.finance.ledger import STOCKS as LEDGER_STOCKS
+from sim.finance.ledger import ledger
 
 LONG_STAY_DAYS = 5 * 365.25  # "in hospital 5+ years" (seed 001: 11 people in April 2017)
 READMISSION_DAYS = 365.25  # a readmission within 12 months of the last discharge
@@ -67,7 +69,7 @@ class MonthlyArrays:
     # community
     placements: np.ndarray  # int64 [S, T, H]
     breakdowns: np.ndarray  # int64 [M, T, H]
-    placement_days: np.ndarray  # float64 [M, T, H, 2], initial months and settled
+    placement_days: np.ndarray  # float64 [M, T, U, A, H, 2], by the unit and area left; initial months and settled
     dowry_days: np.ndarray  # float64 [M, T, U], person-days in the community of people discharged after 5+ years, by the unit they left
 
     @classmethod
@@ -82,7 +84,7 @@ class MonthlyArrays:
             "occupied_days": (m, p), "open_days": (m, p), "beds": (s, p),
             "register": (s, t, g), "crises": (m, t), "ctr_pre": (m, t), "averted": (m, t), "ctr_inpatient": (m, t, u),
             "support_days": (m, t),
-            "placements": (s, t, h), "breakdowns": (m, t, h), "placement_days": (m, t, h, 2), "dowry_days": (m, t, u),
+            "placements": (s, t, h), "breakdowns": (m, t, h), "placement_days": (m, t, u, 2, h, 2), "dowry_days": (m, t, u),
         }
         return cls(**{
             f.name: np.zeros(shapes[f.name], np.float64 if f.name.endswith("_days") else np.int64) for f in fields(cls)
@@ -108,6 +110,7 @@ def costs(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int]) -> dict[str, np
     m = rec.crises.shape[0]
     by_payer = {p: np.zeros(m) for p in PAYERS}
     setting = {k: np.zeros(m) for k in ("beds_in_area", "beds_out_of_area", "community", "crisis_support", "ctrs")}
+    setting.update({f"community_{kind}": np.zeros(m) for kind in PLACEMENT_TYPES})
     dowries = np.zeros(m)
     for t in tcps:
         c = spec.tcps[t].costs
@@ -121,7 +124,10 @@ def costs(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int]) -> dict[str, np
             setting["beds_out_of_area"] += beds_out
             setting["ctrs"] += ctrs
             dowries += rec.dowry_days[:, t, u] * c.dowry
-        package = (rec.placement_days[:, t] * c.package[None]).sum(axis=(1, 2))
+        by_type = (rec.placement_days[:, t].sum(axis=(1, 2)) * c.package[None]).sum(axis=2)  # [M, H]
+        for h, kind in enumerate(PLACEMENT_TYPES):
+            setting[f"community_{kind}"] += by_type[:, h]
+        package = by_type.sum(axis=1)
         by_payer["la"] += package * c.la_share
         by_payer["ccg"] += package * (1.0 - c.la_share)
         setting["community"] += package
@@ -215,6 +221,9 @@ def metrics(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
     for p in spec.pools:
         out[f"occupancy_{p.name}"] = _flow(_ratio(rec.occupied_days[:, p.index], rec.open_days[:, p.index]))
         out[f"beds_{p.name}"] = rec.beds[:, p.index].astype(np.float64)
+    if spec.pooled_budget is not None:  # the pooled budget's ledger (sim.finance.ledger), system-wide
+        for name, values in ledger(spec, rec).items():
+            out[name] = values if name in LEDGER_STOCKS else _flow(values)
     if len(spec.tcps) > 1 and spec.tcp_metrics:
         for t in spec.tcps:
             for name, values in _scoped(spec, rec, [t.index], t.population).items():

@@ -1,0 +1,215 @@
+"""The pooled budget's ledger: the south-east hub's funding principles applied to one replication's flows.
+
+Seed 000 (../shared/seeds/000_c99b38896d54c3d9.txt, "Funding principles for the pooled resource") sets
+the rules; each is one parameter of ``system.pooled_budget`` (``PooledBudgetSpec``):
+
+1. *Release* (``marginal_share``, ``out_of_area_release``): money is released to the pool for the people
+   who left the pool's beds (secure units; with section 75 every unit) for a community placement, for
+   each day they live in the community: while the in-area bed they left stays open only its marginal
+   saving (``marginal_share`` of its cost), its full cost once beds of that pool have closed (at most one
+   closed bed per person); an out-of-area bed is spot purchased, so ``out_of_area_release`` of its price.
+2. *Cap* (``cap_factor``, ``extra_per_year``, ``balanced_plan``): the pool funds a person's community
+   support up to ``cap_factor`` times the cost of the bed it replaces. Support above that is paid first
+   from money put in from outside (``extra_per_year``); the rest by the reserve only under a longer-term
+   balanced plan (``balanced_plan``), otherwise by CCGs and local authorities at once.
+3. *Reserve first, then commissioners* (``shortfall_la_share``): released money pays the support within
+   the cap; any excess (and unused outside money) goes to the reserve. A shortfall is paid from the
+   reserve first; what the reserve cannot pay falls to local authorities (``shortfall_la_share``) and
+   CCGs (the rest). The reserve is never overdrawn.
+4. *New beds* : a new or re-commissioned bed of the pool's units (open beds above the fewest the pool
+   has had since the start) is paid at cost from the reserve first, the rest by the bed's commissioner.
+5. *Uplift* (``nhse_uplift``): NHS England's (specialised commissioning's) contribution is uplifted by
+   this each financial year (April to March) after the first.
+6. *Section 75* (``section75``, ``section75_tcps``): Kent's variant. For those TCPs the NHS savings on
+   every hospital placement (ATU too, released by the CCG) go into the pool, and a person discharged after
+   5+ years brings their dowry into the pool in place of the bed saving ("NHS savings or dowries"); the
+   pool funds their community services under the same rules.
+
+Every month: ``pool_inflow - pool_outflow`` is the change of ``pool_reserve``, and ``pool_outflow`` plus the
+shortfalls the commissioners carry is everything the pool is responsible for (tests/finance). The
+``pool_balance`` is the reserve as it would stand had no commissioner covered a shortfall the reserve
+could not meet: it goes negative in the first month the reserve runs out.
+
+Who the pool funds is exact: both engines record community placement-days by the unit and area the
+person left (``MonthlyArrays.placement_days``, [M, T, U, A, H, 2]).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.config.schema import COMMISSIONER_OF_UNIT, PLACEMENT_TYPES, UNIT_TYPES
+from sim.config.spec import IN_AREA, OUT_OF_AREA, SystemSpec
+
+if TYPE_CHECKING:  # sim.results.monthly imports this module
+    from sim.results.monthly import MonthlyArrays
+
+#: Who puts released money into the pool: the commissioner of the bed left (column order).
+SOURCES: tuple[str, ...] = ("ccg", "specialised")
+#: Ledger metrics that are flows (NaN at the start point) and stocks (month ends, start included).
+FLOWS: tuple[str, ...] = (
+    "pool_inflow", "pool_in_specialised", "pool_in_ccg", "pool_in_marginal", "pool_in_closed", "pool_in_out_of_area",
+    "pool_in_dowries", "pool_in_extra", "pool_outflow", "pool_out_community", "pool_out_beds", "pool_community_cost",
+    "pool_above_cap", "pool_new_beds_cost", "shortfall_ccg", "shortfall_la", "shortfall_specialised", "shortfall_total",
+    "pool_first_negative",
+)
+STOCKS: tuple[str, ...] = ("pool_reserve", "pool_balance", "pool_balance_negative", "pool_ever_negative", "pool_cohort")
+
+
+def financial_years(labels: tuple[str, ...] | list[str]) -> np.ndarray:
+    """The financial year (April to March) of each ``YYYY-MM`` month, as the calendar year it starts in."""
+    y = np.array([int(m[:4]) for m in labels])
+    mo = np.array([int(m[5:7]) for m in labels])
+    return np.where(mo >= 4, y, y - 1)
+
+
+def _pool_beds(spec: SystemSpec, rec: "MonthlyArrays", days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pool and month: bed-days of beds closed since the start (the start's beds less the fewest open
+    since), and of beds new or re-commissioned (open beds above that fewest). float64 [M, P] each."""
+    open_beds = np.round(rec.open_days / days[:, None], 9)
+    start = rec.beds[0].astype(np.float64)
+    fewest = np.minimum.accumulate(np.minimum(open_beds, start[None]), axis=0)
+    return (start[None] - fewest) * days[:, None], (open_beds - fewest) * days[:, None]
+
+
+def ledger(spec: SystemSpec, rec: "MonthlyArrays") -> dict[str, np.ndarray]:
+    """The pooled budget's monthly ledger of one replication: each metric (``FLOWS``, ``STOCKS``) as an
+    array over the months (flows, M) or the stock points (stocks, M + 1). Pounds; ``pool_cohort`` in people."""
+    pb = spec.pooled_budget
+    if pb is None:
+        raise ValueError("the system has no pooled budget (system.pooled_budget.enabled is false)")
+    days = np.diff(spec.calendar.boundaries)
+    m_count = len(days)
+    released = {k: np.zeros((m_count, len(SOURCES))) for k in ("marginal", "closed", "out_of_area", "dowries")}
+    community, above, cohort = np.zeros(m_count), np.zeros(m_count), np.zeros(m_count)
+
+    # who the pool funds: people from the units in each member's scope, by unit and area left
+    spent = {t: rec.placement_days[:, t].copy() for t in pb.tcps if pb.scope(t)}  # [M, U, A, H, 2]
+    for t, d in spent.items():
+        outside = [u for u in range(len(UNIT_TYPES)) if u not in pb.scope(t)]
+        d[:, outside] = 0.0
+    # rule 1: full cost once beds close, at most one closed bed per person who left the pool's in-area beds
+    closed_days, new_days = _pool_beds(spec, rec, days)
+    in_area = np.zeros_like(closed_days)
+    for t, d in spent.items():
+        for u in pb.scope(t):
+            p = spec.tcps[t].pool_of_unit[u]
+            if p >= 0:
+                in_area[:, p] += d[:, u, IN_AREA].sum(axis=(1, 2))
+    full = np.divide(np.minimum(closed_days, in_area), in_area, out=np.zeros_like(in_area), where=in_area > 0)
+
+    for t, d in spent.items():
+        c = spec.tcps[t].costs
+        for u in pb.scope(t):
+            src = SOURCES.index(COMMISSIONER_OF_UNIT[UNIT_TYPES[u]])
+            person_days = d[:, u].sum(axis=(2, 3))  # [M, A]
+            p = spec.tcps[t].pool_of_unit[u]
+            f = full[:, p] if p >= 0 else np.zeros(m_count)
+            marginal = person_days[:, IN_AREA] * c.bed[u, IN_AREA] * (1.0 - f) * pb.marginal_share
+            closed = person_days[:, IN_AREA] * c.bed[u, IN_AREA] * f
+            ooa = person_days[:, OUT_OF_AREA] * c.bed[u, OUT_OF_AREA] * pb.out_of_area_release
+            keep = np.ones(m_count)
+            if t in pb.section75_tcps:  # rule 6: a 5+ year stayer brings a dowry in place of the saving
+                everyone = person_days.sum(axis=1)
+                dowry_days = np.minimum(rec.dowry_days[:, t, u], everyone)
+                keep = 1.0 - np.divide(dowry_days, everyone, out=np.zeros(m_count), where=everyone > 0)
+                released["dowries"][:, src] += dowry_days * c.dowry
+            released["marginal"][:, src] += marginal * keep
+            released["closed"][:, src] += closed * keep
+            released["out_of_area"][:, src] += ooa * keep
+            # rule 2: the pool's part of each person's support is capped at the bed it replaces
+            for a in (IN_AREA, OUT_OF_AREA):
+                cap = pb.cap_factor * c.bed[u, a]
+                for h in range(len(PLACEMENT_TYPES)):
+                    for phase in (0, 1):
+                        rate = c.package[h, phase]
+                        community += d[:, u, a, h, phase] * min(rate, cap)
+                        above += d[:, u, a, h, phase] * max(rate - cap, 0.0)
+            cohort += person_days.sum(axis=1) / days
+
+    # rule 5: NHS England's contribution uplifted each financial year after the first
+    fy = financial_years(spec.calendar.labels)
+    uplift = (1.0 + pb.nhse_uplift) ** (fy - fy[0])
+    for part in released.values():
+        part[:, SOURCES.index("specialised")] *= uplift
+    inflow_by_source = sum(released.values())  # [M, 2]
+    release = inflow_by_source.sum(axis=1)
+    extra = pb.extra_per_day * days
+
+    # rule 4: new or re-commissioned beds of the pool's units, at cost
+    beds_cost = np.zeros((m_count, len(SOURCES)))
+    for pool in spec.pools:
+        if any(pool.unit in pb.scope(t) for t in pool.tcps):
+            rate = np.mean([spec.tcps[t].costs.bed[pool.unit, IN_AREA] for t in pool.tcps])
+            beds_cost[:, SOURCES.index(COMMISSIONER_OF_UNIT[UNIT_TYPES[pool.unit]])] += new_days[:, pool.index] * rate
+    new_beds = beds_cost.sum(axis=1)
+
+    # rules 2-4 month by month: the reserve's running balance
+    out_community, out_beds = np.zeros(m_count), np.zeros(m_count)
+    short_community, short_beds, uncovered = np.zeros(m_count), np.zeros((m_count, len(SOURCES))), np.zeros(m_count)
+    reserve = np.zeros(m_count + 1)
+    reserve[0] = level = pb.initial_reserve
+    for m in range(m_count):
+        from_extra = min(extra[m], above[m])
+        above_left = above[m] - from_extra
+        from_release = min(release[m], community[m])
+        level += release[m] - from_release + extra[m] - from_extra  # excess and unused outside money
+        gap = community[m] - from_release
+        from_reserve = min(level, gap)
+        level -= from_reserve
+        short = gap - from_reserve
+        uncovered[m] = short
+        above_reserve = 0.0
+        if pb.balanced_plan:
+            above_reserve = min(level, above_left)
+            level -= above_reserve
+            above_left -= above_reserve
+            uncovered[m] += above_left
+        short_community[m] = short + above_left
+        beds_reserve = min(level, new_beds[m])
+        level -= beds_reserve
+        if new_beds[m] > 0:
+            short_beds[m] = beds_cost[m] * (1.0 - beds_reserve / new_beds[m])
+            uncovered[m] += new_beds[m] - beds_reserve
+        out_community[m] = from_release + from_reserve + from_extra + above_reserve
+        out_beds[m] = beds_reserve
+        reserve[m + 1] = level
+
+    balance = reserve - np.concatenate([[0.0], np.cumsum(uncovered)])
+    negative = (balance < 0).astype(np.float64)
+    ever = np.maximum.accumulate(negative)
+    la = pb.shortfall_la_share * short_community
+    shortfall = {
+        "ccg": short_community - la + short_beds[:, SOURCES.index("ccg")],
+        "la": la,
+        "specialised": short_beds[:, SOURCES.index("specialised")],
+    }
+    out = {
+        "pool_inflow": release + extra,
+        "pool_in_specialised": inflow_by_source[:, SOURCES.index("specialised")],
+        "pool_in_ccg": inflow_by_source[:, SOURCES.index("ccg")],
+        "pool_in_marginal": released["marginal"].sum(axis=1),
+        "pool_in_closed": released["closed"].sum(axis=1),
+        "pool_in_out_of_area": released["out_of_area"].sum(axis=1),
+        "pool_in_dowries": released["dowries"].sum(axis=1),
+        "pool_in_extra": extra,
+        "pool_outflow": out_community + out_beds,
+        "pool_out_community": out_community,
+        "pool_out_beds": out_beds,
+        "pool_community_cost": community + above,
+        "pool_above_cap": above,
+        "pool_new_beds_cost": new_beds,
+        "shortfall_ccg": shortfall["ccg"],
+        "shortfall_la": shortfall["la"],
+        "shortfall_specialised": shortfall["specialised"],
+        "shortfall_total": short_community + short_beds.sum(axis=1),
+        "pool_first_negative": np.diff(ever),
+        "pool_reserve": reserve,
+        "pool_balance": balance,
+        "pool_balance_negative": negative,
+        "pool_ever_negative": ever,
+        "pool_cohort": np.concatenate([[0.0], cohort]),
+    }
+    return out
