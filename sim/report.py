@@ -402,7 +402,24 @@ def _results(
         else:
             values = [total * 12 / len(cal.labels)]
         out.append(f"| {label} | " + " | ".join(fmt.format(v) for v in values) + f" | {fmt.format(total)} |")
+    if spec.pooled_budget is not None:
+        out += ["", "**Pooled budget** (`system.pooled_budget`; the ledger of `sim/finance/ledger.py`, details in "
+                "`finance_years.csv`), £ million at month end: mean (5th to 95th percentile).", ""]
+        out += ["| | " + " | ".join(m for m in _marches(cal.labels)) + " |", "|---" * (len(_marches(cal.labels)) + 1) + "|"]
+        for metric, label in (("pool_reserve", "reserve held"), ("pool_balance", "balance (reserve less shortfalls it could not meet)")):
+            cells = [_band(summary, metric, m) for m in _marches(cal.labels)]
+            out.append(f"| {label} | " + " | ".join(
+                f"{c['mean'] / 1e6:.2f} ({c['p05'] / 1e6:.2f} to {c['p95'] / 1e6:.2f})" if c else "-" for c in cells) + " |")
+        cells = [_band(summary, "pool_balance_negative", m) for m in _marches(cal.labels)]
+        out.append("| P(balance negative) | " + " | ".join(_pct(c["mean"]) if c else "-" for c in cells) + " |")
+        if run_dir is not None and (Path(run_dir) / "finance_reserve.png").is_file():
+            out += ["", "![The pool's balance and spend by setting](finance_reserve.png)"]
     return "\n".join(out)
+
+
+def _marches(labels: Iterable[str]) -> list[str]:
+    """The financial year ends (March) inside the run."""
+    return [m for m in labels if m.endswith("-03")]
 
 
 # ------------------------------------------------------------------------------------- sources

@@ -411,3 +411,12 @@ def test_scenario_keys_for_packages_and_faster_schedules():
     # 2016-10 and 2017-03 both land on 2016-05 (the month after the April start): the later step's 2 beds
     assert [str(start + timedelta(days=float(d)))[:7] for d in atu.step_days] == ["2016-01", "2016-05", "2017-06"]
     assert list(atu.step_beds) == [4, 2, 1]
+
+
+def test_the_report_gives_the_reserve_each_march(hub_run):
+    """report.md carries the pooled budget's reserve and balance at each March of the run, from the bands."""
+    text = (hub_run.run_dir / "report.md").read_text()
+    assert "**Pooled budget**" in text and "| P(balance negative) |" in text
+    s = hub_run.summary
+    balance = s[(s["metric"] == "pool_balance") & (s["month"] == "2019-03")]["mean"].iloc[0]
+    assert f"{balance / 1e6:.2f} (" in text
