@@ -23,14 +23,13 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import multiprocessing
-import resource
+import json
+import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from omegaconf import open_dict
 
 from sim.api import compose, run
 from sim.config import build_spec
@@ -39,6 +38,8 @@ from sim.model import run_replication
 from sim.results.analytic import erlang_b, ratio_estimate
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from national import national_config, peak_mb  # noqa: E402  (benchmarks/ is not a package)
 LOSS = [
     "tcp=loss_system", "run.years=30", "run.warmup_years=40", "run.progress=false",
     "tcp.beds.atu.los.components=[{family:lognormal,weight:1.0,mean:1.5,sd:2.0}]",
@@ -111,24 +112,9 @@ def bhr(n_numba: int, n_simpy: int, n_full: int) -> dict:
     return out
 
 
-def peak_mb() -> float:
-    """This process's peak resident memory. /proc's VmHWM, since getrusage's ru_maxrss survives exec and
-    would report the parent's peak in a spawned worker."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _national_chunk(first: int, last: int) -> tuple[int, float, float]:
     """Worker: the engine alone on replications [first, last); its events, peak memory (MB) and the
     seconds its replications took (start-up, compose and cache load excluded)."""
-    sys.path.insert(0, str(HERE))
-    from national import national_config
-
     engine = Engine(build_spec(national_config(years=10)))
     engine.run(first)  # loads the compiled engine from the cache: start-up, not replication time
     t0 = time.perf_counter()
@@ -143,9 +129,6 @@ def national(n: int, full: bool, workers: int = 2) -> dict:
     Parquet chunks, bands folded from them) on ``workers`` processes: wall time and peak memory."""
     from concurrent.futures import ProcessPoolExecutor
 
-    sys.path.insert(0, str(HERE))
-    from national import national_config
-
     spec = build_spec(national_config(years=10))
     Engine(spec).run(0)  # compile or load the cache before the clock starts
     bounds = np.linspace(0, n, workers + 1).astype(int)
@@ -155,20 +138,18 @@ def national(n: int, full: bool, workers: int = 2) -> dict:
     events = sum(e for e, _, _ in results)
     busy = max(s for _, _, s in results)  # the slower worker's replications (its first one's time excluded, scaled)
     reps = 1000 if full else 10 * n
-    cfg = national_config(years=10, replications=reps)
-    with open_dict(cfg):
-        cfg.run.workers, cfg.run.chunk_size, cfg.run.tcp_metrics = workers, 25, False
-    with tempfile.TemporaryDirectory(prefix="bench-national-") as tmp:
-        before = peak_mb()
-        _, t = timed(lambda: run(cfg, out_dir=Path(tmp) / "run"))
-        disk = sum(f.stat().st_size for f in Path(tmp).rglob("*")) / 1e6
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest worker's peak
+    # the whole run in a fresh process, so its memory is the run's own and not this benchmark's
+    p = subprocess.run([sys.executable, str(HERE / "national.py"), str(reps), str(workers)], capture_output=True,
+                       text=True, check=True)
+    whole = json.loads(p.stdout.strip().splitlines()[-1])
+    t = whole["seconds"]
     out = {
         "national_s_per_rep": busy / (n / workers),
         "national_events_per_s": events / busy,
         "national_1000_s": t * 1000 / reps,
-        "national_peak_mb": max(peak_mb(), children),
-        "national_parent_mb": peak_mb(),
+        "national_peak_mb": max(whole["main_mb"], whole["worker_mb"]),
+        "national_main_mb": whole["main_mb"],
+        "national_worker_mb": whole["worker_mb"],
     }
     print(f"(c) national synthetic system: {len(spec.tcps)} TCPs, {len(spec.census)} inpatients, "
           f"{sum(int(x.register.people.sum()) for x in spec.tcps):,} on registers, 10 years, {workers} processes")
@@ -176,9 +157,9 @@ def national(n: int, full: bool, workers: int = 2) -> dict:
           f"{events / busy / 1e6:.2f} M events/s on {workers} cores ({n} replications)")
     label = "measured" if full else f"projected from {reps}"
     print(f"    whole run (engine, metrics, Parquet chunks, bands): {reps} replications in {t:.1f} s; "
-          f"1,000 replications {out['national_1000_s']:.0f} s ({label}); {disk:.0f} MB written")
-    print(f"    peak memory: largest worker {children:.0f} MB, main process {peak_mb():.0f} MB "
-          f"(before the run {before:.0f} MB)")
+          f"1,000 replications {out['national_1000_s']:.0f} s ({label}); {whole['disk_mb']:.0f} MB written")
+    print(f"    peak memory of the whole run: main process {whole['main_mb']:.0f} MB, largest worker "
+          f"{whole['worker_mb']:.0f} MB (resident, shared pages counted in each)")
     return out
 
 

@@ -10,7 +10,11 @@ inpatient ratio. Synthetic: for timing and memory, not for planning.
 from __future__ import annotations
 
 import copy
+import json
+import resource
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from omegaconf import OmegaConf, open_dict
@@ -63,3 +67,32 @@ def national_config(years: int = 10, replications: int = 1000, workdir: Path | N
         cfg.system.title = "National synthetic system (44 TCPs)"
         OmegaConf.update(cfg, "system.tcps", tcps, merge=True)
     return cfg
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (MB), from /proc (ru_maxrss survives exec in a child)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def whole_run(replications: int, workers: int) -> dict:
+    """The synthetic system's whole run (python -m sim's path: engine, metrics, Parquet chunks, bands) into a
+    temporary directory; its wall time, disk and peak memory of this process and of its largest worker."""
+    from sim.api import run
+
+    cfg = national_config(years=10, replications=replications)
+    with open_dict(cfg):
+        cfg.run.workers, cfg.run.chunk_size, cfg.run.tcp_metrics = workers, 25, False
+    with tempfile.TemporaryDirectory(prefix="bench-national-") as tmp:
+        t0 = time.perf_counter()
+        run(cfg, out_dir=Path(tmp) / "run")
+        seconds = time.perf_counter() - t0
+        disk = sum(f.stat().st_size for f in Path(tmp).rglob("*")) / 1e6
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": seconds, "disk_mb": disk, "main_mb": peak_mb(), "worker_mb": worker}
+
+
+if __name__ == "__main__":  # python benchmarks/national.py <replications> <workers>: one JSON line
+    print(json.dumps(whole_run(int(sys.argv[1]), int(sys.argv[2]))))
