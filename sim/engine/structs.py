@@ -26,7 +26,7 @@ STATE_FIELDS = (
     "inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days", "status", "events",
     "inpatient_list", "n_inpatients",
     "last_inpatients", "last_delayed", "last_support", "last_placements", "last_dowry",
-    "order", "free", "n_free",
+    "order", "order_time", "free", "n_free",
 )
 OUT_FIELDS = tuple(f.name for f in fields(MonthlyArrays))
 
