@@ -71,3 +71,23 @@ def test_plan_probability_has_a_wilson_interval():
     half = z * (0.26 * 0.74 / 100 + z * z / 40000) ** 0.5 / (1 + z * z / 100)
     assert (low, high) == pytest.approx((centre - half, centre + half))
     assert wilson(0, 50)[0] == 0.0 and 0 < wilson(0, 50)[1] < 0.08 and wilson(50, 50)[1] == pytest.approx(1.0)
+
+
+def test_band_quantiles_equal_numpys_nan_aware_ones():
+    """The fast path of the bands gives np.nanquantile's numbers, whatever the cells hold: all NaN (a
+    flow's start), some NaN (a pool with no beds some months), none."""
+    import warnings
+
+    import numpy as np
+
+    from sim.results.summary import _quantiles
+
+    rng = np.random.default_rng(1)
+    cube = rng.normal(size=(50, 7, 9))
+    cube[:, 0, :] = np.nan
+    cube[::3, 2, 4] = np.nan
+    cube[:49, 3, 3] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanquantile(cube, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    np.testing.assert_array_equal(_quantiles(cube, [0.05, 0.25, 0.5, 0.75, 0.95]), expected)
