@@ -50,21 +50,26 @@ class Engine:
         self.arrays: EngineSpec = build(spec)
         self.system = make_spec(*self.arrays)
         self.capacity = people_capacity(spec)
+        self.state = self._room()  # reused by every replication (simulate resets it)
         self.events = 0  # events processed by the runs so far (for benchmarks)
+
+    def _room(self):
+        spec = self.spec
+        return new_state(self.arrays, len(spec.tcps), len(spec.pools), self.capacity,
+                         4 * self.capacity + len(spec.sources) + len(spec.pools) + 64)
 
     def run(self, replication: int) -> MonthlyArrays:
         """One replication. If the people or event arrays fill up, run it again with twice the room
         (a replication is a pure function of its seed, so the retry gives the same result)."""
         while True:
             rec = MonthlyArrays.zeros(self.spec)
-            state, _ = new_state(self.arrays, len(self.spec.tcps), len(self.spec.pools), self.capacity,
-                              4 * self.capacity + len(self.spec.sources) + len(self.spec.pools) + 64, replication)
             out = make_out(*(getattr(rec, name) for name in OUT_FIELDS))
-            status, events = simulate(self.system, state, out)
+            status, events = simulate(self.system, self.state, out, replication)
             if status == 0:
                 self.events += events
                 return rec
             self.capacity *= 2
+            self.state = self._room()
 
 
 def run_replication(spec: SystemSpec, replication: int) -> MonthlyArrays:

@@ -91,31 +91,79 @@ EVENT = np.dtype([
 # decrement, and the loop reads the clock and the heap's counters at every step.
 
 
-def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int, replication: int) -> tuple[StateRef, dict]:
-    """Fresh arrays for one replication (Python side; the kernel only fills them): the StructRef the
-    kernel takes, and the same arrays by name for Python to read."""
+def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int) -> StateRef:
+    """Room for replications (Python side): arrays of the right shapes, reused replication after
+    replication; ``reset`` gives them their starting values at the start of each."""
     t, h = n_out_tcps, spec.housing_units.shape[1]
     n_lists = n_pools + t * h  # list ids: pools' candidates, then housing queues (t * h + kind)
     arrays = dict(
-        people=np.zeros(people_cap, PERSON), n_people=_i(0),
-        heap=np.zeros(heap_cap, EVENT), n_heap=_i(0), seq=_i(0),
-        order=np.zeros(heap_cap, np.int64), order_time=np.zeros(heap_cap), free=np.arange(heap_cap - 1, -1, -1, dtype=np.int64),
-        n_free=_i(heap_cap), clock=np.float64(-spec.warmup), month=_i(-1), replication=_i(replication),
-        pool_scheduled=np.zeros(n_pools, np.int64), pool_occupied=np.zeros(n_pools, np.int64),
-        pool_last=np.full(n_pools, -spec.warmup), pool_occ_days=np.zeros(n_pools), pool_open_days=np.zeros(n_pools),
-        housing_free=np.maximum(spec.housing_units, 0).astype(np.int64), support_used=np.zeros(t, np.int64),
-        list_head=np.full(n_lists, -1, np.int64),
-        now_people=np.zeros((t, 6), np.int64), now_inpatients=np.zeros((t, 4, 2), np.int64),
-        now_delayed=np.zeros((t, 4), np.int64), now_register=np.zeros((t, 3), np.int64),
-        now_placements=np.zeros((t, 4, 2, 3, 2), np.int64), now_dowry=np.zeros((t, 4), np.int64),
-        inpatient_days=np.zeros((t, 4, 2)), delayed_days=np.zeros((t, 4)), support_days=np.zeros(t),
-        placement_days=np.zeros((t, 4, 2, 3, 2)), dowry_days=np.zeros((t, 4)), status=_i(0),
-        events=_i(0), inpatient_list=np.zeros(people_cap, np.int64), n_inpatients=_i(0),
-        last_inpatients=np.full((t, 4, 2), -spec.warmup), last_delayed=np.full((t, 4), -spec.warmup),
-        last_support=np.full(t, -spec.warmup), last_placements=np.full((t, 4, 2, 3, 2), -spec.warmup),
-        last_dowry=np.full((t, 4), -spec.warmup),
+        people=np.empty(people_cap, PERSON), n_people=_i(0),
+        heap=np.empty(heap_cap, EVENT), n_heap=_i(0), seq=_i(0),
+        order=np.empty(heap_cap, np.int64), order_time=np.empty(heap_cap), free=np.empty(heap_cap, np.int64),
+        n_free=_i(0), clock=np.float64(0.0), month=_i(-1), replication=_i(0),
+        pool_scheduled=np.empty(n_pools, np.int64), pool_occupied=np.empty(n_pools, np.int64),
+        pool_last=np.empty(n_pools), pool_occ_days=np.empty(n_pools), pool_open_days=np.empty(n_pools),
+        housing_free=np.empty((t, h), np.int64), support_used=np.empty(t, np.int64),
+        list_head=np.empty(n_lists, np.int64),
+        now_people=np.empty((t, 6), np.int64), now_inpatients=np.empty((t, 4, 2), np.int64),
+        now_delayed=np.empty((t, 4), np.int64), now_register=np.empty((t, 3), np.int64),
+        now_placements=np.empty((t, 4, 2, 3, 2), np.int64), now_dowry=np.empty((t, 4), np.int64),
+        inpatient_days=np.empty((t, 4, 2)), delayed_days=np.empty((t, 4)), support_days=np.empty(t),
+        placement_days=np.empty((t, 4, 2, 3, 2)), dowry_days=np.empty((t, 4)), status=_i(0),
+        events=_i(0), inpatient_list=np.empty(people_cap, np.int64), n_inpatients=_i(0),
+        last_inpatients=np.empty((t, 4, 2)), last_delayed=np.empty((t, 4)),
+        last_support=np.empty(t), last_placements=np.empty((t, 4, 2, 3, 2)),
+        last_dowry=np.empty((t, 4)),
     )
-    return make_state(*(arrays[name] for name in STATE_FIELDS)), arrays
+    return make_state(*(arrays[name] for name in STATE_FIELDS))
+
+
+@kernel
+def reset(S, st, replication) -> None:
+    """The state at the start of a replication: nobody yet, an empty event heap, every count zero and
+    every time integral's clock at the start of the warm-up. The one place initial values are set."""
+    start = -S.warmup
+    st.n_people = 0
+    st.n_heap = 0
+    st.seq = 0
+    free = st.free
+    n = free.shape[0]
+    for k in range(n):
+        free[k] = n - 1 - k
+    st.n_free = n
+    st.clock = start
+    st.month = -1
+    st.replication = replication
+    st.status = 0
+    st.events = 0
+    st.n_inpatients = 0
+    st.pool_scheduled[:] = 0
+    st.pool_occupied[:] = 0
+    st.pool_last[:] = start
+    st.pool_occ_days[:] = 0.0
+    st.pool_open_days[:] = 0.0
+    units, housing_free = S.housing_units, st.housing_free
+    for t in range(housing_free.shape[0]):
+        for kind in range(housing_free.shape[1]):
+            housing_free[t, kind] = max(units[t, kind], 0)
+    st.support_used[:] = 0
+    st.list_head[:] = -1
+    st.now_people[:] = 0
+    st.now_inpatients[:] = 0
+    st.now_delayed[:] = 0
+    st.now_register[:] = 0
+    st.now_placements[:] = 0
+    st.now_dowry[:] = 0
+    st.inpatient_days[:] = 0.0
+    st.delayed_days[:] = 0.0
+    st.support_days[:] = 0.0
+    st.placement_days[:] = 0.0
+    st.dowry_days[:] = 0.0
+    st.last_inpatients[:] = start
+    st.last_delayed[:] = start
+    st.last_support[:] = start
+    st.last_placements[:] = start
+    st.last_dowry[:] = start
 
 
 # ------------------------------------------------------------------------------------------ the heap
@@ -407,6 +455,21 @@ def add_person(st, pid, tcp) -> int:
     P[n].is_ready = 0
     P[n].housed = 0
     P[n].phase = INITIAL
+    # set before they are read; zero so that a reused slot holds nothing of an earlier replication
+    P[n].admitted = 0.0
+    P[n].ooa_since = 0.0
+    P[n].ready_at = 0.0
+    P[n].funding_at = 0.0
+    P[n].dispute_at = 0.0
+    P[n].provider_at = 0.0
+    P[n].next_ctr_at = 0.0
+    P[n].breakdown_at = 0.0
+    P[n].pl_death_at = 0.0
+    P[n].settle_at = 0.0
+    P[n].reg_event = 0
+    P[n].admission = 0
+    P[n].ctr_held = 0
+    P[n].ip_slot = 0
     return n
 
 
@@ -1099,9 +1162,10 @@ def on_arrival(S, st, out, q, k, i) -> None:
 
 
 @jit
-def simulate(S, st, out) -> int:
+def simulate(S, st, out, replication) -> int:
     """One replication (Model.run): start state, then events until the last month end. Returns (status,
     events processed): status 0, or the code of an array that filled up (the caller retries with more room)."""
+    reset(S, st, replication)
     n_pools = st.pool_scheduled.shape[0]
     for q in range(n_pools):
         st.pool_scheduled[q] = beds_at(S, q, st.clock)
