@@ -19,7 +19,7 @@ import platform
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 import pandas as pd
 import yaml
@@ -349,7 +349,6 @@ def _results(
 ) -> str:
     cal = spec.calendar
     first, last = cal.start_label, cal.labels[-1]
-    n = int(manifest.get("replications_done") or manifest.get("replications") or 0)
     out = ["## 7. Key results", ""]
     plan = spec.trajectory()
     end = _band(summary, "inpatients", last)

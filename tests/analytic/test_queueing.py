@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import loss_cfg, make_cfg
+from conftest import loss_cfg
 from sim.api import run
 from sim.results.analytic import erlang_b, ratio_estimate
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.api import RunResult, compose, run
+from sim.api import compose, run
 from sim.config import CONFIG_DIR
 from sim.report import cites_source, config_comments, markdown_to_html, render_report, write_report
 
