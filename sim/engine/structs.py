@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from numba.core import types
+from numba.core import cgutils, imputils, types
+from numba.core.datamodel import default_manager, models
+from numba.core.extending import infer_getattr, lower_getattr_generic, lower_setattr_generic
+from numba.core.typing.templates import AttributeTemplate
 from numba.experimental import structref
+from numba.experimental.structref import _Utils
 
 from sim.engine.build import EngineSpec
 from sim.sampling._jit import jit
@@ -28,6 +32,8 @@ STATE_FIELDS = (
     "last_inpatients", "last_delayed", "last_support", "last_placements", "last_dowry",
     "order", "order_time", "free", "n_free",
 )
+#: The state's scalar fields (the rest are arrays): the only fields the kernel ever sets.
+STATE_SCALARS = ("n_people", "n_heap", "seq", "clock", "month", "replication", "status", "events", "n_inpatients", "n_free")
 OUT_FIELDS = tuple(f.name for f in fields(MonthlyArrays))
 
 
@@ -38,18 +44,58 @@ class _Unliteral(types.StructRef):
         return tuple((n, types.unliteral(t)) for n, t in fields)
 
 
+def register_lending(struct_type: type) -> type:
+    """``structref.register``, except that reading an array field lends it: the kernel gets a view with no
+    owner (no meminfo), so reading ``st.people`` costs no reference count. Numba's own accessor adds an
+    atomic increment and decrement for every read, and these reads are most of what the kernel does: about
+    half its time went on them. Safe because the struct owns every array for as long as it lives (its
+    constructor sets them, taking a reference), the kernel sets only scalar fields (tests/equivalence
+    checks), and no view leaves compiled code."""
+    default_manager.register(struct_type, models.StructRefModel)
+
+    @infer_getattr
+    class _Attributes(AttributeTemplate):
+        key = struct_type
+
+        def generic_resolve(self, typ, attr):
+            return typ.field_dict.get(attr)
+
+    @lower_getattr_generic(struct_type)
+    def _get(context, builder, typ, val, attr):
+        ret = getattr(_Utils(context, builder, typ).get_data_struct(val), attr)
+        fieldtype = typ.field_dict[attr]
+        if not isinstance(fieldtype, types.Array):
+            return imputils.impl_ret_borrowed(context, builder, fieldtype, ret)
+        view = context.make_array(fieldtype)(context, builder, value=ret)
+        view.meminfo = cgutils.get_null_value(view.meminfo.type)
+        view.parent = cgutils.get_null_value(view.parent.type)
+        return view._getvalue()
+
+    @lower_setattr_generic(struct_type)
+    def _set(context, builder, sig, args, attr):
+        (inst_type, val_type), (instance, val) = sig.args, args
+        data = _Utils(context, builder, inst_type).get_data_struct(instance)
+        casted = context.cast(builder, val, val_type, inst_type.field_dict[attr])
+        old = getattr(data, attr)
+        context.nrt.incref(builder, val_type, casted)
+        context.nrt.decref(builder, val_type, old)
+        setattr(data, attr, casted)
+
+    return struct_type
+
+
 # Module-level classes: Numba's on-disk cache finds them again in the next process by name.
-@structref.register
+@register_lending
 class SpecType(_Unliteral):
     pass
 
 
-@structref.register
+@register_lending
 class StateType(_Unliteral):
     pass
 
 
-@structref.register
+@register_lending
 class OutType(_Unliteral):
     pass
 

@@ -97,3 +97,17 @@ def test_a_replication_does_not_depend_on_the_ones_run_before_it_on_the_same_eng
     after, fresh = used.run(5).as_dict(), Engine(spec).run(5).as_dict()
     for name, values in fresh.items():
         np.testing.assert_array_equal(after[name], values, err_msg=name)
+
+
+def test_the_kernel_sets_only_scalar_fields_of_its_structs():
+    """The structs lend their arrays to the kernel without reference counts (sim/engine/structs.py), which
+    is safe only while the kernel never stores an array into one: every field it sets is a scalar."""
+    import re
+    from pathlib import Path
+
+    import sim.engine.loop as loop
+    from sim.engine.structs import STATE_SCALARS
+
+    source = Path(loop.__file__).read_text()
+    assigned = set(re.findall(r"\b(?:st|S|out)\.([a-z_]+) *(?:=|\+=|-=)(?!=)", source))
+    assert "clock" in assigned and assigned <= set(STATE_SCALARS), assigned - set(STATE_SCALARS)
