@@ -38,7 +38,6 @@ _clear_stale_cache()
 from sim.config.spec import SystemSpec  # noqa: E402
 from sim.engine.build import EngineSpec, build, people_capacity  # noqa: E402
 from sim.engine.loop import new_state, simulate  # noqa: E402
-from sim.engine.structs import OUT_FIELDS, make_out, make_spec  # noqa: E402
 from sim.results.monthly import MonthlyArrays  # noqa: E402
 
 
@@ -48,26 +47,24 @@ class Engine:
     def __init__(self, spec: SystemSpec) -> None:
         self.spec = spec
         self.arrays: EngineSpec = build(spec)
-        self.system = make_spec(*self.arrays)
         self.capacity = people_capacity(spec)
+        self.record = MonthlyArrays.zeros(spec)  # filled by each replication, then copied out
         self.state = self._room()  # reused by every replication (simulate resets it)
         self.events = 0  # events processed by the runs so far (for benchmarks)
 
     def _room(self):
         spec = self.spec
-        return new_state(self.arrays, len(spec.tcps), len(spec.pools), self.capacity,
+        return new_state(self.arrays, self.record, len(spec.tcps), len(spec.pools), self.capacity,
                          4 * self.capacity + len(spec.sources) + len(spec.pools) + 64)
 
     def run(self, replication: int) -> MonthlyArrays:
         """One replication. If the people or event arrays fill up, run it again with twice the room
         (a replication is a pure function of its seed, so the retry gives the same result)."""
         while True:
-            rec = MonthlyArrays.zeros(self.spec)
-            out = make_out(*(getattr(rec, name) for name in OUT_FIELDS))
-            status, events = simulate(self.system, self.state, out, replication)
+            status, events = simulate(self.state, replication)
             if status == 0:
                 self.events += events
-                return rec
+                return self.record.copy()
             self.capacity *= 2
             self.state = self._room()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import numpy as np
 
-from sim.engine.structs import STATE_FIELDS, StateRef, make_state
+from sim.engine.structs import OUT_FIELDS, STATE_FIELDS, StateRef, make_state
 from sim.model.model import Priority
 from sim.results.monthly import (
     COMMUNITY,
@@ -91,9 +91,10 @@ EVENT = np.dtype([
 # decrement, and the loop reads the clock and the heap's counters at every step.
 
 
-def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int) -> StateRef:
-    """Room for replications (Python side): arrays of the right shapes, reused replication after
-    replication; ``reset`` gives them their starting values at the start of each."""
+def new_state(spec, record, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int) -> StateRef:
+    """The kernel's struct (Python side): the system's arrays (``spec``, an EngineSpec), room for the
+    state, reused replication after replication (``reset`` gives it its starting values at the start
+    of each), and the record the kernel fills (``record``, a MonthlyArrays, also reset each time)."""
     t, h = n_out_tcps, spec.housing_units.shape[1]
     n_lists = n_pools + t * h  # list ids: pools' candidates, then housing queues (t * h + kind)
     arrays = dict(
@@ -115,14 +116,14 @@ def new_state(spec, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: in
         last_support=np.empty(t), last_placements=np.empty((t, 4, 2, 3, 2)),
         last_dowry=np.empty((t, 4)),
     )
-    return make_state(*(arrays[name] for name in STATE_FIELDS))
+    return make_state(*spec, *(arrays[name] for name in STATE_FIELDS), *(getattr(record, name) for name in OUT_FIELDS))
 
 
 @kernel
-def reset(S, st, replication) -> None:
+def reset(st, replication) -> None:
     """The state at the start of a replication: nobody yet, an empty event heap, every count zero and
     every time integral's clock at the start of the warm-up. The one place initial values are set."""
-    start = -S.warmup
+    start = -st.warmup
     st.n_people = 0
     st.n_heap = 0
     st.seq = 0
@@ -142,7 +143,7 @@ def reset(S, st, replication) -> None:
     st.pool_last[:] = start
     st.pool_occ_days[:] = 0.0
     st.pool_open_days[:] = 0.0
-    units, housing_free = S.housing_units, st.housing_free
+    units, housing_free = st.housing_units, st.housing_free
     for t in range(housing_free.shape[0]):
         for kind in range(housing_free.shape[1]):
             housing_free[t, kind] = max(units[t, kind], 0)
@@ -164,6 +165,36 @@ def reset(S, st, replication) -> None:
     st.last_support[:] = start
     st.last_placements[:] = start
     st.last_dowry[:] = start
+    # the record (MonthlyArrays), every field
+    st.rec_people[:] = 0
+    st.rec_moves[:] = 0
+    st.rec_inpatients[:] = 0
+    st.rec_long_stayers[:] = 0
+    st.rec_admissions[:] = 0
+    st.rec_ooa_full[:] = 0
+    st.rec_readmissions[:] = 0
+    st.rec_discharges[:] = 0
+    st.rec_discharges_home[:] = 0
+    st.rec_repatriations[:] = 0
+    st.rec_closure_moves[:] = 0
+    st.rec_ready[:] = 0
+    st.rec_delayed[:] = 0
+    st.rec_deaths[:] = 0
+    st.rec_inpatient_days[:] = 0
+    st.rec_delayed_days[:] = 0
+    st.rec_occupied_days[:] = 0
+    st.rec_open_days[:] = 0
+    st.rec_beds[:] = 0
+    st.rec_register[:] = 0
+    st.rec_crises[:] = 0
+    st.rec_ctr_pre[:] = 0
+    st.rec_averted[:] = 0
+    st.rec_ctr_inpatient[:] = 0
+    st.rec_support_days[:] = 0
+    st.rec_placements[:] = 0
+    st.rec_breakdowns[:] = 0
+    st.rec_placement_days[:] = 0
+    st.rec_dowry_days[:] = 0
 
 
 # ------------------------------------------------------------------------------------------ the heap
@@ -227,7 +258,7 @@ def pop(st):
     order, times = st.order, st.order_time
     top = order[0]
     e = h[top]
-    out = (e.time, e.etype, e.target, e.aux, e.episode)
+    popped = (e.time, e.etype, e.target, e.aux, e.episode)
     st.free[st.n_free] = top
     st.n_free += 1
     n = st.n_heap - 1
@@ -252,7 +283,7 @@ def pop(st):
             i = child
         order[i] = last
         times[i] = t_last
-    return out
+    return popped
 
 
 # ---------------------------------------------------------------------------------- linked lists
@@ -292,28 +323,28 @@ def list_remove(st, i) -> None:
 
 
 @kernel
-def draw(S, st, stream, key, occurrence):
-    return uniform_pair(S.seed, st.replication, stream, key, occurrence)
+def draw(st, stream, key, occurrence):
+    return uniform_pair(st.seed, st.replication, stream, key, occurrence)
 
 
 @kernel
-def dist(S, d):
-    return S.dists[S.dist_start[d]:S.dist_end[d]]
+def dist(st, d):
+    return st.dists[st.dist_start[d]:st.dist_end[d]]
 
 
 @kernel
-def delay(S, st, d, stream, key, occurrence) -> float:
+def delay(st, d, stream, key, occurrence) -> float:
     if d < 0:
         return 0.0
-    u0, u1 = draw(S, st, stream, key, occurrence)
-    return sample(dist(S, d), u0, u1)
+    u0, u1 = draw(st, stream, key, occurrence)
+    return sample(dist(st, d), u0, u1)
 
 
 @kernel
-def beds_at(S, pool, t) -> int:
-    a, b = S.pool_step_start[pool], S.pool_step_end[pool]
-    i = np.searchsorted(S.step_days[a:b], max(t, 0.0), side="right") - 1
-    return S.step_beds[a + i]
+def beds_at(st, pool, t) -> int:
+    a, b = st.pool_step_start[pool], st.pool_step_end[pool]
+    i = np.searchsorted(st.step_days[a:b], max(t, 0.0), side="right") - 1
+    return st.step_beds[a + i]
 
 
 @kernel
@@ -391,7 +422,7 @@ def accrue(st) -> None:
 
 
 @kernel
-def move(st, out, i, state) -> None:
+def move(st, i, state) -> None:
     """Every change of state (Model.move)."""
     P = st.people
     t, old = P[i].tcp, P[i].state
@@ -402,7 +433,7 @@ def move(st, out, i, state) -> None:
     if old == REGISTER:
         st.now_register[t, P[i].rag] -= 1
     if st.month >= 0:
-        out.moves[st.month, t, old, state] += 1
+        st.rec_moves[st.month, t, old, state] += 1
     P[i].state = state
     if state != OUTSIDE:
         st.now_people[t, state] += 1
@@ -412,12 +443,12 @@ def move(st, out, i, state) -> None:
 
 
 @kernel
-def new_person(S, st, kind, index, number, tcp) -> int:
+def new_person(st, kind, index, number, tcp) -> int:
     """A person new to the model; children by the TCP's share (Model.new_person)."""
     pid = entity_id(kind, index, number)
     n = add_person(st, pid, tcp)
-    if n >= 0 and S.child_share[tcp] > 0:  # a draw whose answer is known is skipped (draws are addressed)
-        st.people[n].child = 1 if draw(S, st, S_PERSON, pid, ZERO)[0] < S.child_share[tcp] else 0
+    if n >= 0 and st.child_share[tcp] > 0:  # a draw whose answer is known is skipped (draws are addressed)
+        st.people[n].child = 1 if draw(st, S_PERSON, pid, ZERO)[0] < st.child_share[tcp] else 0
     return n
 
 
@@ -483,26 +514,26 @@ def count(st, flow, t) -> None:
 
 
 @kernel
-def join_register(S, st, out, i) -> None:
-    move(st, out, i, REGISTER)
-    register_next(S, st, i)
+def join_register(st, i) -> None:
+    move(st, i, REGISTER)
+    register_next(st, i)
 
 
 @kernel
-def register_next(S, st, i) -> None:
+def register_next(st, i) -> None:
     """Draw the member's next register event (Model.register_life, up to its yield): its kind is the
     first cumulative hazard share above u, as ``choice`` picks it, without building the arrays."""
     P = st.people
     t, rag = P[i].tcp, P[i].rag
-    moves = S.reg_moves
+    moves = st.reg_moves
     # hazards: 0 crisis, 1-3 a move to red, amber, green, 4 leaving (read once: a busy path)
-    rates = (S.reg_crisis[t, rag], moves[t, rag, 0], moves[t, rag, 1], moves[t, rag, 2], S.reg_leave[t])
+    rates = (st.reg_crisis[t, rag], moves[t, rag, 0], moves[t, rag, 1], moves[t, rag, 2], st.reg_leave[t])
     total = 0.0
     for k in range(5):
         total += rates[k]
     if total <= 0:
         return
-    u_event, u_time = draw(S, st, S_RAG, P[i].id, P[i].sojourns)
+    u_event, u_time = draw(st, S_RAG, P[i].id, P[i].sojourns)
     P[i].sojourns += 1
     event = 4
     acc = 0.0
@@ -517,74 +548,74 @@ def register_next(S, st, i) -> None:
 
 
 @kernel
-def on_register(S, st, out, i, episode) -> None:
+def on_register(st, i, episode) -> None:
     P = st.people
     if P[i].episode != episode:
         return
     event = P[i].reg_event
     if event == 0:
-        crisis(S, st, out, i)
+        crisis(st, i)
         return
     if event == 4:
-        move(st, out, i, LEFT)
+        move(st, i, LEFT)
         return
     st.now_register[P[i].tcp, P[i].rag] -= 1
     P[i].rag = event - 1
     st.now_register[P[i].tcp, P[i].rag] += 1
-    register_next(S, st, i)
+    register_next(st, i)
 
 
 # ---------------------------------------------------------------------------- crisis and its CTR
 
 
 @kernel
-def crisis(S, st, out, i) -> None:
+def crisis(st, i) -> None:
     P = st.people
     t = P[i].tcp
-    count(st, out.crises, t)
-    u_ctr, u_avert = draw(S, st, S_CTR, P[i].id, P[i].crises)
+    count(st, st.rec_crises, t)
+    u_ctr, u_avert = draw(st, S_CTR, P[i].id, P[i].crises)
     P[i].crises += 1
-    if u_ctr < S.ctr_coverage[t]:
-        count(st, out.ctr_pre, t)
-        if st.support_used[t] < S.support_places[t] and u_avert < S.ctr_avert[t]:
-            count(st, out.averted, t)
-            start_support(S, st, out, i)
+    if u_ctr < st.ctr_coverage[t]:
+        count(st, st.rec_ctr_pre, t)
+        if st.support_used[t] < st.support_places[t] and u_avert < st.ctr_avert[t]:
+            count(st, st.rec_averted, t)
+            start_support(st, i)
             return
-    admit(S, st, out, i)
+    admit(st, i)
 
 
 @kernel
-def start_support(S, st, out, i) -> None:
+def start_support(st, i) -> None:
     P = st.people
     t = P[i].tcp
     st.support_used[t] += 1
-    move(st, out, i, SUPPORT)
-    length = delay(S, st, S.support_length[t], S_SUPPORT, P[i].id, P[i].supports)
+    move(st, i, SUPPORT)
+    length = delay(st, st.support_length[t], S_SUPPORT, P[i].id, P[i].supports)
     P[i].supports += 1
     schedule(st, length, DEPARTURE, P[i].id, EV_SUPPORT, i, ZERO, P[i].episode)
 
 
 @kernel
-def on_support_end(S, st, out, i) -> None:
+def on_support_end(st, i) -> None:
     P = st.people
     st.support_used[P[i].tcp] -= 1
     P[i].rag = RED
-    join_register(S, st, out, i)
+    join_register(st, i)
 
 
 # --------------------------------------------------------------------------- admission and stay
 
 
 @kernel
-def admit(S, st, out, i) -> None:
+def admit(st, i) -> None:
     P = st.people
     t = P[i].tcp
-    u_unit, u_need = draw(S, st, S_ROUTE, P[i].id, P[i].admissions)
-    P[i].unit = CAMHS if P[i].child == 1 else choice(u_unit, S.route_cum[t])
+    u_unit, u_need = draw(st, S_ROUTE, P[i].id, P[i].admissions)
+    P[i].unit = CAMHS if P[i].child == 1 else choice(u_unit, st.route_cum[t])
     u = P[i].unit
-    P[i].pool = S.pool_of_unit[t, u]
+    P[i].pool = st.pool_of_unit[t, u]
     q = P[i].pool
-    P[i].by_need = 1 if u_need < S.ooa_need[t, u] else 0
+    P[i].by_need = 1 if u_need < st.ooa_need[t, u] else 0
     if P[i].by_need == 1:
         P[i].area = OUT_OF_AREA
     elif st.pool_occupied[q] < st.pool_scheduled[q]:
@@ -592,26 +623,26 @@ def admit(S, st, out, i) -> None:
     else:
         P[i].area = OUT_OF_AREA
         if st.month >= 0:
-            out.ooa_full[st.month, t, u] += 1
+            st.rec_ooa_full[st.month, t, u] += 1
     if st.month >= 0:
-        out.admissions[st.month, t, u, P[i].area] += 1
+        st.rec_admissions[st.month, t, u, P[i].area] += 1
     if st.clock - P[i].last_discharge <= READMISSION_DAYS:
-        count(st, out.readmissions, t)
-    u0, u1 = draw(S, st, S_LOS, P[i].id, P[i].admissions)
-    length = sample(dist(S, S.pool_los[q]), u0, u1)
-    enter_hospital(S, st, out, i, st.clock)
-    stay_start(S, st, out, i, length, 0.0)
+        count(st, st.rec_readmissions, t)
+    u0, u1 = draw(st, S_LOS, P[i].id, P[i].admissions)
+    length = sample(dist(st, st.pool_los[q]), u0, u1)
+    enter_hospital(st, i, st.clock)
+    stay_start(st, i, length, 0.0)
 
 
 @kernel
-def enter_hospital(S, st, out, i, admitted) -> None:
+def enter_hospital(st, i, admitted) -> None:
     P = st.people
     P[i].admitted = admitted
     P[i].ooa_since = admitted
     P[i].is_ready = 0
     P[i].reason = -1
     P[i].housed = 0
-    move(st, out, i, INPATIENT)
+    move(st, i, INPATIENT)
     touch_inpatients(st, P[i].tcp, P[i].unit, P[i].area)
     st.now_inpatients[P[i].tcp, P[i].unit, P[i].area] += 1
     if P[i].area == IN_AREA:
@@ -638,18 +669,18 @@ def next_ctr(elapsed, first, interval):
 
 
 @kernel
-def stay_start(S, st, out, i, length, elapsed) -> None:
+def stay_start(st, i, length, elapsed) -> None:
     """Model.stay up to its first yield: death time, readiness, the CTR schedule."""
     P = st.people
     t = P[i].tcp
     admission = P[i].admissions - 1
     P[i].admission = admission
-    if S.hospital_death[t] > 0:
-        P[i].death_at = st.clock + exponential(draw(S, st, S_DEATH, P[i].id, 2 * admission)[1], 1.0 / S.hospital_death[t])
+    if st.hospital_death[t] > 0:
+        P[i].death_at = st.clock + exponential(draw(st, S_DEATH, P[i].id, 2 * admission)[1], 1.0 / st.hospital_death[t])
     else:
         P[i].death_at = INF
     P[i].ready_at = st.clock + length
-    held, wait = next_ctr(elapsed, S.ctr_first[t], S.ctr_interval[t, P[i].unit])
+    held, wait = next_ctr(elapsed, st.ctr_first[t], st.ctr_interval[t, P[i].unit])
     P[i].ctr_held = held
     P[i].next_ctr_at = st.clock + wait
     stay_next(st, i)
@@ -670,64 +701,64 @@ def stay_next(st, i) -> None:
 
 
 @kernel
-def on_stay(S, st, out, i, branch, episode) -> None:
+def on_stay(st, i, branch, episode) -> None:
     P = st.people
     if P[i].episode != episode:
         return
     if branch == STAY_DEATH:
-        die(S, st, out, i, HOSPITAL)
+        die(st, i, HOSPITAL)
         return
     if branch == STAY_CTR:
         t = P[i].tcp
         if st.month >= 0:
-            out.ctr_inpatient[st.month, t, P[i].unit] += 1
+            st.rec_ctr_inpatient[st.month, t, P[i].unit] += 1
         occurrence = (P[i].admission << 16) | P[i].ctr_held
-        if draw(S, st, S_INPATIENT_CTR, P[i].id, occurrence)[0] < S.ctr_ready[t]:
+        if draw(st, S_INPATIENT_CTR, P[i].id, occurrence)[0] < st.ctr_ready[t]:
             P[i].ready_at = st.clock
         P[i].ctr_held += 1
-        P[i].next_ctr_at = st.clock + S.ctr_interval[t, P[i].unit]
+        P[i].next_ctr_at = st.clock + st.ctr_interval[t, P[i].unit]
         stay_next(st, i)
         return
-    await_start(S, st, out, i)
+    await_start(st, i)
 
 
 # ------------------------------------------------------------------------------------- discharge
 
 
 @kernel
-def await_start(S, st, out, i) -> None:
+def await_start(st, i) -> None:
     """Model.await_discharge up to its loop."""
     P = st.people
     t = P[i].tcp
     admission = P[i].admission
-    count(st, out.ready, t)
-    home = S.return_home[t, P[i].unit] > 0 and draw(S, st, S_HOME, P[i].id, admission)[0] < S.return_home[t, P[i].unit]
-    if home and st.clock - P[i].admitted < S.return_within[t]:
-        discharge(S, st, out, i, ONE)
+    count(st, st.rec_ready, t)
+    home = st.return_home[t, P[i].unit] > 0 and draw(st, S_HOME, P[i].id, admission)[0] < st.return_home[t, P[i].unit]
+    if home and st.clock - P[i].admitted < st.return_within[t]:
+        discharge(st, i, ONE)
         return
-    u_kind, u_dispute = draw(S, st, S_PLACEMENT, P[i].id, admission)
-    P[i].kind = choice(u_kind, S.placement_cum[t, P[i].unit])
+    u_kind, u_dispute = draw(st, S_PLACEMENT, P[i].id, admission)
+    P[i].kind = choice(u_kind, st.placement_cum[t, P[i].unit])
     now = st.clock
     P[i].is_ready = 1
-    P[i].provider_at = now + delay(S, st, S.provider_lead[t], S_DELAY, P[i].id, 3 * admission)
-    P[i].funding_at = now + delay(S, st, S.funding_delay[t], S_DELAY, P[i].id, 3 * admission + 1)
+    P[i].provider_at = now + delay(st, st.provider_lead[t], S_DELAY, P[i].id, 3 * admission)
+    P[i].funding_at = now + delay(st, st.funding_delay[t], S_DELAY, P[i].id, 3 * admission + 1)
     dispute = 0.0
-    if u_dispute < S.dispute_prob[t]:
-        dispute = delay(S, st, S.dispute_delay[t], S_DELAY, P[i].id, 3 * admission + 2)
+    if u_dispute < st.dispute_prob[t]:
+        dispute = delay(st, st.dispute_delay[t], S_DELAY, P[i].id, 3 * admission + 2)
     P[i].dispute_at = P[i].funding_at + dispute
     list_remove(st, i)  # a ready person is not moved between hospitals
     episode = P[i].episode
-    request_housing(S, st, out, i)
-    await_loop(S, st, out, i, episode)
+    request_housing(st, i)
+    await_loop(st, i, episode)
 
 
 @kernel
-def await_loop(S, st, out, i, episode) -> None:
+def await_loop(st, i, episode) -> None:
     P = st.people
     if P[i].episode != episode:
         return
     if update_reason(st, i) < 0:
-        discharge(S, st, out, i, ZERO)
+        discharge(st, i, ZERO)
         return
     now = st.clock
     t = P[i].death_at
@@ -740,14 +771,14 @@ def await_loop(S, st, out, i, episode) -> None:
 
 
 @kernel
-def on_delay(S, st, out, i, episode) -> None:
+def on_delay(st, i, episode) -> None:
     P = st.people
     if P[i].episode != episode:
         return
     if st.clock >= P[i].death_at:
-        die(S, st, out, i, HOSPITAL)
+        die(st, i, HOSPITAL)
         return
-    await_loop(S, st, out, i, episode)
+    await_loop(st, i, episode)
 
 
 @kernel
@@ -786,18 +817,18 @@ def housing_list(st, t, kind) -> int:
 
 
 @kernel
-def request_housing(S, st, out, i) -> None:
+def request_housing(st, i) -> None:
     P = st.people
     t, kind = P[i].tcp, P[i].kind
-    if S.housing_units[t, kind] < 0:
+    if st.housing_units[t, kind] < 0:
         P[i].housed = 1
     else:
         list_add(st, housing_list(st, t, kind), i)
-        allocate_housing(S, st, out, t, kind)
+        allocate_housing(st, t, kind)
 
 
 @kernel
-def allocate_housing(S, st, out, t, kind) -> None:
+def allocate_housing(st, t, kind) -> None:
     """Free units to waiting people, FIFO by readiness or longest stay first, ties by entity number."""
     P = st.people
     lst = housing_list(st, t, kind)
@@ -808,8 +839,8 @@ def allocate_housing(S, st, out, t, kind) -> None:
             if best < 0:
                 best = j
             else:
-                a = P[j].ready_at if S.policy[t] == FIFO else P[j].admitted
-                b = P[best].ready_at if S.policy[t] == FIFO else P[best].admitted
+                a = P[j].ready_at if st.policy[t] == FIFO else P[j].admitted
+                b = P[best].ready_at if st.policy[t] == FIFO else P[best].admitted
                 if a < b or (a == b and P[j].id < P[best].id):
                     best = j
             j = P[j].next
@@ -817,20 +848,20 @@ def allocate_housing(S, st, out, t, kind) -> None:
         st.housing_free[t, kind] -= 1
         P[best].housed = 1
         if update_reason(st, best) < 0:
-            discharge(S, st, out, best, ZERO)
+            discharge(st, best, ZERO)
 
 
 @kernel
-def free_housing(S, st, out, i) -> None:
+def free_housing(st, i) -> None:
     P = st.people
     t, kind = P[i].tcp, P[i].kind
-    if S.housing_units[t, kind] >= 0:
+    if st.housing_units[t, kind] >= 0:
         st.housing_free[t, kind] += 1
-        allocate_housing(S, st, out, t, kind)
+        allocate_housing(st, t, kind)
 
 
 @kernel
-def leave_hospital(S, st, out, i) -> None:
+def leave_hospital(st, i) -> None:
     P = st.people
     t = P[i].tcp
     if P[i].reason >= 0:
@@ -848,50 +879,50 @@ def leave_hospital(S, st, out, i) -> None:
     if P[i].area == IN_AREA:
         touch_pool(st, P[i].pool)
         st.pool_occupied[P[i].pool] -= 1
-        repatriate(S, st, out, P[i].pool)
+        repatriate(st, P[i].pool)
 
 
 @kernel
-def discharge(S, st, out, i, home) -> None:
+def discharge(st, i, home) -> None:
     P = st.people
     t = P[i].tcp
     if st.month >= 0:
-        out.discharges[st.month, t, P[i].unit, P[i].area] += 1
-    leave_hospital(S, st, out, i)
+        st.rec_discharges[st.month, t, P[i].unit, P[i].area] += 1
+    leave_hospital(st, i)
     P[i].last_discharge = st.clock
     if home:
-        count(st, out.discharges_home, t)
+        count(st, st.rec_discharges_home, t)
         P[i].rag = AMBER
-        join_register(S, st, out, i)
+        join_register(st, i)
         return
     P[i].dowry_unit = P[i].unit if st.clock - P[i].admitted >= LONG_STAY_DAYS else -1
-    move(st, out, i, PLACEMENT)
-    placement_start(S, st, out, i)
+    move(st, i, PLACEMENT)
+    placement_start(st, i)
 
 
 @kernel
-def die(S, st, out, i, where) -> None:
+def die(st, i, where) -> None:
     P = st.people
     if st.month >= 0:
-        out.deaths[st.month, P[i].tcp, where] += 1
+        st.rec_deaths[st.month, P[i].tcp, where] += 1
     if where == HOSPITAL:
         if P[i].is_ready == 1 and P[i].housed == 0:
             list_remove(st, i)
-        leave_hospital(S, st, out, i)
+        leave_hospital(st, i)
         if P[i].housed == 1:
-            free_housing(S, st, out, i)
-    move(st, out, i, LEFT)
+            free_housing(st, i)
+    move(st, i, LEFT)
 
 
 @kernel
-def repatriate(S, st, out, q) -> None:
+def repatriate(st, q) -> None:
     """Free in-area beds to out-of-area candidates of the pool, longest out first (Model.repatriate)."""
     P = st.people
     while st.pool_occupied[q] < st.pool_scheduled[q]:
         best = -1
         j = st.list_head[q]
         while j >= 0:
-            if S.repatriation[P[j].tcp] == 1:
+            if st.repatriation[P[j].tcp] == 1:
                 if best < 0 or P[j].ooa_since < P[best].ooa_since or (P[j].ooa_since == P[best].ooa_since and P[j].id < P[best].id):
                     best = j
             j = P[j].next
@@ -907,7 +938,7 @@ def repatriate(S, st, out, q) -> None:
         touch_pool(st, q)
         st.pool_occupied[q] += 1
         if st.month >= 0:
-            out.repatriations[st.month, t, u] += 1
+            st.rec_repatriations[st.month, t, u] += 1
 
 
 # -------------------------------------------------------------------------------------- community
@@ -922,28 +953,28 @@ def set_placement(st, i, phase, change) -> None:
 
 
 @kernel
-def placement_start(S, st, out, i) -> None:
+def placement_start(st, i) -> None:
     """Model.placement up to its loop."""
     P = st.people
     t = P[i].tcp
     start = st.clock
-    set_placement(st, i, INITIAL if S.initial_days[t] > 0 else SETTLED, ONE)
+    set_placement(st, i, INITIAL if st.initial_days[t] > 0 else SETTLED, ONE)
     if P[i].dowry_unit >= 0:
         touch_dowry(st, t, P[i].dowry_unit)
         st.now_dowry[t, P[i].dowry_unit] += 1
     P[i].breakdown_at = INF
-    if S.breakdown_first[t] > 0 or S.breakdown_after[t] > 0:  # no draw when no breakdown can happen
-        hazard = -math.log1p(-draw(S, st, S_BREAKDOWN, P[i].id, P[i].placements)[1])
-        first_year = S.breakdown_first[t] * YEAR
+    if st.breakdown_first[t] > 0 or st.breakdown_after[t] > 0:  # no draw when no breakdown can happen
+        hazard = -math.log1p(-draw(st, S_BREAKDOWN, P[i].id, P[i].placements)[1])
+        first_year = st.breakdown_first[t] * YEAR
         if hazard < first_year:
-            P[i].breakdown_at = start + hazard / S.breakdown_first[t]
-        elif S.breakdown_after[t] > 0:
-            P[i].breakdown_at = start + YEAR + (hazard - first_year) / S.breakdown_after[t]
+            P[i].breakdown_at = start + hazard / st.breakdown_first[t]
+        elif st.breakdown_after[t] > 0:
+            P[i].breakdown_at = start + YEAR + (hazard - first_year) / st.breakdown_after[t]
     P[i].pl_death_at = INF
-    if S.community_death[t] > 0:
-        u_death = draw(S, st, S_DEATH, P[i].id, 2 * P[i].placements + 1)[1]
-        P[i].pl_death_at = start + exponential(u_death, 1.0 / S.community_death[t])
-    P[i].settle_at = start + S.initial_days[t] if P[i].phase == INITIAL else INF
+    if st.community_death[t] > 0:
+        u_death = draw(st, S_DEATH, P[i].id, 2 * P[i].placements + 1)[1]
+        P[i].pl_death_at = start + exponential(u_death, 1.0 / st.community_death[t])
+    P[i].settle_at = start + st.initial_days[t] if P[i].phase == INITIAL else INF
     P[i].placements += 1
     placement_next(st, i)
 
@@ -964,7 +995,7 @@ def placement_next(st, i) -> None:
 
 
 @kernel
-def on_placement(S, st, out, i, branch, episode) -> None:
+def on_placement(st, i, branch, episode) -> None:
     P = st.people
     if P[i].episode != episode:
         return
@@ -975,39 +1006,39 @@ def on_placement(S, st, out, i, branch, episode) -> None:
         placement_next(st, i)
         return
     if branch == PL_DEATH:
-        end_placement(S, st, out, i)
-        die(S, st, out, i, COMMUNITY)
+        end_placement(st, i)
+        die(st, i, COMMUNITY)
         return
     if st.month >= 0:
-        out.breakdowns[st.month, P[i].tcp, P[i].kind] += 1
-    end_placement(S, st, out, i)
-    crisis(S, st, out, i)
+        st.rec_breakdowns[st.month, P[i].tcp, P[i].kind] += 1
+    end_placement(st, i)
+    crisis(st, i)
 
 
 @kernel
-def end_placement(S, st, out, i) -> None:
+def end_placement(st, i) -> None:
     P = st.people
     set_placement(st, i, P[i].phase, NONE)
     if P[i].dowry_unit >= 0:
         touch_dowry(st, P[i].tcp, P[i].dowry_unit)
         st.now_dowry[P[i].tcp, P[i].dowry_unit] -= 1
         P[i].dowry_unit = -1
-    free_housing(S, st, out, i)
+    free_housing(st, i)
 
 
 # ------------------------------------------------------------------------------ calendar events
 
 
 @kernel
-def on_month_end(S, st, out, s) -> None:
+def on_month_end(st, s) -> None:
     """Model.month_ends: record stocks and the month's integrals at boundary s. Written as plain loops
     over the TCPs' cells, each array read once: compiles once, with no array views to reference-count."""
     accrue(st)
     m = s - 1
     inp_days, dly_days, sup_days, plc_days, dow_days = st.inpatient_days, st.delayed_days, st.support_days, st.placement_days, st.dowry_days
-    o_inp_days, o_dly_days, o_sup_days, o_plc_days, o_dow_days = out.inpatient_days, out.delayed_days, out.support_days, out.placement_days, out.dowry_days
+    o_inp_days, o_dly_days, o_sup_days, o_plc_days, o_dow_days = st.rec_inpatient_days, st.rec_delayed_days, st.rec_support_days, st.rec_placement_days, st.rec_dowry_days
     now_people, now_inp, now_dly, now_reg, now_plc = st.now_people, st.now_inpatients, st.now_delayed, st.now_register, st.now_placements
-    o_people, o_inp, o_dly, o_reg, o_plc = out.people, out.inpatients, out.delayed, out.register, out.placements
+    o_people, o_inp, o_dly, o_reg, o_plc = st.rec_people, st.rec_inpatients, st.rec_delayed, st.rec_register, st.rec_placements
     for t in range(now_inp.shape[0]):
         if m >= 0:
             o_sup_days[m, t] = sup_days[t]
@@ -1040,7 +1071,7 @@ def on_month_end(S, st, out, s) -> None:
                         if m >= 0:
                             o_plc_days[m, t, u, a, h, phase] = plc_days[t, u, a, h, phase]
                         plc_days[t, u, a, h, phase] = 0.0
-    occ, opn, o_occ, o_opn, o_beds = st.pool_occ_days, st.pool_open_days, out.occupied_days, out.open_days, out.beds
+    occ, opn, o_occ, o_opn, o_beds = st.pool_occ_days, st.pool_open_days, st.rec_occupied_days, st.rec_open_days, st.rec_beds
     for q in range(occ.shape[0]):
         if m >= 0:
             o_occ[m, q] = occ[q]
@@ -1048,7 +1079,7 @@ def on_month_end(S, st, out, s) -> None:
         occ[q] = 0.0
         opn[q] = 0.0
         o_beds[s, q] = open_beds(st, q)
-    P, inpatients, long_stayers, now = st.people, st.inpatient_list, out.long_stayers, st.clock
+    P, inpatients, long_stayers, now = st.people, st.inpatient_list, st.rec_long_stayers, st.clock
     for k in range(st.n_inpatients):
         i = inpatients[k]
         if now - P[i].admitted >= LONG_STAY_DAYS:
@@ -1057,11 +1088,11 @@ def on_month_end(S, st, out, s) -> None:
 
 
 @kernel
-def next_bed_step(S, st, q, j) -> None:
+def next_bed_step(st, q, j) -> None:
     """Schedule the pool's first step after index j that falls inside the run (Model.bed_schedule)."""
-    horizon = S.boundaries[-1]
-    for k in range(j + 1, S.pool_step_end[q] - S.pool_step_start[q]):
-        day = S.step_days[S.pool_step_start[q] + k]
+    horizon = st.boundaries[-1]
+    for k in range(j + 1, st.pool_step_end[q] - st.pool_step_start[q]):
+        day = st.step_days[st.pool_step_start[q] + k]
         if day <= 0 or day >= horizon:
             continue
         schedule(st, day - st.clock, SCHEDULE, q, EV_BED, q, k, ZERO)
@@ -1069,18 +1100,18 @@ def next_bed_step(S, st, q, j) -> None:
 
 
 @kernel
-def on_bed(S, st, out, q, k) -> None:
+def on_bed(st, q, k) -> None:
     if k >= 0:
         touch_pool(st, q)
-        st.pool_scheduled[q] = S.step_beds[S.pool_step_start[q] + k]
-        if S.pool_close_occupied[q] == 1:
-            close_occupied(st, out, q)
-    repatriate(S, st, out, q)
-    next_bed_step(S, st, q, k)
+        st.pool_scheduled[q] = st.step_beds[st.pool_step_start[q] + k]
+        if st.pool_close_occupied[q] == 1:
+            close_occupied(st, q)
+    repatriate(st, q)
+    next_bed_step(st, q, k)
 
 
 @kernel
-def close_occupied(st, out, q) -> None:
+def close_occupied(st, q) -> None:
     """Model.close_occupied: the most recently admitted in-area inpatients leave closing beds for beds out of area."""
     P = st.people
     while st.pool_occupied[q] > st.pool_scheduled[q]:
@@ -1102,114 +1133,114 @@ def close_occupied(st, out, q) -> None:
         if P[best].is_ready == 0:
             list_add(st, q, best)
         if st.month >= 0:
-            out.closure_moves[st.month, t, u] += 1
+            st.rec_closure_moves[st.month, t, u] += 1
 
 
 @kernel
-def next_pipeline(S, st, t, j) -> None:
-    k = S.pipeline_start[t] + j
-    if j < S.pipeline_end[t] - S.pipeline_start[t] and S.pipe_day[k] < S.boundaries[-1]:
-        schedule(st, max(S.pipe_day[k] - st.clock, 0.0), SCHEDULE, t, EV_PIPELINE, t, j, ZERO)
+def next_pipeline(st, t, j) -> None:
+    k = st.pipeline_start[t] + j
+    if j < st.pipeline_end[t] - st.pipeline_start[t] and st.pipe_day[k] < st.boundaries[-1]:
+        schedule(st, max(st.pipe_day[k] - st.clock, 0.0), SCHEDULE, t, EV_PIPELINE, t, j, ZERO)
 
 
 @kernel
-def on_pipeline(S, st, out, t, j) -> None:
-    k = S.pipeline_start[t] + j
-    st.housing_free[t, S.pipe_kind[k]] += S.pipe_units[k]
-    allocate_housing(S, st, out, t, S.pipe_kind[k])
-    next_pipeline(S, st, t, j + 1)
+def on_pipeline(st, t, j) -> None:
+    k = st.pipeline_start[t] + j
+    st.housing_free[t, st.pipe_kind[k]] += st.pipe_units[k]
+    allocate_housing(st, t, st.pipe_kind[k])
+    next_pipeline(st, t, j + 1)
 
 
 @kernel
-def next_supply(S, st, q, k) -> None:
-    clock = entity_id(K_SOURCE, S.source_index[q], ZERO)
-    u = draw(S, st, S_ARRIVAL, clock, k)[1]
-    schedule(st, exponential(u, 1.0 / S.source_rate[q]), SCHEDULE, clock, EV_SUPPLY, q, k, ZERO)
+def next_supply(st, q, k) -> None:
+    clock = entity_id(K_SOURCE, st.source_index[q], ZERO)
+    u = draw(st, S_ARRIVAL, clock, k)[1]
+    schedule(st, exponential(u, 1.0 / st.source_rate[q]), SCHEDULE, clock, EV_SUPPLY, q, k, ZERO)
 
 
 @kernel
-def on_supply(S, st, out, q, k) -> None:
-    t, kind = S.source_tcp[q], S.source_kind[q] - HOUSING_SOURCE
+def on_supply(st, q, k) -> None:
+    t, kind = st.source_tcp[q], st.source_kind[q] - HOUSING_SOURCE
     st.housing_free[t, kind] += 1
-    allocate_housing(S, st, out, t, kind)
-    next_supply(S, st, q, k + 1)
+    allocate_housing(st, t, kind)
+    next_supply(st, q, k + 1)
 
 
 @kernel
-def next_arrival(S, st, q, k) -> None:
+def next_arrival(st, q, k) -> None:
     """Model.arrivals: draw the gap to arrival k and make its person (numbered by source and k)."""
-    clock = entity_id(K_SOURCE, S.source_index[q], ZERO)
-    u = draw(S, st, S_ARRIVAL, clock, k)[1]
-    i = new_person(S, st, K_ARRIVAL, S.source_index[q], k, S.source_tcp[q])
+    clock = entity_id(K_SOURCE, st.source_index[q], ZERO)
+    u = draw(st, S_ARRIVAL, clock, k)[1]
+    i = new_person(st, K_ARRIVAL, st.source_index[q], k, st.source_tcp[q])
     if i < 0:
         return
-    kind = JOIN if S.source_kind[q] == REGISTER_JOIN else CRISIS
-    schedule(st, exponential(u, 1.0 / S.source_rate[q]), kind, st.people[i].id, EV_ARRIVAL, q, k, i)
+    kind = JOIN if st.source_kind[q] == REGISTER_JOIN else CRISIS
+    schedule(st, exponential(u, 1.0 / st.source_rate[q]), kind, st.people[i].id, EV_ARRIVAL, q, k, i)
 
 
 @kernel
-def on_arrival(S, st, out, q, k, i) -> None:
+def on_arrival(st, q, k, i) -> None:
     P = st.people
-    if S.source_kind[q] == REGISTER_JOIN:
-        P[i].rag = choice(draw(S, st, S_JOIN, P[i].id, ZERO)[0], S.join_cum[S.source_tcp[q]])
-        join_register(S, st, out, i)
+    if st.source_kind[q] == REGISTER_JOIN:
+        P[i].rag = choice(draw(st, S_JOIN, P[i].id, ZERO)[0], st.join_cum[st.source_tcp[q]])
+        join_register(st, i)
     else:
-        crisis(S, st, out, i)
-    next_arrival(S, st, q, k + 1)
+        crisis(st, i)
+    next_arrival(st, q, k + 1)
 
 
 # -------------------------------------------------------------------------------------- the run
 
 
 @jit
-def simulate(S, st, out, replication) -> int:
+def simulate(st, replication) -> int:
     """One replication (Model.run): start state, then events until the last month end. Returns (status,
     events processed): status 0, or the code of an array that filled up (the caller retries with more room)."""
-    reset(S, st, replication)
+    reset(st, replication)
     n_pools = st.pool_scheduled.shape[0]
     for q in range(n_pools):
-        st.pool_scheduled[q] = beds_at(S, q, st.clock)
+        st.pool_scheduled[q] = beds_at(st, q, st.clock)
     # census inpatients, numbered by row
-    for c in range(S.census_tcp.shape[0]):
-        t = S.census_tcp[c]
-        pid = entity_id(K_CENSUS, t, S.census_row[c])
+    for c in range(st.census_tcp.shape[0]):
+        t = st.census_tcp[c]
+        pid = entity_id(K_CENSUS, t, st.census_row[c])
         i = add_person(st, pid, t)
         if i < 0:
             return st.status, st.events
         P = st.people
-        u = S.census_unit[c]
+        u = st.census_unit[c]
         P[i].child = 1 if u == CAMHS else 0
         P[i].unit = u
-        P[i].area = S.census_area[c]
-        P[i].pool = S.pool_of_unit[t, u]
-        P[i].by_need = S.census_by_need[c]
-        u0, u1 = draw(S, st, S_RESIDUAL, pid, ZERO)
-        remaining = residual(dist(S, S.pool_los[P[i].pool]), S.census_elapsed[c], u0, u1)
-        enter_hospital(S, st, out, i, -S.census_elapsed[c])
-        stay_start(S, st, out, i, remaining, S.census_elapsed[c])
+        P[i].area = st.census_area[c]
+        P[i].pool = st.pool_of_unit[t, u]
+        P[i].by_need = st.census_by_need[c]
+        u0, u1 = draw(st, S_RESIDUAL, pid, ZERO)
+        remaining = residual(dist(st, st.pool_los[P[i].pool]), st.census_elapsed[c], u0, u1)
+        enter_hospital(st, i, -st.census_elapsed[c])
+        stay_start(st, i, remaining, st.census_elapsed[c])
     # register members, numbered by TCP then RAG order
-    for t in range(S.reg_people.shape[0]):
+    for t in range(st.reg_people.shape[0]):
         n = 0
         for rag in range(3):
-            for _ in range(S.reg_people[t, rag]):
-                i = new_person(S, st, K_REGISTER, t, n, t)
+            for _ in range(st.reg_people[t, rag]):
+                i = new_person(st, K_REGISTER, t, n, t)
                 if i < 0:
                     return st.status, st.events
                 st.people[i].rag = rag
-                join_register(S, st, out, i)
+                join_register(st, i)
                 n += 1
-    schedule(st, S.boundaries[0] - st.clock, MONTH_END, ZERO, EV_MONTH, ZERO, ZERO, ZERO)
+    schedule(st, st.boundaries[0] - st.clock, MONTH_END, ZERO, EV_MONTH, ZERO, ZERO, ZERO)
     for q in range(n_pools):
         schedule(st, 0.0, SCHEDULE, q, EV_BED, q, NONE, ZERO)
-    for t in range(S.pipeline_start.shape[0]):
-        next_pipeline(S, st, t, ZERO)
-    for q in range(S.source_rate.shape[0]):
-        if S.source_rate[q] > 0:
-            if S.source_kind[q] >= HOUSING_SOURCE:
-                next_supply(S, st, q, ZERO)
+    for t in range(st.pipeline_start.shape[0]):
+        next_pipeline(st, t, ZERO)
+    for q in range(st.source_rate.shape[0]):
+        if st.source_rate[q] > 0:
+            if st.source_kind[q] >= HOUSING_SOURCE:
+                next_supply(st, q, ZERO)
             else:
-                next_arrival(S, st, q, ZERO)
-    last = S.boundaries.shape[0] - 1
+                next_arrival(st, q, ZERO)
+    last = st.boundaries.shape[0] - 1
     while st.n_heap > 0:
         if st.status != 0:
             return st.status, st.events
@@ -1217,26 +1248,26 @@ def simulate(S, st, out, replication) -> int:
         st.clock = time
         st.events += 1
         if etype == EV_MONTH:
-            on_month_end(S, st, out, target)
+            on_month_end(st, target)
             if target == last:
                 return 0, st.events
-            schedule(st, S.boundaries[target + 1] - st.clock, MONTH_END, ZERO, EV_MONTH, target + 1, ZERO, ZERO)
+            schedule(st, st.boundaries[target + 1] - st.clock, MONTH_END, ZERO, EV_MONTH, target + 1, ZERO, ZERO)
         elif etype == EV_BED:
-            on_bed(S, st, out, target, aux)
+            on_bed(st, target, aux)
         elif etype == EV_PIPELINE:
-            on_pipeline(S, st, out, target, aux)
+            on_pipeline(st, target, aux)
         elif etype == EV_SUPPLY:
-            on_supply(S, st, out, target, aux)
+            on_supply(st, target, aux)
         elif etype == EV_ARRIVAL:
-            on_arrival(S, st, out, target, aux, episode)
+            on_arrival(st, target, aux, episode)
         elif etype == EV_REGISTER:
-            on_register(S, st, out, target, episode)
+            on_register(st, target, episode)
         elif etype == EV_SUPPORT:
-            on_support_end(S, st, out, target)
+            on_support_end(st, target)
         elif etype == EV_STAY:
-            on_stay(S, st, out, target, aux, episode)
+            on_stay(st, target, aux, episode)
         elif etype == EV_DELAY:
-            on_delay(S, st, out, target, episode)
+            on_delay(st, target, episode)
         elif etype == EV_PLACEMENT:
-            on_placement(S, st, out, target, aux, episode)
+            on_placement(st, target, aux, episode)
     return st.status, st.events

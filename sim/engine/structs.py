@@ -1,14 +1,14 @@
 """Bags of arrays passed to compiled code by reference (Numba StructRefs).
 
-The kernel's functions take the system (``SpecRef``), this replication's state (``StateRef``) and the
-record to fill (``OutRef``). Passed as named tuples, ~100 arrays would be copied, reference-counted and
-type-checked at every call, and compiling the loop took minutes; a StructRef is one pointer, so each
-function compiles in a fraction of a second and calls cost nothing. Fields are read as attributes
-(``S.pool_of_unit``), exactly as on the named tuples they are built from.
+The kernel's functions take one struct (``StateRef``): the system, this replication's state and the
+record to fill. Passed as named tuples, ~130 arrays would be copied, reference-counted and type-checked
+at every call, and compiling the loop took minutes; a StructRef is one pointer, so each function
+compiles in a fraction of a second. Fields are read as attributes (``st.pool_of_unit``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import fields
 
 from numba.core import cgutils, imputils, types
@@ -35,10 +35,19 @@ STATE_FIELDS = (
 #: The state's scalar fields (the rest are arrays): the only fields the kernel ever sets.
 STATE_SCALARS = ("n_people", "n_heap", "seq", "clock", "month", "replication", "status", "events", "n_inpatients", "n_free")
 OUT_FIELDS = tuple(f.name for f in fields(MonthlyArrays))
+#: The struct's fields: the system's, the state's, then the record's (``rec_<name>``).
+ALL_FIELDS = (*EngineSpec._fields, *STATE_FIELDS, *(f"rec_{name}" for name in OUT_FIELDS))
 
 
 class _Unliteral(types.StructRef):
-    """Field types as given, never literal (so one compiled kernel serves every system)."""
+    """Field types as given, never literal (so one compiled kernel serves every system), and a short name:
+    Numba names a struct type by its every field and type (here some 15,000 characters), and that name
+    is in every compiled function's symbol, which slows every compile."""
+
+    def __init__(self, fields):
+        super().__init__(fields)
+        digest = hashlib.sha1(repr(self._fields).encode()).hexdigest()[:16]
+        self.name = f"{self._typename}<{digest}>"
 
     def preprocess_fields(self, fields):
         return tuple((n, types.unliteral(t)) for n, t in fields)
@@ -84,51 +93,23 @@ def register_lending(struct_type: type) -> type:
     return struct_type
 
 
-# Module-level classes: Numba's on-disk cache finds them again in the next process by name.
-@register_lending
-class SpecType(_Unliteral):
-    pass
-
-
+# Module-level class: Numba's on-disk cache finds it again in the next process by name.
 @register_lending
 class StateType(_Unliteral):
     pass
 
 
-@register_lending
-class OutType(_Unliteral):
-    pass
-
-
-class SpecRef(structref.StructRefProxy):
-    """The system (EngineSpec's arrays), read only."""
-
-
 class StateRef(structref.StructRefProxy):
-    """One replication's state."""
+    """Everything the kernel touches, in one struct: the system (EngineSpec's arrays, read only), this
+    replication's state, and the record it fills (MonthlyArrays' arrays as ``rec_<name>``). One struct,
+    so a call of a rule counts one reference instead of three."""
 
 
-class OutRef(structref.StructRefProxy):
-    """The record to fill (MonthlyArrays' arrays)."""
+structref.define_proxy(StateRef, StateType, list(ALL_FIELDS))
 
 
-structref.define_proxy(SpecRef, SpecType, list(EngineSpec._fields))
-structref.define_proxy(StateRef, StateType, list(STATE_FIELDS))
-structref.define_proxy(OutRef, OutType, list(OUT_FIELDS))
-
-
-# Built by cached compiled functions, not by the proxies' own constructors: those are compiled afresh in
-# every process (about 1.5 s of a warm start), these load from the cache with the engine.
-@jit
-def make_spec(*fields):
-    return SpecRef(*fields)
-
-
+# Built by a cached compiled function, not by the proxy's own constructor: that is compiled afresh in
+# every process (about 1.5 s of a warm start), this loads from the cache with the engine.
 @jit
 def make_state(*fields):
     return StateRef(*fields)
-
-
-@jit
-def make_out(*fields):
-    return OutRef(*fields)

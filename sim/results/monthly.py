@@ -90,6 +90,9 @@ class MonthlyArrays:
             f.name: np.zeros(shapes[f.name], np.float64 if f.name.endswith("_days") else np.int64) for f in fields(cls)
         })
 
+    def copy(self) -> "MonthlyArrays":
+        return MonthlyArrays(**{name: values.copy() for name, values in self.as_dict().items()})
+
     def as_dict(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
