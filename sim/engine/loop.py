@@ -3,10 +3,10 @@
 Each function here mirrors a method of ``sim.model.model.Model`` of the same name (read that file for
 the rules; this one is about doing them fast). A SimPy process becomes an event type with the process's
 loop state kept on the person; its episode check becomes an ``episode`` carried by the event. Events
-are ordered as in the model: (time, ``Priority``, entity number, order scheduled). Everything a
-replication needs is in ``EngineSpec`` (read only) and ``State`` (this replication's arrays); results go
-into the ``MonthlyArrays`` fields (``Out``), so metrics and costs are derived by the same code for both
-engines.
+are ordered as in the model: (time, ``Priority``, entity number, order scheduled). Every function takes
+one struct, ``st`` (sim/engine/structs.py): the system's arrays (``EngineSpec``, read only), this
+replication's state, and the record it fills (``MonthlyArrays``' fields as ``st.rec_<name>``), so metrics
+and costs are derived by the same code for both engines.
 """
 
 from __future__ import annotations
