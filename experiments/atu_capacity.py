@@ -20,8 +20,6 @@ the key and exit status 2.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -32,9 +30,8 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from sim import capacity
-from sim.cli import EXIT_USER_ERROR, user_error_line
+from sim.cli import EXIT_USER_ERROR, drop_if_empty, run_app, user_error_line
 from sim.config import CONFIG_DIR, ConfigError, build_spec
-from sim.plots import files_only
 
 capacity.register_schema()  # the root schema gains the `capacity` section (this process only)
 
@@ -46,7 +43,7 @@ def _hydra_main(cfg: DictConfig) -> None:
     try:
         beds = capacity.check_capacity(cfg)
     except ConfigError as e:  # exit here: raising would make Hydra print its own report first
-        _drop_if_empty(out)
+        drop_if_empty(out)
         print(user_error_line(e), file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
     r = cfg.run
@@ -106,24 +103,9 @@ def _print_table(table: pd.DataFrame, col: str) -> None:
               f"{row['cost_per_year'] / 1e6:>13.2f}")
 
 
-def _drop_if_empty(run_dir: Path) -> None:
-    """Remove the run directory Hydra made for a sweep refused before it ran (only Hydra's own files)."""
-    if run_dir.is_dir() and all(p.name in {".hydra"} or p.suffix == ".log" for p in run_dir.iterdir()):
-        shutil.rmtree(run_dir, ignore_errors=True)
-
-
 def main() -> None:
     """Entry point: run Hydra, turning user errors into one line and exit status 2."""
-    files_only()
-    os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # let errors reach us; we print them briefly
-    try:
-        _hydra_main()
-    except Exception as e:  # noqa: BLE001 - user errors become one line; anything else is a bug and re-raised
-        line = user_error_line(e)
-        if line is None:
-            raise
-        print(line, file=sys.stderr)
-        sys.exit(EXIT_USER_ERROR)
+    run_app(_hydra_main)
 
 
 if __name__ == "__main__":

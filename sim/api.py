@@ -168,7 +168,7 @@ def run(
     try:
         monthly, events = replicate(total, 0)
         if auto:  # rounds until the interval is narrow enough (sim.runner.sequential)
-            parts, logs, values = [monthly], [events], _values(monthly, run_dir, metric, month, 0)
+            parts, logs, values = [monthly], [events], _values(monthly, run_dir, metric, month, 0, int(r.chunk_size))
             while (answer := precision.solution(values)) is None and total < int(r.auto.maximum):
                 done, total = total, precision.next_total(values, step, int(r.auto.maximum))
                 bar.total = total
@@ -176,7 +176,7 @@ def run(
                 part, log = replicate(total, done)
                 parts.append(part)
                 logs.append(log)
-                values = np.concatenate([values, _values(part, run_dir, metric, month, done)])
+                values = np.concatenate([values, _values(part, run_dir, metric, month, done, int(r.chunk_size))])
             if run_dir is None:
                 monthly = pd.concat(parts, ignore_index=True)
                 events = pd.concat(logs, ignore_index=True) if r.event_log else None
@@ -241,10 +241,12 @@ def _first_round(rule: Precision, step: int, maximum: int) -> int:
     return min(maximum, step * -(-need // step))
 
 
-def _values(frame: pd.DataFrame | None, run_dir: Path | None, metric: str, month: str, first: int) -> np.ndarray:
-    """The metric at the month for replications from ``first`` on, in replication order."""
+def _values(frame: pd.DataFrame | None, run_dir: Path | None, metric: str, month: str, first: int,
+            chunk_size: int) -> np.ndarray:
+    """The metric at the month for replications from ``first`` (a whole number of chunks) on, in
+    replication order: from ``frame``, or else from those chunks' files."""
     if frame is None:
-        frame = read_chunks(run_dir, columns=["replication", "month", metric])
+        frame = read_chunks(run_dir, columns=["replication", "month", metric], first_chunk=first // chunk_size)
     rows = frame[(frame["month"] == month) & (frame["replication"] >= first)].sort_values("replication")
     return rows[metric].to_numpy(dtype=np.float64)
 

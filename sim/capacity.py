@@ -48,7 +48,7 @@ from scipy import stats
 from sim import api
 from sim.config import UNIT_TYPES, Config, ConfigError, SystemSpec, build_spec
 from sim.config.spec import IN_AREA
-from sim.results.analytic import ratio_estimate
+from sim.results.analytic import mean_ci, ratio_estimate
 
 #: Shares the fewest-beds rule can be applied to: column of the table -> what it counts.
 MEASURES = {
@@ -226,19 +226,6 @@ def upper_bound(share: float, se: float, replications: int, confidence: float) -
     return float(share + stats.t.ppf(confidence, replications - 1) * se)
 
 
-def _mean_ci(x: pd.Series) -> tuple[float, float, float]:
-    """Mean and 95% confidence interval (Student t) across replications; NaN where undefined."""
-    x = x.dropna()
-    n = len(x)
-    if n == 0:
-        return (float("nan"),) * 3
-    mean = float(x.mean())
-    if n < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n))
-    return mean, mean - half, mean + half
-
-
 def curve_point(result: api.RunResult, unit: str, confidence: float) -> dict[str, float]:
     """One row of the capacity table from one run: shares with standard errors, 95% intervals and the
     one-sided upper bound; occupancy of the unit's pool; delayed bed-days and cost a year."""
@@ -282,7 +269,7 @@ def curve_point(result: api.RunResult, unit: str, confidence: float) -> dict[str
         ("delayed_bed_days_per_year", sums["delayed_bed_days"] / years),
         ("cost_per_year", sums["cost_total"] / years),
     ):
-        row[name], row[f"{name}_lo95"], row[f"{name}_hi95"] = _mean_ci(values)
+        row[name], row[f"{name}_lo95"], row[f"{name}_hi95"] = mean_ci(values)[:3]
     return row
 
 

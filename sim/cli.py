@@ -12,6 +12,7 @@ import shutil
 import signal
 import sys
 from pathlib import Path
+from typing import Callable
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -33,12 +34,12 @@ def _hydra_main(cfg: DictConfig) -> None:
     out = Path(cfg.run.resume) if cfg.run.resume else made
     try:
         if cfg.run.resume:
-            _drop_if_empty(made)  # a resumed run goes on in its own directory
+            drop_if_empty(made)  # a resumed run goes on in its own directory
             result = api.resume(out)
         else:
             result = api.run(cfg, out_dir=out)
     except ConfigError as e:  # exit here: raising would make Hydra print its own report first
-        _drop_if_empty(made)
+        drop_if_empty(made)
         print(user_error_line(e), file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
@@ -48,7 +49,7 @@ def _hydra_main(cfg: DictConfig) -> None:
     print(f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s)")
 
 
-def _drop_if_empty(run_dir: Path) -> None:
+def drop_if_empty(run_dir: Path) -> None:
     """Remove a run directory that Hydra made for a run our validation refused (only its own files)."""
     if run_dir.is_dir() and all(p.name in {".hydra", "config.yaml"} or p.suffix == ".log" for p in run_dir.iterdir()):
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -77,18 +78,26 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # SIGTERM (a batch system's stop) ends a run as Ctrl-C does, keeping its chunks
 
 
-def main() -> None:
-    """Entry point: run Hydra, turning user errors into one line and exit status 2."""
+def run_app(app: Callable[[], None]) -> None:
+    """Run a Hydra app as a command line: charts into files only, and a user error (bad config, override
+    or census) as one line on stderr with exit status 2 instead of Hydra's report and a traceback."""
     files_only()
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # let errors reach us; we print them briefly
-    signal.signal(signal.SIGTERM, _stop)
     try:
-        _hydra_main()
-    except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
+        app()
     except Exception as e:  # noqa: BLE001 - user errors become one line; anything else is a bug and re-raised
         line = user_error_line(e)
         if line is None:
             raise
         print(line, file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
+
+
+def main() -> None:
+    """Entry point of ``python -m sim``: ``run_app``, and Ctrl-C or SIGTERM end it with status 130
+    (finished chunks kept)."""
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        run_app(_hydra_main)
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)

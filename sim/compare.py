@@ -63,6 +63,7 @@ from sim.api import RunResult, compose, run
 from sim.cli import EXIT_USER_ERROR, user_error_line
 from sim.config import ConfigError, build_spec
 from sim.plots import files_only
+from sim.results.analytic import mean_ci
 from sim.results.monthly import MonthlyArrays
 from sim.results.monthly import metrics as metric_names
 
@@ -98,17 +99,7 @@ class CannotSeparateWarning(UserWarning):
 def paired_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
     """Mean of paired differences and its t interval: (mean, low, high, half width). NaNs are left out;
     fewer than two differences give NaN bounds. Identical pairs give exactly zero width."""
-    d = np.asarray(diff, dtype=np.float64)
-    d = d[np.isfinite(d)]
-    n = len(d)
-    if n == 0:
-        return math.nan, math.nan, math.nan, math.nan
-    mean = float(d.mean())
-    if n < 2:
-        return mean, math.nan, math.nan, math.nan
-    sd = float(d.std(ddof=1))
-    half = 0.0 if sd == 0.0 else float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
-    return mean, mean - half, mean + half, half
+    return mean_ci(diff, level)
 
 
 def welch_half_width(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> float:

@@ -29,6 +29,8 @@ from typing import Any
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
+
+from sim.plots.fan import month_end
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
@@ -225,10 +227,6 @@ def metric_unit(metric: str) -> tuple[str, float]:
     return "number in the month", 1.0  # a flow: admissions, discharges, crises, ...
 
 
-def _month_end(labels: pd.Series) -> pd.Series:
-    return pd.to_datetime(labels, format="%Y-%m") + pd.offsets.MonthEnd(0)
-
-
 def _span(values: pd.Series, fmt: str = ",") -> str:
     """The distinct values of a column, as text (one value when the jobs agree)."""
     return ", ".join(format(v, fmt) for v in sorted(set(values)))
@@ -249,7 +247,7 @@ def sweep_chart(summary: pd.DataFrame, trajectory: pd.DataFrame, metric: str, *,
     for i, job in enumerate(jobs):
         js = s[s["job"] == job].sort_values("month")
         colour = colours(i % 10) if len(jobs) <= 10 else colours(i / max(len(jobs) - 1, 1))
-        x = _month_end(js["month"])
+        x = month_end(js["month"])
         ax.fill_between(x, js["p05"] * scale, js["p95"] * scale, color=colour, alpha=0.15, lw=0)
         ax.plot(x, js["p50"] * scale, color=colour, lw=1.8, label=js["label"].iloc[0])
         tj = trajectory[(trajectory["job"] == job) & (trajectory["metric"] == metric)].sort_values("month")
@@ -257,11 +255,11 @@ def sweep_chart(summary: pd.DataFrame, trajectory: pd.DataFrame, metric: str, *,
             plans[job] = (tuple(tj["month"]), tuple(tj["planned"]), colour, js["label"].iloc[0])
     if plans and len({(m, p) for m, p, _, _ in plans.values()}) == 1:
         months, planned, _, _ = next(iter(plans.values()))
-        ax.plot(_month_end(pd.Series(months)), [p * scale for p in planned], "o--", color="black", lw=1.3,
+        ax.plot(month_end(pd.Series(months)), [p * scale for p in planned], "o--", color="black", lw=1.3,
                 ms=6, label="planned trajectory")
     else:
         for months, planned, colour, label in plans.values():
-            ax.plot(_month_end(pd.Series(months)), [p * scale for p in planned], "o--", color=colour, lw=1.2,
+            ax.plot(month_end(pd.Series(months)), [p * scale for p in planned], "o--", color=colour, lw=1.2,
                     ms=5, label=f"plan: {label}")
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)

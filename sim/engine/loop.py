@@ -14,7 +14,9 @@ from __future__ import annotations
 import math
 import numpy as np
 
-from sim.engine.structs import OUT_FIELDS, STATE_FIELDS, StateRef, make_state
+from sim.config import spec as config_spec
+from sim.config.schema import DELAY_REASONS, RAG, UNIT_TYPES
+from sim.engine.structs import OUT_FIELDS, STATE_FIELDS, STATE_SCALARS, StateRef, make_state
 from sim.model.model import Priority
 from sim.results.monthly import (
     COMMUNITY,
@@ -40,12 +42,14 @@ YEAR = 365.25
 # compiles a helper once for every literal it is called with (171 specialisations of the kernel's
 # functions instead of about 70, doubling the cold compile). A NumPy int64 is typed as plain int64.
 _i = np.int64
-CAMHS = _i(3)
-RED, AMBER = _i(0), _i(1)
-HOUSING, FUNDING, DISPUTE, PROVIDER = map(_i, range(4))
-FIFO = _i(0)
-IN_AREA, OUT_OF_AREA = _i(0), _i(1)
-UNREGISTERED, REGISTER_JOIN, HOUSING_SOURCE = map(_i, range(3))  # source kinds; housing kinds are 2 + type
+CAMHS = _i(UNIT_TYPES.index("camhs_t4"))
+RED, AMBER = (_i(RAG.index(r)) for r in ("red", "amber"))
+HOUSING, FUNDING, DISPUTE, PROVIDER = (_i(DELAY_REASONS.index(r)) for r in ("housing", "funding", "dispute", "provider"))
+FIFO = _i(config_spec.FIFO)
+IN_AREA, OUT_OF_AREA = _i(config_spec.IN_AREA), _i(config_spec.OUT_OF_AREA)
+# source kinds (SOURCE_KINDS); the housing kinds follow in placement-type order: kind = HOUSING_SOURCE + type
+UNREGISTERED, REGISTER_JOIN, HOUSING_SOURCE = (_i(config_spec.SOURCE_KINDS.index(k)) for k in
+                                               ("unregistered", "register_join", "housing_bespoke_single"))
 NONE, ZERO, ONE = _i(-1), _i(0), _i(1)  # for call arguments
 
 # Priorities of simultaneous events: the model's, so the two engines cannot drift apart
@@ -97,11 +101,10 @@ def new_state(spec, record, n_out_tcps: int, n_pools: int, people_cap: int, heap
     of each), and the record the kernel fills (``record``, a MonthlyArrays, also reset each time)."""
     t, h = n_out_tcps, spec.housing_units.shape[1]
     n_lists = n_pools + t * h  # list ids: pools' candidates, then housing queues (t * h + kind)
-    arrays = dict(
-        people=np.empty(people_cap, PERSON), n_people=_i(0),
-        heap=np.empty(heap_cap, EVENT), n_heap=_i(0), seq=_i(0),
+    arrays = {name: _i(0) for name in STATE_SCALARS} | dict(  # scalars' values: reset's
+        clock=np.float64(0.0),
+        people=np.empty(people_cap, PERSON), heap=np.empty(heap_cap, EVENT),
         order=np.empty(heap_cap, np.int64), order_time=np.empty(heap_cap), free=np.empty(heap_cap, np.int64),
-        n_free=_i(0), clock=np.float64(0.0), month=_i(-1), replication=_i(0),
         pool_scheduled=np.empty(n_pools, np.int64), pool_occupied=np.empty(n_pools, np.int64),
         pool_last=np.empty(n_pools), pool_occ_days=np.empty(n_pools), pool_open_days=np.empty(n_pools),
         housing_free=np.empty((t, h), np.int64), support_used=np.empty(t, np.int64),
@@ -110,8 +113,8 @@ def new_state(spec, record, n_out_tcps: int, n_pools: int, people_cap: int, heap
         now_delayed=np.empty((t, 4), np.int64), now_register=np.empty((t, 3), np.int64),
         now_placements=np.empty((t, 4, 2, 3, 2), np.int64), now_dowry=np.empty((t, 4), np.int64),
         inpatient_days=np.empty((t, 4, 2)), delayed_days=np.empty((t, 4)), support_days=np.empty(t),
-        placement_days=np.empty((t, 4, 2, 3, 2)), dowry_days=np.empty((t, 4)), status=_i(0),
-        events=_i(0), inpatient_list=np.empty(people_cap, np.int64), n_inpatients=_i(0),
+        placement_days=np.empty((t, 4, 2, 3, 2)), dowry_days=np.empty((t, 4)),
+        inpatient_list=np.empty(people_cap, np.int64),
         last_inpatients=np.empty((t, 4, 2)), last_delayed=np.empty((t, 4)),
         last_support=np.empty(t), last_placements=np.empty((t, 4, 2, 3, 2)),
         last_dowry=np.empty((t, 4)),

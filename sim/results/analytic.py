@@ -8,7 +8,10 @@ beds is a(1 - B). With unlimited beds (M/G/infinity) the number in hospital is P
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from scipy import stats
 
 
 def erlang_b(a: float, c: int) -> float:
@@ -32,3 +35,19 @@ def ratio_estimate(numerators: np.ndarray, denominators: np.ndarray) -> tuple[fl
     resid = x - r * y
     se = np.sqrt(resid.var(ddof=1) / n) / y.mean() if n > 1 else np.inf
     return float(r), float(se)
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
+    """Mean across replications and its Student t interval: (mean, low, high, half width). Values that
+    are not finite are left out; fewer than two give NaN bounds; identical values give zero width."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    n = len(v)
+    if n == 0:
+        return math.nan, math.nan, math.nan, math.nan
+    mean = float(v.mean())
+    if n < 2:
+        return mean, math.nan, math.nan, math.nan
+    sd = float(v.std(ddof=1))
+    half = 0.0 if sd == 0.0 else float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
+    return mean, mean - half, mean + half, half

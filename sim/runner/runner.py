@@ -148,9 +148,11 @@ def chunk_files(run_dir: Path, kind: str = "replications") -> list[Path]:
     return sorted((Path(run_dir) / kind).glob("chunk-*.parquet"))
 
 
-def read_chunks(run_dir: Path, columns: list[str] | None = None, kind: str = "replications") -> pd.DataFrame:
-    """A run's table read back from its chunk files (only ``columns``, if given, to keep it small)."""
-    files = chunk_files(run_dir, kind)
+def read_chunks(run_dir: Path, columns: list[str] | None = None, kind: str = "replications",
+                first_chunk: int = 0) -> pd.DataFrame:
+    """A run's table read back from its chunk files (only ``columns``, if given, to keep it small; only
+    the chunks from ``first_chunk`` on, if given: a run growing in rounds reads each chunk once)."""
+    files = chunk_files(run_dir, kind)[first_chunk:]
     if not files:
         raise FileNotFoundError(f"{run_dir} has no {kind} chunks")
     return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
