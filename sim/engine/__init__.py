@@ -48,13 +48,13 @@ class Engine:
         self.spec = spec
         self.arrays: EngineSpec = build(spec)
         self.capacity = people_capacity(spec)
-        self.record = MonthlyArrays.zeros(spec)  # filled by each replication, then copied out
-        self.state = self._room()  # reused by every replication (simulate resets it)
+        # the state, reused by every replication (simulate resets it), and the record it fills, copied out
+        self.state, self.record = self._room()
         self.events = 0  # events processed by the runs so far (for benchmarks)
 
     def _room(self):
         spec = self.spec
-        return new_state(self.arrays, self.record, len(spec.tcps), len(spec.pools), self.capacity,
+        return new_state(self.arrays, MonthlyArrays.shapes(spec), len(spec.tcps), len(spec.pools), self.capacity,
                          4 * self.capacity + len(spec.sources) + len(spec.pools) + 64)
 
     def run(self, replication: int) -> MonthlyArrays:
@@ -66,7 +66,7 @@ class Engine:
                 self.events += events
                 return self.record.copy()
             self.capacity *= 2
-            self.state = self._room()
+            self.state, self.record = self._room()
 
 
 def run_replication(spec: SystemSpec, replication: int) -> MonthlyArrays:

@@ -16,9 +16,10 @@ import numpy as np
 
 from sim.config import spec as config_spec
 from sim.config.schema import DELAY_REASONS, RAG, UNIT_TYPES
-from sim.engine.structs import OUT_FIELDS, STATE_FIELDS, STATE_SCALARS, StateRef, make_state
+from sim.engine.structs import OUT_FIELDS, STATE_FIELDS, STATE_SCALARS, StateRef, flat, make_state, view
 from sim.model.model import Priority
 from sim.results.monthly import (
+    MonthlyArrays,
     COMMUNITY,
     HOSPITAL,
     INITIAL,
@@ -95,37 +96,54 @@ EVENT = np.dtype([
 # decrement, and the loop reads the clock and the heap's counters at every step.
 
 
-def new_state(spec, record, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int) -> StateRef:
-    """The kernel's struct (Python side): the system's arrays (``spec``, an EngineSpec), room for the
-    state, reused replication after replication (``reset`` gives it its starting values at the start
-    of each), and the record the kernel fills (``record``, a MonthlyArrays, also reset each time)."""
+def carve(shapes: dict[str, tuple[int, ...]], dtype) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Arrays of the given shapes as consecutive views of one flat buffer, so that one fill sets them all."""
+    flat = np.zeros(sum(math.prod(shape) for shape in shapes.values()), dtype)
+    views, at = {}, 0
+    for name, shape in shapes.items():
+        n = math.prod(shape)
+        views[name] = flat[at:at + n].reshape(shape)
+        at += n
+    return flat, views
+
+
+def new_state(spec, record_shapes: dict, n_out_tcps: int, n_pools: int, people_cap: int,
+              heap_cap: int) -> tuple[StateRef, MonthlyArrays]:
+    """The kernel's struct (Python side) and the record it fills: the system's arrays (``spec``, an
+    EngineSpec), room for the state, reused replication after replication (``reset`` gives it its
+    starting values at the start of each), and a MonthlyArrays of ``record_shapes``, also reset each
+    time. What starts at zero (the record and the state's counts and integrals) lies in two flat
+    buffers, and the integrals' clocks in a third, so a reset is three fills."""
     t, h = n_out_tcps, spec.housing_units.shape[1]
     n_lists = n_pools + t * h  # list ids: pools' candidates, then housing queues (t * h + kind)
-    arrays = {name: _i(0) for name in STATE_SCALARS} | dict(  # scalars' values: reset's
-        clock=np.float64(0.0),
+    counts = dict(pool_scheduled=(n_pools,), pool_occupied=(n_pools,), support_used=(t,), now_people=(t, 6),
+                  now_inpatients=(t, 4, 2), now_delayed=(t, 4), now_register=(t, 3), now_placements=(t, 4, 2, 3, 2),
+                  now_dowry=(t, 4))
+    integrals = dict(pool_occ_days=(n_pools,), pool_open_days=(n_pools,), inpatient_days=(t, 4, 2),
+                     delayed_days=(t, 4), support_days=(t,), placement_days=(t, 4, 2, 3, 2), dowry_days=(t, 4))
+    clocks = dict(pool_last=(n_pools,), last_inpatients=(t, 4, 2), last_delayed=(t, 4), last_support=(t,),
+                  last_placements=(t, 4, 2, 3, 2), last_dowry=(t, 4))
+    rec_int = {f"rec_{n}": shape for n, (shape, dtype) in record_shapes.items() if dtype == np.int64}
+    rec_float = {f"rec_{n}": shape for n, (shape, dtype) in record_shapes.items() if dtype == np.float64}
+    zeros_i, views_i = carve(rec_int | counts, np.int64)
+    zeros_f, views_f = carve(rec_float | integrals, np.float64)
+    clocks_f, views_c = carve(clocks, np.float64)
+    arrays = {name: _i(0) for name in STATE_SCALARS} | views_i | views_f | views_c | dict(  # scalars' values: reset's
+        clock=np.float64(0.0), zeros_i=zeros_i, zeros_f=zeros_f, clocks=clocks_f,
         people=np.empty(people_cap, PERSON), heap=np.empty(heap_cap, EVENT),
         order=np.empty(heap_cap, np.int64), order_time=np.empty(heap_cap), free=np.empty(heap_cap, np.int64),
-        pool_scheduled=np.empty(n_pools, np.int64), pool_occupied=np.empty(n_pools, np.int64),
-        pool_last=np.empty(n_pools), pool_occ_days=np.empty(n_pools), pool_open_days=np.empty(n_pools),
-        housing_free=np.empty((t, h), np.int64), support_used=np.empty(t, np.int64),
-        list_head=np.empty(n_lists, np.int64),
-        now_people=np.empty((t, 6), np.int64), now_inpatients=np.empty((t, 4, 2), np.int64),
-        now_delayed=np.empty((t, 4), np.int64), now_register=np.empty((t, 3), np.int64),
-        now_placements=np.empty((t, 4, 2, 3, 2), np.int64), now_dowry=np.empty((t, 4), np.int64),
-        inpatient_days=np.empty((t, 4, 2)), delayed_days=np.empty((t, 4)), support_days=np.empty(t),
-        placement_days=np.empty((t, 4, 2, 3, 2)), dowry_days=np.empty((t, 4)),
+        housing_free=np.empty((t, h), np.int64), list_head=np.empty(n_lists, np.int64),
         inpatient_list=np.empty(people_cap, np.int64),
-        last_inpatients=np.empty((t, 4, 2)), last_delayed=np.empty((t, 4)),
-        last_support=np.empty(t), last_placements=np.empty((t, 4, 2, 3, 2)),
-        last_dowry=np.empty((t, 4)),
     )
-    return make_state(*spec, *(arrays[name] for name in STATE_FIELDS), *(getattr(record, name) for name in OUT_FIELDS))
+    record = MonthlyArrays(**{name: arrays[f"rec_{name}"] for name in OUT_FIELDS})
+    state = make_state(*spec, *(arrays[name] for name in STATE_FIELDS), *(arrays[f"rec_{name}"] for name in OUT_FIELDS))
+    return state, record
 
 
 @kernel
 def reset(st, replication) -> None:
-    """The state at the start of a replication: nobody yet, an empty event heap, every count zero and
-    every time integral's clock at the start of the warm-up. The one place initial values are set."""
+    """The state at the start of a replication: nobody yet, an empty event heap, every count and record
+    zero and every time integral's clock at the start of the warm-up. The one place initial values are set."""
     start = -st.warmup
     st.n_people = 0
     st.n_heap = 0
@@ -141,63 +159,14 @@ def reset(st, replication) -> None:
     st.status = 0
     st.events = 0
     st.n_inpatients = 0
-    st.pool_scheduled[:] = 0
-    st.pool_occupied[:] = 0
-    st.pool_last[:] = start
-    st.pool_occ_days[:] = 0.0
-    st.pool_open_days[:] = 0.0
+    st.zeros_i[:] = 0  # the record, the counts (pools, support places, people by state and cell)
+    st.zeros_f[:] = 0.0  # the record's and the state's time integrals
+    st.clocks[:] = start
     units, housing_free = st.housing_units, st.housing_free
     for t in range(housing_free.shape[0]):
         for kind in range(housing_free.shape[1]):
             housing_free[t, kind] = max(units[t, kind], 0)
-    st.support_used[:] = 0
     st.list_head[:] = -1
-    st.now_people[:] = 0
-    st.now_inpatients[:] = 0
-    st.now_delayed[:] = 0
-    st.now_register[:] = 0
-    st.now_placements[:] = 0
-    st.now_dowry[:] = 0
-    st.inpatient_days[:] = 0.0
-    st.delayed_days[:] = 0.0
-    st.support_days[:] = 0.0
-    st.placement_days[:] = 0.0
-    st.dowry_days[:] = 0.0
-    st.last_inpatients[:] = start
-    st.last_delayed[:] = start
-    st.last_support[:] = start
-    st.last_placements[:] = start
-    st.last_dowry[:] = start
-    # the record (MonthlyArrays), every field
-    st.rec_people[:] = 0
-    st.rec_moves[:] = 0
-    st.rec_inpatients[:] = 0
-    st.rec_long_stayers[:] = 0
-    st.rec_admissions[:] = 0
-    st.rec_ooa_full[:] = 0
-    st.rec_readmissions[:] = 0
-    st.rec_discharges[:] = 0
-    st.rec_discharges_home[:] = 0
-    st.rec_repatriations[:] = 0
-    st.rec_closure_moves[:] = 0
-    st.rec_ready[:] = 0
-    st.rec_delayed[:] = 0
-    st.rec_deaths[:] = 0
-    st.rec_inpatient_days[:] = 0
-    st.rec_delayed_days[:] = 0
-    st.rec_occupied_days[:] = 0
-    st.rec_open_days[:] = 0
-    st.rec_beds[:] = 0
-    st.rec_register[:] = 0
-    st.rec_crises[:] = 0
-    st.rec_ctr_pre[:] = 0
-    st.rec_averted[:] = 0
-    st.rec_ctr_inpatient[:] = 0
-    st.rec_support_days[:] = 0
-    st.rec_placements[:] = 0
-    st.rec_breakdowns[:] = 0
-    st.rec_placement_days[:] = 0
-    st.rec_dowry_days[:] = 0
 
 
 # ------------------------------------------------------------------------------------------ the heap
@@ -356,7 +325,7 @@ def open_beds(st, pool) -> int:
 
 
 # Time integrals are kept lazily: a cell's person-days are brought up to now just before its count
-# changes (``touch_*``), and every cell at a month end (``accrue``). The SimPy model accrues every cell at
+# changes (``touch_*``), and every cell at a month end (``on_month_end``). The SimPy model accrues every cell at
 # every event instead; the sums differ only by rounding (tests/equivalence allows 1e-9), and each event
 # costs the same whatever the number of TCPs and pools.
 
@@ -403,25 +372,6 @@ def touch_pool(st, q) -> None:
     st.pool_occ_days[q] += st.pool_occupied[q] * d
     st.pool_open_days[q] += open_beds(st, q) * d
     st.pool_last[q] = now
-
-
-@kernel
-def accrue(st) -> None:
-    """Bring every time integral up to now (at a month end)."""
-    for t in range(st.now_inpatients.shape[0]):
-        touch_support(st, t)
-        for u in range(4):
-            touch_dowry(st, t, u)
-            touch_delayed(st, t, u)
-            for a in range(2):
-                touch_inpatients(st, t, u, a)
-        for h in range(3):
-            for phase in range(2):
-                for u in range(4):
-                    for a in range(2):
-                        touch_placements(st, t, u, a, h, phase)
-    for q in range(st.pool_scheduled.shape[0]):
-        touch_pool(st, q)
 
 
 @kernel
@@ -1033,56 +983,57 @@ def end_placement(st, i) -> None:
 
 
 @kernel
+def close_month(days, counts, last, out, now, record) -> None:
+    """One family of time integrals (flat views of a cell array): bring each cell up to now, as its
+    ``touch_*`` does, copy it into the month's record (``out``, when ``record``), and start it again."""
+    for k in range(days.shape[0]):
+        total = days[k] + counts[k] * (now - last[k])
+        if record:
+            out[k] = total
+        days[k] = 0.0
+        last[k] = now
+
+
+@kernel
+def copy_flat(out, values) -> None:
+    for k in range(values.shape[0]):
+        out[k] = values[k]
+
+
+@kernel
 def on_month_end(st, s) -> None:
-    """Model.month_ends: record stocks and the month's integrals at boundary s. Written as plain loops
-    over the TCPs' cells, each array read once: compiles once, with no array views to reference-count."""
-    accrue(st)
-    m = s - 1
-    inp_days, dly_days, sup_days, plc_days, dow_days = st.inpatient_days, st.delayed_days, st.support_days, st.placement_days, st.dowry_days
-    o_inp_days, o_dly_days, o_sup_days, o_plc_days, o_dow_days = st.rec_inpatient_days, st.rec_delayed_days, st.rec_support_days, st.rec_placement_days, st.rec_dowry_days
-    now_people, now_inp, now_dly, now_reg, now_plc = st.now_people, st.now_inpatients, st.now_delayed, st.now_register, st.now_placements
-    o_people, o_inp, o_dly, o_reg, o_plc = st.rec_people, st.rec_inpatients, st.rec_delayed, st.rec_register, st.rec_placements
-    for t in range(now_inp.shape[0]):
-        if m >= 0:
-            o_sup_days[m, t] = sup_days[t]
-        sup_days[t] = 0.0
-        for x in range(now_people.shape[1]):
-            o_people[s, t, x] = now_people[t, x]
-        for g in range(now_reg.shape[1]):
-            o_reg[s, t, g] = now_reg[t, g]
-        for r in range(now_dly.shape[1]):
-            if m >= 0:
-                o_dly_days[m, t, r] = dly_days[t, r]
-            dly_days[t, r] = 0.0
-            o_dly[s, t, r] = now_dly[t, r]
-        for u in range(now_inp.shape[1]):
-            if m >= 0:
-                o_dow_days[m, t, u] = dow_days[t, u]
-            dow_days[t, u] = 0.0
-            for a in range(2):
-                if m >= 0:
-                    o_inp_days[m, t, u, a] = inp_days[t, u, a]
-                inp_days[t, u, a] = 0.0
-                o_inp[s, t, u, a] = now_inp[t, u, a]
-        for h in range(now_plc.shape[3]):
-            o_plc[s, t, h] = 0
-        for u in range(now_plc.shape[1]):  # placements by the unit and area left
+    """Model.month_ends: record stocks and the month's integrals at boundary s (boundary 0, the end of the
+    warm-up, records stocks only). Cell arrays are walked flat, and the record's month ``m`` has the
+    cells in the same order: one loop per family, whatever the number of TCPs."""
+    m, now, record = max(s - 1, 0), st.clock, s >= 1
+    close_month(flat(st.inpatient_days), flat(st.now_inpatients), flat(st.last_inpatients), flat(st.rec_inpatient_days[m]), now, record)
+    close_month(flat(st.delayed_days), flat(st.now_delayed), flat(st.last_delayed), flat(st.rec_delayed_days[m]), now, record)
+    close_month(flat(st.dowry_days), flat(st.now_dowry), flat(st.last_dowry), flat(st.rec_dowry_days[m]), now, record)
+    close_month(flat(st.placement_days), flat(st.now_placements), flat(st.last_placements), flat(st.rec_placement_days[m]), now, record)
+    for t in range(st.support_days.shape[0]):
+        touch_support(st, t)
+        if record:
+            st.rec_support_days[m, t] = st.support_days[t]
+        st.support_days[t] = 0.0
+    for q in range(st.pool_scheduled.shape[0]):
+        touch_pool(st, q)
+        if record:
+            st.rec_occupied_days[m, q] = st.pool_occ_days[q]
+            st.rec_open_days[m, q] = st.pool_open_days[q]
+        st.pool_occ_days[q] = 0.0
+        st.pool_open_days[q] = 0.0
+        st.rec_beds[s, q] = open_beds(st, q)
+    copy_flat(flat(st.rec_people[s]), flat(st.now_people))
+    copy_flat(flat(st.rec_register[s]), flat(st.now_register))
+    copy_flat(flat(st.rec_delayed[s]), flat(st.now_delayed))
+    copy_flat(flat(st.rec_inpatients[s]), flat(st.now_inpatients))
+    now_plc, placements = st.now_placements, st.rec_placements
+    for t in range(now_plc.shape[0]):  # placements by type, summed over the unit and area left and the phase
+        for u in range(now_plc.shape[1]):
             for a in range(2):
                 for h in range(now_plc.shape[3]):
-                    for phase in range(2):
-                        o_plc[s, t, h] += now_plc[t, u, a, h, phase]
-                        if m >= 0:
-                            o_plc_days[m, t, u, a, h, phase] = plc_days[t, u, a, h, phase]
-                        plc_days[t, u, a, h, phase] = 0.0
-    occ, opn, o_occ, o_opn, o_beds = st.pool_occ_days, st.pool_open_days, st.rec_occupied_days, st.rec_open_days, st.rec_beds
-    for q in range(occ.shape[0]):
-        if m >= 0:
-            o_occ[m, q] = occ[q]
-            o_opn[m, q] = opn[q]
-        occ[q] = 0.0
-        opn[q] = 0.0
-        o_beds[s, q] = open_beds(st, q)
-    P, inpatients, long_stayers, now = st.people, st.inpatient_list, st.rec_long_stayers, st.clock
+                    placements[s, t, h] += now_plc[t, u, a, h, 0] + now_plc[t, u, a, h, 1]
+    P, inpatients, long_stayers = st.people, st.inpatient_list, st.rec_long_stayers
     for k in range(st.n_inpatients):
         i = inpatients[k]
         if now - P[i].admitted >= LONG_STAY_DAYS:
@@ -1196,9 +1147,13 @@ def on_arrival(st, q, k, i) -> None:
 
 
 @jit
-def simulate(st, replication) -> int:
-    """One replication (Model.run): start state, then events until the last month end. Returns (status,
-    events processed): status 0, or the code of an array that filled up (the caller retries with more room)."""
+def simulate(state, replication) -> tuple[int, int]:
+    """One replication (Model.run) of the struct ``state`` (a StateRef, held by the caller throughout).
+    Returns (status, events processed): status 0, or the code of an array that filled up (the caller
+    retries with more room). Start state, then events until the last month end. One function, not a
+    wrapper of another: Numba optimises each function with everything it calls linked in, so a
+    wrapper would compile the whole kernel twice."""
+    st = view(state)
     reset(st, replication)
     n_pools = st.pool_scheduled.shape[0]
     for q in range(n_pools):

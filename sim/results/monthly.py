@@ -74,6 +74,11 @@ class MonthlyArrays:
 
     @classmethod
     def zeros(cls, spec: SystemSpec) -> "MonthlyArrays":
+        return cls(**{name: np.zeros(shape, dtype) for name, (shape, dtype) in cls.shapes(spec).items()})
+
+    @classmethod
+    def shapes(cls, spec: SystemSpec) -> dict[str, tuple[tuple[int, ...], type]]:
+        """Each field's shape and dtype for ``spec``, in field order."""
         s, m = spec.calendar.n_months + 1, spec.calendar.n_months
         t, u, p, x, g, h, r = len(spec.tcps), len(UNIT_TYPES), len(spec.pools), len(STATES), len(RAG), len(PLACEMENT_TYPES), len(DELAY_REASONS)
         shapes = {
@@ -86,9 +91,7 @@ class MonthlyArrays:
             "support_days": (m, t),
             "placements": (s, t, h), "breakdowns": (m, t, h), "placement_days": (m, t, u, 2, h, 2), "dowry_days": (m, t, u),
         }
-        return cls(**{
-            f.name: np.zeros(shapes[f.name], np.float64 if f.name.endswith("_days") else np.int64) for f in fields(cls)
-        })
+        return {f.name: (shapes[f.name], np.float64 if f.name.endswith("_days") else np.int64) for f in fields(cls)}
 
     def copy(self) -> "MonthlyArrays":
         return MonthlyArrays(**{name: values.copy() for name, values in self.as_dict().items()})
