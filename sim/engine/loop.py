@@ -225,7 +225,9 @@ def schedule(st, delay, kind, key, etype, target, aux, episode) -> None:
 
 @kernel
 def pop(st):
-    """Remove the first event; returns (time, etype, target, aux, episode)."""
+    """Remove the first event; returns (time, etype, target, aux, episode). Bottom-up (Floyd): the hole
+    left at the root goes down to a leaf by the smaller child (one comparison a level), then the last
+    slot rises from there (rarely more than a level, as the last slot is a late event)."""
     h = st.heap
     order, times = st.order, st.order_time
     top = order[0]
@@ -238,21 +240,26 @@ def pop(st):
     if n > 0:
         last, t_last = order[n], times[n]
         i = 0
-        while True:  # sift the last slot down from the root, moving smaller children up into the hole
-            child = 2 * i + 1
-            if child >= n:
-                break
+        child = 1
+        while child < n:
             tc = times[child]
             if child + 1 < n:
                 tr = times[child + 1]
                 if tr < tc or (tr == tc and _before(h, order[child + 1], order[child])):
                     child += 1
                     tc = tr
-            if tc > t_last or (tc == t_last and not _before(h, order[child], last)):
-                break
             order[i] = order[child]
             times[i] = tc
             i = child
+            child = 2 * i + 1
+        while i > 0:
+            parent = (i - 1) // 2
+            tp = times[parent]
+            if t_last > tp or (t_last == tp and not _before(h, last, order[parent])):
+                break
+            order[i] = order[parent]
+            times[i] = tp
+            i = parent
         order[i] = last
         times[i] = t_last
     return popped
@@ -526,14 +533,16 @@ def crisis(st, i) -> None:
     P = st.people
     t = P[i].tcp
     count(st, st.rec_crises, t)
-    u_ctr, u_avert = draw(st, S_CTR, P[i].id, P[i].crises)
+    crises = P[i].crises
     P[i].crises += 1
-    if u_ctr < st.ctr_coverage[t]:
-        count(st, st.rec_ctr_pre, t)
-        if st.support_used[t] < st.support_places[t] and u_avert < st.ctr_avert[t]:
-            count(st, st.rec_averted, t)
-            start_support(st, i)
-            return
+    if st.ctr_coverage[t] > 0:  # with no CTRs the draw's answer is known: skipped (draws are addressed)
+        u_ctr, u_avert = draw(st, S_CTR, P[i].id, crises)
+        if u_ctr < st.ctr_coverage[t]:
+            count(st, st.rec_ctr_pre, t)
+            if st.support_used[t] < st.support_places[t] and u_avert < st.ctr_avert[t]:
+                count(st, st.rec_averted, t)
+                start_support(st, i)
+                return
     admit(st, i)
 
 
@@ -601,8 +610,8 @@ def enter_hospital(st, i, admitted) -> None:
     if P[i].area == IN_AREA:
         touch_pool(st, P[i].pool)
         st.pool_occupied[P[i].pool] += 1
-    elif P[i].by_need == 0:
-        list_add(st, P[i].pool, i)
+    elif P[i].by_need == 0 and st.repatriation[P[i].tcp] == 1:
+        list_add(st, P[i].pool, i)  # a repatriation candidate
     P[i].admissions += 1
     k = st.n_inpatients
     st.inpatient_list[k] = i
@@ -874,10 +883,9 @@ def repatriate(st, q) -> None:
     while st.pool_occupied[q] < st.pool_scheduled[q]:
         best = -1
         j = st.list_head[q]
-        while j >= 0:
-            if st.repatriation[P[j].tcp] == 1:
-                if best < 0 or P[j].ooa_since < P[best].ooa_since or (P[j].ooa_since == P[best].ooa_since and P[j].id < P[best].id):
-                    best = j
+        while j >= 0:  # candidates are of TCPs that repatriate (enter_hospital, close_occupied)
+            if best < 0 or P[j].ooa_since < P[best].ooa_since or (P[j].ooa_since == P[best].ooa_since and P[j].id < P[best].id):
+                best = j
             j = P[j].next
         if best < 0:
             return
@@ -1084,7 +1092,7 @@ def close_occupied(st, q) -> None:
         P[best].ooa_since = st.clock
         touch_pool(st, q)
         st.pool_occupied[q] -= 1
-        if P[best].is_ready == 0:
+        if P[best].is_ready == 0 and st.repatriation[t] == 1:
             list_add(st, q, best)
         if st.month >= 0:
             st.rec_closure_moves[st.month, t, u] += 1

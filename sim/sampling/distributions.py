@@ -183,7 +183,7 @@ class Lognormal(Distribution):
         return math.sqrt(math.log1p((self.sd / self.mean) ** 2))
 
     def _blocks(self, weight: float) -> list[_Block]:
-        return [(weight, _s.LOGNORMAL, (self.mean, self.sd))]
+        return [(weight, _s.LOGNORMAL, (self.mean, self.sd, self.mu, self.sigma))]
 
     def scale(self, factor: float) -> Lognormal:
         f = _factor(factor)

@@ -13,7 +13,7 @@ A single distribution is a mixture with k == 1; weights sum to 1.
 Family codes and their params:
 
     EXPONENTIAL = 0  (mean)
-    LOGNORMAL   = 1  (mean, sd)             of the variable itself, not of its log
+    LOGNORMAL   = 1  (mean, sd, mu, sigma)  mean and sd of the variable; mu, sigma of its log (packed once)
     WEIBULL     = 2  (shape, scale)
     UNIFORM     = 3  (low, high)
     FIXED       = 4  (value)
@@ -47,18 +47,21 @@ FAMILY_NAMES = {
 }
 
 _SQRT2 = math.sqrt(2.0)
-_SQRT2PI = math.sqrt(2.0 * math.pi)
 
-# Acklam's rational approximation to the normal quantile (relative error < 1.15e-9).
-_A1, _A2, _A3 = -3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02
-_A4, _A5, _A6 = 1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00
-_B1, _B2, _B3 = -5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02
-_B4, _B5 = 6.680131188771972e01, -1.328068155288572e01
-_C1, _C2, _C3 = -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00
-_C4, _C5, _C6 = -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00
-_D1, _D2, _D3 = 7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00
-_D4 = 3.754408661907416e00
-_P_LOW = 0.02425
+# Wichura's AS 241 (PPND16) for the normal quantile, relative accuracy about 1e-16: rational functions
+# in p - 0.5 near the centre and in sqrt(-log(tail)) in the tails, no erf and no refinement step.
+_AS241_A = (3.3871328727963666080e0, 1.3314166789178437745e2, 1.9715909503065514427e3, 1.3731693765509461125e4,
+            4.5921953931549871457e4, 6.7265770927008700853e4, 3.3430575583588128105e4, 2.5090809287301226727e3)
+_AS241_B = (1.0, 4.2313330701600911252e1, 6.8718700749205790830e2, 5.3941960214247511077e3,
+            2.1213794301586595867e4, 3.9307895800092710610e4, 2.8729085735721942674e4, 5.2264952788528545610e3)
+_AS241_C = (1.42343711074968357734e0, 4.63033784615654529590e0, 5.76949722146069140550e0, 3.64784832476320460504e0,
+            1.27045825245236838258e0, 2.41780725177450611770e-1, 2.27238449892691845833e-2, 7.74545014278341407640e-4)
+_AS241_D = (1.0, 2.05319162663775882187e0, 1.67638483018380384940e0, 6.89767334985100004550e-1,
+            1.48103976427480074590e-1, 1.51986665636164571966e-2, 5.47593808499534494600e-4, 1.05075007164441684324e-9)
+_AS241_E = (6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133580e0, 2.96560571828504891230e-1,
+            2.65321895265761230930e-2, 1.24266094738807843860e-3, 2.71155556874348757815e-5, 2.01033439929228813265e-7)
+_AS241_F = (1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48753612908506148525e-2,
+            7.86869131145613259100e-4, 1.84631831751005468180e-5, 1.42151175831644588870e-7, 2.04426310338993978564e-15)
 
 
 # --------------------------------------------------------------------------- normal
@@ -71,42 +74,22 @@ def ndtr(x: float) -> float:
 
 
 @kernel
-def _acklam_central(r: float) -> float:
-    """Acklam's central-region approximation, r = p - 0.5."""
-    s = r * r
-    num = (((((_A1 * s + _A2) * s + _A3) * s + _A4) * s + _A5) * s + _A6) * r
-    den = ((((_B1 * s + _B2) * s + _B3) * s + _B4) * s + _B5) * s + 1.0
-    return num / den
-
-
-@kernel
-def _acklam_lower(q: float) -> float:
-    """Acklam's approximation for a lower-tail probability q in (0, 0.5]."""
-    if q < _P_LOW:
-        t = math.sqrt(-2.0 * math.log(q))
-        num = ((((_C1 * t + _C2) * t + _C3) * t + _C4) * t + _C5) * t + _C6
-        den = (((_D1 * t + _D2) * t + _D3) * t + _D4) * t + 1.0
-        return num / den
-    return _acklam_central(q - 0.5)
-
-
-@kernel
-def _halley(x: float, e: float) -> float:
-    """One Halley step for Phi(x) = p given the residual e = Phi(x) - p."""
-    u = e * _SQRT2PI * math.exp(0.5 * x * x)
-    step = u / (1.0 + 0.5 * x * u)
-    if math.isfinite(step):
-        return x - step
-    return x  # only in the subnormal range, where the first guess is all we can do
+def _ratio(num: tuple, den: tuple, r: float) -> float:
+    """num(r) / den(r) for polynomials of degree 7 given lowest coefficient first (Horner)."""
+    n = num[7]
+    d = den[7]
+    for k in range(6, -1, -1):
+        n = n * r + num[k]
+        d = d * r + den[k]
+    return n / d
 
 
 @jit
 def ndtri(p: float) -> float:
-    """Inverse standard normal CDF to full double precision, in both tails.
+    """Inverse standard normal CDF to full double precision, in both tails (Wichura's AS 241).
 
-    Acklam's approximation refined by one Halley step; near the centre the
-    step uses erf on the exact ``p - 0.5`` and in the tails erfc on the exact
-    smaller tail probability, so the relative accuracy holds everywhere.
+    The tails work on the exact smaller tail probability (``p``, or ``1 - p``, exact for p >= 0.5),
+    so the relative accuracy holds down to the smallest doubles.
     """
     if not (p > 0.0 and p < 1.0):
         if p == 0.0:
@@ -114,16 +97,12 @@ def ndtri(p: float) -> float:
         if p == 1.0:
             return math.inf
         return math.nan
-    r = p - 0.5  # exact for p in [0.25, 1)
-    if abs(r) <= 0.25:
-        x = _acklam_central(r)
-        return _halley(x, 0.5 * math.erf(x / _SQRT2) - r)
-    if r < 0.0:
-        x = _acklam_lower(p)
-        return _halley(x, 0.5 * math.erfc(-x / _SQRT2) - p)
-    q = 1.0 - p  # exact for p >= 0.5
-    x = _acklam_lower(q)
-    return -_halley(x, 0.5 * math.erfc(-x / _SQRT2) - q)
+    q = p - 0.5  # exact for p in [0.25, 1)
+    if abs(q) <= 0.425:
+        return q * _ratio(_AS241_A, _AS241_B, 0.180625 - q * q)
+    r = math.sqrt(-math.log(p if q < 0.0 else 1.0 - p))
+    x = _ratio(_AS241_C, _AS241_D, r - 1.6) if r <= 5.0 else _ratio(_AS241_E, _AS241_F, r - 5.0)
+    return -x if q < 0.0 else x
 
 
 # --------------------------------------------------------------------------- samplers
@@ -147,6 +126,12 @@ def _lognormal_params(mean: float, sd: float) -> tuple[float, float]:
 def lognormal(u: float, mean: float, sd: float) -> float:
     """Lognormal with the given mean and sd (of the variable, not its log)."""
     mu, sigma = _lognormal_params(mean, sd)
+    return _lognormal_log(u, mu, sigma)
+
+
+@kernel
+def _lognormal_log(u: float, mu: float, sigma: float) -> float:
+    """Lognormal whose log has mean mu and sd sigma (a packed block's, computed once)."""
     return math.exp(mu + sigma * ndtri(u))
 
 
@@ -206,7 +191,7 @@ def _comp_sample(family: int, packed: np.ndarray, p: int, u: float) -> float:
     if family == EXPONENTIAL:
         return exponential(u, packed[p])
     if family == LOGNORMAL:
-        return lognormal(u, packed[p], packed[p + 1])
+        return _lognormal_log(u, packed[p + 2], packed[p + 3])
     if family == WEIBULL:
         return weibull(u, packed[p], packed[p + 1])
     if family == UNIFORM:
@@ -227,7 +212,7 @@ def _comp_survival(family: int, packed: np.ndarray, p: int, t: float) -> float:
     if family == LOGNORMAL:
         if t <= 0.0:
             return 1.0
-        mu, sigma = _lognormal_params(packed[p], packed[p + 1])
+        mu, sigma = packed[p + 2], packed[p + 3]
         return ndtr(-(math.log(t) - mu) / sigma)
     if family == WEIBULL:
         return 1.0 if t <= 0.0 else math.exp(-((t / packed[p + 1]) ** packed[p]))
@@ -255,7 +240,7 @@ def _comp_cdf(family: int, packed: np.ndarray, p: int, t: float) -> float:
     if family == LOGNORMAL:
         if t <= 0.0:
             return 0.0
-        mu, sigma = _lognormal_params(packed[p], packed[p + 1])
+        mu, sigma = packed[p + 2], packed[p + 3]
         return ndtr((math.log(t) - mu) / sigma)
     if family == WEIBULL:
         return 0.0 if t <= 0.0 else -math.expm1(-((t / packed[p + 1]) ** packed[p]))
@@ -281,7 +266,7 @@ def _comp_residual(family: int, packed: np.ndarray, p: int, e: float, u: float) 
     if family == EXPONENTIAL:
         return exponential(u, packed[p])  # memoryless
     if family == LOGNORMAL:
-        mu, sigma = _lognormal_params(packed[p], packed[p + 1])
+        mu, sigma = packed[p + 2], packed[p + 3]
         if e <= 0.0:
             f_e = 0.0
             s_e = 1.0
@@ -340,7 +325,7 @@ def _comp_log_survival(family: int, packed: np.ndarray, p: int, t: float) -> flo
     if family == WEIBULL:
         return -((t / packed[p + 1]) ** packed[p])
     if family == LOGNORMAL:
-        mu, sigma = _lognormal_params(packed[p], packed[p + 1])
+        mu, sigma = packed[p + 2], packed[p + 3]
         z = (math.log(t) - mu) / sigma
         s = ndtr(-z)
         if s > 0.0:
