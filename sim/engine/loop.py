@@ -131,7 +131,7 @@ def new_state(spec, record_shapes: dict, n_out_tcps: int, n_pools: int, people_c
     arrays = {name: _i(0) for name in STATE_SCALARS} | views_i | views_f | views_c | dict(  # scalars' values: reset's
         clock=np.float64(0.0), zeros_i=zeros_i, zeros_f=zeros_f, clocks=clocks_f,
         people=np.empty(people_cap, PERSON), heap=np.empty(heap_cap, EVENT),
-        order=np.empty(heap_cap, np.int64), order_time=np.empty(heap_cap), free=np.empty(heap_cap, np.int64),
+        order=np.empty(heap_cap, np.int64), order_time=np.empty(heap_cap + 1), free=np.empty(heap_cap, np.int64),
         housing_free=np.empty((t, h), np.int64), list_head=np.empty(n_lists, np.int64),
         inpatient_list=np.empty(people_cap, np.int64),
     )
@@ -211,6 +211,7 @@ def schedule(st, delay, kind, key, etype, target, aux, episode) -> None:
     order, times = st.order, st.order_time
     i = st.n_heap
     st.n_heap = i + 1
+    times[i + 1] = INF  # the sentinel past the end (see pop)
     while i > 0:  # sift the new slot up, moving parents down into the hole
         parent = (i - 1) // 2
         tp = times[parent]
@@ -226,8 +227,10 @@ def schedule(st, delay, kind, key, etype, target, aux, episode) -> None:
 @kernel
 def pop(st):
     """Remove the first event; returns (time, etype, target, aux, episode). Bottom-up (Floyd): the hole
-    left at the root goes down to a leaf by the smaller child (one comparison a level), then the last
-    slot rises from there (rarely more than a level, as the last slot is a late event)."""
+    left at the root goes down to a leaf by the smaller child, then the last slot rises from there
+    (rarely more than a level, as the last slot is a late event). The smaller child is picked without a
+    branch (which child is smaller is a coin toss the processor cannot predict), a tie in time aside;
+    ``order_time`` holds +inf just past the end, so a last child needs no test either."""
     h = st.heap
     order, times = st.order, st.order_time
     top = order[0]
@@ -237,19 +240,20 @@ def pop(st):
     st.n_free += 1
     n = st.n_heap - 1
     st.n_heap = n
+    last, t_last = order[n], times[n]
+    times[n] = INF
     if n > 0:
-        last, t_last = order[n], times[n]
         i = 0
         child = 1
         while child < n:
-            tc = times[child]
-            if child + 1 < n:
-                tr = times[child + 1]
-                if tr < tc or (tr == tc and _before(h, order[child + 1], order[child])):
+            tc, tr = times[child], times[child + 1]
+            if tr == tc:
+                if _before(h, order[child + 1], order[child]):
                     child += 1
-                    tc = tr
+            else:
+                child += tr < tc
             order[i] = order[child]
-            times[i] = tc
+            times[i] = times[child]
             i = child
             child = 2 * i + 1
         while i > 0:
