@@ -30,7 +30,7 @@ STATE_FIELDS = (
     "inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days", "status", "events",
     "inpatient_list", "n_inpatients",
     "last_inpatients", "last_delayed", "last_support", "last_placements", "last_dowry",
-    "order", "order_time", "free", "n_free", "zeros_i", "zeros_f", "clocks",
+    "queue", "free", "n_free", "zeros_i", "zeros_f", "clocks",
 )
 #: The state's scalar fields (the rest are arrays): the only fields the kernel ever sets.
 STATE_SCALARS = ("n_people", "n_heap", "seq", "clock", "month", "replication", "status", "events", "n_inpatients", "n_free")
