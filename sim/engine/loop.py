@@ -138,7 +138,8 @@ def new_state(spec, record_shapes: dict, n_out_tcps: int, n_pools: int, people_c
         inpatient_list=np.empty(people_cap, np.int64),
     )
     record = MonthlyArrays(**{name: arrays[f"rec_{name}"] for name in OUT_FIELDS})
-    state = make_state(*spec, *(arrays[name] for name in STATE_FIELDS), *(arrays[f"rec_{name}"] for name in OUT_FIELDS))
+    state = make_state(tuple(spec), tuple(arrays[name] for name in STATE_FIELDS),
+                       tuple(arrays[f"rec_{name}"] for name in OUT_FIELDS))
     return state, record
 
 
