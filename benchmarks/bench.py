@@ -12,6 +12,10 @@
     second; then 1,000 replications through the whole run (engine, metrics, Parquet chunks, bands folded
     from them; per-TCP columns off), its wall time and the peak memory of every process.
 
+(d) Start-up: a fresh process runs one replication of (a) with an empty Numba cache (a cold start: it
+    compiles the engine and writes the cache), then another fresh process with that cache (a warm start).
+    The compile time is the cold start less the warm one (both include Python's imports).
+
 Events are the model's events as the Numba engine counts them (every event taken off its queue); the
 SimPy model processes the same events (the engines are identical on the same seed), so its events per
 second use the same count. Ciw's events are its arrivals and service completions (benchmarks/ciw_loss.py).
@@ -24,8 +28,10 @@ import argparse
 import importlib.util
 import multiprocessing
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,17 +65,22 @@ def timed(f, *args):
     return out, time.perf_counter() - t0
 
 
+def blocking_sums(rec) -> tuple[int, int]:
+    """A replication's admissions placed out of area for want of a bed, and all its admissions."""
+    return int(rec.ooa_full.sum()), int(rec.admissions.sum())
+
+
 def loss_system(n_numba: int, n_simpy: int, n_ciw: int) -> dict:
     spec = build_spec(compose(LOSS))
     engine = Engine(spec)
     engine.run(0)  # compile or load from the cache, outside the timing
     engine.events = 0
-    recs, t_numba = timed(lambda: [engine.run(r) for r in range(n_numba)])
+    # each replication's record is reduced as it comes (holding 2,000 records of 0.5 MB would time the
+    # allocation of a gigabyte, not the engine)
+    sums, t_numba = timed(lambda: [blocking_sums(engine.run(r)) for r in range(n_numba)])
     events_per_rep = engine.events / n_numba
-    blocked = np.array([r.ooa_full.sum() for r in recs])
-    admitted = np.array([r.admissions.sum() for r in recs])
-    b, se = ratio_estimate(blocked, admitted)
-    _, t_simpy = timed(lambda: [run_replication(spec, r) for r in range(n_simpy)])
+    b, se = ratio_estimate(*np.array(sums).T)
+    _, t_simpy = timed(lambda: [blocking_sums(run_replication(spec, r)[0]) for r in range(n_simpy)])
     ciw = ciw_module().run_ciw(replications=n_ciw, years=30, warmup_years=40)
     out = {
         "numba_ms": 1e3 * t_numba / n_numba,
@@ -97,8 +108,8 @@ def bhr(n_numba: int, n_simpy: int, n_full: int) -> dict:
     spec = build_spec(compose(["tcp=bhr", "run.progress=false"]))
     engine = Engine(spec)
     engine.run(0)
-    _, t_numba = timed(lambda: [engine.run(r) for r in range(n_numba)])
-    _, t_simpy = timed(lambda: [run_replication(spec, r) for r in range(n_simpy)])
+    _, t_numba = timed(lambda: [engine.run(r).inpatients[-1].sum() for r in range(n_numba)])
+    _, t_simpy = timed(lambda: [run_replication(spec, r)[0].inpatients[-1].sum() for r in range(n_simpy)])
     cfg = compose(["tcp=bhr", "run.engine=numba", "run.years=10", f"run.replications={n_full}", "run.progress=false"])
     run(compose(["tcp=bhr", "run.engine=numba", "run.replications=2", "run.progress=false"]))  # warm
     _, t_full = timed(run, cfg)
@@ -163,6 +174,35 @@ def national(n: int, full: bool, workers: int = 2) -> dict:
     return out
 
 
+_START = """
+import time
+t0 = time.perf_counter()
+from sim.api import compose
+from sim.config import build_spec
+from sim.engine import Engine
+Engine(build_spec(compose({loss!r}))).run(0)
+print(time.perf_counter() - t0)
+"""
+
+
+def start_up() -> dict:
+    """(d): seconds from a fresh interpreter's first line to one finished replication, with an empty
+    Numba cache (cold) and with the cache that run wrote (warm)."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = os.environ | {"NUMBA_CACHE_DIR": cache}
+
+        def once() -> float:
+            out = subprocess.run([sys.executable, "-c", _START.format(loss=LOSS)], env=env, capture_output=True,
+                                 text=True, check=True)
+            return float(out.stdout.strip().splitlines()[-1])
+
+        cold, warm = once(), once()
+    out = {"cold_start_s": cold, "warm_start_s": warm, "compile_s": cold - warm}
+    print("(d) start-up, a fresh process to one replication of (a)")
+    print(f"    cold (empty compile cache) {cold:.1f} s, warm (cached) {warm:.2f} s: compiling the engine takes {cold - warm:.1f} s")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer replications (a smoke run)")
@@ -173,6 +213,7 @@ def main() -> None:
     figures = loss_system(*n[:3])
     figures.update(bhr(*n[3:6]))
     figures.update(national(n[6], not (args.quick or args.projected)))
+    figures.update(start_up())
     print("bench: " + " ".join(f"{k}={v:.6g}" for k, v in figures.items()))
 
 

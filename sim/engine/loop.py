@@ -4,9 +4,9 @@ Each function here mirrors a method of ``sim.model.model.Model`` of the same nam
 the rules; this one is about doing them fast). A SimPy process becomes an event type with the process's
 loop state kept on the person; its episode check becomes an ``episode`` carried by the event. Events
 are ordered as in the model: (time, ``Priority``, entity number, order scheduled). Every function takes
-one struct, ``st`` (sim/engine/structs.py): the system's arrays (``EngineSpec``, read only), this
-replication's state, and the record it fills (``MonthlyArrays``' fields as ``st.rec_<name>``), so metrics
-and costs are derived by the same code for both engines.
+``st``, the view of one struct (sim/engine/structs.py): the system's arrays (``EngineSpec``, read only),
+this replication's state, and the record it fills (``MonthlyArrays``' fields as ``st.rec_<name>``), so
+metrics and costs are derived by the same code for both engines.
 """
 
 from __future__ import annotations
@@ -94,8 +94,7 @@ EVENT = np.dtype([
 QUEUE = np.dtype([("time", np.float64), ("slot", np.int64)])  # a position of the binary heap
 
 # Scalars (clock, counters, status: 0 ok, 1 people full, 2 heap full) are fields of the state itself, not
-# one-element arrays: reading an array field of a StructRef costs an atomic reference-count increment and
-# decrement, and the loop reads the clock and the heap's counters at every step.
+# one-element arrays, and the only fields the kernel sets (sim/engine/structs.py, StateView).
 
 
 def carve(shapes: dict[str, tuple[int, ...]], dtype) -> tuple[np.ndarray, dict[str, np.ndarray]]:

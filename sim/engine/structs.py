@@ -1,9 +1,10 @@
 """Bags of arrays passed to compiled code by reference (Numba StructRefs).
 
-The kernel's functions take one struct (``StateRef``): the system, this replication's state and the
-record to fill. Passed as named tuples, ~130 arrays would be copied, reference-counted and type-checked
-at every call, and compiling the loop took minutes; a StructRef is one pointer, so each function
-compiles in a fraction of a second. Fields are read as attributes (``st.pool_of_unit``).
+One struct (``StateRef``) holds everything the kernel touches: the system, this replication's state and
+the record to fill. Passed as named tuples, ~200 arrays would be copied, reference-counted and
+type-checked at every call, and compiling the loop took minutes. The kernel's functions take a view of
+the struct (``StateView``): a plain pointer, with no reference count to keep, whose array fields are lent
+to the kernel. Fields are read as attributes (``st.pool_of_unit``).
 """
 
 from __future__ import annotations
