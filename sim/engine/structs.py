@@ -108,7 +108,7 @@ def _view_get(context, builder, typ, val, attr):
 def _view_set(context, builder, sig, args, attr):
     (view_type, val_type), (view, val) = sig.args, args
     fieldtype = view_type.field_dict[attr]
-    if context.enable_nrt and context.data_model_manager[fieldtype].has_nrt_meminfo():
+    if context.data_model_manager[fieldtype].contains_nrt_meminfo():
         raise errors.NumbaTypeError(f"the kernel sets only scalar fields of its struct, not {attr!r}")
     setattr(_fields_of(context, builder, view_type, view), attr, context.cast(builder, val, val_type, fieldtype))
 
