@@ -48,8 +48,9 @@ class Engine:
         self.spec = spec
         self.arrays: EngineSpec = build(spec)
         self.capacity = people_capacity(spec)
-        # the state, reused by every replication (simulate resets it), and the record it fills, copied out
-        self.state, self.record = self._room()
+        # the state, reused by every replication (simulate resets it), the record it fills, copied out, and
+        # the state's arrays, kept here as long as the struct that uses them (it does not own them)
+        self.state, self.record, self._state_arrays = self._room()
         self.events = 0  # events processed by the runs so far (for benchmarks)
 
     def _room(self):
@@ -66,7 +67,7 @@ class Engine:
                 self.events += events
                 return self.record.copy()
             self.capacity *= 2
-            self.state, self.record = self._room()
+            self.state, self.record, self._state_arrays = self._room()
 
 
 def run_replication(spec: SystemSpec, replication: int) -> MonthlyArrays:

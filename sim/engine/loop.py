@@ -109,8 +109,9 @@ def carve(shapes: dict[str, tuple[int, ...]], dtype) -> tuple[np.ndarray, dict[s
 
 
 def new_state(spec, record_shapes: dict, n_out_tcps: int, n_pools: int, people_cap: int,
-              heap_cap: int) -> tuple[StateRef, MonthlyArrays]:
-    """The kernel's struct (Python side) and the record it fills: the system's arrays (``spec``, an
+              heap_cap: int) -> tuple[StateRef, MonthlyArrays, dict]:
+    """The kernel's struct (Python side), the record it fills and the state's arrays, which the caller
+    keeps as long as the struct (the struct does not own them): the system's arrays (``spec``, an
     EngineSpec), room for the state, reused replication after replication (``reset`` gives it its
     starting values at the start of each), and a MonthlyArrays of ``record_shapes``, also reset each
     time. What starts at zero (the record and the state's counts and integrals) lies in two flat
@@ -137,9 +138,8 @@ def new_state(spec, record_shapes: dict, n_out_tcps: int, n_pools: int, people_c
         inpatient_list=np.empty(people_cap, np.int64),
     )
     record = MonthlyArrays(**{name: arrays[f"rec_{name}"] for name in OUT_FIELDS})
-    state = make_state(tuple(spec), tuple(arrays[name] for name in STATE_FIELDS),
-                       tuple(arrays[f"rec_{name}"] for name in OUT_FIELDS))
-    return state, record
+    state = make_state([*spec, *(arrays[name] for name in STATE_FIELDS), *(arrays[f"rec_{name}"] for name in OUT_FIELDS)])
+    return state, record, arrays
 
 
 @kernel

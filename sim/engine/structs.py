@@ -10,6 +10,9 @@ to the kernel. Fields are read as attributes (``st.pool_of_unit``).
 from __future__ import annotations
 
 import hashlib
+
+import numba
+import numpy as np
 from dataclasses import fields
 
 from numba.core import cgutils, errors, imputils, types
@@ -149,43 +152,87 @@ class StateType(_Unliteral):
 
 class StateRef(structref.StructRefProxy):
     """Everything the kernel touches, in one struct: the system (EngineSpec's arrays, read only), this
-    replication's state, and the record it fills (MonthlyArrays' arrays as ``rec_<name>``). One struct,
-    so a call of a rule counts one reference instead of three."""
+    replication's state, and the record it fills (MonthlyArrays' arrays as ``rec_<name>``). Python only
+    holds it and hands it to ``simulate``: it has no attributes here, and is made by ``make_state``."""
 
 
-structref.define_proxy(StateRef, StateType, list(ALL_FIELDS))
+structref.define_boxing(StateType, StateRef)
+
+
+def _field_type(value) -> types.Type:
+    if isinstance(value, np.ndarray):
+        return types.Array(numba.from_dtype(value.dtype), value.ndim, "C")
+    return types.float64 if isinstance(value, (float, np.floating)) else types.int64
 
 
 @intrinsic
-def _assemble(typingctx, fields):
-    """The struct of ``fields`` (a tuple in ``ALL_FIELDS`` order), allocated and filled in one straight
-    run of stores: the proxy's own constructor sets each field as a statement of its own (about 1 s more
-    of the cold compile, for some 200 fields)."""
-    from numba.experimental.jitclass.base import imp_dtor
+def _assemble(typingctx, addresses, dims, ints, floats, struct_ref):
+    """The struct of type ``struct_ref``: each array field made from its data address and dimensions
+    (C order), each scalar from ``ints`` or ``floats``, fields in order within each kind.
 
-    struct_type = StateType(list(zip(ALL_FIELDS, fields.types)))
+    Not from the arrays themselves: unboxing some 130 NumPy arrays in a compiled function's wrapper was
+    2 s of the cold compile, where four arrays of numbers cost nothing. The struct's arrays therefore
+    have no owner: the caller keeps the NumPy arrays alive as long as the struct (``Engine`` holds both)."""
+    struct_type = struct_ref.instance_type
 
     def codegen(context, builder, signature, args):
+        from numba.experimental.jitclass.base import imp_dtor
+
         payload_type = struct_type.get_data_type()
         alloc_type = context.data_model_manager[payload_type].get_value_type()
         meminfo = context.nrt.meminfo_alloc_dtor(
             builder, context.get_constant(types.uintp, context.get_abi_sizeof(alloc_type)),
             imp_dtor(context, builder.module, struct_type))
         pointer = builder.bitcast(context.nrt.meminfo_data(builder, meminfo), alloc_type.as_pointer())
+        builder.store(cgutils.get_null_value(alloc_type), pointer)
         payload = cgutils.create_struct_proxy(payload_type)(context, builder, ref=pointer)
-        for name, field_type, value in zip(ALL_FIELDS, fields.types, cgutils.unpack_tuple(builder, args[0])):
-            context.nrt.incref(builder, field_type, value)  # the struct owns a reference to each array
-            setattr(payload, name, value)
+        sources = [context.make_array(t)(context, builder, v) for t, v in zip(signature.args[:4], args[:4])]
+        counters = [0, 0, 0, 0]  # next address, dimension, int, float
+
+        def take(k):
+            value = builder.load(builder.gep(sources[k].data, [context.get_constant(types.intp, counters[k])]))
+            counters[k] += 1
+            return value
+
+        for name, field_type in struct_type.field_dict.items():
+            if isinstance(field_type, types.Array):
+                array = context.make_array(field_type)(context, builder)
+                data_type = array.data.type
+                data = builder.inttoptr(take(0), data_type)
+                shape = [take(1) for _ in range(field_type.ndim)]
+                itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(field_type.dtype)))
+                strides, step = [], itemsize
+                for extent in reversed(shape):
+                    strides.insert(0, step)
+                    step = builder.mul(step, extent)
+                context.populate_array(array, data=data, shape=shape, strides=strides, itemsize=itemsize,
+                                       meminfo=cgutils.get_null_value(array.meminfo.type))
+                setattr(payload, name, array._getvalue())
+            elif field_type == types.float64:
+                setattr(payload, name, take(3))
+            else:
+                setattr(payload, name, take(2))
         ref = cgutils.create_struct_proxy(struct_type)(context, builder)
         ref.meminfo = meminfo
         return ref._getvalue()
 
-    return struct_type(fields), codegen
+    return struct_type(addresses, dims, ints, floats, struct_ref), codegen
 
 
-# Built by a cached compiled function, not by the proxy's own constructor: that is compiled afresh in
-# every process (about 1.5 s of a warm start), this loads from the cache with the engine.
 @jit
-def make_state(system, state, record):
-    """The struct of three tuples of arrays: the system's, the state's and the record's, in field order."""
-    return _assemble(system + state + record)
+def _make(addresses, dims, ints, floats, struct_ref):
+    return _assemble(addresses, dims, ints, floats, struct_ref)
+
+
+def make_state(values: list) -> StateRef:
+    """The struct of ``values`` (one per ``ALL_FIELDS``: C-contiguous arrays, ints and floats). The struct
+    does not own the arrays: keep them as long as it."""
+    struct_type = StateType([(name, _field_type(v)) for name, v in zip(ALL_FIELDS, values, strict=True)])
+    arrays = [v for v in values if isinstance(v, np.ndarray)]
+    if not all(a.flags.c_contiguous for a in arrays):
+        raise ValueError("the engine's arrays must be C-contiguous")
+    as_int = np.array([a.ctypes.data for a in arrays], np.int64)
+    dims = np.array([d for a in arrays for d in a.shape], np.int64)
+    ints = np.array([v for v in values if not isinstance(v, np.ndarray) and _field_type(v) == types.int64], np.int64)
+    floats = np.array([v for v in values if not isinstance(v, np.ndarray) and _field_type(v) == types.float64], np.float64)
+    return _make(as_int, dims, ints, floats, struct_type)
