@@ -7,6 +7,11 @@ are ordered as in the model: (time, ``Priority``, entity number, order scheduled
 ``st``, the view of one struct (sim/engine/structs.py): the system's arrays (``EngineSpec``, read only),
 this replication's state, and the record it fills (``MonthlyArrays``' fields as ``st.rec_<name>``), so
 metrics and costs are derived by the same code for both engines.
+
+Four functions run once per event from the loop, ``pop`` and the handlers of the commonest events
+(``on_stay``, ``on_arrival``, ``on_placement``), are ``forceinline``: LLVM builds them into ``simulate``,
+saving calls on every event (about 15% of the loss system's time). Marking more of them, or functions
+called from several places, made the cold compile seconds longer for no measurable gain.
 """
 
 from __future__ import annotations
@@ -227,7 +232,7 @@ def schedule(st, delay, kind, key, etype, target, aux, episode) -> None:
     q[i].slot = slot
 
 
-@kernel
+@kernel(forceinline=True)
 def pop(st):
     """Remove the first event; returns (time, etype, target, aux, episode). Bottom-up (Floyd): the hole
     left at the root goes down to a leaf by the smaller child, then the last slot rises from there
@@ -669,7 +674,7 @@ def stay_next(st, i) -> None:
         schedule(st, t - now, DEPARTURE, P[i].id, EV_STAY, i, STAY_READY, P[i].episode)
 
 
-@kernel
+@kernel(forceinline=True)
 def on_stay(st, i, branch, episode) -> None:
     P = st.people
     if P[i].episode != episode:
@@ -962,7 +967,7 @@ def placement_next(st, i) -> None:
         schedule(st, t - now, CRISIS, P[i].id, EV_PLACEMENT, i, PL_BREAKDOWN, P[i].episode)
 
 
-@kernel
+@kernel(forceinline=True)
 def on_placement(st, i, branch, episode) -> None:
     P = st.people
     if P[i].episode != episode:
@@ -1147,7 +1152,7 @@ def next_arrival(st, q, k) -> None:
     schedule(st, exponential(u, 1.0 / st.source_rate[q]), kind, st.people[i].id, EV_ARRIVAL, q, k, i)
 
 
-@kernel
+@kernel(forceinline=True)
 def on_arrival(st, q, k, i) -> None:
     P = st.people
     if st.source_kind[q] == REGISTER_JOIN:
