@@ -74,17 +74,19 @@ K_CENSUS, K_ARRIVAL, K_REGISTER, K_SOURCE = (_i(k) for k in (EntityKind.CENSUS, 
 OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = (_i(x) for x in (OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT))
 INITIAL, SETTLED, HOSPITAL, COMMUNITY = (_i(x) for x in (INITIAL, SETTLED, HOSPITAL, COMMUNITY))
 
+# A person is 320 bytes (five cache lines, arrays start on a line): the first line holds all that a
+# register event reads and writes, as most events of a large system are register events.
 PERSON = np.dtype([
-    ("id", np.int64), ("tcp", np.int64), ("child", np.int64), ("state", np.int64), ("rag", np.int64),
-    ("episode", np.int64), ("sojourns", np.int64), ("crises", np.int64), ("supports", np.int64),
-    ("admissions", np.int64), ("placements", np.int64),
+    ("id", np.int64), ("tcp", np.int64), ("reg_event", np.int64), ("state", np.int64), ("rag", np.int64),
+    ("episode", np.int64), ("sojourns", np.int64), ("crises", np.int64),
+    ("child", np.int64), ("supports", np.int64), ("admissions", np.int64), ("placements", np.int64),
     ("unit", np.int64), ("area", np.int64), ("pool", np.int64), ("by_need", np.int64),
     ("admitted", np.float64), ("ooa_since", np.float64), ("is_ready", np.int64), ("ready_at", np.float64),
     ("reason", np.int64), ("housed", np.int64), ("funding_at", np.float64), ("dispute_at", np.float64),
     ("provider_at", np.float64), ("death_at", np.float64),
     ("kind", np.int64), ("phase", np.int64), ("dowry_unit", np.int64), ("last_discharge", np.float64),
     # loop state of the person's current process
-    ("reg_event", np.int64), ("admission", np.int64), ("ctr_held", np.int64), ("next_ctr_at", np.float64),
+    ("admission", np.int64), ("ctr_held", np.int64), ("next_ctr_at", np.float64),
     ("breakdown_at", np.float64), ("pl_death_at", np.float64), ("settle_at", np.float64),
     # membership of one linked list at a time: a pool's repatriation candidates or a housing queue
     ("list_id", np.int64), ("prev", np.int64), ("next", np.int64),
@@ -100,6 +102,15 @@ QUEUE = np.dtype([("time", np.float64), ("slot", np.int64)])  # a position of th
 
 # Scalars (clock, counters, status: 0 ok, 1 people full, 2 heap full) are fields of the state itself, not
 # one-element arrays, and the only fields the kernel sets (sim/engine/structs.py, StateView).
+
+
+def on_lines(n: int, dtype: np.dtype) -> np.ndarray:
+    """``np.empty(n, dtype)`` starting on a 64-byte boundary (a cache line), so that a record whose size
+    is a multiple of 64 bytes spans as few lines as it can."""
+    size = n * dtype.itemsize
+    raw = np.empty(size + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start:start + size].view(dtype)
 
 
 def carve(shapes: dict[str, tuple[int, ...]], dtype) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -137,8 +148,8 @@ def new_state(spec, record_shapes: dict, n_out_tcps: int, n_pools: int, people_c
     clocks_f, views_c = carve(clocks, np.float64)
     arrays = {name: _i(0) for name in STATE_SCALARS} | views_i | views_f | views_c | dict(  # scalars' values: reset's
         clock=np.float64(0.0), zeros_i=zeros_i, zeros_f=zeros_f, clocks=clocks_f,
-        people=np.empty(people_cap, PERSON), heap=np.empty(heap_cap, EVENT),
-        queue=np.empty(heap_cap + 1, QUEUE), free=np.empty(heap_cap, np.int64),
+        people=on_lines(people_cap, PERSON), heap=on_lines(heap_cap, EVENT),
+        queue=on_lines(heap_cap + 1, QUEUE), free=np.empty(heap_cap, np.int64),
         housing_free=np.empty((t, h), np.int64), list_head=np.empty(n_lists, np.int64),
         inpatient_list=np.empty(people_cap, np.int64),
     )
