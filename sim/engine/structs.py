@@ -9,6 +9,7 @@ to the kernel. Fields are read as attributes (``st.pool_of_unit``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numba
@@ -159,10 +160,22 @@ class StateRef(structref.StructRefProxy):
 structref.define_boxing(StateType, StateRef)
 
 
-def _field_type(value) -> types.Type:
+def _field_kind(value) -> tuple:
+    """What the struct's type needs of a field's value: its dtype and number of dimensions, or its kind of scalar."""
     if isinstance(value, np.ndarray):
-        return types.Array(numba.from_dtype(value.dtype), value.ndim, "C")
-    return types.float64 if isinstance(value, (float, np.floating)) else types.int64
+        return value.dtype, value.ndim
+    return (float,) if isinstance(value, (float, np.floating)) else (int,)
+
+
+@functools.lru_cache(maxsize=8)
+def _struct_type(kinds: tuple) -> StateType:
+    """The struct's type for fields of these kinds (a memo: making some 130 Numba types took 3 ms, for
+    every Engine, that is for every chunk of a run)."""
+    def field_type(kind):
+        if len(kind) == 2:
+            return types.Array(numba.from_dtype(kind[0]), kind[1], "C")
+        return types.float64 if kind[0] is float else types.int64
+    return StateType([(name, field_type(kind)) for name, kind in zip(ALL_FIELDS, kinds, strict=True)])
 
 
 @intrinsic
@@ -227,12 +240,13 @@ def _make(addresses, dims, ints, floats, struct_ref):
 def make_state(values: list) -> StateRef:
     """The struct of ``values`` (one per ``ALL_FIELDS``: C-contiguous arrays, ints and floats). The struct
     does not own the arrays: keep them as long as it."""
-    struct_type = StateType([(name, _field_type(v)) for name, v in zip(ALL_FIELDS, values, strict=True)])
+    kinds = tuple(_field_kind(v) for v in values)
+    struct_type = _struct_type(kinds)
     arrays = [v for v in values if isinstance(v, np.ndarray)]
     if not all(a.flags.c_contiguous for a in arrays):
         raise ValueError("the engine's arrays must be C-contiguous")
     as_int = np.array([a.ctypes.data for a in arrays], np.int64)
     dims = np.array([d for a in arrays for d in a.shape], np.int64)
-    ints = np.array([v for v in values if not isinstance(v, np.ndarray) and _field_type(v) == types.int64], np.int64)
-    floats = np.array([v for v in values if not isinstance(v, np.ndarray) and _field_type(v) == types.float64], np.float64)
+    ints = np.array([v for v, k in zip(values, kinds) if k == (int,)], np.int64)
+    floats = np.array([v for v, k in zip(values, kinds) if k == (float,)], np.float64)
     return _make(as_int, dims, ints, floats, struct_type)

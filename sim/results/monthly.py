@@ -93,6 +93,22 @@ class MonthlyArrays:
         }
         return {f.name: (shapes[f.name], np.float64 if f.name.endswith("_days") else np.int64) for f in fields(cls)}
 
+    @classmethod
+    def stack(cls, records: list["MonthlyArrays"]) -> "MonthlyArrays":
+        """Several replications' records as one, each array with the replications as a last axis (R):
+        ``metrics`` then computes theirs in one pass. In memory each replication's array stays whole and
+        laid out as its own (R is the outermost axis, seen last), so NumPy sums every cell in the very
+        order it does for one replication alone: the same numbers to the last bit, whatever the batch."""
+        return cls(**{f.name: np.moveaxis(np.stack([getattr(r, f.name) for r in records]), 0, -1) for f in fields(cls)})
+
+    def replication(self, k: int) -> "MonthlyArrays":
+        """Replication k of a stacked record."""
+        return MonthlyArrays(**{name: values[..., k] for name, values in self.as_dict().items()})
+
+    @property
+    def stacked(self) -> bool:
+        return self.people.ndim == 4
+
     def copy(self) -> "MonthlyArrays":
         return MonthlyArrays(**{name: values.copy() for name, values in self.as_dict().items()})
 
@@ -106,14 +122,15 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def _flow(x: np.ndarray) -> np.ndarray:
-    """A flow as a series over stock points: no value at the start point."""
-    return np.concatenate([[np.nan], np.asarray(x, dtype=np.float64)])
+    """A flow as a series over stock points: no value at the start point (along the first axis)."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.concatenate([np.full((1, *x.shape[1:]), np.nan), x])
 
 
 def costs(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int]) -> dict[str, np.ndarray]:
     """Money in the month (pounds) for the TCPs listed: by payer and by setting. Rates are the home TCP's;
     every cost is person-days (or CTRs) times a rate, so both engines' costs agree by construction."""
-    m = rec.crises.shape[0]
+    m = (rec.crises.shape[0], *rec.crises.shape[2:])  # months (and replications, when stacked)
     by_payer = {p: np.zeros(m) for p in PAYERS}
     setting = {k: np.zeros(m) for k in ("beds_in_area", "beds_out_of_area", "community", "crisis_support", "ctrs")}
     setting.update({f"community_{kind}": np.zeros(m) for kind in PLACEMENT_TYPES})
@@ -130,7 +147,7 @@ def costs(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int]) -> dict[str, np
             setting["beds_out_of_area"] += beds_out
             setting["ctrs"] += ctrs
             dowries += rec.dowry_days[:, t, u] * c.dowry
-        by_type = (rec.placement_days[:, t].sum(axis=(1, 2)) * c.package[None]).sum(axis=2)  # [M, H]
+        by_type = np.einsum("mhp...,hp->mh...", rec.placement_days[:, t].sum(axis=(1, 2)), c.package)  # [M, H]
         for h, kind in enumerate(PLACEMENT_TYPES):
             setting[f"community_{kind}"] += by_type[:, h]
         package = by_type.sum(axis=1)
@@ -219,7 +236,9 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: f
 
 def metrics(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
     """Every named metric of one replication, each an array over the S stock points (start + months);
-    flows are NaN at the start point. Names are documented in the README."""
+    flows are NaN at the start point. Names are documented in the README. Of a stacked record
+    (``MonthlyArrays.stack``), each is [S, R]: the same numbers, computed in one pass (a replication at
+    a time, the NumPy calls cost more than the Numba engine's run)."""
     everyone = list(range(len(spec.tcps)))
     out = _scoped(spec, rec, everyone, spec.population)
     out["beds_in_area"] = rec.beds.sum(axis=1).astype(np.float64)
@@ -228,7 +247,9 @@ def metrics(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
         out[f"occupancy_{p.name}"] = _flow(_ratio(rec.occupied_days[:, p.index], rec.open_days[:, p.index]))
         out[f"beds_{p.name}"] = rec.beds[:, p.index].astype(np.float64)
     if spec.pooled_budget is not None:  # the pooled budget's ledger (sim.finance.ledger), system-wide
-        for name, values in ledger(spec, rec).items():
+        books = [ledger(spec, rec.replication(k)) for k in range(rec.people.shape[-1])] if rec.stacked else [ledger(spec, rec)]
+        for name in books[0]:
+            values = np.stack([b[name] for b in books], axis=-1) if rec.stacked else books[0][name]
             out[name] = values if name in LEDGER_STOCKS else _flow(values)
     if len(spec.tcps) > 1 and spec.tcp_metrics:
         for t in spec.tcps:

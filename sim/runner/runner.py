@@ -19,7 +19,7 @@ import pandas as pd
 from sim.config.spec import SystemSpec
 from sim.engine import Engine
 from sim.model import EVENT_LOG_COLUMNS, run_replication
-from sim.results.monthly import metrics
+from sim.results.monthly import MonthlyArrays, metrics
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,21 @@ def chunks(replications: int, size: int) -> list[Chunk]:
 
 def chunk_frame(spec: SystemSpec, replications: list[int], values: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     """Replications' monthly metrics as one wide table: replication, month, then one column a metric
-    (built once per chunk: a frame per replication would cost more than the Numba engine's run)."""
+    (built once per chunk: a frame per replication would cost more than the Numba engine's run).
+    ``values`` are metrics of batches of replications, in order, each metric [S, batch size]."""
     months = [spec.calendar.start_label, *spec.calendar.labels]
     columns = {
         "replication": np.repeat(np.asarray(replications, dtype=np.int64), len(months)),
         "month": np.tile(np.asarray(months, dtype=object), len(replications)),
     }
     for name in values[0]:
-        columns[name] = np.concatenate([v[name] for v in values])
+        columns[name] = np.concatenate([v[name].T.ravel() for v in values])
     return pd.DataFrame(columns)
+
+
+#: Records stacked for one pass of ``metrics``, at most this many bytes (a national system's record is
+#: several MB, so a whole chunk of them at once would not keep memory flat).
+BATCH_BYTES = 16 * 2**20
 
 
 def run_chunk(
@@ -57,14 +63,17 @@ def run_chunk(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Simulate the chunk's replications with the SimPy model or the Numba engine (the same results):
     their monthly table and, if asked (SimPy only), their event log."""
-    values, logs = [], []
+    values, logs, batch = [], [], []
     compiled = Engine(spec) if engine == "numba" else None
     for r in range(chunk.first, chunk.last):
         if compiled is not None:
             rec, log = compiled.run(r), None
         else:
             rec, log = run_replication(spec, r, event_log)
-        values.append(metrics(spec, rec))
+        batch.append(rec)
+        if r == chunk.last - 1 or len(batch) * sum(a.nbytes for a in rec.as_dict().values()) >= BATCH_BYTES:
+            values.append(metrics(spec, MonthlyArrays.stack(batch)))
+            batch = []
         if log:
             logs.extend(log)
     events = pd.DataFrame(logs, columns=list(EVENT_LOG_COLUMNS)) if event_log else None

@@ -91,3 +91,32 @@ def test_band_quantiles_equal_numpys_nan_aware_ones():
         warnings.simplefilter("ignore", RuntimeWarning)
         expected = np.nanquantile(cube, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
     np.testing.assert_array_equal(_quantiles(cube, [0.05, 0.25, 0.5, 0.75, 0.95]), expected)
+
+
+def test_metrics_of_stacked_records_are_each_replications_own():
+    """The runner computes a batch of replications' metrics in one pass over their stacked records: every
+    metric (people, costs, per-TCP columns and the pooled budget's ledger, on the hub) equals the
+    replication's own, one at a time; and a batch split by BATCH_BYTES gives the same table."""
+    import numpy as np
+
+    from sim.engine import Engine
+    from sim.results.monthly import MonthlyArrays, metrics
+    from sim.runner import runner
+
+    spec = build_spec(make_cfg(["system=south_east_hub", "scenario=pooled_budget", "run.years=2"]))
+    engine = Engine(spec)
+    records = [engine.run(r) for r in range(3)]
+    together = metrics(spec, MonthlyArrays.stack(records))
+    assert any("/" in name for name in together) and "pool_reserve" in together
+    for k, rec in enumerate(records):
+        alone = metrics(spec, rec)
+        assert alone.keys() == together.keys()
+        for name, values in alone.items():
+            np.testing.assert_array_equal(together[name][:, k], values, err_msg=name)
+    whole, _ = runner.run_chunk(spec, runner.Chunk(0, 0, 3), engine="numba")
+    runner.BATCH_BYTES, saved = 1, runner.BATCH_BYTES  # a batch of one replication each
+    try:
+        one_by_one, _ = runner.run_chunk(spec, runner.Chunk(0, 0, 3), engine="numba")
+    finally:
+        runner.BATCH_BYTES = saved
+    pdt.assert_frame_equal(whole, one_by_one, check_exact=True)
