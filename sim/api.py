@@ -78,6 +78,16 @@ def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictC
         return hydra_compose(config_name=config_name, overrides=list(overrides))
 
 
+def resume_command(run_dir: str | Path) -> str:
+    """The command line that completes the run in ``run_dir``, as a user can paste it into a shell. A
+    path with characters Hydra's override grammar reads (a sweep job's directory is named by its
+    overrides: ``=``, ``,``) is quoted for Hydra, and that quoting for the shell."""
+    path = str(run_dir)
+    if all(c.isalnum() or c in "/._-~" for c in path):
+        return f"python -m sim run.resume={path}"
+    return f"python -m sim \"run.resume='{path}'\""
+
+
 def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
     """Complete a run that was interrupted: its own config, its finished chunks kept, the rest run. The
     results are those the uninterrupted run would have given."""

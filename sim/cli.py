@@ -44,7 +44,7 @@ def _hydra_main(cfg: DictConfig) -> None:
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished chunks are kept in {out}/replications; "
-              f"complete the run with: python -m sim run.resume={out}", file=sys.stderr)
+              f"complete the run with: {api.resume_command(out)}", file=sys.stderr)
         raise
     print(f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s)")
 

@@ -30,6 +30,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from sim.api import _running_pid, resume_command
 from sim.plots.fan import month_end
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
@@ -129,10 +130,13 @@ def _incomplete(job_dir: Path) -> str | None:
     except (OSError, ValueError) as e:
         return f"unreadable manifest.json ({e})"
     status = manifest.get("status")
+    if status == "running" and _running_pid(job_dir) is None:
+        # its process is gone without a word: killed, or stopped with its pool when a sibling job failed
+        status = "running, but its process is gone"
     if status != "complete":
         done = manifest.get("replications_done", "?")
         return (f"status {status} ({done} of {manifest.get('replications', '?')} replications); "
-                f"complete it with: python -m sim run.resume={job_dir}")
+                f"complete it with: {resume_command(job_dir)}")
     missing = [n for n in ("summary.csv", "trajectory.csv") if not (job_dir / n).is_file()]
     return f"missing {', '.join(missing)}" if missing else None
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
+from sim.api import resume_command
 from sim.sweep import SweepError, load_sweep, summary_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,7 +130,7 @@ def test_an_incomplete_job_is_skipped_and_reported(joblib_sweep, tmp_path, capsy
     assert collect_main(root) == 0
     err = capsys.readouterr().err
     assert f"skipped {stopped.name}: status interrupted (2 of 4 replications)" in err
-    assert f"run.resume={stopped}" in err
+    assert resume_command(stopped) in err
     table = pd.read_csv(root / "collected" / "sweep.csv")
     assert set(table["scenario"]) == {"baseline"}
     assert json.loads((root / "collected" / "collect.json").read_text())["skipped"][0]["dir"] == stopped.name
@@ -171,3 +172,25 @@ def test_a_user_error_in_a_sweep_is_one_line_exit_2(tmp_path):
     assert p.returncode == 2
     assert len(p.stderr.strip().splitlines()) == 1
     assert p.stderr.startswith("config error: run.seed") and "Traceback" not in p.stderr
+
+
+def test_a_job_whose_process_is_gone_is_reported_as_such(joblib_sweep, tmp_path, capsys):
+    """A job left "running" by a process that no longer exists (a joblib worker stopped with its pool
+    when a sibling job failed) is named as such, with how to complete it."""
+    root = tmp_path / "sweep"
+    shutil.copytree(joblib_sweep, root)
+    gone = job_dirs(root)[0]
+    manifest = json.loads((gone / "manifest.json").read_text())
+    manifest.update(status="running", replications_done=1)
+    (gone / "manifest.json").write_text(json.dumps(manifest))
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (gone / ".running").write_text(finished.stdout.strip())  # the PID of a process that has ended
+    assert collect_main(root) == 0
+    err = capsys.readouterr().err
+    assert f"skipped {gone.name}: status running, but its process is gone (1 of 4 replications)" in err
+    command = resume_command(gone)  # as printed; pasted into a shell, it completes the job
+    assert command in err and "=" in gone.name
+    p = subprocess.run(command.replace("python", sys.executable, 1), shell=True, cwd=ROOT, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert json.loads((gone / "manifest.json").read_text())["status"] == "complete"
