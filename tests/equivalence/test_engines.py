@@ -124,3 +124,16 @@ def test_the_kernel_can_set_scalar_fields_of_its_struct_but_not_array_fields():
     assert set_clock(engine.state, 12.5) == 12.5
     with pytest.raises(NumbaError, match="scalar fields"):
         set_array(engine.state)
+
+def test_run_without_a_copy_gives_the_engines_own_record_until_its_next_run():
+    """copy=False hands out the engine's own record: the same numbers as a copy, and overwritten by the
+    engine's next run (a copy is not)."""
+    engine = Engine(build_spec(loss_cfg()))
+    copied = engine.run(3)
+    own = engine.run(3, copy=False)
+    for name, values in copied.as_dict().items():
+        np.testing.assert_array_equal(own.as_dict()[name], values, err_msg=name)
+    admissions = own.admissions.copy()
+    engine.run(4)
+    assert own is engine.record and not np.array_equal(own.admissions, admissions)
+    np.testing.assert_array_equal(copied.admissions, admissions)
