@@ -1,7 +1,7 @@
 """Bags of arrays passed to compiled code by reference (Numba StructRefs).
 
 One struct (``StateRef``) holds everything the kernel touches: the system, this replication's state and
-the record to fill. Passed as named tuples, ~200 arrays would be copied, reference-counted and
+the record to fill. Passed as named tuples, some 130 arrays would be copied, reference-counted and
 type-checked at every call, and compiling the loop took minutes. The kernel's functions take a view of
 the struct (``StateView``): a plain pointer, with no reference count to keep, whose array fields are lent
 to the kernel. Fields are read as attributes (``st.pool_of_unit``).
@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from dataclasses import fields
 
 import numba
 import numpy as np
-from dataclasses import fields
-
 from numba.core import cgutils, errors, imputils, types
 from numba.core.datamodel import models
 from numba.core.extending import infer_getattr, intrinsic, lower_getattr_generic, lower_setattr_generic, register_model
