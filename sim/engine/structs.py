@@ -188,13 +188,10 @@ def _assemble(typingctx, addresses, dims, ints, floats, struct_ref):
     struct_type = struct_ref.instance_type
 
     def codegen(context, builder, signature, args):
-        from numba.experimental.jitclass.base import imp_dtor
-
         payload_type = struct_type.get_data_type()
         alloc_type = context.data_model_manager[payload_type].get_value_type()
-        meminfo = context.nrt.meminfo_alloc_dtor(
-            builder, context.get_constant(types.uintp, context.get_abi_sizeof(alloc_type)),
-            imp_dtor(context, builder.module, struct_type))
+        # no destructor: no field holds a reference (the arrays have no owner), so there is nothing to release
+        meminfo = context.nrt.meminfo_alloc(builder, context.get_constant(types.uintp, context.get_abi_sizeof(alloc_type)))
         pointer = builder.bitcast(context.nrt.meminfo_data(builder, meminfo), alloc_type.as_pointer())
         builder.store(cgutils.get_null_value(alloc_type), pointer)
         payload = cgutils.create_struct_proxy(payload_type)(context, builder, ref=pointer)
