@@ -335,6 +335,15 @@ def dist(st, d):
 
 
 @kernel
+def sure_choice(cum) -> int:
+    """The category ``choice`` picks whatever its uniform, or -1 if that depends on it: the first one of
+    positive probability, when it has all of it. A draw whose answer is known is skipped (draws are
+    addressed, so skipping one changes no other number)."""
+    j = choice(0.0, cum)
+    return j if cum[j] >= 1.0 else -1
+
+
+@kernel
 def delay(st, d, stream, key, occurrence) -> float:
     if d < 0:
         return 0.0
@@ -595,12 +604,17 @@ def on_support_end(st, i) -> None:
 def admit(st, i) -> None:
     P = st.people
     t = P[i].tcp
-    u_unit, u_need = draw(st, S_ROUTE, P[i].id, P[i].admissions)
-    P[i].unit = CAMHS if P[i].child == 1 else choice(u_unit, st.route_cum[t])
-    u = P[i].unit
+    u = CAMHS if P[i].child == 1 else sure_choice(st.route_cum[t])
+    if u < 0 or st.ooa_need[t, u] > 0:  # else neither the unit nor the need takes the draw: skipped
+        u_unit, u_need = draw(st, S_ROUTE, P[i].id, P[i].admissions)
+        if u < 0:
+            u = choice(u_unit, st.route_cum[t])
+        P[i].by_need = 1 if u_need < st.ooa_need[t, u] else 0
+    else:
+        P[i].by_need = 0
+    P[i].unit = u
     P[i].pool = st.pool_of_unit[t, u]
     q = P[i].pool
-    P[i].by_need = 1 if u_need < st.ooa_need[t, u] else 0
     if P[i].by_need == 1:
         P[i].area = OUT_OF_AREA
     elif st.pool_occupied[q] < st.pool_scheduled[q]:
@@ -721,8 +735,12 @@ def await_start(st, i) -> None:
     if home and st.clock - P[i].admitted < st.return_within[t]:
         discharge(st, i, ONE)
         return
-    u_kind, u_dispute = draw(st, S_PLACEMENT, P[i].id, admission)
-    P[i].kind = choice(u_kind, st.placement_cum[t, P[i].unit])
+    kind, u_dispute = sure_choice(st.placement_cum[t, P[i].unit]), 1.0
+    if kind < 0 or st.dispute_prob[t] > 0:  # else the draw's answer is known: skipped
+        u_kind, u_dispute = draw(st, S_PLACEMENT, P[i].id, admission)
+        if kind < 0:
+            kind = choice(u_kind, st.placement_cum[t, P[i].unit])
+    P[i].kind = kind
     now = st.clock
     P[i].is_ready = 1
     P[i].provider_at = now + delay(st, st.provider_lead[t], S_DELAY, P[i].id, 3 * admission)

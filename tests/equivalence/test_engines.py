@@ -137,3 +137,23 @@ def test_run_without_a_copy_gives_the_engines_own_record_until_its_next_run():
     engine.run(4)
     assert own is engine.record and not np.array_equal(own.admissions, admissions)
     np.testing.assert_array_equal(copied.admissions, admissions)
+
+
+def test_a_choice_is_sure_only_when_one_category_has_all_the_probability():
+    """The engine skips a draw whose answer is known: ``sure_choice`` names the category every uniform
+    picks, or -1 when the uniform matters (then the draw is made)."""
+    import numba
+
+    from sim.engine.loop import sure_choice
+    from sim.sampling import choice
+
+    @numba.njit
+    def sure(cum):
+        return sure_choice(cum)
+
+    for cum, expected in (([0.0, 0.0, 1.0], 2), ([1.0, 1.0, 1.0], 0), ([0.0, 1.0, 1.0, 1.0], 1),
+                          ([0.3, 1.0, 1.0], -1), ([0.0, 0.5, 1.0], -1), ([0.999999, 1.0], -1)):
+        cum = np.array(cum)
+        assert sure(cum) == expected, cum
+        if expected >= 0:  # what the draw would have picked, for any uniform
+            assert {choice(u, cum) for u in (1e-12, 0.25, 0.5, 0.999999999)} == {expected}
