@@ -97,7 +97,7 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
         raise ConfigError("run.resume", f"{run_dir} holds no run to resume (no config.yaml and manifest.json)")
     if json.loads(manifest.read_text()).get("status") == "complete":
         raise ConfigError("run.resume", f"{run_dir} is already complete")
-    owner = _running_pid(run_dir)
+    owner = running_pid(run_dir)
     if owner is not None:
         raise ConfigError("run.resume", f"{run_dir} is still being run by process {owner}")
     cfg = OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.load(run_dir / "config.yaml"))
@@ -286,7 +286,7 @@ def _say_rule(rec: dict, show: bool) -> None:
               file=sys.stderr)
 
 
-def _running_pid(run_dir: Path) -> int | None:
+def running_pid(run_dir: Path) -> int | None:
     """The PID of a live process still writing ``run_dir``, if any."""
     try:
         pid = int((run_dir / RUNNING).read_text())

@@ -30,7 +30,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sim.api import _running_pid, resume_command
+from sim.api import running_pid, resume_command
 from sim.plots.fan import month_end
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
@@ -130,7 +130,7 @@ def _incomplete(job_dir: Path) -> str | None:
     except (OSError, ValueError) as e:
         return f"unreadable manifest.json ({e})"
     status = manifest.get("status")
-    if status == "running" and _running_pid(job_dir) is None:
+    if status == "running" and running_pid(job_dir) is None:
         # its process is gone without a word: killed, or stopped with its pool when a sibling job failed
         status = "running, but its process is gone"
     if status != "complete":

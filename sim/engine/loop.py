@@ -931,16 +931,24 @@ def repatriate(st, q) -> None:
         if best < 0:
             return
         list_remove(st, best)
-        t, u = P[best].tcp, P[best].unit
-        touch_inpatients(st, t, u, OUT_OF_AREA)
-        touch_inpatients(st, t, u, IN_AREA)
-        st.now_inpatients[t, u, OUT_OF_AREA] -= 1
-        st.now_inpatients[t, u, IN_AREA] += 1
-        P[best].area = IN_AREA
-        touch_pool(st, q)
-        st.pool_occupied[q] += 1
+        change_area(st, best, IN_AREA)
         if st.month >= 0:
-            st.rec_repatriations[st.month, t, u] += 1
+            st.rec_repatriations[st.month, P[best].tcp, P[best].unit] += 1
+
+
+@kernel
+def change_area(st, i, area) -> None:
+    """An inpatient moves between an in-area bed of their pool and a bed out of area (repatriation, or a
+    bed closing under them): the stocks by area, the pool's occupied beds, the person's area."""
+    P = st.people
+    t, u, q, old = P[i].tcp, P[i].unit, P[i].pool, P[i].area
+    touch_inpatients(st, t, u, old)
+    touch_inpatients(st, t, u, area)
+    st.now_inpatients[t, u, old] -= 1
+    st.now_inpatients[t, u, area] += 1
+    P[i].area = area
+    touch_pool(st, q)
+    st.pool_occupied[q] += 1 if area == IN_AREA else -1
 
 
 # -------------------------------------------------------------------------------------- community
@@ -1124,19 +1132,13 @@ def close_occupied(st, q) -> None:
             if P[j].pool == q and P[j].area == IN_AREA:
                 if best < 0 or P[j].admitted > P[best].admitted or (P[j].admitted == P[best].admitted and P[j].id > P[best].id):
                     best = j
-        t, u = P[best].tcp, P[best].unit
-        touch_inpatients(st, t, u, IN_AREA)
-        touch_inpatients(st, t, u, OUT_OF_AREA)
-        st.now_inpatients[t, u, IN_AREA] -= 1
-        st.now_inpatients[t, u, OUT_OF_AREA] += 1
-        P[best].area = OUT_OF_AREA
+        change_area(st, best, OUT_OF_AREA)
         P[best].ooa_since = st.clock
-        touch_pool(st, q)
-        st.pool_occupied[q] -= 1
+        t = P[best].tcp
         if P[best].is_ready == 0 and st.repatriation[t] == 1:
             list_add(st, q, best)
         if st.month >= 0:
-            st.rec_closure_moves[st.month, t, u] += 1
+            st.rec_closure_moves[st.month, t, P[best].unit] += 1
 
 
 @kernel

@@ -3,8 +3,8 @@
 One struct (``StateRef``) holds everything the kernel touches: the system, this replication's state and
 the record to fill. Passed as named tuples, some 130 arrays would be copied, reference-counted and
 type-checked at every call, and compiling the loop took minutes. The kernel's functions take a view of
-the struct (``StateView``): a plain pointer, with no reference count to keep, whose array fields are lent
-to the kernel. Fields are read as attributes (``st.pool_of_unit``).
+the struct (``StateView``): a plain pointer, with no reference count to keep, whose arrays have no owner
+to count either. Fields are read as attributes (``st.pool_of_unit``).
 """
 
 from __future__ import annotations
@@ -63,9 +63,10 @@ class StateView(types.Type):
     A StructRef is reference counted: every call of a rule that passes it, and every read of an array
     field, costs an atomic increment and decrement, and these were most of the kernel's time (sampled
     with gdb). A view has no reference count, so passing it is passing a pointer, and reading an array
-    field lends the array (a view with no owner). Safe because ``simulate`` makes the view from a struct
-    its caller holds for the whole call, no view or lent array leaves compiled code, and the kernel can
-    set only scalar fields through it (setting an array field is a compile error)."""
+    field counts nothing either, as the struct's arrays have no owner (``make_state``; the Engine keeps
+    the NumPy arrays). Safe because ``simulate`` makes the view from a struct its caller holds for the
+    whole call, no view leaves compiled code, and the kernel can set only scalar fields through it
+    (setting a reference-counted field is a compile error)."""
 
     def __init__(self, struct_type: types.StructRef) -> None:
         self.struct_type = struct_type
@@ -97,14 +98,7 @@ def _fields_of(context, builder, typ, val):
 
 @lower_getattr_generic(StateView)
 def _view_get(context, builder, typ, val, attr):
-    ret = getattr(_fields_of(context, builder, typ, val), attr)
-    fieldtype = typ.field_dict[attr]
-    if not isinstance(fieldtype, types.Array):
-        return ret
-    lent = context.make_array(fieldtype)(context, builder, value=ret)
-    lent.meminfo = cgutils.get_null_value(lent.meminfo.type)
-    lent.parent = cgutils.get_null_value(lent.parent.type)
-    return lent._getvalue()
+    return getattr(_fields_of(context, builder, typ, val), attr)  # arrays have no owner (``make_state``)
 
 
 @lower_setattr_generic(StateView)

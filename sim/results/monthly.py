@@ -247,9 +247,12 @@ def metrics(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
         out[f"occupancy_{p.name}"] = _flow(_ratio(rec.occupied_days[:, p.index], rec.open_days[:, p.index]))
         out[f"beds_{p.name}"] = rec.beds[:, p.index].astype(np.float64)
     if spec.pooled_budget is not None:  # the pooled budget's ledger (sim.finance.ledger), system-wide
-        books = [ledger(spec, rec.replication(k)) for k in range(rec.people.shape[-1])] if rec.stacked else [ledger(spec, rec)]
-        for name in books[0]:
-            values = np.stack([b[name] for b in books], axis=-1) if rec.stacked else books[0][name]
+        if rec.stacked:  # the ledger works a replication at a time
+            books = [ledger(spec, rec.replication(k)) for k in range(rec.people.shape[-1])]
+            book = {name: np.stack([b[name] for b in books], axis=-1) for name in books[0]}
+        else:
+            book = ledger(spec, rec)
+        for name, values in book.items():
             out[name] = values if name in LEDGER_STOCKS else _flow(values)
     if len(spec.tcps) > 1 and spec.tcp_metrics:
         for t in spec.tcps:

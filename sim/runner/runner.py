@@ -7,6 +7,7 @@ written to Parquet at once, so an interrupted run keeps what it finished.
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -65,13 +66,15 @@ def run_chunk(
     their monthly table and, if asked (SimPy only), their event log."""
     values, logs, batch = [], [], []
     compiled = Engine(spec) if engine == "numba" else None
+    record_bytes = sum(math.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in MonthlyArrays.shapes(spec).values())
+    batch_size = max(1, BATCH_BYTES // record_bytes)
     for r in range(chunk.first, chunk.last):
         if compiled is not None:
             rec, log = compiled.run(r), None
         else:
             rec, log = run_replication(spec, r, event_log)
         batch.append(rec)
-        if r == chunk.last - 1 or len(batch) * sum(a.nbytes for a in rec.as_dict().values()) >= BATCH_BYTES:
+        if r == chunk.last - 1 or len(batch) == batch_size:
             values.append(metrics(spec, MonthlyArrays.stack(batch)))
             batch = []
         if log:

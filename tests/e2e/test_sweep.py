@@ -46,6 +46,17 @@ def job_dirs(root: Path) -> list[Path]:
     return sorted(p.parent for p in root.glob("*/manifest.json"))
 
 
+def copy_with_incomplete_job(sweep_dir: Path, tmp_path: Path, job: int, **manifest_updates) -> tuple[Path, Path, dict]:
+    """A copy of a sweep whose job ``job`` has its manifest updated (as a stopped job leaves it): the copy's
+    root, that job's directory and its new manifest."""
+    root = tmp_path / "sweep"
+    shutil.copytree(sweep_dir, root)
+    job_dir = job_dirs(root)[job]
+    manifest = json.loads((job_dir / "manifest.json").read_text()) | manifest_updates
+    (job_dir / "manifest.json").write_text(json.dumps(manifest))
+    return root, job_dir, manifest
+
+
 @pytest.fixture(scope="module")
 def basic_sweep(tmp_path_factory) -> Path:
     """Two scenarios, one after the other (Hydra's basic launcher)."""
@@ -121,12 +132,7 @@ def test_collect_never_overwrites(basic_sweep, tmp_path, capsys):
 
 def test_an_incomplete_job_is_skipped_and_reported(joblib_sweep, tmp_path, capsys):
     """A job whose manifest is not complete is left out and named; the complete one is collected."""
-    root = tmp_path / "sweep"
-    shutil.copytree(joblib_sweep, root)
-    stopped = job_dirs(root)[1]
-    manifest = json.loads((stopped / "manifest.json").read_text())
-    manifest.update(status="interrupted", replications_done=2)
-    (stopped / "manifest.json").write_text(json.dumps(manifest))
+    root, stopped, manifest = copy_with_incomplete_job(joblib_sweep, tmp_path, 1, status="interrupted", replications_done=2)
     assert collect_main(root) == 0
     err = capsys.readouterr().err
     assert f"skipped {stopped.name}: status interrupted (2 of 4 replications)" in err
@@ -177,12 +183,7 @@ def test_a_user_error_in_a_sweep_is_one_line_exit_2(tmp_path):
 def test_a_job_whose_process_is_gone_is_reported_as_such(joblib_sweep, tmp_path, capsys):
     """A job left "running" by a process that no longer exists (a joblib worker stopped with its pool
     when a sibling job failed) is named as such, with how to complete it."""
-    root = tmp_path / "sweep"
-    shutil.copytree(joblib_sweep, root)
-    gone = job_dirs(root)[0]
-    manifest = json.loads((gone / "manifest.json").read_text())
-    manifest.update(status="running", replications_done=1)
-    (gone / "manifest.json").write_text(json.dumps(manifest))
+    root, gone, _ = copy_with_incomplete_job(joblib_sweep, tmp_path, 0, status="running", replications_done=1)
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (gone / ".running").write_text(finished.stdout.strip())  # the PID of a process that has ended
     assert collect_main(root) == 0

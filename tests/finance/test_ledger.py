@@ -145,14 +145,20 @@ def test_people_from_units_outside_the_pool_are_not_funded():
 # ------------------------------------------------------------------- rule 2: the cap at the bed's cost
 
 
+def bespoke_leaver(pool: dict | None = None, **updates) -> dict[str, np.ndarray]:
+    """The ledger of one person who left an in-area ATU bed for bespoke support (3 a day against the
+    bed's 1) for the first 10 days of April."""
+    spec = tiny_spec(pool, mix="bespoke_single", **updates)
+    rec = record(spec)
+    leave(rec, 0, ATU, IN_AREA, {0: 10}, kind=BESPOKE)
+    return ledger(spec, rec)
+
+
 def test_support_above_the_bed_cost_falls_to_ccgs_and_las():
     """Bespoke support at 3 a day replacing an ATU bed at 1 a day, 10 days: the pool's part is 10 (capped
     at the bed), 20 is above the cap. Released 3 (marginal), so 7 short within the cap; with an empty
     reserve 27 falls to commissioners, a quarter (6.75) to local authorities."""
-    spec = tiny_spec(mix="bespoke_single")
-    rec = record(spec)
-    leave(rec, 0, ATU, IN_AREA, {0: 10}, kind=BESPOKE)
-    out = ledger(spec, rec)
+    out = bespoke_leaver()
     assert out["pool_community_cost"][0] == pytest.approx(30.0)
     assert out["pool_above_cap"][0] == pytest.approx(20.0)
     assert out["shortfall_total"][0] == pytest.approx(27.0)
@@ -162,19 +168,13 @@ def test_support_above_the_bed_cost_falls_to_ccgs_and_las():
 
 def test_cap_factor_moves_the_cap():
     """cap_factor 2: the pool's part is 20 (twice the bed), 10 above it."""
-    spec = tiny_spec({"cap_factor": 2.0}, mix="bespoke_single")
-    rec = record(spec)
-    leave(rec, 0, ATU, IN_AREA, {0: 10}, kind=BESPOKE)
-    assert ledger(spec, rec)["pool_above_cap"][0] == pytest.approx(10.0)
+    assert bespoke_leaver({"cap_factor": 2.0})["pool_above_cap"][0] == pytest.approx(10.0)
 
 
 def test_money_from_outside_pays_above_the_cap_first_and_the_rest_goes_to_the_reserve():
     """extra_per_year of 365.25 puts 30 into the pool in April (30 days): it pays the 20 above the cap, its
     other 10 goes to the reserve, which then pays the 7 short within the cap: reserve 3, no shortfall."""
-    spec = tiny_spec({"extra_per_year": YEAR}, mix="bespoke_single")
-    rec = record(spec)
-    leave(rec, 0, ATU, IN_AREA, {0: 10}, kind=BESPOKE)
-    out = ledger(spec, rec)
+    out = bespoke_leaver({"extra_per_year": YEAR})
     assert out["pool_in_extra"][0] == pytest.approx(30.0)
     assert out["shortfall_total"][0] == pytest.approx(0.0)
     assert out["pool_reserve"][1] == pytest.approx(3.0)
@@ -184,10 +184,7 @@ def test_only_a_balanced_plan_lets_the_reserve_pay_above_the_cap():
     """A reserve of 100 pays the 7 short within the cap either way; the 20 above the cap only under a
     longer-term balanced plan (reserve 73), otherwise it falls to commissioners (reserve 93)."""
     for plan, reserve, short in ((True, 73.0, 0.0), (False, 93.0, 20.0)):
-        spec = tiny_spec({"initial_reserve": 100, "balanced_plan": plan}, mix="bespoke_single")
-        rec = record(spec)
-        leave(rec, 0, ATU, IN_AREA, {0: 10}, kind=BESPOKE)
-        out = ledger(spec, rec)
+        out = bespoke_leaver({"initial_reserve": 100, "balanced_plan": plan})
         assert out["pool_reserve"][1] == pytest.approx(reserve)
         assert out["shortfall_total"][0] == pytest.approx(short)
         assert out["pool_balance"][1] == pytest.approx(reserve)  # never short for want of reserve
