@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import multiprocessing
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -46,8 +46,12 @@ from sim.results.analytic import erlang_b, ratio_estimate
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from national import national_config, peak_mb  # noqa: E402  (benchmarks/ is not a package)
+
 LOSS = [
-    "tcp=loss_system", "run.years=30", "run.warmup_years=40", "run.progress=false",
+    "tcp=loss_system",
+    "run.years=30",
+    "run.warmup_years=40",
+    "run.progress=false",
     "tcp.beds.atu.los.components=[{family:lognormal,weight:1.0,mean:1.5,sd:2.0}]",
 ]
 
@@ -96,11 +100,23 @@ def loss_system(n_numba: int, n_simpy: int, n_ciw: int) -> dict:
     out["numba_vs_simpy"] = out["simpy_ms"] / out["numba_ms"]
     out["numba_vs_ciw"] = out["ciw_ms"] / out["numba_ms"]
     print(f"(a) loss system, 40-year warm-up + 30 years, {events_per_rep:,.0f} events a replication")
-    print(f"    Numba engine  {out['numba_ms']:8.3f} ms/replication  {out['numba_events_per_s'] / 1e6:8.2f} M events/s  ({n_numba} replications)")
-    print(f"    SimPy model   {out['simpy_ms']:8.3f} ms/replication  {out['simpy_events_per_s'] / 1e6:8.2f} M events/s  ({n_simpy} replications)")
-    print(f"    Ciw           {out['ciw_ms']:8.3f} ms/replication  {out['ciw_events_per_s'] / 1e6:8.2f} M events/s  ({n_ciw} replications)")
+    print(
+        f"    Numba engine  {out['numba_ms']:8.3f} ms/replication  "
+        f"{out['numba_events_per_s'] / 1e6:8.2f} M events/s  ({n_numba} replications)"
+    )
+    print(
+        f"    SimPy model   {out['simpy_ms']:8.3f} ms/replication  "
+        f"{out['simpy_events_per_s'] / 1e6:8.2f} M events/s  ({n_simpy} replications)"
+    )
+    print(
+        f"    Ciw           {out['ciw_ms']:8.3f} ms/replication  "
+        f"{out['ciw_events_per_s'] / 1e6:8.2f} M events/s  ({n_ciw} replications)"
+    )
     print(f"    Numba vs SimPy {out['numba_vs_simpy']:.0f}x, vs Ciw {out['numba_vs_ciw']:.0f}x")
-    print(f"    blocking {b:.4f} +/- {1.96 * se:.4f} (95% CI, {n_numba} replications) against Erlang B(30, 25) = {out['erlang_b']:.4f}")
+    print(
+        f"    blocking {b:.4f} +/- {1.96 * se:.4f} (95% CI, {n_numba} replications) "
+        f"against Erlang B(30, 25) = {out['erlang_b']:.4f}"
+    )
     return out
 
 
@@ -150,8 +166,9 @@ def national(n: int, full: bool, workers: int = 2) -> dict:
     busy = max(s for _, _, s in results)  # the slower worker's replications (its first one's time excluded, scaled)
     reps = 1000 if full else 10 * n
     # the whole run in a fresh process, so its memory is the run's own and not this benchmark's
-    p = subprocess.run([sys.executable, str(HERE / "national.py"), str(reps), str(workers)], capture_output=True,
-                       text=True, check=True)
+    p = subprocess.run(
+        [sys.executable, str(HERE / "national.py"), str(reps), str(workers)], capture_output=True, text=True, check=True
+    )
     whole = json.loads(p.stdout.strip().splitlines()[-1])
     t = whole["seconds"]
     out = {
@@ -162,15 +179,23 @@ def national(n: int, full: bool, workers: int = 2) -> dict:
         "national_main_mb": whole["main_mb"],
         "national_worker_mb": whole["worker_mb"],
     }
-    print(f"(c) national synthetic system: {len(spec.tcps)} TCPs, {len(spec.census)} inpatients, "
-          f"{sum(int(x.register.people.sum()) for x in spec.tcps):,} on registers, 10 years, {workers} processes")
-    print(f"    Numba engine alone: {out['national_s_per_rep']:.3f} s/replication in a worker, "
-          f"{events / busy / 1e6:.2f} M events/s on {workers} cores ({n} replications)")
+    print(
+        f"(c) national synthetic system: {len(spec.tcps)} TCPs, {len(spec.census)} inpatients, "
+        f"{sum(int(x.register.people.sum()) for x in spec.tcps):,} on registers, 10 years, {workers} processes"
+    )
+    print(
+        f"    Numba engine alone: {out['national_s_per_rep']:.3f} s/replication in a worker, "
+        f"{events / busy / 1e6:.2f} M events/s on {workers} cores ({n} replications)"
+    )
     label = "measured" if full else f"projected from {reps}"
-    print(f"    whole run (engine, metrics, Parquet chunks, bands): {reps} replications in {t:.1f} s; "
-          f"1,000 replications {out['national_1000_s']:.0f} s ({label}); {whole['disk_mb']:.0f} MB written")
-    print(f"    peak memory of the whole run: main process {whole['main_mb']:.0f} MB, largest worker "
-          f"{whole['worker_mb']:.0f} MB (resident, shared pages counted in each)")
+    print(
+        f"    whole run (engine, metrics, Parquet chunks, bands): {reps} replications in {t:.1f} s; "
+        f"1,000 replications {out['national_1000_s']:.0f} s ({label}); {whole['disk_mb']:.0f} MB written"
+    )
+    print(
+        f"    peak memory of the whole run: main process {whole['main_mb']:.0f} MB, largest worker "
+        f"{whole['worker_mb']:.0f} MB (resident, shared pages counted in each)"
+    )
     return out
 
 
@@ -192,22 +217,29 @@ def start_up() -> dict:
         env = os.environ | {"NUMBA_CACHE_DIR": cache}
 
         def once() -> float:
-            out = subprocess.run([sys.executable, "-c", _START.format(loss=LOSS)], env=env, capture_output=True,
-                                 text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", _START.format(loss=LOSS)], env=env, capture_output=True, text=True, check=True
+            )
             return float(out.stdout.strip().splitlines()[-1])
 
         cold, warm = once(), once()
     out = {"cold_start_s": cold, "warm_start_s": warm, "compile_s": cold - warm}
     print("(d) start-up, a fresh process to one replication of (a)")
-    print(f"    cold (empty compile cache) {cold:.1f} s, warm (cached) {warm:.2f} s: compiling the engine takes {cold - warm:.1f} s")
+    print(
+        f"    cold (empty compile cache) {cold:.1f} s, warm (cached) {warm:.2f} s: "
+        f"compiling the engine takes {cold - warm:.1f} s"
+    )
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer replications (a smoke run)")
-    parser.add_argument("--projected", action="store_true",
-                        help="run (c)'s whole run at 400 replications and project 1,000 (else 1,000: minutes)")
+    parser.add_argument(
+        "--projected",
+        action="store_true",
+        help="run (c)'s whole run at 400 replications and project 1,000 (else 1,000: minutes)",
+    )
     args = parser.parse_args()
     n = (200, 10, 10, 200, 10, 100, 6) if args.quick else (2000, 50, 50, 1000, 100, 1000, 40)
     figures = loss_system(*n[:3])

@@ -97,7 +97,9 @@ def run_ciw(replications: int, years: float, warmup_years: float, seed: int = 1)
         served = [rec.arrival_date for rec in records if rec.record_type == "service"]
         lost = [rec.arrival_date for rec in records if rec.record_type == "rejection"]
         in_service = [ind.arrival_date for ind in Q.nodes[1].all_individuals]
-        if len(records) != len(served) + len(lost) or Q.nodes[0].number_of_individuals != len(records) + len(in_service):
+        if len(records) != len(served) + len(lost) or Q.nodes[0].number_of_individuals != len(records) + len(
+            in_service
+        ):
             # every arrival the arrival node created is a service or rejection record or still in a bed
             raise RuntimeError("Ciw's records do not account for every arrival")
         events += 2 * len(served) + len(lost) + len(in_service)
@@ -132,7 +134,9 @@ def main(argv: list[str] | None = None) -> None:
     res = run_ciw(a.replications, a.years, a.warmup_years, a.seed)
     n = res["replications"]
     z = (res["blocking"] - res["erlang_b"]) / res["se"]
-    print(f"ciw {ciw.__version__}: {n} replications, {res['warmup_years']:g}-year warm-up + {res['years']:g}-year window")
+    print(
+        f"ciw {ciw.__version__}: {n} replications, {res['warmup_years']:g}-year warm-up + {res['years']:g}-year window"
+    )
     print(f"seconds (simulation only) {res['seconds']:.3f}  ({res['seconds'] / n * 1000:.1f} ms/replication)")
     print(f"events {res['events']}  ({res['events'] / n:.0f}/replication, {res['events'] / res['seconds']:,.0f}/s)")
     print(f"arrivals in window {res['arrivals']}  lost {res['blocked']}")

@@ -76,7 +76,9 @@ def digest(run_dir: Path) -> dict[str, str]:
     for c in monthly.columns:
         col = monthly[c]
         numeric = pd.api.types.is_numeric_dtype(col)
-        h.update(f"{c}:{col.dtype}".encode() + (col.to_numpy().tobytes() if numeric else "|".join(map(str, col)).encode()))
+        h.update(
+            f"{c}:{col.dtype}".encode() + (col.to_numpy().tobytes() if numeric else "|".join(map(str, col)).encode())
+        )
     out["monthly"] = h.hexdigest()[:16]
     out["monthly_shape"] = f"{monthly.shape[0]}x{monthly.shape[1]}"
     for name in TABLES:

@@ -47,8 +47,9 @@ def main() -> None:
     with tempfile.NamedTemporaryFile(suffix=".o") as obj:
         obj.write(library._compiled_object)  # Numba's own attribute: the object code of the engine
         obj.flush()
-        listing = subprocess.run(["nm", "-S", "--defined-only", obj.name], capture_output=True, text=True,
-                                 check=True).stdout
+        listing = subprocess.run(
+            ["nm", "-S", "--defined-only", obj.name], capture_output=True, text=True, check=True
+        ).stdout
     lines = []
     for row in listing.splitlines():
         parts = row.split()

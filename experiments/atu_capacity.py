@@ -25,8 +25,8 @@ import warnings
 from pathlib import Path
 
 import hydra
-from hydra.core.hydra_config import HydraConfig
 import pandas as pd
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sim import capacity
@@ -47,43 +47,62 @@ def _hydra_main(cfg: DictConfig) -> None:
         print(user_error_line(e), file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
     r = cfg.run
-    print(f"{cfg.tcp.name}: {c.unit} beds {beds[0]}..{beds[-1]} ({len(beds)} bed numbers), "
-          f"{r.replications} replications each, seed {r.seed}, engine {r.engine}")
+    print(
+        f"{cfg.tcp.name}: {c.unit} beds {beds[0]}..{beds[-1]} ({len(beds)} bed numbers), "
+        f"{r.replications} replications each, seed {r.seed}, engine {r.engine}"
+    )
 
     def report(b: int, row: dict, seconds: float) -> None:
         if r.progress:
             print(f"  {b:>4} beds: {col} {row[col]:.3f} ({seconds:.1f} s)", flush=True)
 
     col = capacity.MEASURES[c.measure]
-    table = capacity.capacity_curve(cfg, beds, unit=c.unit, confidence=c.confidence, target=c.target_share,
-                                    measure=c.measure, on_point=report)
+    table = capacity.capacity_curve(
+        cfg, beds, unit=c.unit, confidence=c.confidence, target=c.target_share, measure=c.measure, on_point=report
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             fewest: int | None = capacity.fewest_beds(table, c.target_share, c.confidence, c.measure)
-            answer = (f"fewest {c.unit} beds keeping the {col} at or under {c.target_share:g} with "
-                      f"{c.confidence:.0%} confidence: {fewest}")
+            answer = (
+                f"fewest {c.unit} beds keeping the {col} at or under {c.target_share:g} with "
+                f"{c.confidence:.0%} confidence: {fewest}"
+            )
         except capacity.TargetNotReached as e:
             fewest = None
             last = table.sort_values("beds").iloc[-1]
-            share, full = (("ooa_unit_share", "ooa_unit_full_beds_share") if c.measure.startswith("unit")
-                           else ("ooa_share", "ooa_full_beds_share"))
+            share, full = (
+                ("ooa_unit_share", "ooa_unit_full_beds_share")
+                if c.measure.startswith("unit")
+                else ("ooa_share", "ooa_full_beds_share")
+            )
             whose = f"{c.unit} admissions" if c.measure.startswith("unit") else "admissions (every unit type)"
-            answer = (f"target not reached: {e}. At {int(last['beds'])} beds, {last[share] - last[full]:.1%} of "
-                      f"{whose} go out of area for needs no local unit meets (tcp.out_of_area_need) and "
-                      f"{last[full]:.1%} for want of an in-area bed")
+            answer = (
+                f"target not reached: {e}. At {int(last['beds'])} beds, {last[share] - last[full]:.1%} of "
+                f"{whose} go out of area for needs no local unit meets (tcp.out_of_area_need) and "
+                f"{last[full]:.1%} for want of an in-area bed"
+            )
     notes = [str(w.message) for w in caught]
 
     spec = build_spec(capacity.with_beds(capacity.simulator_config(cfg), c.unit, beds[0]))
     first, last_month = spec.calendar.labels[0], spec.calendar.labels[-1]
-    source = (f"Source: tcp-sim experiments/atu_capacity.py; tcp {cfg.tcp.name}, scenario {cfg.scenario.name}, "
-              f"{r.replications:,} replications a bed number, seed {r.seed} (common random numbers), {first} to "
-              f"{last_month}. Each bed number is held constant over the run, replacing the planned schedule; "
-              f"bands are 95% confidence intervals.")
+    source = (
+        f"Source: tcp-sim experiments/atu_capacity.py; tcp {cfg.tcp.name}, scenario {cfg.scenario.name}, "
+        f"{r.replications:,} replications a bed number, seed {r.seed} (common random numbers), {first} to "
+        f"{last_month}. Each bed number is held constant over the run, replacing the planned schedule; "
+        f"bands are 95% confidence intervals."
+    )
     capacity.capacity_chart(
-        table, unit=c.unit, title=f"In-area {capacity.UNIT_LABELS.get(c.unit, c.unit)} beds, {spec.title}: "
-        "out-of-area placements, occupancy and cost", source=source, target=c.target_share,
-        confidence=c.confidence, measure=c.measure, fewest=fewest, path=out / "capacity.png",
+        table,
+        unit=c.unit,
+        title=f"In-area {capacity.UNIT_LABELS.get(c.unit, c.unit)} beds, {spec.title}: "
+        "out-of-area placements, occupancy and cost",
+        source=source,
+        target=c.target_share,
+        confidence=c.confidence,
+        measure=c.measure,
+        fewest=fewest,
+        path=out / "capacity.png",
     )
     table.to_csv(out / "capacity.csv", index=False, float_format="%.6g")
     _print_table(table, col)
@@ -95,12 +114,16 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 def _print_table(table: pd.DataFrame, col: str) -> None:
     """A short table: beds, the share and its interval and bound, occupancy, delayed bed-days, cost."""
-    print(f"{'beds':>5} {'OOA share':>10} {'95% CI':>17} {'upper':>7} {'occupancy':>10} "
-          f"{'delayed bd/yr':>14} {'cost/yr (£m)':>13}")
+    print(
+        f"{'beds':>5} {'OOA share':>10} {'95% CI':>17} {'upper':>7} {'occupancy':>10} "
+        f"{'delayed bd/yr':>14} {'cost/yr (£m)':>13}"
+    )
     for _, row in table.iterrows():
-        print(f"{int(row['beds']):>5} {row[col]:>10.3f} {row[f'{col}_lo95']:>8.3f}-{row[f'{col}_hi95']:<8.3f} "
-              f"{row[f'{col}_ucb']:>7.3f} {row['occupancy']:>10.1%} {row['delayed_bed_days_per_year']:>14,.0f} "
-              f"{row['cost_per_year'] / 1e6:>13.2f}")
+        print(
+            f"{int(row['beds']):>5} {row[col]:>10.3f} {row[f'{col}_lo95']:>8.3f}-{row[f'{col}_hi95']:<8.3f} "
+            f"{row[f'{col}_ucb']:>7.3f} {row['occupancy']:>10.1%} {row['delayed_bed_days_per_year']:>14,.0f} "
+            f"{row['cost_per_year'] / 1e6:>13.2f}"
+        )
 
 
 def main() -> None:

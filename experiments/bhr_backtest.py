@@ -42,7 +42,9 @@ def main(overrides: list[str]) -> None:
         "crises Apr 2016-Mar 2017": year["crises"].sum().to_numpy(),
         "averted Apr 2016-Mar 2017": year["admissions_averted"].sum().to_numpy(),
         "readmissions 12m 2016/17": year["readmissions_12m"].sum().to_numpy(),
-        "inpatients Mar 2019": m[m["month"] == "2019-03"]["inpatients"].to_numpy() if (m["month"] == "2019-03").any() else np.array([np.nan]),
+        "inpatients Mar 2019": m[m["month"] == "2019-03"]["inpatients"].to_numpy()
+        if (m["month"] == "2019-03").any()
+        else np.array([np.nan]),
     }
     print(f"BHR back-test, {result.manifest['replications']} replications, seed {result.manifest['seed']}")
     print(f"{'figure':32s} {'recorded':>8s} {'mean':>7s} {'p05':>5s} {'p50':>5s} {'p95':>5s}  inside 90% band")

@@ -33,12 +33,15 @@ EXIT_USER_ERROR = 2
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, collect the sweep, say what was written and what was left out."""
     files_only()
-    parser = argparse.ArgumentParser(description="Gather every run of a `python -m sim -m ...` sweep into one "
-                                                 "table (Parquet and CSV) and a comparison chart.")
+    parser = argparse.ArgumentParser(
+        description="Gather every run of a `python -m sim -m ...` sweep into one "
+        "table (Parquet and CSV) and a comparison chart."
+    )
     parser.add_argument("sweep_dir", type=Path, help="the multirun directory (it holds multirun.yaml)")
     parser.add_argument("--metric", default="inpatients", help="metric to chart (default: inpatients)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="new directory for the results (default: <sweep_dir>/collected)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="new directory for the results (default: <sweep_dir>/collected)"
+    )
     args = parser.parse_args(argv)
     try:
         result = collect(args.sweep_dir, out=args.out, metric=args.metric)
@@ -48,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     for job_dir, reason in result.sweep.skipped:
         print(f"skipped {job_dir.relative_to(result.sweep.root)}: {reason}", file=sys.stderr)
     swept = ", ".join(result.sweep.swept) or "nothing"
-    print(f"collected {len(result.sweep.jobs)} jobs (swept: {swept}; {len(result.sweep.skipped)} skipped) "
-          f"into {result.out}: {', '.join(f.name for f in result.files)}")
+    print(
+        f"collected {len(result.sweep.jobs)} jobs (swept: {swept}; {len(result.sweep.skipped)} skipped) "
+        f"into {result.out}: {', '.join(f.name for f in result.files)}"
+    )
     return 0
 
 

@@ -22,31 +22,49 @@ from sim.results.analytic import erlang_b, ratio_estimate
 CASES = {
     "lognormal mean 1.5 sd 2.0, 20/yr, 25 beds": (20.0, 25, 1.5, "[{family:lognormal,weight:1.0,mean:1.5,sd:2.0}]", 40),
     "heavy tail 0.8 exp(0.25) + 0.2 lognormal(4, 6), 12/yr, 12 beds": (
-        12.0, 12, 1.0, "[{family:exponential,weight:0.8,mean:0.25},{family:lognormal,weight:0.2,mean:4.0,sd:6.0}]", 100),
+        12.0,
+        12,
+        1.0,
+        "[{family:exponential,weight:0.8,mean:0.25},{family:lognormal,weight:0.2,mean:4.0,sd:6.0}]",
+        100,
+    ),
 }
 
 
 def main(replications: int) -> None:
     for name, (rate, beds, mean, los, warmup) in CASES.items():
-        cfg = compose([
-            "experiment=erlang_b", f"run.replications={replications}", "run.progress=false", f"run.warmup_years={warmup}",
-            f"tcp.crisis.unregistered_rate={rate}", f"tcp.beds.atu.schedule=[{{date:'2000-01',beds:{beds}}}]",
-            f"tcp.beds.atu.los.components={los}",
-        ])
+        cfg = compose(
+            [
+                "experiment=erlang_b",
+                f"run.replications={replications}",
+                "run.progress=false",
+                f"run.warmup_years={warmup}",
+                f"tcp.crisis.unregistered_rate={rate}",
+                f"tcp.beds.atu.schedule=[{{date:'2000-01',beds:{beds}}}]",
+                f"tcp.beds.atu.los.components={los}",
+            ]
+        )
         t0 = time.perf_counter()
         result = run(cfg)
         seconds = time.perf_counter() - t0
         m = result.monthly[result.monthly["month"] > result.spec.calendar.start_label]
-        per_rep = m.groupby("replication")[["out_of_area_full_beds", "admissions", "inpatient_days", "inpatient_days_out_of_area"]].sum()
+        per_rep = m.groupby("replication")[
+            ["out_of_area_full_beds", "admissions", "inpatient_days", "inpatient_days_out_of_area"]
+        ].sum()
         b, se = ratio_estimate(per_rep["out_of_area_full_beds"], per_rep["admissions"])
         occupied = (per_rep["inpatient_days"] - per_rep["inpatient_days_out_of_area"]) / result.spec.calendar.horizon
         a = rate * mean
         exact = erlang_b(a, beds)
-        print(f"{name}: a = {a:g}, c = {beds}, {replications} replications x {cfg.run.years:g} years "
-              f"after a {cfg.run.warmup_years:g}-year warm-up ({seconds:.1f} s)")
+        print(
+            f"{name}: a = {a:g}, c = {beds}, {replications} replications x {cfg.run.years:g} years "
+            f"after a {cfg.run.warmup_years:g}-year warm-up ({seconds:.1f} s)"
+        )
         print(f"  out-of-area share {b:.4f} (95% CI {b - 1.96 * se:.4f} to {b + 1.96 * se:.4f}), Erlang B {exact:.4f}")
-        print(f"  mean occupied beds {occupied.mean():.2f} (95% CI +/- {1.96 * occupied.std(ddof=1) / np.sqrt(len(occupied)):.2f}), "
-              f"a(1 - B) {a * (1 - exact):.2f}")
+        print(
+            f"  mean occupied beds {occupied.mean():.2f} "
+            f"(95% CI +/- {1.96 * occupied.std(ddof=1) / np.sqrt(len(occupied)):.2f}), "
+            f"a(1 - B) {a * (1 - exact):.2f}"
+        )
 
 
 if __name__ == "__main__":

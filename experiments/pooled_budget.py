@@ -29,14 +29,19 @@ def reserve_table(overrides: list[str]) -> pd.DataFrame:
     """One row a scenario and March: reserve and balance (mean, 5th and 95th percentiles, £m), P(balance < 0)."""
     rows = []
     for name in scenarios():
-        m = run(compose(["system=south_east_hub", f"scenario={name}", "run.years=5", "run.progress=false",
-                         *overrides])).monthly
+        m = run(
+            compose(["system=south_east_hub", f"scenario={name}", "run.years=5", "run.progress=false", *overrides])
+        ).monthly
         for month in MARCHES:
             at = m[m["month"] == month]
             row = {"scenario": name, "month": month}
             for metric in ("pool_reserve", "pool_balance"):
                 v = at[metric] / 1e6
-                row |= {f"{metric}_mean": v.mean(), f"{metric}_p05": v.quantile(0.05), f"{metric}_p95": v.quantile(0.95)}
+                row |= {
+                    f"{metric}_mean": v.mean(),
+                    f"{metric}_p05": v.quantile(0.05),
+                    f"{metric}_p95": v.quantile(0.95),
+                }
             row["p_balance_negative"] = (at["pool_balance"] < 0).mean()
             rows.append(row)
     return pd.DataFrame(rows)
@@ -46,9 +51,11 @@ def main(overrides: list[str]) -> None:
     table = reserve_table(overrides)
     print("£ million; mean (5th to 95th percentile)")
     for _, r in table.iterrows():
-        print(f"{r['scenario']:<30} {r['month']}  reserve {r['pool_reserve_mean']:6.2f} ({r['pool_reserve_p05']:.2f} to "
-              f"{r['pool_reserve_p95']:.2f})  balance {r['pool_balance_mean']:7.2f} ({r['pool_balance_p05']:.2f} to "
-              f"{r['pool_balance_p95']:.2f})  P(balance < 0) {r['p_balance_negative']:.2f}")
+        print(
+            f"{r['scenario']:<30} {r['month']}  reserve {r['pool_reserve_mean']:6.2f} ({r['pool_reserve_p05']:.2f} to "
+            f"{r['pool_reserve_p95']:.2f})  balance {r['pool_balance_mean']:7.2f} ({r['pool_balance_p05']:.2f} to "
+            f"{r['pool_balance_p95']:.2f})  P(balance < 0) {r['p_balance_negative']:.2f}"
+        )
 
 
 if __name__ == "__main__":

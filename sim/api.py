@@ -17,11 +17,11 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -218,8 +218,10 @@ def run(
     if run_dir is not None:
         summary.to_csv(run_dir / "summary.csv", index=False, float_format="%.6g")
         trajectory.to_csv(run_dir / "trajectory.csv", index=False, float_format="%.6g")
-        source = (f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
-                  f"{manifest['replications']} replications, seed {r.seed}, engine {r.engine}")
+        source = (
+            f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
+            f"{manifest['replications']} replications, seed {r.seed}, engine {r.engine}"
+        )
         board_charts(summary, spec, source, run_dir)
         write_finance(run_dir, spec, summary, source=source)  # the pooled budget's ledger, if the system has one
         write_report(run_dir, cfg, spec, manifest, summary, trajectory)
@@ -238,10 +240,13 @@ def _auto_rule(r, spec: SystemSpec) -> tuple[Precision, str, str]:
         raise ConfigError("run.auto.metric", f"unknown metric '{a.metric}' (see the README's metrics table)")
     month = a.month or spec.calendar.labels[-1]
     if month not in spec.calendar.labels:
-        raise ConfigError("run.auto.month", f"'{month}' is not a month of the run "
-                          f"({spec.calendar.labels[0]} to {spec.calendar.labels[-1]})")
-    rule = Precision(confidence=float(a.confidence), half_width=a.half_width, relative=float(a.relative),
-                     minimum=int(a.minimum))
+        raise ConfigError(
+            "run.auto.month",
+            f"'{month}' is not a month of the run ({spec.calendar.labels[0]} to {spec.calendar.labels[-1]})",
+        )
+    rule = Precision(
+        confidence=float(a.confidence), half_width=a.half_width, relative=float(a.relative), minimum=int(a.minimum)
+    )
     return rule, a.metric, month
 
 
@@ -251,8 +256,9 @@ def _first_round(rule: Precision, step: int, maximum: int) -> int:
     return min(maximum, step * -(-need // step))
 
 
-def _values(frame: pd.DataFrame | None, run_dir: Path | None, metric: str, month: str, first: int,
-            chunk_size: int) -> np.ndarray:
+def _values(
+    frame: pd.DataFrame | None, run_dir: Path | None, metric: str, month: str, first: int, chunk_size: int
+) -> np.ndarray:
     """The metric at the month for replications from ``first`` (a whole number of chunks) on, in
     replication order: from ``frame``, or else from those chunks' files."""
     if frame is None:
@@ -265,9 +271,13 @@ def _rule_record(rule: Precision, metric: str, month: str, values: np.ndarray, a
     n = answer or len(values)
     return {
         "method": "Hoad, Robinson and Davies (2010) replications algorithm",
-        "metric": metric, "month": month, "target": rule.describe(),
-        "answer": answer, "replications_run": len(values),
-        "mean": float(np.mean(values[:n])), "half_width": float(half_widths(values[:n], rule.confidence)[-1]),
+        "metric": metric,
+        "month": month,
+        "target": rule.describe(),
+        "answer": answer,
+        "replications_run": len(values),
+        "mean": float(np.mean(values[:n])),
+        "half_width": float(half_widths(values[:n], rule.confidence)[-1]),
         "reached": answer is not None,
     }
 
@@ -276,14 +286,19 @@ def _say_rule(rec: dict, show: bool) -> None:
     """Tell the user what auto decided; always when the target was not reached."""
     if rec["reached"]:
         if show:
-            print(f"run.replications=auto: {rec['answer']} replications give {rec['metric']} at {rec['month']} "
-                  f"{rec['mean']:.4g} +/- {rec['half_width']:.3g} ({rec['target']}); "
-                  f"{rec['replications_run']} were run and all are used", file=sys.stderr)
+            print(
+                f"run.replications=auto: {rec['answer']} replications give {rec['metric']} at {rec['month']} "
+                f"{rec['mean']:.4g} +/- {rec['half_width']:.3g} ({rec['target']}); "
+                f"{rec['replications_run']} were run and all are used",
+                file=sys.stderr,
+            )
     else:
-        print(f"warning: run.replications=auto stopped at run.auto.maximum={rec['replications_run']} without "
-              f"reaching {rec['target']} for {rec['metric']} at {rec['month']} (half-width "
-              f"{rec['half_width']:.3g} around {rec['mean']:.4g}); raise run.auto.maximum or relax the target",
-              file=sys.stderr)
+        print(
+            f"warning: run.replications=auto stopped at run.auto.maximum={rec['replications_run']} without "
+            f"reaching {rec['target']} for {rec['metric']} at {rec['month']} (half-width "
+            f"{rec['half_width']:.3g} around {rec['mean']:.4g}); raise run.auto.maximum or relax the target",
+            file=sys.stderr,
+        )
 
 
 def running_pid(run_dir: Path) -> int | None:

@@ -34,9 +34,9 @@ from __future__ import annotations
 import copy
 import time
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -69,10 +69,10 @@ class CapacityConfig:
     """The ``capacity`` section of configs/atu_capacity.yaml (defaults and their sources are there)."""
 
     unit: str = "atu"  # unit type whose in-area beds are swept
-    min_beds: Optional[int] = None  # None: the in-area inpatients of the unit in the start census
-    max_beds: Optional[int] = None
+    min_beds: int | None = None  # None: the in-area inpatients of the unit in the start census
+    max_beds: int | None = None
     step: int = 1
-    beds: Optional[List[int]] = None  # an explicit list instead of min_beds..max_beds
+    beds: list[int] | None = None  # an explicit list instead of min_beds..max_beds
     measure: str = "unit"  # which share the target applies to: unit, unit_full_beds, all, full_beds
     target_share: float = 0.05
     confidence: float = 0.9  # one-sided, for the upper bound on the share
@@ -144,8 +144,11 @@ def census_floor(cfg: DictConfig, unit: str) -> int:
 def _spec(cfg: DictConfig, unit: str) -> SystemSpec:
     spec = build_spec(cfg)
     if not any(p.name == _pool_name(cfg, unit) for p in spec.pools):
-        raise ConfigError("capacity.unit", f"{cfg.tcp.name}'s {unit} beds are in a shared pool (system.shared_pools): "
-                          "the sweep changes the TCP's own pool")
+        raise ConfigError(
+            "capacity.unit",
+            f"{cfg.tcp.name}'s {unit} beds are in a shared pool (system.shared_pools): "
+            "the sweep changes the TCP's own pool",
+        )
     return spec
 
 
@@ -190,7 +193,9 @@ def check_capacity(cfg: DictConfig) -> list[int]:
     if cfg.run.resume:
         raise ConfigError("run.resume", "a capacity sweep cannot resume a run; leave run.resume unset")
     if int(cfg.run.replications) < 2:
-        raise ConfigError("run.replications", f"{cfg.run.replications} is too few: confidence intervals need at least 2")
+        raise ConfigError(
+            "run.replications", f"{cfg.run.replications} is too few: confidence intervals need at least 2"
+        )
     sim_cfg = simulator_config(cfg)
     _check_single_tcp(sim_cfg)
     build_spec(sim_cfg)  # the config as given first, so its own mistakes keep their keys
@@ -233,8 +238,18 @@ def curve_point(result: api.RunResult, unit: str, confidence: float) -> dict[str
     cal = spec.calendar
     m = result.monthly[result.monthly["month"] > cal.start_label]
     per_rep = m.groupby("replication")
-    sums = per_rep[["admissions", "out_of_area_placements", "out_of_area_full_beds", "delayed_bed_days", "cost_total",
-                    f"admissions_{unit}", f"out_of_area_placements_{unit}", f"out_of_area_full_beds_{unit}"]].sum()
+    sums = per_rep[
+        [
+            "admissions",
+            "out_of_area_placements",
+            "out_of_area_full_beds",
+            "delayed_bed_days",
+            "cost_total",
+            f"admissions_{unit}",
+            f"out_of_area_placements_{unit}",
+            f"out_of_area_full_beds_{unit}",
+        ]
+    ].sum()
     n = len(sums)
     years = cal.n_months / 12.0
     t975 = stats.t.ppf(0.975, n - 1) if n > 1 else float("nan")
@@ -328,8 +343,9 @@ def fewest_beds(table: pd.DataFrame, target: float, confidence: float, measure: 
     if table.empty:
         raise TargetNotReached("the capacity table is empty")
     t = table.sort_values("beds")
-    ucb = np.array([upper_bound(s, se, int(n), confidence)
-                    for s, se, n in zip(t[col], t[f"{col}_se"], t["replications"])])
+    ucb = np.array(
+        [upper_bound(s, se, int(n), confidence) for s, se, n in zip(t[col], t[f"{col}_se"], t["replications"])]
+    )
     ok = ucb <= target  # NaN (no admissions, one replication) never meets
     beds = t["beds"].to_numpy()
     if not ok.any():
@@ -341,7 +357,7 @@ def fewest_beds(table: pd.DataFrame, target: float, confidence: float, measure: 
             f"{confidence:.0%} confidence: the lowest upper bound is {ucb[best]:.4f} at {beds[best]} beds"
         )
     first = int(np.argmax(ok))
-    later_misses = beds[first + 1:][~ok[first + 1:]]
+    later_misses = beds[first + 1 :][~ok[first + 1 :]]
     if len(later_misses):
         warnings.warn(
             f"{beds[first]} beds meet the target but {', '.join(map(str, later_misses))} do not: the curve is "
@@ -392,14 +408,26 @@ def capacity_chart(
     blue, dark, orange, grey = "#4292c6", "#08306b", "#d94801", "#555555"
 
     ax = axes[0, 0]
-    names = {"ooa_share": "all out-of-area placements", "ooa_full_beds_share": "for want of an in-area bed (any unit)",
-             "ooa_unit_share": "all out-of-area placements", "ooa_unit_full_beds_share": "for want of an in-area bed"}
+    names = {
+        "ooa_share": "all out-of-area placements",
+        "ooa_full_beds_share": "for want of an in-area bed (any unit)",
+        "ooa_unit_share": "all out-of-area placements",
+        "ooa_unit_full_beds_share": "for want of an in-area bed",
+    }
     by_unit = measure.startswith("unit")
     pair = ("ooa_unit_share", "ooa_unit_full_beds_share") if by_unit else ("ooa_share", "ooa_full_beds_share")
     for col, style in zip(pair, ("-", "--")):
         main = col == MEASURES[measure]
-        ax.plot(x, t[col], style, marker="o", ms=4 if main else 3, lw=1.8 if main else 1.2,
-                color=dark if main else grey, label=names[col])
+        ax.plot(
+            x,
+            t[col],
+            style,
+            marker="o",
+            ms=4 if main else 3,
+            lw=1.8 if main else 1.2,
+            color=dark if main else grey,
+            label=names[col],
+        )
         if main:
             ax.fill_between(x, t[f"{col}_lo95"], t[f"{col}_hi95"], color=blue, alpha=0.35, lw=0, label="95% CI")
     if target is not None:

@@ -11,8 +11,8 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -43,8 +43,11 @@ def _hydra_main(cfg: DictConfig) -> None:
         print(user_error_line(e), file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: finished chunks are kept in {out}/replications; "
-              f"complete the run with: {api.resume_command(out)}", file=sys.stderr)
+        print(
+            f"\ninterrupted: finished chunks are kept in {out}/replications; "
+            f"complete the run with: {api.resume_command(out)}",
+            file=sys.stderr,
+        )
         raise
     print(f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s)")
 

@@ -47,10 +47,10 @@ import sys
 import textwrap
 import time
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -69,12 +69,31 @@ from sim.results.monthly import metrics as metric_names
 
 #: Compared by default: inpatients (a stock, at the end and at each milestone), then flows summed by
 #: financial year and over the run. The first is the headline that the separation warning checks.
-DEFAULT_METRICS: tuple[str, ...] = ("inpatients", "admissions", "out_of_area_placements", "delayed_bed_days", "cost_total")
+DEFAULT_METRICS: tuple[str, ...] = (
+    "inpatients",
+    "admissions",
+    "out_of_area_placements",
+    "delayed_bed_days",
+    "cost_total",
+)
 PLAN_METRIC = "p_at_or_under_plan"
 SEED_LIMIT = 2**32
 POWER = 0.8  # the chance of separating a difference that the replication estimate aims at
-COLUMNS = ["metric", "period", "scenario", "baseline", "mean_diff", "ci_low", "ci_high", "half_width_paired",
-           "half_width_independent", "variance_reduction", "n", "baseline_mean", "scenario_mean"]
+COLUMNS = [
+    "metric",
+    "period",
+    "scenario",
+    "baseline",
+    "mean_diff",
+    "ci_low",
+    "ci_high",
+    "half_width_paired",
+    "half_width_independent",
+    "variance_reduction",
+    "n",
+    "baseline_mean",
+    "scenario_mean",
+]
 
 #: Chart labels: what a metric is and the unit of its difference.
 LABELS: dict[str, tuple[str, str]] = {
@@ -178,7 +197,9 @@ def outcomes(result: RunResult, metrics: Sequence[str] = DEFAULT_METRICS) -> pd.
         else:
             for period, months in _periods(reported).items():
                 part = wide[months]
-                columns[(metric, period)] = part.mean(axis=1) if metric.startswith("occupancy") else part.sum(axis=1, min_count=1)
+                columns[(metric, period)] = (
+                    part.mean(axis=1) if metric.startswith("occupancy") else part.sum(axis=1, min_count=1)
+                )
     for row in plan.itertuples(index=False):
         values = monthly.loc[monthly["month"] == row.month].set_index("replication")[row.metric]
         name = PLAN_METRIC if row.metric == "inpatients" else row.metric.replace("inpatients", PLAN_METRIC)
@@ -226,10 +247,18 @@ class Comparison:
         self.table.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
         forest_chart(self, out / "comparison.png")
         manifest = {
-            "system": self.system, "baseline": self.baseline, "scenarios": self.scenarios, "seed": self.seed,
-            "independent_seed": self.independent_seed, "replications": self.replications, "level": self.level,
-            "engine": self.engine, "headline": self.headline, "warnings": self.warnings,
-            "wall_seconds": round(self.wall_seconds, 3), "command": list(command if command is not None else sys.argv),
+            "system": self.system,
+            "baseline": self.baseline,
+            "scenarios": self.scenarios,
+            "seed": self.seed,
+            "independent_seed": self.independent_seed,
+            "replications": self.replications,
+            "level": self.level,
+            "engine": self.engine,
+            "headline": self.headline,
+            "warnings": self.warnings,
+            "wall_seconds": round(self.wall_seconds, 3),
+            "command": list(command if command is not None else sys.argv),
             "created": datetime.now().isoformat(timespec="seconds"),
         }
         (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -251,7 +280,9 @@ def _with_seed(cfg: DictConfig, seed: int) -> DictConfig:
 def _check_pairable(cfgs: Mapping[str, DictConfig], baseline: str) -> None:
     """Scenarios pair replication by replication only on the same seed, replications and months."""
     if len(cfgs) < 2:
-        raise ConfigError("scenario", f"a comparison needs two or more scenarios, got {len(cfgs)}: {', '.join(cfgs) or 'none'}")
+        raise ConfigError(
+            "scenario", f"a comparison needs two or more scenarios, got {len(cfgs)}: {', '.join(cfgs) or 'none'}"
+        )
     if baseline not in cfgs:
         raise ConfigError("baseline", f"'{baseline}' is not one of the scenarios compared ({', '.join(cfgs)})")
     ref = cfgs[baseline].run
@@ -260,8 +291,11 @@ def _check_pairable(cfgs: Mapping[str, DictConfig], baseline: str) -> None:
     for name, cfg in cfgs.items():
         for key in ("seed", "replications", "start", "years", "warmup_years"):
             if cfg.run[key] != ref[key]:
-                raise ConfigError(f"run.{key}", f"scenario '{name}' has {cfg.run[key]}, baseline '{baseline}' has "
-                                  f"{ref[key]}: paired scenarios must share it")
+                raise ConfigError(
+                    f"run.{key}",
+                    f"scenario '{name}' has {cfg.run[key]}, baseline '{baseline}' has "
+                    f"{ref[key]}: paired scenarios must share it",
+                )
 
 
 def compare(
@@ -310,14 +344,27 @@ def compare(
     for name in names[1:]:
         results[name] = run(cfgs[name], progress=progress)
         common[name] = outcomes(results[name], metrics)
-    apart = {name: outcomes(run(_with_seed(cfgs[name], seed2), progress=progress), metrics)
-             for name in names[1:]} if independent else {}
+    apart = (
+        {name: outcomes(run(_with_seed(cfgs[name], seed2), progress=progress), metrics) for name in names[1:]}
+        if independent
+        else {}
+    )
     table = paired_table(common, baseline, independent=apart if independent else None, level=level, order=metrics)
     spec = specs[baseline]
     comparison = Comparison(
-        table=table, baseline=baseline, scenarios=names, outcomes=common, independent_outcomes=apart, seed=seed,
-        independent_seed=seed2, replications=int(cfgs[baseline].run.replications), level=level, headline=headline,
-        system=spec.name, title=spec.title, engine=str(cfgs[baseline].run.engine),
+        table=table,
+        baseline=baseline,
+        scenarios=names,
+        outcomes=common,
+        independent_outcomes=apart,
+        seed=seed,
+        independent_seed=seed2,
+        replications=int(cfgs[baseline].run.replications),
+        level=level,
+        headline=headline,
+        system=spec.name,
+        title=spec.title,
+        engine=str(cfgs[baseline].run.engine),
     )
     comparison.warnings = separation_warnings(table, common, baseline, headline, level)
     comparison.wall_seconds = time.perf_counter() - t0
@@ -353,12 +400,23 @@ def paired_table(
             mean, low, high, half = paired_ci(diff.to_numpy(), level)
             indep = independent[name][key] if independent is not None and key in independent[name].columns else s
             half_ind = welch_half_width(indep.to_numpy(), b.to_numpy(), level)
-            rows.append({
-                "metric": key[0], "period": key[1], "scenario": name, "baseline": baseline, "mean_diff": mean,
-                "ci_low": low, "ci_high": high, "half_width_paired": half, "half_width_independent": half_ind,
-                "variance_reduction": _ratio(half_ind, half), "n": int(diff.notna().sum()),
-                "baseline_mean": float(b.mean()), "scenario_mean": float(s.mean()),
-            })
+            rows.append(
+                {
+                    "metric": key[0],
+                    "period": key[1],
+                    "scenario": name,
+                    "baseline": baseline,
+                    "mean_diff": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "half_width_paired": half,
+                    "half_width_independent": half_ind,
+                    "variance_reduction": _ratio(half_ind, half),
+                    "n": int(diff.notna().sum()),
+                    "baseline_mean": float(b.mean()),
+                    "scenario_mean": float(s.mean()),
+                }
+            )
     table = pd.DataFrame(rows, columns=COLUMNS)
     rank = {m: i for i, m in enumerate([*order, PLAN_METRIC])}
     table["_m"] = table["metric"].map(lambda m: rank.get(m, len(rank)))
@@ -372,8 +430,11 @@ def _check_metrics(spec, metrics: Sequence[str]) -> None:
         known = list(metric_names(spec, MonthlyArrays.zeros(spec)))
     missing = [m for m in metrics if m not in known]
     if missing:
-        raise ConfigError("metrics", f"no metric {', '.join(map(repr, missing))} in system {spec.name} "
-                          f"(the README lists them; e.g. {', '.join(DEFAULT_METRICS)})")
+        raise ConfigError(
+            "metrics",
+            f"no metric {', '.join(map(repr, missing))} in system {spec.name} "
+            f"(the README lists them; e.g. {', '.join(DEFAULT_METRICS)})",
+        )
 
 
 def _ratio(num: float, den: float) -> float:
@@ -401,15 +462,23 @@ def separation_warnings(
         key = (row.metric, row.period)
         diff = (common[row.scenario][key].reindex(common[baseline].index) - common[baseline][key]).to_numpy()
         if row.half_width_paired == 0.0 and row.mean_diff == 0.0:
-            out.append(f"{row.scenario} and {baseline} give the same {what} in every one of {row.n} paired "
-                       "replications: no number of replications separates them on it")
+            out.append(
+                f"{row.scenario} and {baseline} give the same {what} in every one of {row.n} paired "
+                "replications: no number of replications separates them on it"
+            )
             continue
         need = replications_needed(diff, level)
-        more = (f"about {need:,} replications would separate a difference of {row.mean_diff:+.3g} with "
-                f"{POWER:.0%} probability" if need else "the mean difference is 0, so no number of replications can be estimated")
-        out.append(f"bands too wide to separate {row.scenario} from {baseline} on {what}: the paired difference "
-                   f"{row.mean_diff:+.3g} has a {level:.0%} CI of {row.ci_low:+.3g} to {row.ci_high:+.3g}, which "
-                   f"contains 0, with {row.n} replications; {more}")
+        more = (
+            f"about {need:,} replications would separate a difference of {row.mean_diff:+.3g} with "
+            f"{POWER:.0%} probability"
+            if need
+            else "the mean difference is 0, so no number of replications can be estimated"
+        )
+        out.append(
+            f"bands too wide to separate {row.scenario} from {baseline} on {what}: the paired difference "
+            f"{row.mean_diff:+.3g} has a {level:.0%} CI of {row.ci_low:+.3g} to {row.ci_high:+.3g}, which "
+            f"contains 0, with {row.n} replications; {more}"
+        )
     return out
 
 
@@ -442,8 +511,14 @@ def forest_chart(c: Comparison, path: Path | None = None) -> plt.Figure:
     others = c.scenarios[1:]
     colours = plt.get_cmap("tab10")
     heights = [max(1, table[table["metric"] == m]["period"].nunique()) * max(1, len(others)) for m in metrics]
-    fig, axes = plt.subplots(len(metrics), 1, figsize=(9, 1.2 + 0.32 * sum(heights) + 0.55 * len(metrics)), dpi=110,
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    fig, axes = plt.subplots(
+        len(metrics),
+        1,
+        figsize=(9, 1.2 + 0.32 * sum(heights) + 0.55 * len(metrics)),
+        dpi=110,
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
     for ax, metric in zip(axes[:, 0], metrics):
         rows = table[table["metric"] == metric]
         periods = list(dict.fromkeys(rows["period"]))
@@ -453,11 +528,27 @@ def forest_chart(c: Comparison, path: Path | None = None) -> plt.Figure:
             r = rows[rows["scenario"] == name].set_index("period").reindex(periods)
             y = np.arange(len(periods)) + (j - (len(others) - 1) / 2) * step
             mid = r["mean_diff"].to_numpy() * scale
-            ax.barh(y, 2 * r["half_width_independent"].to_numpy() * scale, left=mid - r["half_width_independent"].to_numpy() * scale,
-                    height=min(0.5, step * 0.8), color=colours(j), alpha=0.18, lw=0,
-                    label=f"{c.level:.0%} CI width, independent seeds" if j == 0 and ax is axes[0, 0] else None)
-            ax.errorbar(mid, y, xerr=r["half_width_paired"].to_numpy() * scale, fmt="o", color=colours(j), ms=4.5,
-                        capsize=2.5, lw=1.4, label=f"{name} − {c.baseline}" if ax is axes[0, 0] else None)
+            ax.barh(
+                y,
+                2 * r["half_width_independent"].to_numpy() * scale,
+                left=mid - r["half_width_independent"].to_numpy() * scale,
+                height=min(0.5, step * 0.8),
+                color=colours(j),
+                alpha=0.18,
+                lw=0,
+                label=f"{c.level:.0%} CI width, independent seeds" if j == 0 and ax is axes[0, 0] else None,
+            )
+            ax.errorbar(
+                mid,
+                y,
+                xerr=r["half_width_paired"].to_numpy() * scale,
+                fmt="o",
+                color=colours(j),
+                ms=4.5,
+                capsize=2.5,
+                lw=1.4,
+                label=f"{name} − {c.baseline}" if ax is axes[0, 0] else None,
+            )
         ax.axvline(0, color="#333333", lw=0.8)
         ax.use_sticky_edges = False  # bars' edges would otherwise stop the margin
         ax.margins(x=0.04)
@@ -471,16 +562,34 @@ def forest_chart(c: Comparison, path: Path | None = None) -> plt.Figure:
     level = f"{c.level:.0%}"
     h = fig.get_figheight()
     fig.text(0.01, 1 - 0.12 / h, f"{c.title}: difference from {c.baseline} on the same seeds", fontsize=12, va="top")
-    fig.text(0.01, 1 - 0.42 / h, f"mean paired difference over {c.replications} replications; whisker: {level} CI with common "
-             f"random numbers; pale bar: the same with independent seeds",
-             fontsize=8.5, color="#333333", va="top")
+    fig.text(
+        0.01,
+        1 - 0.42 / h,
+        f"mean paired difference over {c.replications} replications; whisker: {level} CI with common "
+        f"random numbers; pale bar: the same with independent seeds",
+        fontsize=8.5,
+        color="#333333",
+        va="top",
+    )
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper right", frameon=False, fontsize=8.5, ncol=min(3, len(labels)),
-               bbox_to_anchor=(0.995, 1 - 0.62 / h))
-    seeds = (f"independent seeds: {c.independent_seed}" if c.independent_seed is not None
-             else "independent widths estimated from the same runs")
-    source = (f"Source: tcp-sim compare; system {c.system}; scenarios {', '.join(c.scenarios)} (baseline {c.baseline}); "
-              f"{c.replications} replications; seed {c.seed} ({seeds}); engine {c.engine}")
+    fig.legend(
+        handles,
+        labels,
+        loc="upper right",
+        frameon=False,
+        fontsize=8.5,
+        ncol=min(3, len(labels)),
+        bbox_to_anchor=(0.995, 1 - 0.62 / h),
+    )
+    seeds = (
+        f"independent seeds: {c.independent_seed}"
+        if c.independent_seed is not None
+        else "independent widths estimated from the same runs"
+    )
+    source = (
+        f"Source: tcp-sim compare; system {c.system}; scenarios {', '.join(c.scenarios)} (baseline {c.baseline}); "
+        f"{c.replications} replications; seed {c.seed} ({seeds}); engine {c.engine}"
+    )
     fig.text(0.01, 0.004, "\n".join(textwrap.wrap(source, 150)), fontsize=7.5, color="#555555", va="bottom")
     fig.tight_layout(rect=(0, 0.35 / h, 1, 1 - 0.9 / h))
     if path is not None:
@@ -508,14 +617,18 @@ def format_table(c: Comparison) -> str:
     """The comparison as a compact text table (differences with their paired CI, the independent half
     width, and the ratio of widths)."""
     t = c.table
-    lines = pd.DataFrame({
-        "metric": t["metric"], "period": t["period"], "scenario": t["scenario"],
-        "difference": t["mean_diff"].map(_num),
-        f"{c.level:.0%} CI (paired)": [f"{_num(lo)} to {_num(hi)}" for lo, hi in zip(t["ci_low"], t["ci_high"])],
-        "± independent": t["half_width_independent"].map(_num),
-        "± paired": t["half_width_paired"].map(_num),
-        "width ratio": t["variance_reduction"].map(lambda x: f"{x:.1f}x" if math.isfinite(x) else _num(x)),
-    })
+    lines = pd.DataFrame(
+        {
+            "metric": t["metric"],
+            "period": t["period"],
+            "scenario": t["scenario"],
+            "difference": t["mean_diff"].map(_num),
+            f"{c.level:.0%} CI (paired)": [f"{_num(lo)} to {_num(hi)}" for lo, hi in zip(t["ci_low"], t["ci_high"])],
+            "± independent": t["half_width_independent"].map(_num),
+            "± paired": t["half_width_paired"].map(_num),
+            "width ratio": t["variance_reduction"].map(lambda x: f"{x:.1f}x" if math.isfinite(x) else _num(x)),
+        }
+    )
     if len(c.scenarios) == 2:  # one scenario against the baseline: said in the heading
         lines = lines.drop(columns="scenario")
     return lines.to_string(index=False)
@@ -532,10 +645,14 @@ def variance_reduction_lines(c: Comparison) -> list[str]:
         if ratios.empty:
             out.append(f"{name}: no variance reduction to report (no differing metric)")
             continue
-        text = (f"{name} vs {c.baseline}: paired CIs are {ratios.median():.1f} times narrower than with independent "
-                f"seeds (median of {len(ratios)} rows, range {ratios.min():.1f} to {ratios.max():.1f})")
+        text = (
+            f"{name} vs {c.baseline}: paired CIs are {ratios.median():.1f} times narrower than with independent "
+            f"seeds (median of {len(ratios)} rows, range {ratios.min():.1f} to {ratios.max():.1f})"
+        )
         if not head.empty and math.isfinite(head["variance_reduction"].iloc[0]):
-            text += f"; headline {c.headline} ({head['period'].iloc[0]}): {head['variance_reduction'].iloc[0]:.1f} times"
+            text += (
+                f"; headline {c.headline} ({head['period'].iloc[0]}): {head['variance_reduction'].iloc[0]:.1f} times"
+            )
         out.append(text)
     return out
 
@@ -593,14 +710,28 @@ def _parser() -> argparse.ArgumentParser:
         epilog=USAGE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("overrides", nargs="*", metavar="OVERRIDE",
-                   help="scenario=a,b[,c...] (required; the first is the baseline) and any config overrides, e.g. tcp=bhr run.replications=200")
-    p.add_argument("--out", type=Path, default=None, help="output directory (default: a new outputs/compare/<time>_<system>/)")
-    p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
-                   help=f"comma list of monthly metrics to compare; the first is the headline (default: {','.join(DEFAULT_METRICS)})")
+    p.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="OVERRIDE",
+        help="scenario=a,b[,c...] (required; the first is the baseline) and any config overrides, "
+        "e.g. tcp=bhr run.replications=200",
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help="output directory (default: a new outputs/compare/<time>_<system>/)"
+    )
+    p.add_argument(
+        "--metrics",
+        default=",".join(DEFAULT_METRICS),
+        help="comma list of monthly metrics to compare; the first is the headline "
+        f"(default: {','.join(DEFAULT_METRICS)})",
+    )
     p.add_argument("--level", type=float, default=0.95, help="confidence level of the intervals (default 0.95)")
-    p.add_argument("--no-independent", action="store_true",
-                   help="skip the independent-seed runs; estimate their widths from the same runs' variances")
+    p.add_argument(
+        "--no-independent",
+        action="store_true",
+        help="skip the independent-seed runs; estimate their widths from the same runs' variances",
+    )
     return p
 
 
@@ -616,8 +747,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (out / "comparison.csv").exists():
             raise ConfigError("--out", f"{out} already holds a comparison; choose a new directory")
         metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-        comparison = compare(cfgs, names[0], metrics=metrics, level=args.level, independent=not args.no_independent,
-                             progress=None, warn=False)
+        comparison = compare(
+            cfgs,
+            names[0],
+            metrics=metrics,
+            level=args.level,
+            independent=not args.no_independent,
+            progress=None,
+            warn=False,
+        )
         comparison.write(out, command=["python", "-m", "sim.compare", *(sys.argv[1:] if argv is None else argv)])
     except KeyboardInterrupt:
         print("\ninterrupted: no comparison written", file=sys.stderr)
@@ -628,8 +766,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(line, file=sys.stderr)
         return EXIT_USER_ERROR
-    print(f"{comparison.title}: {', '.join(comparison.scenarios[1:])} minus {comparison.baseline}, "
-          f"{comparison.replications} paired replications, seed {comparison.seed}")
+    print(
+        f"{comparison.title}: {', '.join(comparison.scenarios[1:])} minus {comparison.baseline}, "
+        f"{comparison.replications} paired replications, seed {comparison.seed}"
+    )
     print(format_table(comparison))
     for line in variance_reduction_lines(comparison):
         print(line)

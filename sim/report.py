@@ -17,9 +17,9 @@ import html
 import os
 import platform
 import re
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 import yaml
@@ -166,7 +166,9 @@ def _logic(cfg: DictConfig, spec: SystemSpec, where: Path) -> str:
         "|---|---|---|---|---|",
     ]
     for p in spec.pools:
-        last = f"{int(p.step_beds[-1])} from {_day_label(spec, float(p.step_days[-1]))}" if len(p.step_beds) > 1 else "-"
+        last = (
+            f"{int(p.step_beds[-1])} from {_day_label(spec, float(p.step_days[-1]))}" if len(p.step_beds) > 1 else "-"
+        )
         pools.append(
             f"| {p.name} | {UNIT_TYPES[p.unit]} | {', '.join(spec.tcps[t].name for t in p.tcps)} | "
             f"{p.beds_at(0.0)} | {last} |"
@@ -183,7 +185,7 @@ def _logic(cfg: DictConfig, spec: SystemSpec, where: Path) -> str:
 **2.1 Overview.** People move between the dynamic support register (rated red, amber, green), crisis
 support, hospital (a bed of a unit type, in or out of area; delayed once clinically ready), community
 placements and leaving. Time is continuous (days); results are reported by calendar month. The
-pathway is described in {' and '.join(links) or 'DESIGN.md section 2'} (section 2 of DESIGN.md).
+pathway is described in {" and ".join(links) or "DESIGN.md section 2"} (section 2 of DESIGN.md).
 
 **2.2 Base model logic.** The event rules, named as in DESIGN.md (each one method of the SimPy model):
 
@@ -213,7 +215,7 @@ def _data(cfg: DictConfig, spec: SystemSpec, where: Path) -> str:
     out = ["## 3. Data", ""]
     out.append(
         "**3.1 Data sources.** Each value in the config files carries a comment naming its source (a seed "
-        "document or a published figure, PARAMETERS.md) or saying \"assumption\" and why. The values run are "
+        'document or a published figure, PARAMETERS.md) or saying "assumption" and why. The values run are '
         "in the run's `config.yaml`; the comments below are those of the files, for the values that cite a "
         "source. Seed documents:"
     )
@@ -280,7 +282,8 @@ def _experimentation(cfg: DictConfig, spec: SystemSpec, manifest: dict) -> str:
             "and the register at its configured size; no warm-up"
         )
     else:
-        start = f"from empty, with a warm-up of {float(r.warmup_years):g} years before {cal.labels[0]}, left out of the results"
+        warmup = float(r.warmup_years)
+        start = f"from empty, with a warm-up of {warmup:g} years before {cal.labels[0]}, left out of the results"
     done = manifest.get("replications_done", manifest.get("replications"))
     return f"""
 ## 4. Experimentation
@@ -290,14 +293,14 @@ def _experimentation(cfg: DictConfig, spec: SystemSpec, manifest: dict) -> str:
 **4.2 Run length.** {cal.n_months} months, {cal.labels[0]} to {cal.labels[-1]} ({float(r.years):g} years);
 the row {cal.start_label} is the start state.
 
-**4.3 Estimation approach.** {manifest.get('replications')} replications asked, {done} done; seed
-{manifest.get('seed', r.seed)}. Bands are quantiles across replications (5th, 25th, 50th, 75th, 95th) and
+**4.3 Estimation approach.** {manifest.get("replications")} replications asked, {done} done; seed
+{manifest.get("seed", r.seed)}. Bands are quantiles across replications (5th, 25th, 50th, 75th, 95th) and
 their mean; a probability of meeting a milestone is the share of replications at or under it.
 Common random numbers: every random draw is addressed by (seed, replication, stream, entity,
 occurrence) of a counter-based generator, so scenarios run on the same seed share random numbers person
 by person and differences between them are measured with less noise. Replications run in chunks of
-{int(r.chunk_size)} (each written as it finishes), on {manifest.get('workers', r.workers)} worker(s) with
-the `{manifest.get('backend', r.backend)}` backend; the results do not depend on the chunking or the workers.
+{int(r.chunk_size)} (each written as it finishes), on {manifest.get("workers", r.workers)} worker(s) with
+the `{manifest.get("backend", r.backend)}` backend; the results do not depend on the chunking or the workers.
 """
 
 
@@ -312,7 +315,7 @@ def _implementation(manifest: dict) -> str:
     return f"""
 ## 5. Implementation
 
-**5.1 Software.** Python {manifest.get('python', platform.python_version())}; packages:
+**5.1 Software.** Python {manifest.get("python", platform.python_version())}; packages:
 
 {chr(10).join(rows)}
 
@@ -323,8 +326,8 @@ known-answer vectors), addressed by (seed, replication, stream, entity, occurren
 on the same config and seed (tested in tests/equivalence). Continuous-time discrete-event simulation with
 events ordered by a documented priority.
 
-**5.4 System specification.** {manifest.get('platform', platform.platform())}, {os.cpu_count()} CPU(s);
-wall time {manifest.get('wall_seconds', '?')} s.
+**5.4 System specification.** {manifest.get("platform", platform.platform())}, {os.cpu_count()} CPU(s);
+wall time {manifest.get("wall_seconds", "?")} s.
 """
 
 
@@ -334,12 +337,12 @@ def _code_access(cfg: DictConfig, spec: SystemSpec, manifest: dict, where: Path)
 ## 6. Code access
 
 The model is tcp-sim (this project: `sim/` the package, `configs/` the configs, `tests/` its tests), at
-git commit `{manifest.get('git_commit', 'unknown')}` (`+dirty`: the working tree had uncommitted changes).
+git commit `{manifest.get("git_commit", "unknown")}` (`+dirty`: the working tree had uncommitted changes).
 The run's resolved config is `config.yaml` and its manifest `manifest.json`, beside this report. To run it
 again:
 
 ```
-python -m sim {' '.join(overrides)}
+python -m sim {" ".join(overrides)}
 ```
 """
 
@@ -353,7 +356,10 @@ def _results(
     plan = spec.trajectory()
     end = _band(summary, "inpatients", last)
     if end is not None:
-        line = f"Inpatients at the end of {last}: mean {end['mean']:.1f} (90% of replications {end['p05']:.0f} to {end['p95']:.0f})"
+        line = (
+            f"Inpatients at the end of {last}: mean {end['mean']:.1f} "
+            f"(90% of replications {end['p05']:.0f} to {end['p95']:.0f})"
+        )
         if last in plan:
             row = trajectory[(trajectory["metric"] == "inpatients") & (trajectory["month"] == last)]
             p = f", P(at or under) {_pct(float(row['p_at_or_under'].iloc[0]))}" if len(row) else ""
@@ -364,18 +370,24 @@ def _results(
     if run_dir is not None and (Path(run_dir) / "fan_inpatients.png").is_file():
         out += ["![Inpatients: median, 50% and 90% bands, and the planned trajectory](fan_inpatients.png)", ""]
     out += ["**Planned milestones.** The probability of being at or under each (with a 95% Monte Carlo interval):", ""]
-    out += ["| metric | month | planned | P(at or under) | 95% interval | mean | 5th-95th percentile |", "|---|---|---|---|---|---|---|"]
+    out += [
+        "| metric | month | planned | P(at or under) | 95% interval | mean | 5th-95th percentile |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for _, t in trajectory.iterrows():
         p = float(t["p_at_or_under"])
         out.append(
-            f"| {t['metric']} | {t['month']} | {t['planned']:g} | {_pct(p)} | {_pct(t['p_low'])} to {_pct(t['p_high'])} | "
+            f"| {t['metric']} | {t['month']} | {t['planned']:g} | {_pct(p)} | "
+            f"{_pct(t['p_low'])} to {_pct(t['p_high'])} | "
             f"{t['mean']:.1f} | {t['p05']:.1f} to {t['p95']:.1f} |"
         )
     if trajectory.empty:
         out.append("| (no planned milestone inside the run) | | | | | | |")
     out += ["", f"**Stocks** at the start ({first}) and the end ({last}): mean (5th to 95th percentile).", ""]
     out += ["| | start | end |", "|---|---|---|"]
-    metrics = list(STOCKS) + [(f"{t.name}/inpatients", f"inpatients, {t.name}") for t in spec.tcps if len(spec.tcps) > 1]
+    metrics = list(STOCKS) + [
+        (f"{t.name}/inpatients", f"inpatients, {t.name}") for t in spec.tcps if len(spec.tcps) > 1
+    ]
     for metric, label in metrics:
         a, b = _band(summary, metric, first), _band(summary, metric, last)
         if a is None and b is None:
@@ -383,8 +395,12 @@ def _results(
         out.append(f"| {label} | {_fmt_band(a)} | {_fmt_band(b)} |")
     periods = _periods(cal.labels)
     by_year = len(periods) <= MAX_YEAR_COLUMNS  # a long run: a year's mean instead of a column a year
-    out += ["", "**Flows and spend**: the mean over replications of "
-            + ("each plan year's total and the whole run's." if by_year else "the total a year and the whole run's."), ""]
+    out += [
+        "",
+        "**Flows and spend**: the mean over replications of "
+        + ("each plan year's total and the whole run's." if by_year else "the total a year and the whole run's."),
+        "",
+    ]
     heads = [p[0] for p in periods] if by_year else [f"a year (mean of {len(cal.labels) / 12:g})"]
     out.append("| | " + " | ".join(heads) + " | whole run |")
     out.append("|---" * (len(heads) + 2) + "|")
@@ -402,13 +418,28 @@ def _results(
             values = [total * 12 / len(cal.labels)]
         out.append(f"| {label} | " + " | ".join(fmt.format(v) for v in values) + f" | {fmt.format(total)} |")
     if spec.pooled_budget is not None:
-        out += ["", "**Pooled budget** (`system.pooled_budget`; the ledger of `sim/finance/ledger.py`, details in "
-                "`finance_years.csv`), £ million at month end: mean (5th to 95th percentile).", ""]
-        out += ["| | " + " | ".join(m for m in _marches(cal.labels)) + " |", "|---" * (len(_marches(cal.labels)) + 1) + "|"]
-        for metric, label in (("pool_reserve", "reserve held"), ("pool_balance", "balance (reserve less shortfalls it could not meet)")):
+        out += [
+            "",
+            "**Pooled budget** (`system.pooled_budget`; the ledger of `sim/finance/ledger.py`, details in "
+            "`finance_years.csv`), £ million at month end: mean (5th to 95th percentile).",
+            "",
+        ]
+        out += [
+            "| | " + " | ".join(m for m in _marches(cal.labels)) + " |",
+            "|---" * (len(_marches(cal.labels)) + 1) + "|",
+        ]
+        for metric, label in (
+            ("pool_reserve", "reserve held"),
+            ("pool_balance", "balance (reserve less shortfalls it could not meet)"),
+        ):
             cells = [_band(summary, metric, m) for m in _marches(cal.labels)]
-            out.append(f"| {label} | " + " | ".join(
-                f"{c['mean'] / 1e6:.2f} ({c['p05'] / 1e6:.2f} to {c['p95'] / 1e6:.2f})" if c else "-" for c in cells) + " |")
+            out.append(
+                f"| {label} | "
+                + " | ".join(
+                    f"{c['mean'] / 1e6:.2f} ({c['p05'] / 1e6:.2f} to {c['p95'] / 1e6:.2f})" if c else "-" for c in cells
+                )
+                + " |"
+            )
         cells = [_band(summary, "pool_balance_negative", m) for m in _marches(cal.labels)]
         out.append("| P(balance negative) | " + " | ".join(_pct(c["mean"]) if c else "-" for c in cells) + " |")
         if run_dir is not None and (Path(run_dir) / "finance_reserve.png").is_file():
@@ -712,7 +743,7 @@ def markdown_to_html(text: str, title: str = "report") -> str:
         "img{max-width:100%}"
     )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{style}</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"
@@ -742,7 +773,9 @@ def _inline(text: str) -> str:
 
     text = re.sub(r"`([^`]+)`", keep, text)
     text = html.escape(text, quote=False)
-    text = re.sub(r"!\[([^\]]*)\]\(([^)\s]+)\)", lambda m: f'<img src="{html.escape(m.group(2))}" alt="{m.group(1)}">', text)
+    text = re.sub(
+        r"!\[([^\]]*)\]\(([^)\s]+)\)", lambda m: f'<img src="{html.escape(m.group(2))}" alt="{m.group(1)}">', text
+    )
     text = re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", lambda m: f'<a href="{html.escape(m.group(2))}">{m.group(1)}</a>', text)
     text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
     return re.sub(r"\x00(\d+)\x00", lambda m: codes[int(m.group(1))], text)

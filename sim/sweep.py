@@ -29,11 +29,11 @@ from typing import Any
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
-
-from sim.api import running_pid, resume_command
-from sim.plots.fan import month_end
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
+
+from sim.api import resume_command, running_pid
+from sim.plots.fan import month_end
 
 #: Columns every row of the tables carries before the swept keys and the run's own columns.
 ID_COLUMNS = ["job", "label"]
@@ -135,8 +135,10 @@ def _incomplete(job_dir: Path) -> str | None:
         status = "running, but its process is gone"
     if status != "complete":
         done = manifest.get("replications_done", "?")
-        return (f"status {status} ({done} of {manifest.get('replications', '?')} replications); "
-                f"complete it with: {resume_command(job_dir)}")
+        return (
+            f"status {status} ({done} of {manifest.get('replications', '?')} replications); "
+            f"complete it with: {resume_command(job_dir)}"
+        )
     missing = [n for n in ("summary.csv", "trajectory.csv") if not (job_dir / n).is_file()]
     return f"missing {', '.join(missing)}" if missing else None
 
@@ -150,8 +152,10 @@ def load_sweep(root: str | Path) -> Sweep:
     if not root.is_dir():
         raise SweepError(f"{root}: no such directory")
     if not (root / "multirun.yaml").is_file():
-        raise SweepError(f"{root} is not a Hydra multirun directory (no multirun.yaml); "
-                         "give the directory a `python -m sim -m ...` sweep wrote")
+        raise SweepError(
+            f"{root} is not a Hydra multirun directory (no multirun.yaml); "
+            "give the directory a `python -m sim -m ...` sweep wrote"
+        )
     jobs: list[Job] = []
     skipped: list[tuple[Path, str]] = []
     for k, job_dir in enumerate(_job_dirs(root)):
@@ -193,8 +197,9 @@ def _stack(sweep: Sweep, name: str) -> pd.DataFrame:
         ids: dict[str, Any] = {"job": job.num, "label": sweep.label(job)}
         for k, col in columns.items():
             ids[col] = job.overrides.get(k)
-        ids.update(system=m.get("system"), scenario=m.get("scenario"), seed=m.get("seed"),
-                   replications=m.get("replications"))
+        ids.update(
+            system=m.get("system"), scenario=m.get("scenario"), seed=m.get("seed"), replications=m.get("replications")
+        )
         frames.append(df.assign(**ids)[list(ids) + list(df.columns)])
     table = pd.concat(frames, ignore_index=True)
     for col in columns.values():  # a key with values of several kinds (0.5, null, "high") is kept as text
@@ -226,7 +231,9 @@ def metric_unit(metric: str) -> tuple[str, float]:
         return "bed-days in the month", 1.0
     if base.startswith("beds_"):
         return "beds open at month end", 1.0
-    if base.startswith(("inpatients", "long_stayers", "delayed_discharges", "register", "crisis_support", "placements")):
+    if base.startswith(
+        ("inpatients", "long_stayers", "delayed_discharges", "register", "crisis_support", "placements")
+    ):
         return "people at month end", 1.0
     return "number in the month", 1.0  # a flow: admissions, discharges, crises, ...
 
@@ -236,8 +243,9 @@ def _span(values: pd.Series, fmt: str = ",") -> str:
     return ", ".join(format(v, fmt) for v in sorted(set(values)))
 
 
-def sweep_chart(summary: pd.DataFrame, trajectory: pd.DataFrame, metric: str, *, root: Path,
-                path: Path | None = None) -> plt.Figure:
+def sweep_chart(
+    summary: pd.DataFrame, trajectory: pd.DataFrame, metric: str, *, root: Path, path: Path | None = None
+) -> plt.Figure:
     """One metric across the jobs of a sweep: each job's median (line) and 90% band (shade), labelled by
     its swept overrides, with the planned trajectory (one plan, or one per job if they differ)."""
     s = summary[summary["metric"] == metric]
@@ -259,24 +267,46 @@ def sweep_chart(summary: pd.DataFrame, trajectory: pd.DataFrame, metric: str, *,
             plans[job] = (tuple(tj["month"]), tuple(tj["planned"]), colour, js["label"].iloc[0])
     if plans and len({(m, p) for m, p, _, _ in plans.values()}) == 1:
         months, planned, _, _ = next(iter(plans.values()))
-        ax.plot(month_end(pd.Series(months)), [p * scale for p in planned], "o--", color="black", lw=1.3,
-                ms=6, label="planned trajectory")
+        ax.plot(
+            month_end(pd.Series(months)),
+            [p * scale for p in planned],
+            "o--",
+            color="black",
+            lw=1.3,
+            ms=6,
+            label="planned trajectory",
+        )
     else:
         for months, planned, colour, label in plans.values():
-            ax.plot(month_end(pd.Series(months)), [p * scale for p in planned], "o--", color=colour, lw=1.2,
-                    ms=5, label=f"plan: {label}")
+            ax.plot(
+                month_end(pd.Series(months)),
+                [p * scale for p in planned],
+                "o--",
+                color=colour,
+                lw=1.2,
+                ms=5,
+                label=f"plan: {label}",
+            )
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(3, 9)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8,
-              title="median; shade: 90% of replications", title_fontsize=8)
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        fontsize=8,
+        title="median; shade: 90% of replications",
+        title_fontsize=8,
+    )
     systems = ", ".join(dict.fromkeys(s["system"].astype(str)))
     title = f"{metric.replace('_', ' ').capitalize()}, {systems}: {len(jobs)} runs of a sweep, median and 90% band"
     fig.suptitle(textwrap.fill(title, 100), x=0.01, ha="left", fontsize=12)
-    source = (f"Source: tcp-sim sweep {root}; replications per run: {_span(s['replications'])}; "
-              f"seed: {_span(s['seed'], 'd')}; bands are the 5th to 95th percentiles across replications")
+    source = (
+        f"Source: tcp-sim sweep {root}; replications per run: {_span(s['replications'])}; "
+        f"seed: {_span(s['seed'], 'd')}; bands are the 5th to 95th percentiles across replications"
+    )
     fig.text(0.01, 0.01, textwrap.fill(source, 150), fontsize=7, color="#555555")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     if path is not None:
@@ -318,7 +348,9 @@ def collect(root: str | Path, out: str | Path | None = None, metric: str = "inpa
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "metric": metric,
         "swept": sweep.swept,
-        "jobs": [{"job": j.num, "dir": str(j.dir.relative_to(sweep.root)), "label": sweep.label(j)} for j in sweep.jobs],
+        "jobs": [
+            {"job": j.num, "dir": str(j.dir.relative_to(sweep.root)), "label": sweep.label(j)} for j in sweep.jobs
+        ],
         "skipped": [{"dir": str(d.relative_to(sweep.root)), "reason": r} for d, r in sweep.skipped],
     }
     files[4].write_text(json.dumps(record, indent=2) + "\n")

@@ -53,9 +53,15 @@ def system_cfg(n_tcps: int = 2, shared_beds: int | None = 4, **updates: Any) -> 
         tcps[t["name"]] = t
     _set(cfg, {"tcp": None, "system.name": "test_system", "system.tcps": tcps})
     if shared_beds is not None:
-        shared = [{"name": "shared_atu", "unit": "atu", "tcps": list(tcps),
-                   "schedule": [{"date": "2000-01", "beds": shared_beds}],
-                   "los": {"components": [{"family": "exponential", "weight": 1.0, "mean": 0.5}]}}]
+        shared = [
+            {
+                "name": "shared_atu",
+                "unit": "atu",
+                "tcps": list(tcps),
+                "schedule": [{"date": "2000-01", "beds": shared_beds}],
+                "los": {"components": [{"family": "exponential", "weight": 1.0, "mean": 0.5}]},
+            }
+        ]
         _set(cfg, {"system.shared_pools": shared})
     _set(cfg, updates)
     return cfg

@@ -7,4 +7,13 @@ from sim.config.validate import CONFIG_DIR, ConfigError, build_spec
 
 register()
 
-__all__ = ["COMMISSIONER_OF_UNIT", "CONFIG_DIR", "RAG", "UNIT_TYPES", "Config", "ConfigError", "SystemSpec", "build_spec"]
+__all__ = [
+    "COMMISSIONER_OF_UNIT",
+    "CONFIG_DIR",
+    "RAG",
+    "UNIT_TYPES",
+    "Config",
+    "ConfigError",
+    "SystemSpec",
+    "build_spec",
+]

@@ -285,7 +285,9 @@ class ScenarioConfig:
     repatriation: Optional[bool] = None  # if set: every TCP's discharge.repatriation
     close_occupied: bool = False  # beds close on their planned dates even if occupied (occupants move out of area)
     package_cost_factor: float = 1.0  # every TCP's costs.package_per_year times this
-    schedule_months_earlier: int = 0  # every bed schedule step after the first this many months earlier (not before the month after run.start)
+    schedule_months_earlier: int = (
+        0  # every bed schedule step after the first this many months earlier (not before the month after run.start)
+    )
 
 
 @dataclass

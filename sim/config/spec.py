@@ -18,7 +18,13 @@ DAYS_PER_YEAR = 365.25
 
 #: Poisson sources of each TCP, in source-index order: crises among people not on the register, people
 #: joining the register, and housing units coming free by placement type (schema PLACEMENT_TYPES order).
-SOURCE_KINDS: tuple[str, ...] = ("unregistered", "register_join", "housing_bespoke_single", "housing_core_cluster", "housing_shared")
+SOURCE_KINDS: tuple[str, ...] = (
+    "unregistered",
+    "register_join",
+    "housing_bespoke_single",
+    "housing_core_cluster",
+    "housing_shared",
+)
 
 #: Housing policies as codes.
 FIFO, LONGEST_STAY = 0, 1

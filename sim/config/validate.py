@@ -159,8 +159,7 @@ def build_component(key: str, c: ComponentConfig) -> Any:
         else:
             raise ConfigError(
                 f"{key}.family",
-                f"unknown family '{c.family}' (expected exponential, lognormal, weibull, uniform, "
-                "fixed or empirical)",
+                f"unknown family '{c.family}' (expected exponential, lognormal, weibull, uniform, fixed or empirical)",
             )
     except ValueError as e:
         if isinstance(e, ConfigError):
@@ -240,7 +239,9 @@ def build_sources(key: str, tcp: TcpConfig, t: int) -> list[SourceSpec]:
     }
     for kind, housing in tcp.discharge.housing.items():
         if kind in PLACEMENT_TYPES:
-            rates[f"housing_{kind}"] = number(f"{key}.discharge.housing.{kind}.supply_rate", housing.supply_rate, minimum=0.0)
+            rates[f"housing_{kind}"] = number(
+                f"{key}.discharge.housing.{kind}.supply_rate", housing.supply_rate, minimum=0.0
+            )
     return [
         SourceSpec(index=t * len(SOURCE_KINDS) + k, tcp=t, kind=kind, rate=rates.get(kind, 0.0) / DAYS_PER_YEAR)
         for k, kind in enumerate(SOURCE_KINDS)
@@ -279,7 +280,9 @@ def build_register(key: str, tcp: TcpConfig) -> RegisterSpec:
     for rag, targets in r.transitions.items():
         i = RAG.index(rag) if rag in RAG else -1
         if i < 0:
-            raise ConfigError(f"{key}.transitions.{rag}", f"unknown RAG rating '{rag}' (expected one of {', '.join(RAG)})")
+            raise ConfigError(
+                f"{key}.transitions.{rag}", f"unknown RAG rating '{rag}' (expected one of {', '.join(RAG)})"
+            )
         moves[i] = by_name(f"{key}.transitions.{rag}", targets, RAG, "RAG rating")
         if moves[i, i] > 0:
             raise ConfigError(f"{key}.transitions.{rag}.{rag}", "a RAG rating cannot move to itself")
@@ -300,14 +303,19 @@ def build_register(key: str, tcp: TcpConfig) -> RegisterSpec:
 def build_discharge(key: str, tcp: TcpConfig, start: date) -> DischargeSpec:
     d = tcp.discharge
     cum = np.zeros((len(UNIT_TYPES), len(PLACEMENT_TYPES)))
-    cum[:, PLACEMENT_TYPES.index("shared"):] = 1.0  # a unit with no mix: shared housing
+    cum[:, PLACEMENT_TYPES.index("shared") :] = 1.0  # a unit with no mix: shared housing
     for unit, mix in d.placement_mix.items():
-        cum[unit_index(f"{key}.placement_mix.{unit}", unit)] = shares(f"{key}.placement_mix.{unit}", mix, PLACEMENT_TYPES, "placement type")
+        cum[unit_index(f"{key}.placement_mix.{unit}", unit)] = shares(
+            f"{key}.placement_mix.{unit}", mix, PLACEMENT_TYPES, "placement type"
+        )
     units = np.full(len(PLACEMENT_TYPES), -1, dtype=np.int64)
     pipeline = []
     for kind, housing in d.housing.items():
         if kind not in PLACEMENT_TYPES:
-            raise ConfigError(f"{key}.housing.{kind}", f"unknown placement type '{kind}' (expected one of {', '.join(PLACEMENT_TYPES)})")
+            raise ConfigError(
+                f"{key}.housing.{kind}",
+                f"unknown placement type '{kind}' (expected one of {', '.join(PLACEMENT_TYPES)})",
+            )
         h = PLACEMENT_TYPES.index(kind)
         units[h] = integer(f"{key}.housing.{kind}.units", housing.units, minimum=0)
         previous = None
@@ -319,10 +327,13 @@ def build_discharge(key: str, tcp: TcpConfig, start: date) -> DischargeSpec:
             previous = when
             pipeline.append((float((when - start).days), h, integer(f"{k}.units", step.units, minimum=0)))
     if d.policy not in HOUSING_POLICIES:
-        raise ConfigError(f"{key}.policy", f"unknown policy '{d.policy}' (expected one of {', '.join(HOUSING_POLICIES)})")
+        raise ConfigError(
+            f"{key}.policy", f"unknown policy '{d.policy}' (expected one of {', '.join(HOUSING_POLICIES)})"
+        )
     return DischargeSpec(
         return_home=by_name(f"{key}.return_home", d.return_home, UNIT_TYPES, "unit type", probability),
-        return_home_within=number(f"{key}.return_home_within_years", d.return_home_within_years, minimum=0.0) * DAYS_PER_YEAR,
+        return_home_within=number(f"{key}.return_home_within_years", d.return_home_within_years, minimum=0.0)
+        * DAYS_PER_YEAR,
         placement_cum=cum,
         housing_units=units,
         pipeline=tuple(sorted(pipeline)),
@@ -359,10 +370,14 @@ def build_tcp(key: str, tc: TcpConfig, t: int, pool_of_unit: np.ndarray, start: 
     route = by_name(f"{key}.routing", tc.routing, UNIT_TYPES, "unit type", probability)
     camhs = UNIT_TYPES.index("camhs_t4")
     if route[camhs] > 0:
-        raise ConfigError(f"{key}.routing.camhs_t4", "children go to CAMHS tier 4 by crisis.child_share; route adults only")
+        raise ConfigError(
+            f"{key}.routing.camhs_t4", "children go to CAMHS tier 4 by crisis.child_share; route adults only"
+        )
     if crises:
         if child_share < 1 and abs(route.sum() - 1.0) > 1e-9:
-            raise ConfigError(f"{key}.routing", f"shares of adult admissions by unit type sum to {route.sum():g}, not 1")
+            raise ConfigError(
+                f"{key}.routing", f"shares of adult admissions by unit type sum to {route.sum():g}, not 1"
+            )
         needed = list(np.flatnonzero(route > 0)) + ([camhs] if child_share > 0 else [])
         for u in needed:
             if pool_of_unit[u] < 0:
@@ -400,10 +415,15 @@ def build_tcp(key: str, tc: TcpConfig, t: int, pool_of_unit: np.ndarray, start: 
         ooa_need=by_name(f"{key}.out_of_area_need", tc.out_of_area_need, UNIT_TYPES, "unit type", probability),
         pool_of_unit=pool_of_unit,
         discharge=build_discharge(f"{key}.discharge", tc, start),
-        breakdown_first=number(f"{key}.community.breakdown_rate_first_year", community.breakdown_rate_first_year, minimum=0.0) / DAYS_PER_YEAR,
-        breakdown_after=number(f"{key}.community.breakdown_rate_after", community.breakdown_rate_after, minimum=0.0) / DAYS_PER_YEAR,
+        breakdown_first=number(
+            f"{key}.community.breakdown_rate_first_year", community.breakdown_rate_first_year, minimum=0.0
+        )
+        / DAYS_PER_YEAR,
+        breakdown_after=number(f"{key}.community.breakdown_rate_after", community.breakdown_rate_after, minimum=0.0)
+        / DAYS_PER_YEAR,
         community_death=number(f"{key}.community.death_rate", community.death_rate, minimum=0.0) / DAYS_PER_YEAR,
-        hospital_death=number(f"{key}.community.hospital_death_rate", community.hospital_death_rate, minimum=0.0) / DAYS_PER_YEAR,
+        hospital_death=number(f"{key}.community.hospital_death_rate", community.hospital_death_rate, minimum=0.0)
+        / DAYS_PER_YEAR,
         costs=build_costs(f"{key}.costs", tc),
         trajectory=build_trajectory(f"{key}.trajectory", tc),
     )
@@ -435,7 +455,9 @@ def read_census(key: str, path: Path, start: date) -> list[tuple[int, int, int, 
             if not v:
                 raise ConfigError(key, f"{where}: {c} is empty")
         if value["unit"] not in UNIT_TYPES:
-            raise ConfigError(key, f"{where}: unknown unit type '{value['unit']}' (expected one of {', '.join(UNIT_TYPES)})")
+            raise ConfigError(
+                key, f"{where}: unknown unit type '{value['unit']}' (expected one of {', '.join(UNIT_TYPES)})"
+            )
         if value["area"] not in AREAS:
             raise ConfigError(key, f"{where}: area '{value['area']}' must be 'in' or 'out'")
         try:
@@ -448,7 +470,9 @@ def read_census(key: str, path: Path, start: date) -> list[tuple[int, int, int, 
         if reason and reason not in OOA_REASONS:
             raise ConfigError(key, f"{where}: ooa_reason '{reason}' must be 'beds' or 'need'")
         by_need = AREAS[value["area"]] == OUT_OF_AREA and reason == "need"
-        rows.append((len(rows), UNIT_TYPES.index(value["unit"]), AREAS[value["area"]], float((start - admitted).days), by_need))
+        rows.append(
+            (len(rows), UNIT_TYPES.index(value["unit"]), AREAS[value["area"]], float((start - admitted).days), by_need)
+        )
     return rows
 
 
@@ -591,9 +615,14 @@ def build_pooled_budget(pb: PooledBudgetConfig, names: list[str]) -> PooledBudge
     units = tuple(sorted({unit_index(f"{key}.units", u) for u in pb.units}))
     section75: tuple[int, ...] = ()
     if pb.section75:
-        section75 = tcp_list("section75_tcps", list(pb.section75_tcps), members, "the pool has") if pb.section75_tcps else tcps
+        section75 = (
+            tcp_list("section75_tcps", list(pb.section75_tcps), members, "the pool has") if pb.section75_tcps else tcps
+        )
     if not units and not section75:
-        raise ConfigError(f"{key}.units", "the pool funds no one: list unit types (e.g. [low_secure, medium_secure]) or turn on section75")
+        raise ConfigError(
+            f"{key}.units",
+            "the pool funds no one: list unit types (e.g. [low_secure, medium_secure]) or turn on section75",
+        )
     return PooledBudgetSpec(
         tcps=tcps,
         units=units,
@@ -625,7 +654,9 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
     if not 0.5 <= auto.confidence < 1:
         raise ConfigError("run.auto.confidence", f"{auto.confidence} must be in [0.5, 1)")
     if auto.half_width is not None and not auto.half_width > 0:
-        raise ConfigError("run.auto.half_width", f"{auto.half_width} must be positive (or null to use run.auto.relative)")
+        raise ConfigError(
+            "run.auto.half_width", f"{auto.half_width} must be positive (or null to use run.auto.relative)"
+        )
     if auto.half_width is None and not 0 < auto.relative < 1:
         raise ConfigError("run.auto.relative", f"{auto.relative} must be in (0, 1)")
     try:
@@ -644,7 +675,7 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
     cfg = apply_scenario(cfg)
     tcps_cfg = _tcps_of(cfg)
     names = [t.name for _, t in tcps_cfg]
-    for (key, t), name in zip(tcps_cfg, names):
+    for (key, _), name in zip(tcps_cfg, names):
         if names.count(name) > 1:
             raise ConfigError(f"{key}.name", f"TCP name '{name}' is used twice")
     has_census = any(t.census for _, t in tcps_cfg)
@@ -669,8 +700,13 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
         if not members:
             raise ConfigError(f"{key}.tcps", "a shared pool needs at least one TCP")
         drafts.append(
-            _PoolDraft(sp.name, u, members, build_schedule(f"{key}.schedule", sp.schedule, start),
-                       build_los(f"{key}.los", sp.los))
+            _PoolDraft(
+                sp.name,
+                u,
+                members,
+                build_schedule(f"{key}.schedule", sp.schedule, start),
+                build_los(f"{key}.los", sp.los),
+            )
         )
 
     tcps: list[TcpSpec] = []
@@ -684,9 +720,13 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
                 continue
             pool_of_unit[u] = len(drafts)
             drafts.append(
-                _PoolDraft(f"{tc.name}_{unit}", u, [t],
-                           build_schedule(f"{key}.beds.{unit}.schedule", pool.schedule, start),
-                           build_los(f"{key}.beds.{unit}.los", pool.los))
+                _PoolDraft(
+                    f"{tc.name}_{unit}",
+                    u,
+                    [t],
+                    build_schedule(f"{key}.beds.{unit}.schedule", pool.schedule, start),
+                    build_los(f"{key}.beds.{unit}.los", pool.los),
+                )
             )
         for (tt, u), p in shared_of.items():
             if tt == t:
@@ -705,13 +745,22 @@ def build_spec(cfg: DictConfig | Config) -> SystemSpec:
                 if pool_of_unit[u] < 0:
                     raise ConfigError(
                         f"{key}.census",
-                        f"{path.name} row {row + 1}: {tc.name} has no {UNIT_TYPES[u]} pool for this inpatient's length of stay",
+                        f"{path.name} row {row + 1}: {tc.name} has no {UNIT_TYPES[u]} pool "
+                        "for this inpatient's length of stay",
                     )
                 census.append(CensusPerson(tcp=t, row=row, unit=u, area=area, elapsed=elapsed, by_need=by_need))
 
     pools = tuple(
-        PoolSpec(index=i, name=d.name, unit=d.unit, tcps=tuple(d.tcps), step_days=d.steps[0], step_beds=d.steps[1], los=d.los,
-                 close_occupied=bool(cfg.scenario.close_occupied))
+        PoolSpec(
+            index=i,
+            name=d.name,
+            unit=d.unit,
+            tcps=tuple(d.tcps),
+            step_days=d.steps[0],
+            step_beds=d.steps[1],
+            los=d.los,
+            close_occupied=bool(cfg.scenario.close_occupied),
+        )
         for i, d in enumerate(drafts)
     )
     pool_names = [p.name for p in pools]

@@ -55,8 +55,14 @@ class Engine:
 
     def _room(self):
         spec = self.spec
-        return new_state(self.arrays, MonthlyArrays.shapes(spec), len(spec.tcps), len(spec.pools), self.capacity,
-                         4 * self.capacity + len(spec.sources) + len(spec.pools) + 64)
+        return new_state(
+            self.arrays,
+            MonthlyArrays.shapes(spec),
+            len(spec.tcps),
+            len(spec.pools),
+            self.capacity,
+            4 * self.capacity + len(spec.sources) + len(spec.pools) + 64,
+        )
 
     def run(self, replication: int, copy: bool = True) -> MonthlyArrays:
         """One replication. If the people or event arrays fill up, run it again with twice the room

@@ -17,6 +17,7 @@ called from several places, made the cold compile seconds longer for no measurab
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
 from sim.config import spec as config_spec
@@ -24,7 +25,6 @@ from sim.config.schema import DELAY_REASONS, RAG, UNIT_TYPES
 from sim.engine.structs import OUT_FIELDS, STATE_FIELDS, STATE_SCALARS, StateRef, flat, make_state, view
 from sim.model.model import Priority
 from sim.results.monthly import (
-    MonthlyArrays,
     COMMUNITY,
     HOSPITAL,
     INITIAL,
@@ -37,6 +37,7 @@ from sim.results.monthly import (
     REGISTER,
     SETTLED,
     SUPPORT,
+    MonthlyArrays,
 )
 from sim.sampling import EntityKind, Stream, choice, entity_id, exponential, residual, sample, uniform_pair
 from sim.sampling._jit import jit, kernel
@@ -50,53 +51,110 @@ YEAR = 365.25
 _i = np.int64
 CAMHS = _i(UNIT_TYPES.index("camhs_t4"))
 RED, AMBER = (_i(RAG.index(r)) for r in ("red", "amber"))
-HOUSING, FUNDING, DISPUTE, PROVIDER = (_i(DELAY_REASONS.index(r)) for r in ("housing", "funding", "dispute", "provider"))
+HOUSING, FUNDING, DISPUTE, PROVIDER = (
+    _i(DELAY_REASONS.index(r)) for r in ("housing", "funding", "dispute", "provider")
+)
 FIFO = _i(config_spec.FIFO)
 IN_AREA, OUT_OF_AREA = _i(config_spec.IN_AREA), _i(config_spec.OUT_OF_AREA)
 # source kinds (SOURCE_KINDS); the housing kinds follow in placement-type order: kind = HOUSING_SOURCE + type
-UNREGISTERED, REGISTER_JOIN, HOUSING_SOURCE = (_i(config_spec.SOURCE_KINDS.index(k)) for k in
-                                               ("unregistered", "register_join", "housing_bespoke_single"))
+UNREGISTERED, REGISTER_JOIN, HOUSING_SOURCE = (
+    _i(config_spec.SOURCE_KINDS.index(k)) for k in ("unregistered", "register_join", "housing_bespoke_single")
+)
 NONE, ZERO, ONE = _i(-1), _i(0), _i(1)  # for call arguments
 
 # Priorities of simultaneous events: the model's, so the two engines cannot drift apart
 MONTH_END, SCHEDULE, DEPARTURE, PROGRESS, CRISIS, JOIN = (_i(p) for p in Priority)
 
 # Event types: what the popped event does
-EV_MONTH, EV_BED, EV_PIPELINE, EV_SUPPLY, EV_ARRIVAL, EV_REGISTER, EV_SUPPORT, EV_STAY, EV_DELAY, EV_PLACEMENT = map(_i, range(10))
+EV_MONTH, EV_BED, EV_PIPELINE, EV_SUPPLY, EV_ARRIVAL, EV_REGISTER, EV_SUPPORT, EV_STAY, EV_DELAY, EV_PLACEMENT = map(
+    _i, range(10)
+)
 STAY_DEATH, STAY_CTR, STAY_READY = map(_i, range(3))  # branches of the stay loop
 PL_SETTLE, PL_DEATH, PL_BREAKDOWN = map(_i, range(3))  # branches of the placement loop
 
-S_ARRIVAL, S_ROUTE, S_LOS, S_RESIDUAL = (_i(s) for s in (Stream.ARRIVAL, Stream.ROUTE, Stream.LOS, Stream.CENSUS_RESIDUAL))
-S_JOIN, S_RAG, S_CTR, S_SUPPORT = (_i(s) for s in (Stream.REGISTER_JOIN, Stream.REGISTER_RAG, Stream.CTR, Stream.CRISIS_SUPPORT_LOS))
-S_INPATIENT_CTR, S_DELAY, S_PLACEMENT = (_i(s) for s in (Stream.INPATIENT_CTR, Stream.DISCHARGE_DELAY, Stream.PLACEMENT))
-S_BREAKDOWN, S_DEATH, S_PERSON, S_HOME = (_i(s) for s in (Stream.BREAKDOWN, Stream.DEATH, Stream.PERSON, Stream.RETURN_HOME))
-K_CENSUS, K_ARRIVAL, K_REGISTER, K_SOURCE = (_i(k) for k in (EntityKind.CENSUS, EntityKind.ARRIVAL, EntityKind.REGISTER, EntityKind.SOURCE))
-OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = (_i(x) for x in (OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT))
+S_ARRIVAL, S_ROUTE, S_LOS, S_RESIDUAL = (
+    _i(s) for s in (Stream.ARRIVAL, Stream.ROUTE, Stream.LOS, Stream.CENSUS_RESIDUAL)
+)
+S_JOIN, S_RAG, S_CTR, S_SUPPORT = (
+    _i(s) for s in (Stream.REGISTER_JOIN, Stream.REGISTER_RAG, Stream.CTR, Stream.CRISIS_SUPPORT_LOS)
+)
+S_INPATIENT_CTR, S_DELAY, S_PLACEMENT = (
+    _i(s) for s in (Stream.INPATIENT_CTR, Stream.DISCHARGE_DELAY, Stream.PLACEMENT)
+)
+S_BREAKDOWN, S_DEATH, S_PERSON, S_HOME = (
+    _i(s) for s in (Stream.BREAKDOWN, Stream.DEATH, Stream.PERSON, Stream.RETURN_HOME)
+)
+K_CENSUS, K_ARRIVAL, K_REGISTER, K_SOURCE = (
+    _i(k) for k in (EntityKind.CENSUS, EntityKind.ARRIVAL, EntityKind.REGISTER, EntityKind.SOURCE)
+)
+OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = (
+    _i(x) for x in (OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT)
+)
 INITIAL, SETTLED, HOSPITAL, COMMUNITY = (_i(x) for x in (INITIAL, SETTLED, HOSPITAL, COMMUNITY))
 
 # A person is 320 bytes (five cache lines, arrays start on a line): the first line holds all that a
 # register event reads and writes, as most events of a large system are register events.
-PERSON = np.dtype([
-    ("id", np.int64), ("tcp", np.int64), ("reg_event", np.int64), ("state", np.int64), ("rag", np.int64),
-    ("episode", np.int64), ("sojourns", np.int64), ("crises", np.int64),
-    ("child", np.int64), ("supports", np.int64), ("admissions", np.int64), ("placements", np.int64),
-    ("unit", np.int64), ("area", np.int64), ("pool", np.int64), ("by_need", np.int64),
-    ("admitted", np.float64), ("ooa_since", np.float64), ("is_ready", np.int64), ("ready_at", np.float64),
-    ("reason", np.int64), ("housed", np.int64), ("funding_at", np.float64), ("dispute_at", np.float64),
-    ("provider_at", np.float64), ("death_at", np.float64),
-    ("kind", np.int64), ("phase", np.int64), ("dowry_unit", np.int64), ("last_discharge", np.float64),
-    # loop state of the person's current process
-    ("admission", np.int64), ("ctr_held", np.int64), ("next_ctr_at", np.float64),
-    ("breakdown_at", np.float64), ("pl_death_at", np.float64), ("settle_at", np.float64),
-    # membership of one linked list at a time: a pool's repatriation candidates or a housing queue
-    ("list_id", np.int64), ("prev", np.int64), ("next", np.int64),
-    ("ip_slot", np.int64),  # place in the list of current inpatients (month ends count long stayers there)
-], align=True)
+PERSON = np.dtype(
+    [
+        ("id", np.int64),
+        ("tcp", np.int64),
+        ("reg_event", np.int64),
+        ("state", np.int64),
+        ("rag", np.int64),
+        ("episode", np.int64),
+        ("sojourns", np.int64),
+        ("crises", np.int64),
+        ("child", np.int64),
+        ("supports", np.int64),
+        ("admissions", np.int64),
+        ("placements", np.int64),
+        ("unit", np.int64),
+        ("area", np.int64),
+        ("pool", np.int64),
+        ("by_need", np.int64),
+        ("admitted", np.float64),
+        ("ooa_since", np.float64),
+        ("is_ready", np.int64),
+        ("ready_at", np.float64),
+        ("reason", np.int64),
+        ("housed", np.int64),
+        ("funding_at", np.float64),
+        ("dispute_at", np.float64),
+        ("provider_at", np.float64),
+        ("death_at", np.float64),
+        ("kind", np.int64),
+        ("phase", np.int64),
+        ("dowry_unit", np.int64),
+        ("last_discharge", np.float64),
+        # loop state of the person's current process
+        ("admission", np.int64),
+        ("ctr_held", np.int64),
+        ("next_ctr_at", np.float64),
+        ("breakdown_at", np.float64),
+        ("pl_death_at", np.float64),
+        ("settle_at", np.float64),
+        # membership of one linked list at a time: a pool's repatriation candidates or a housing queue
+        ("list_id", np.int64),
+        ("prev", np.int64),
+        ("next", np.int64),
+        ("ip_slot", np.int64),  # place in the list of current inpatients (month ends count long stayers there)
+    ],
+    align=True,
+)
 
-EVENT = np.dtype([
-    ("time", np.float64), ("kind", np.int64), ("key", np.int64), ("seq", np.int64),
-    ("etype", np.int64), ("target", np.int64), ("aux", np.int64), ("episode", np.int64),
-], align=True)
+EVENT = np.dtype(
+    [
+        ("time", np.float64),
+        ("kind", np.int64),
+        ("key", np.int64),
+        ("seq", np.int64),
+        ("etype", np.int64),
+        ("target", np.int64),
+        ("aux", np.int64),
+        ("episode", np.int64),
+    ],
+    align=True,
+)
 
 QUEUE = np.dtype([("time", np.float64), ("slot", np.int64)])  # a position of the binary heap
 
@@ -110,7 +168,7 @@ def on_lines(n: int, dtype: np.dtype) -> np.ndarray:
     size = n * dtype.itemsize
     raw = np.empty(size + 64, np.uint8)
     start = -raw.ctypes.data % 64
-    return raw[start:start + size].view(dtype)
+    return raw[start : start + size].view(dtype)
 
 
 def carve(shapes: dict[str, tuple[int, ...]], dtype) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -119,13 +177,14 @@ def carve(shapes: dict[str, tuple[int, ...]], dtype) -> tuple[np.ndarray, dict[s
     views, at = {}, 0
     for name, shape in shapes.items():
         n = math.prod(shape)
-        views[name] = flat[at:at + n].reshape(shape)
+        views[name] = flat[at : at + n].reshape(shape)
         at += n
     return flat, views
 
 
-def new_state(spec, record_shapes: dict, n_out_tcps: int, n_pools: int, people_cap: int,
-              heap_cap: int) -> tuple[StateRef, MonthlyArrays, dict]:
+def new_state(
+    spec, record_shapes: dict, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int
+) -> tuple[StateRef, MonthlyArrays, dict]:
     """The kernel's struct (Python side), the record it fills and the state's arrays, which the caller
     keeps as long as the struct (the struct does not own them): the system's arrays (``spec``, an
     EngineSpec), room for the state, reused replication after replication (``reset`` gives it its
@@ -134,27 +193,62 @@ def new_state(spec, record_shapes: dict, n_out_tcps: int, n_pools: int, people_c
     buffers, and the integrals' clocks in a third, so a reset is three fills."""
     t, h = n_out_tcps, spec.housing_units.shape[1]
     n_lists = n_pools + t * h  # list ids: pools' candidates, then housing queues (t * h + kind)
-    counts = dict(pool_scheduled=(n_pools,), pool_occupied=(n_pools,), support_used=(t,), now_people=(t, 6),
-                  now_inpatients=(t, 4, 2), now_delayed=(t, 4), now_register=(t, 3), now_placements=(t, 4, 2, 3, 2),
-                  now_dowry=(t, 4))
-    integrals = dict(pool_occ_days=(n_pools,), pool_open_days=(n_pools,), inpatient_days=(t, 4, 2),
-                     delayed_days=(t, 4), support_days=(t,), placement_days=(t, 4, 2, 3, 2), dowry_days=(t, 4))
-    clocks = dict(pool_last=(n_pools,), last_inpatients=(t, 4, 2), last_delayed=(t, 4), last_support=(t,),
-                  last_placements=(t, 4, 2, 3, 2), last_dowry=(t, 4))
+    counts = dict(
+        pool_scheduled=(n_pools,),
+        pool_occupied=(n_pools,),
+        support_used=(t,),
+        now_people=(t, 6),
+        now_inpatients=(t, 4, 2),
+        now_delayed=(t, 4),
+        now_register=(t, 3),
+        now_placements=(t, 4, 2, 3, 2),
+        now_dowry=(t, 4),
+    )
+    integrals = dict(
+        pool_occ_days=(n_pools,),
+        pool_open_days=(n_pools,),
+        inpatient_days=(t, 4, 2),
+        delayed_days=(t, 4),
+        support_days=(t,),
+        placement_days=(t, 4, 2, 3, 2),
+        dowry_days=(t, 4),
+    )
+    clocks = dict(
+        pool_last=(n_pools,),
+        last_inpatients=(t, 4, 2),
+        last_delayed=(t, 4),
+        last_support=(t,),
+        last_placements=(t, 4, 2, 3, 2),
+        last_dowry=(t, 4),
+    )
     rec_int = {f"rec_{n}": shape for n, (shape, dtype) in record_shapes.items() if dtype == np.int64}
     rec_float = {f"rec_{n}": shape for n, (shape, dtype) in record_shapes.items() if dtype == np.float64}
     zeros_i, views_i = carve(rec_int | counts, np.int64)
     zeros_f, views_f = carve(rec_float | integrals, np.float64)
     clocks_f, views_c = carve(clocks, np.float64)
-    arrays = {name: _i(0) for name in STATE_SCALARS} | views_i | views_f | views_c | dict(  # scalars' values: reset's
-        clock=np.float64(0.0), zeros_i=zeros_i, zeros_f=zeros_f, clocks=clocks_f,
-        people=on_lines(people_cap, PERSON), heap=on_lines(heap_cap, EVENT),
-        queue=on_lines(heap_cap + 1, QUEUE), free=np.empty(heap_cap, np.int64),
-        housing_free=np.empty((t, h), np.int64), list_head=np.empty(n_lists, np.int64),
-        inpatient_list=np.empty(people_cap, np.int64),
+    arrays = (
+        {name: _i(0) for name in STATE_SCALARS}
+        | views_i
+        | views_f
+        | views_c
+        | dict(  # scalars' values: reset's
+            clock=np.float64(0.0),
+            zeros_i=zeros_i,
+            zeros_f=zeros_f,
+            clocks=clocks_f,
+            people=on_lines(people_cap, PERSON),
+            heap=on_lines(heap_cap, EVENT),
+            queue=on_lines(heap_cap + 1, QUEUE),
+            free=np.empty(heap_cap, np.int64),
+            housing_free=np.empty((t, h), np.int64),
+            list_head=np.empty(n_lists, np.int64),
+            inpatient_list=np.empty(people_cap, np.int64),
+        )
     )
     record = MonthlyArrays(**{name: arrays[f"rec_{name}"] for name in OUT_FIELDS})
-    state = make_state([*spec, *(arrays[name] for name in STATE_FIELDS), *(arrays[f"rec_{name}"] for name in OUT_FIELDS)])
+    state = make_state(
+        [*spec, *(arrays[name] for name in STATE_FIELDS), *(arrays[f"rec_{name}"] for name in OUT_FIELDS)]
+    )
     return state, record, arrays
 
 
@@ -331,7 +425,7 @@ def draw(st, stream, key, occurrence):
 
 @kernel
 def dist(st, d):
-    return st.dists[st.dist_start[d]:st.dist_end[d]]
+    return st.dists[st.dist_start[d] : st.dist_end[d]]
 
 
 @kernel
@@ -393,7 +487,9 @@ def touch_support(st, t) -> None:
 @kernel
 def touch_placements(st, t, u, a, h, phase) -> None:
     now = st.clock
-    st.placement_days[t, u, a, h, phase] += st.now_placements[t, u, a, h, phase] * (now - st.last_placements[t, u, a, h, phase])
+    st.placement_days[t, u, a, h, phase] += st.now_placements[t, u, a, h, phase] * (
+        now - st.last_placements[t, u, a, h, phase]
+    )
     st.last_placements[t, u, a, h, phase] = now
 
 
@@ -925,7 +1021,11 @@ def repatriate(st, q) -> None:
         best = -1
         j = st.list_head[q]
         while j >= 0:  # candidates are of TCPs that repatriate (enter_hospital, close_occupied)
-            if best < 0 or P[j].ooa_since < P[best].ooa_since or (P[j].ooa_since == P[best].ooa_since and P[j].id < P[best].id):
+            if (
+                best < 0
+                or P[j].ooa_since < P[best].ooa_since
+                or (P[j].ooa_since == P[best].ooa_since and P[j].id < P[best].id)
+            ):
                 best = j
             j = P[j].next
         if best < 0:
@@ -1063,10 +1163,26 @@ def on_month_end(st, s) -> None:
     warm-up, records stocks only). Cell arrays are walked flat, and the record's month ``m`` has the
     cells in the same order: one loop per family, whatever the number of TCPs."""
     m, now, record = max(s - 1, 0), st.clock, s >= 1
-    close_month(flat(st.inpatient_days), flat(st.now_inpatients), flat(st.last_inpatients), flat(st.rec_inpatient_days[m]), now, record)
-    close_month(flat(st.delayed_days), flat(st.now_delayed), flat(st.last_delayed), flat(st.rec_delayed_days[m]), now, record)
+    close_month(
+        flat(st.inpatient_days),
+        flat(st.now_inpatients),
+        flat(st.last_inpatients),
+        flat(st.rec_inpatient_days[m]),
+        now,
+        record,
+    )
+    close_month(
+        flat(st.delayed_days), flat(st.now_delayed), flat(st.last_delayed), flat(st.rec_delayed_days[m]), now, record
+    )
     close_month(flat(st.dowry_days), flat(st.now_dowry), flat(st.last_dowry), flat(st.rec_dowry_days[m]), now, record)
-    close_month(flat(st.placement_days), flat(st.now_placements), flat(st.last_placements), flat(st.rec_placement_days[m]), now, record)
+    close_month(
+        flat(st.placement_days),
+        flat(st.now_placements),
+        flat(st.last_placements),
+        flat(st.rec_placement_days[m]),
+        now,
+        record,
+    )
     for t in range(st.support_days.shape[0]):
         touch_support(st, t)
         if record:
@@ -1130,7 +1246,11 @@ def close_occupied(st, q) -> None:
         for k in range(st.n_inpatients):
             j = st.inpatient_list[k]
             if P[j].pool == q and P[j].area == IN_AREA:
-                if best < 0 or P[j].admitted > P[best].admitted or (P[j].admitted == P[best].admitted and P[j].id > P[best].id):
+                if (
+                    best < 0
+                    or P[j].admitted > P[best].admitted
+                    or (P[j].admitted == P[best].admitted and P[j].id > P[best].id)
+                ):
                     best = j
         change_area(st, best, OUT_OF_AREA)
         P[best].ooa_since = st.clock

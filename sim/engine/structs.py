@@ -23,21 +23,66 @@ from numba.experimental import structref
 from numba.experimental.structref import _Utils
 
 from sim.engine.build import EngineSpec
-from sim.sampling._jit import jit
 from sim.results.monthly import MonthlyArrays
+from sim.sampling._jit import jit
 
 STATE_FIELDS = (
-    "people", "n_people", "heap", "n_heap", "seq", "clock", "month", "replication",
-    "pool_scheduled", "pool_occupied", "pool_last", "pool_occ_days", "pool_open_days",
-    "housing_free", "support_used", "list_head",
-    "now_people", "now_inpatients", "now_delayed", "now_register", "now_placements", "now_dowry",
-    "inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days", "status", "events",
-    "inpatient_list", "n_inpatients",
-    "last_inpatients", "last_delayed", "last_support", "last_placements", "last_dowry",
-    "queue", "free", "n_free", "zeros_i", "zeros_f", "clocks",
+    "people",
+    "n_people",
+    "heap",
+    "n_heap",
+    "seq",
+    "clock",
+    "month",
+    "replication",
+    "pool_scheduled",
+    "pool_occupied",
+    "pool_last",
+    "pool_occ_days",
+    "pool_open_days",
+    "housing_free",
+    "support_used",
+    "list_head",
+    "now_people",
+    "now_inpatients",
+    "now_delayed",
+    "now_register",
+    "now_placements",
+    "now_dowry",
+    "inpatient_days",
+    "delayed_days",
+    "support_days",
+    "placement_days",
+    "dowry_days",
+    "status",
+    "events",
+    "inpatient_list",
+    "n_inpatients",
+    "last_inpatients",
+    "last_delayed",
+    "last_support",
+    "last_placements",
+    "last_dowry",
+    "queue",
+    "free",
+    "n_free",
+    "zeros_i",
+    "zeros_f",
+    "clocks",
 )
 #: The state's scalar fields (the rest are arrays): the only fields the kernel ever sets.
-STATE_SCALARS = ("n_people", "n_heap", "seq", "clock", "month", "replication", "status", "events", "n_inpatients", "n_free")
+STATE_SCALARS = (
+    "n_people",
+    "n_heap",
+    "seq",
+    "clock",
+    "month",
+    "replication",
+    "status",
+    "events",
+    "n_inpatients",
+    "n_free",
+)
 OUT_FIELDS = tuple(f.name for f in fields(MonthlyArrays))
 #: The struct's fields: the system's, the state's, then the record's (``rec_<name>``).
 ALL_FIELDS = (*EngineSpec._fields, *STATE_FIELDS, *(f"rec_{name}" for name in OUT_FIELDS))
@@ -64,9 +109,9 @@ class StateView(types.Type):
     field, costs an atomic increment and decrement, and these were most of the kernel's time (sampled
     with gdb). A view has no reference count, so passing it is passing a pointer, and reading an array
     field counts nothing either: the struct's arrays have no owner (``make_state``; the Engine keeps
-    the NumPy arrays), and the view's reader says so to the compiler. Safe because ``simulate`` makes the view from a struct its caller holds for the
-    whole call, no view leaves compiled code, and the kernel can set only scalar fields through it
-    (setting a reference-counted field is a compile error)."""
+    the NumPy arrays), and the view's reader says so to the compiler. Safe because ``simulate`` makes
+    the view from a struct its caller holds for the whole call, no view leaves compiled code, and the
+    kernel can set only scalar fields through it (setting a reference-counted field is a compile error)."""
 
     def __init__(self, struct_type: types.StructRef) -> None:
         self.struct_type = struct_type
@@ -141,8 +186,15 @@ def flat(typingctx, array):
     def codegen(context, builder, signature, args):
         src = context.make_array(array)(context, builder, args[0])
         out = context.make_array(flat_type)(context, builder)
-        context.populate_array(out, data=src.data, shape=[src.nitems], strides=[src.itemsize],
-                               itemsize=src.itemsize, meminfo=src.meminfo, parent=src.parent)
+        context.populate_array(
+            out,
+            data=src.data,
+            shape=[src.nitems],
+            strides=[src.itemsize],
+            itemsize=src.itemsize,
+            meminfo=src.meminfo,
+            parent=src.parent,
+        )
         return imputils.impl_ret_borrowed(context, builder, flat_type, out._getvalue())
 
     return flat_type(array), codegen
@@ -174,10 +226,12 @@ def _field_kind(value) -> tuple:
 def _struct_type(kinds: tuple) -> StateType:
     """The struct's type for fields of these kinds (a memo: making some 130 Numba types took 3 ms, for
     every Engine, that is for every chunk of a run)."""
+
     def field_type(kind):
         if len(kind) == 2:
             return types.Array(numba.from_dtype(kind[0]), kind[1], "C")
         return types.float64 if kind[0] is float else types.int64
+
     return StateType([(name, field_type(kind)) for name, kind in zip(ALL_FIELDS, kinds, strict=True)])
 
 
@@ -195,7 +249,9 @@ def _assemble(typingctx, addresses, dims, ints, floats, struct_ref):
         payload_type = struct_type.get_data_type()
         alloc_type = context.data_model_manager[payload_type].get_value_type()
         # no destructor: no field holds a reference (the arrays have no owner), so there is nothing to release
-        meminfo = context.nrt.meminfo_alloc(builder, context.get_constant(types.uintp, context.get_abi_sizeof(alloc_type)))
+        meminfo = context.nrt.meminfo_alloc(
+            builder, context.get_constant(types.uintp, context.get_abi_sizeof(alloc_type))
+        )
         pointer = builder.bitcast(context.nrt.meminfo_data(builder, meminfo), alloc_type.as_pointer())
         builder.store(cgutils.get_null_value(alloc_type), pointer)
         payload = cgutils.create_struct_proxy(payload_type)(context, builder, ref=pointer)
@@ -213,13 +269,21 @@ def _assemble(typingctx, addresses, dims, ints, floats, struct_ref):
                 data_type = array.data.type
                 data = builder.inttoptr(take(0), data_type)
                 shape = [take(1) for _ in range(field_type.ndim)]
-                itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(field_type.dtype)))
+                itemsize = context.get_constant(
+                    types.intp, context.get_abi_sizeof(context.get_data_type(field_type.dtype))
+                )
                 strides, step = [], itemsize
                 for extent in reversed(shape):
                     strides.insert(0, step)
                     step = builder.mul(step, extent)
-                context.populate_array(array, data=data, shape=shape, strides=strides, itemsize=itemsize,
-                                       meminfo=cgutils.get_null_value(array.meminfo.type))
+                context.populate_array(
+                    array,
+                    data=data,
+                    shape=shape,
+                    strides=strides,
+                    itemsize=itemsize,
+                    meminfo=cgutils.get_null_value(array.meminfo.type),
+                )
                 setattr(payload, name, array._getvalue())
             elif field_type == types.float64:
                 setattr(payload, name, take(3))

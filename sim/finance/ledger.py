@@ -50,9 +50,24 @@ if TYPE_CHECKING:  # sim.results.monthly imports this module
 SOURCES: tuple[str, ...] = ("ccg", "specialised")
 #: Ledger metrics that are flows (NaN at the start point) and stocks (month ends, start included).
 FLOWS: tuple[str, ...] = (
-    "pool_inflow", "pool_in_specialised", "pool_in_ccg", "pool_in_marginal", "pool_in_closed", "pool_in_out_of_area",
-    "pool_in_dowries", "pool_in_extra", "pool_outflow", "pool_out_community", "pool_out_beds", "pool_community_cost",
-    "pool_above_cap", "pool_new_beds_cost", "shortfall_ccg", "shortfall_la", "shortfall_specialised", "shortfall_total",
+    "pool_inflow",
+    "pool_in_specialised",
+    "pool_in_ccg",
+    "pool_in_marginal",
+    "pool_in_closed",
+    "pool_in_out_of_area",
+    "pool_in_dowries",
+    "pool_in_extra",
+    "pool_outflow",
+    "pool_out_community",
+    "pool_out_beds",
+    "pool_community_cost",
+    "pool_above_cap",
+    "pool_new_beds_cost",
+    "shortfall_ccg",
+    "shortfall_la",
+    "shortfall_specialised",
+    "shortfall_total",
     "pool_first_negative",
 )
 STOCKS: tuple[str, ...] = ("pool_reserve", "pool_balance", "pool_balance_negative", "pool_ever_negative", "pool_cohort")
@@ -65,7 +80,7 @@ def financial_years(labels: tuple[str, ...] | list[str]) -> np.ndarray:
     return np.where(mo >= 4, y, y - 1)
 
 
-def _pool_beds(spec: SystemSpec, rec: "MonthlyArrays", days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pool_beds(spec: SystemSpec, rec: MonthlyArrays, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per pool and month: bed-days of beds closed since the start (the start's beds less the fewest open
     since), and of beds new or re-commissioned (open beds above that fewest). float64 [M, P] each."""
     open_beds = np.round(rec.open_days / days[:, None], 9)
@@ -74,7 +89,7 @@ def _pool_beds(spec: SystemSpec, rec: "MonthlyArrays", days: np.ndarray) -> tupl
     return (start[None] - fewest) * days[:, None], (open_beds - fewest) * days[:, None]
 
 
-def ledger(spec: SystemSpec, rec: "MonthlyArrays") -> dict[str, np.ndarray]:
+def ledger(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
     """The pooled budget's monthly ledger of one replication: each metric (``FLOWS``, ``STOCKS``) as an
     array over the months (flows, M) or the stock points (stocks, M + 1). Pounds; ``pool_cohort`` in people."""
     pb = spec.pooled_budget

@@ -27,16 +27,25 @@ from sim.results.summary import QUANTILES
 
 #: Spend lines (flows, pounds a month) that every run has: by commissioner, by setting, dowries.
 SPEND: tuple[str, ...] = (
-    *(f"cost_{p}" for p in PAYERS), "cost_total", "cost_beds_in_area", "cost_beds_out_of_area", "cost_community",
-    *(f"cost_community_{k}" for k in PLACEMENT_TYPES), "cost_crisis_support", "cost_ctrs", "dowries",
+    *(f"cost_{p}" for p in PAYERS),
+    "cost_total",
+    "cost_beds_in_area",
+    "cost_beds_out_of_area",
+    "cost_community",
+    *(f"cost_community_{k}" for k in PLACEMENT_TYPES),
+    "cost_crisis_support",
+    "cost_ctrs",
+    "dowries",
 )
 FINANCE_FLOWS: tuple[str, ...] = (*SPEND, *FLOWS)
 FINANCE_METRICS: tuple[str, ...] = (*FINANCE_FLOWS, *STOCKS)
 #: Spend by setting, stacked in the chart (label, metric).
 SETTINGS: tuple[tuple[str, str], ...] = (
-    ("beds in area", "cost_beds_in_area"), ("beds out of area", "cost_beds_out_of_area"),
+    ("beds in area", "cost_beds_in_area"),
+    ("beds out of area", "cost_beds_out_of_area"),
     *((f"community, {k.replace('_', ' ')}", f"cost_community_{k}") for k in PLACEMENT_TYPES),
-    ("crisis support", "cost_crisis_support"), ("CTRs", "cost_ctrs"),
+    ("crisis support", "cost_crisis_support"),
+    ("CTRs", "cost_ctrs"),
 )
 
 
@@ -81,9 +90,16 @@ def finance_years(monthly: pd.DataFrame, spec: SystemSpec) -> pd.DataFrame:
             if len(v) == 0:
                 continue
             q = np.quantile(v, list(QUANTILES.values()))
-            out.append({"year": _label(int(year)), "months": int(months[year]), "metric": metric,
-                        "kind": "flow: sum over the year" if metric in flows else "stock: at the year's last month",
-                        "mean": float(v.mean()), **dict(zip(QUANTILES, q.tolist()))})
+            out.append(
+                {
+                    "year": _label(int(year)),
+                    "months": int(months[year]),
+                    "metric": metric,
+                    "kind": "flow: sum over the year" if metric in flows else "stock: at the year's last month",
+                    "mean": float(v.mean()),
+                    **dict(zip(QUANTILES, q.tolist())),
+                }
+            )
     return pd.DataFrame(out, columns=["year", "months", "metric", "kind", "mean", *QUANTILES])
 
 
@@ -101,12 +117,20 @@ def reserve_risk(monthly: pd.DataFrame, spec: SystemSpec) -> dict:
     def month(q: float) -> str | None:
         return labels[int(np.quantile(first, q, method="lower"))] if len(first) else None
 
-    return {"replications": n, "p_negative_by_end": float(went.mean()) if n else float("nan"), "end": labels[-1],
-            "first_month_median": month(0.5), "first_month_p05": month(0.05), "first_month_p95": month(0.95),
-            "p_negative_by_march": march}
+    return {
+        "replications": n,
+        "p_negative_by_end": float(went.mean()) if n else float("nan"),
+        "end": labels[-1],
+        "first_month_median": month(0.5),
+        "first_month_p05": month(0.05),
+        "first_month_p95": month(0.95),
+        "p_negative_by_march": march,
+    }
 
 
-def plot_finance(summary: pd.DataFrame, spec: SystemSpec, risk: dict, source: str, path: Path | None = None) -> plt.Figure:
+def plot_finance(
+    summary: pd.DataFrame, spec: SystemSpec, risk: dict, source: str, path: Path | None = None
+) -> plt.Figure:
     """Two panels: the pool's reserve before any cover by commissioners (``pool_balance``: median, 50% and
     90% bands, £m) with the chance it is negative each month (dotted, right axis) and when it first goes
     negative; and mean spend by setting each month (£m, stacked: means add up, medians would not)."""
@@ -124,7 +148,9 @@ def plot_finance(summary: pd.DataFrame, spec: SystemSpec, risk: dict, source: st
     note = f"P(it has gone negative by {risk['end']}) = {risk['p_negative_by_end']:.1%}"
     if first:
         note += f"; first month negative: median {first} (90%: {risk['first_month_p05']} to {risk['first_month_p95']})"
-    left.set_title(textwrap.fill(f"Pool reserve before CCGs and LAs cover a shortfall. {note}", 75), loc="left", fontsize=9)
+    left.set_title(
+        textwrap.fill(f"Pool reserve before CCGs and LAs cover a shortfall. {note}", 75), loc="left", fontsize=9
+    )
     left.set_ylabel("£ million at month end")
     handles, labels = left.get_legend_handles_labels()
     if not p.empty:
@@ -134,8 +160,9 @@ def plot_finance(summary: pd.DataFrame, spec: SystemSpec, risk: dict, source: st
     means = summary[summary["month"].isin(spec.calendar.labels)].pivot(index="month", columns="metric", values="mean")
     present = [(label, m) for label, m in SETTINGS if m in means.columns]
     xs = month_end(pd.Series(means.index))
-    right.stackplot(xs, *[means[m].fillna(0).to_numpy() / 1e6 for _, m in present], labels=[lab for lab, _ in present],
-                    alpha=0.85)
+    right.stackplot(
+        xs, *[means[m].fillna(0).to_numpy() / 1e6 for _, m in present], labels=[lab for lab, _ in present], alpha=0.85
+    )
     right.set_title("Spend by setting (mean over replications)", loc="left", fontsize=9)
     right.set_ylabel("£ million a month")
     right.legend(loc="upper left", frameon=False, fontsize=7, ncol=2)
@@ -146,8 +173,14 @@ def plot_finance(summary: pd.DataFrame, spec: SystemSpec, risk: dict, source: st
     return finish_figure(fig, f"Pooled budget, {spec.title}, scenario {spec.scenario}", source, path)
 
 
-def write_finance(run_dir: str | Path, spec: SystemSpec, summary: pd.DataFrame | None = None, *,
-                  monthly: pd.DataFrame | None = None, source: str = "") -> list[Path]:
+def write_finance(
+    run_dir: str | Path,
+    spec: SystemSpec,
+    summary: pd.DataFrame | None = None,
+    *,
+    monthly: pd.DataFrame | None = None,
+    source: str = "",
+) -> list[Path]:
     """Write finance_monthly.csv, finance_years.csv and finance_reserve.png into ``run_dir`` when the system
     has a pooled budget (nothing otherwise); per-replication values come from ``monthly`` or the run's
     chunk files, the monthly bands from ``summary`` (or the run's summary.csv). Returns the files written."""

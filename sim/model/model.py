@@ -39,9 +39,9 @@ within a kind by entity number.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Iterator
 
 import numpy as np
 import simpy
@@ -204,8 +204,10 @@ class Model:
         self.now_register = np.zeros(r.register.shape[1:], np.int64)
         self.now_placements = np.zeros(r.placement_days.shape[1:], np.int64)  # [T, U, A left, H, phase]
         self.now_dowry = np.zeros(r.dowry_days.shape[1:], np.int64)
-        self.days = {name: np.zeros(getattr(r, name).shape[1:]) for name in
-                     ("inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days")}
+        self.days = {
+            name: np.zeros(getattr(r, name).shape[1:])
+            for name in ("inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days")
+        }
         self.last = self.env.now
         self.month = -1  # reported month now running; -1 during the warm-up
         self.log: list[tuple] | None = [] if event_log else None
@@ -349,7 +351,9 @@ class Model:
         kind = PLACEMENT_TYPES.index(source.kind.removeprefix("housing_"))
         k = 0
         while True:
-            yield self.at(exponential(self.draw(Stream.ARRIVAL, clock, k)[1], 1.0 / source.rate), Priority.SCHEDULE, clock)
+            yield self.at(
+                exponential(self.draw(Stream.ARRIVAL, clock, k)[1], 1.0 / source.rate), Priority.SCHEDULE, clock
+            )
             self.housing[source.tcp][kind].free += 1
             self.allocate_housing(source.tcp, kind)
             k += 1
@@ -365,7 +369,9 @@ class Model:
             p = self.new_person(EntityKind.ARRIVAL, source.index, k, source.tcp)
             yield self.at(exponential(u, 1.0 / source.rate), Priority.JOIN if joins else Priority.CRISIS, p.id)
             if joins:
-                p.rag = choice(self.draw(Stream.REGISTER_JOIN, p.id, 0)[0], self.spec.tcps[source.tcp].register.join_cum)
+                p.rag = choice(
+                    self.draw(Stream.REGISTER_JOIN, p.id, 0)[0], self.spec.tcps[source.tcp].register.join_cum
+                )
                 self.join_register(p, "register_join")
             else:
                 self.crisis(p)
@@ -390,7 +396,9 @@ class Model:
             u_event, u_time = self.draw(Stream.REGISTER_RAG, p.id, p.sojourns)
             p.sojourns += 1
             event = choice(u_event, np.cumsum(rates) / total)
-            kind = Priority.CRISIS if event == 0 else Priority.DEPARTURE if event == len(rates) - 1 else Priority.PROGRESS
+            kind = (
+                Priority.CRISIS if event == 0 else Priority.DEPARTURE if event == len(rates) - 1 else Priority.PROGRESS
+            )
             yield self.at(exponential(u_time, 1.0 / total), kind, p.id)
             if p.episode != episode:
                 return
@@ -479,7 +487,11 @@ class Model:
         tcp = self.spec.tcps[p.tcp]
         admission = p.admissions - 1
         episode = p.episode
-        p.death_at = self.env.now + exponential(self.draw(Stream.DEATH, p.id, 2 * admission)[1], 1.0 / tcp.hospital_death) if tcp.hospital_death > 0 else INF
+        p.death_at = (
+            self.env.now + exponential(self.draw(Stream.DEATH, p.id, 2 * admission)[1], 1.0 / tcp.hospital_death)
+            if tcp.hospital_death > 0
+            else INF
+        )
         p.ready_at = self.env.now + length
         interval = tcp.ctr_interval[p.unit]
         held, wait = next_ctr(elapsed, tcp.ctr_first, interval)
@@ -525,7 +537,11 @@ class Model:
         p.is_ready = True
         p.provider_at = now + self.delay(d.provider_lead, Stream.DISCHARGE_DELAY, p.id, 3 * admission)
         p.funding_at = now + self.delay(d.funding_delay, Stream.DISCHARGE_DELAY, p.id, 3 * admission + 1)
-        dispute = self.delay(d.dispute_delay, Stream.DISCHARGE_DELAY, p.id, 3 * admission + 2) if u_dispute < d.dispute_prob else 0.0
+        dispute = (
+            self.delay(d.dispute_delay, Stream.DISCHARGE_DELAY, p.id, 3 * admission + 2)
+            if u_dispute < d.dispute_prob
+            else 0.0
+        )
         p.dispute_at = p.funding_at + dispute
         self.out_of_area[p.pool].pop(p.id, None)  # a ready person is not moved between hospitals
         self.note("ready", p)
@@ -673,7 +689,9 @@ class Model:
         if hazard < first_year:
             breakdown_at = start + hazard / tcp.breakdown_first
         else:
-            breakdown_at = start + YEAR + (hazard - first_year) / tcp.breakdown_after if tcp.breakdown_after > 0 else INF
+            breakdown_at = (
+                start + YEAR + (hazard - first_year) / tcp.breakdown_after if tcp.breakdown_after > 0 else INF
+            )
         u_death = self.draw(Stream.DEATH, p.id, 2 * p.placements + 1)[1]
         death_at = start + exponential(u_death, 1.0 / tcp.community_death) if tcp.community_death > 0 else INF
         settle_at = start + tcp.costs.initial_days if p.phase == INITIAL else INF
@@ -754,7 +772,9 @@ class Model:
         return self.rec
 
 
-def run_replication(spec: SystemSpec, replication: int, event_log: bool = False) -> tuple[MonthlyArrays, list[tuple] | None]:
+def run_replication(
+    spec: SystemSpec, replication: int, event_log: bool = False
+) -> tuple[MonthlyArrays, list[tuple] | None]:
     """Simulate one replication; returns its monthly record and, if asked, its per-person event log."""
     model = Model(spec, replication, event_log)
     rec = model.run()

@@ -4,8 +4,8 @@ sized and labelled to paste into a board paper (title, units, dates on the axis,
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -15,8 +15,12 @@ from sim.config.schema import UNIT_TYPES
 from sim.config.spec import SystemSpec
 
 BAND_90, BAND_50, MEDIAN, PLAN = "#9ecae1", "#4292c6", "#08306b", "#d94801"
-UNIT_LABELS = {"atu": "ATU (assessment and treatment)", "low_secure": "Low secure", "medium_secure": "Medium secure",
-               "camhs_t4": "CAMHS tier 4 (children)"}
+UNIT_LABELS = {
+    "atu": "ATU (assessment and treatment)",
+    "low_secure": "Low secure",
+    "medium_secure": "Medium secure",
+    "camhs_t4": "CAMHS tier 4 (children)",
+}
 
 
 def month_end(labels: pd.Series) -> pd.Series:
@@ -24,9 +28,19 @@ def month_end(labels: pd.Series) -> pd.Series:
     return pd.to_datetime(labels, format="%Y-%m") + pd.offsets.MonthEnd(0)
 
 
-def fan_panel(ax: plt.Axes, summary: pd.DataFrame, metric: str, *, plan: dict[str, float] | None = None,
-              ylabel: str = "", title: str | None = None, legend: bool = True,
-              tick_months: tuple[int, ...] = (3, 9), scale: float = 1.0, from_zero: bool = True) -> None:
+def fan_panel(
+    ax: plt.Axes,
+    summary: pd.DataFrame,
+    metric: str,
+    *,
+    plan: dict[str, float] | None = None,
+    ylabel: str = "",
+    title: str | None = None,
+    legend: bool = True,
+    tick_months: tuple[int, ...] = (3, 9),
+    scale: float = 1.0,
+    from_zero: bool = True,
+) -> None:
     """Draw ``metric``'s median with 50% and 90% bands on ``ax`` (values divided by ``scale``, e.g. 1e6 for
     £ million), the plan as points joined by a dashed line; the axis starts at zero unless ``from_zero``
     is off (a balance that can go negative)."""
@@ -38,8 +52,15 @@ def fan_panel(ax: plt.Axes, summary: pd.DataFrame, metric: str, *, plan: dict[st
     ax.fill_between(x, s["p25"] / scale, s["p75"] / scale, color=BAND_50, alpha=0.7, lw=0, label="50% of replications")
     ax.plot(x, s["p50"] / scale, color=MEDIAN, lw=1.8, label="median")
     if plan:
-        ax.plot(month_end(pd.Series(list(plan))), list(plan.values()), "o--", color=PLAN, lw=1.5, ms=6,
-                label="planned trajectory")
+        ax.plot(
+            month_end(pd.Series(list(plan))),
+            list(plan.values()),
+            "o--",
+            color=PLAN,
+            lw=1.5,
+            ms=6,
+            label="planned trajectory",
+        )
     if title:
         ax.set_title(title, loc="left", fontsize=10)
     ax.set_ylabel(ylabel)
@@ -63,27 +84,49 @@ def finish_figure(fig: plt.Figure, title: str, source: str, path: Path | None) -
     return fig
 
 
-def fan_chart(summary: pd.DataFrame, metric: str, *, plan: dict[str, float] | None = None, title: str,
-              ylabel: str, source: str, path: Path | None = None) -> plt.Figure:
+def fan_chart(
+    summary: pd.DataFrame,
+    metric: str,
+    *,
+    plan: dict[str, float] | None = None,
+    title: str,
+    ylabel: str,
+    source: str,
+    path: Path | None = None,
+) -> plt.Figure:
     """One metric's fan chart as a figure (written to ``path`` if given)."""
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     fan_panel(ax, summary, metric, plan=plan, ylabel=ylabel)
     return finish_figure(fig, title, source, path)
 
 
-def small_multiples(summary: pd.DataFrame, panels: Sequence[tuple[str, str, dict[str, float] | None]], *,
-                    title: str, ylabel: str, source: str, path: Path | None = None,
-                    share_y: bool = True) -> plt.Figure:
+def small_multiples(
+    summary: pd.DataFrame,
+    panels: Sequence[tuple[str, str, dict[str, float] | None]],
+    *,
+    title: str,
+    ylabel: str,
+    source: str,
+    path: Path | None = None,
+    share_y: bool = True,
+) -> plt.Figure:
     """Fan charts side by side, one per (metric, panel title, plan), on a common scale so the panels
     compare at a glance."""
     cols = min(len(panels), 2)
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows + 0.6), dpi=110, squeeze=False,
-                             sharey=share_y)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows + 0.6), dpi=110, squeeze=False, sharey=share_y)
     for k, (metric, panel_title, plan) in enumerate(panels):
-        fan_panel(axes.flat[k], summary, metric, plan=plan, ylabel=ylabel if k % cols == 0 else "",
-                  title=panel_title, legend=k == 0, tick_months=(3,))  # March: financial year ends
-    for ax in list(axes.flat)[len(panels):]:
+        fan_panel(
+            axes.flat[k],
+            summary,
+            metric,
+            plan=plan,
+            ylabel=ylabel if k % cols == 0 else "",
+            title=panel_title,
+            legend=k == 0,
+            tick_months=(3,),
+        )  # March: financial year ends
+    for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     return finish_figure(fig, title, source, path)
 
@@ -100,17 +143,45 @@ def board_charts(summary: pd.DataFrame, spec: SystemSpec, source: str, out_dir: 
     plan = spec.trajectory()
     where = spec.title
     files = [out_dir / n for n in ("fan_inpatients.png", "fan_by_unit.png", "fan_by_area.png", "fan_per_million.png")]
-    fan_chart(summary, "inpatients", plan=plan, ylabel="inpatients at month end", source=source, path=files[0],
-              title=f"Inpatients, {where}: simulated bands and the planned trajectory")
-    units = [u for u in UNIT_TYPES if (summary["metric"] == f"inpatients_{u}").any()
-             and summary.loc[summary["metric"] == f"inpatients_{u}", "p95"].max() > 0]
-    small_multiples(summary, [(f"inpatients_{u}", UNIT_LABELS[u], None) for u in units or ["atu"]],
-                    title=f"Inpatients by unit type, {where} (no plan by unit type)", share_y=False,
-                    ylabel="inpatients at month end", source=source, path=files[1])
-    small_multiples(summary, [("inpatients_in_area", "In area", None), ("inpatients_out_of_area", "Out of area", None)],
-                    title=f"Inpatients in and out of area, {where}", ylabel="inpatients at month end",
-                    source=source, path=files[2])
-    fan_chart(summary, "inpatients_per_million", plan=per_million(plan, spec.population),
-              ylabel="inpatients per million population", source=source, path=files[3],
-              title=f"Inpatients per million population, {where} (population {spec.population:,})")
+    fan_chart(
+        summary,
+        "inpatients",
+        plan=plan,
+        ylabel="inpatients at month end",
+        source=source,
+        path=files[0],
+        title=f"Inpatients, {where}: simulated bands and the planned trajectory",
+    )
+    units = [
+        u
+        for u in UNIT_TYPES
+        if (summary["metric"] == f"inpatients_{u}").any()
+        and summary.loc[summary["metric"] == f"inpatients_{u}", "p95"].max() > 0
+    ]
+    small_multiples(
+        summary,
+        [(f"inpatients_{u}", UNIT_LABELS[u], None) for u in units or ["atu"]],
+        title=f"Inpatients by unit type, {where} (no plan by unit type)",
+        share_y=False,
+        ylabel="inpatients at month end",
+        source=source,
+        path=files[1],
+    )
+    small_multiples(
+        summary,
+        [("inpatients_in_area", "In area", None), ("inpatients_out_of_area", "Out of area", None)],
+        title=f"Inpatients in and out of area, {where}",
+        ylabel="inpatients at month end",
+        source=source,
+        path=files[2],
+    )
+    fan_chart(
+        summary,
+        "inpatients_per_million",
+        plan=per_million(plan, spec.population),
+        ylabel="inpatients per million population",
+        source=source,
+        path=files[3],
+        title=f"Inpatients per million population, {where} (population {spec.population:,})",
+    )
     return files

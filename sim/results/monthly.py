@@ -13,7 +13,15 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.config.schema import COMMISSIONER_OF_UNIT, COMMISSIONERS, DELAY_REASONS, PAYERS, PLACEMENT_TYPES, RAG, UNIT_TYPES
+from sim.config.schema import (
+    COMMISSIONER_OF_UNIT,
+    COMMISSIONERS,
+    DELAY_REASONS,
+    PAYERS,
+    PLACEMENT_TYPES,
+    RAG,
+    UNIT_TYPES,
+)
 from sim.config.spec import IN_AREA, OUT_OF_AREA, SystemSpec
 from sim.finance.ledger import STOCKS as LEDGER_STOCKS
 from sim.finance.ledger import ledger
@@ -70,38 +78,68 @@ class MonthlyArrays:
     placements: np.ndarray  # int64 [S, T, H]
     breakdowns: np.ndarray  # int64 [M, T, H]
     placement_days: np.ndarray  # float64 [M, T, U, A, H, 2], by the unit and area left; initial months and settled
-    dowry_days: np.ndarray  # float64 [M, T, U], person-days in the community of people discharged after 5+ years, by the unit they left
+    # float64 [M, T, U], person-days in the community of people discharged after 5+ years, by the unit they left
+    dowry_days: np.ndarray
 
     @classmethod
-    def zeros(cls, spec: SystemSpec) -> "MonthlyArrays":
+    def zeros(cls, spec: SystemSpec) -> MonthlyArrays:
         return cls(**{name: np.zeros(shape, dtype) for name, (shape, dtype) in cls.shapes(spec).items()})
 
     @classmethod
     def shapes(cls, spec: SystemSpec) -> dict[str, tuple[tuple[int, ...], type]]:
         """Each field's shape and dtype for ``spec``, in field order."""
         s, m = spec.calendar.n_months + 1, spec.calendar.n_months
-        t, u, p, x, g, h, r = len(spec.tcps), len(UNIT_TYPES), len(spec.pools), len(STATES), len(RAG), len(PLACEMENT_TYPES), len(DELAY_REASONS)
+        t, u, p, x, g, h, r = (
+            len(spec.tcps),
+            len(UNIT_TYPES),
+            len(spec.pools),
+            len(STATES),
+            len(RAG),
+            len(PLACEMENT_TYPES),
+            len(DELAY_REASONS),
+        )
         shapes = {
-            "people": (s, t, x), "moves": (m, t, x, x),
-            "inpatients": (s, t, u, 2), "long_stayers": (s, t, u, 2), "admissions": (m, t, u, 2), "ooa_full": (m, t, u),
-            "readmissions": (m, t), "discharges": (m, t, u, 2), "discharges_home": (m, t), "repatriations": (m, t, u), "closure_moves": (m, t, u), "ready": (m, t),
-            "delayed": (s, t, r), "deaths": (m, t, 2), "inpatient_days": (m, t, u, 2), "delayed_days": (m, t, r),
-            "occupied_days": (m, p), "open_days": (m, p), "beds": (s, p),
-            "register": (s, t, g), "crises": (m, t), "ctr_pre": (m, t), "averted": (m, t), "ctr_inpatient": (m, t, u),
+            "people": (s, t, x),
+            "moves": (m, t, x, x),
+            "inpatients": (s, t, u, 2),
+            "long_stayers": (s, t, u, 2),
+            "admissions": (m, t, u, 2),
+            "ooa_full": (m, t, u),
+            "readmissions": (m, t),
+            "discharges": (m, t, u, 2),
+            "discharges_home": (m, t),
+            "repatriations": (m, t, u),
+            "closure_moves": (m, t, u),
+            "ready": (m, t),
+            "delayed": (s, t, r),
+            "deaths": (m, t, 2),
+            "inpatient_days": (m, t, u, 2),
+            "delayed_days": (m, t, r),
+            "occupied_days": (m, p),
+            "open_days": (m, p),
+            "beds": (s, p),
+            "register": (s, t, g),
+            "crises": (m, t),
+            "ctr_pre": (m, t),
+            "averted": (m, t),
+            "ctr_inpatient": (m, t, u),
             "support_days": (m, t),
-            "placements": (s, t, h), "breakdowns": (m, t, h), "placement_days": (m, t, u, 2, h, 2), "dowry_days": (m, t, u),
+            "placements": (s, t, h),
+            "breakdowns": (m, t, h),
+            "placement_days": (m, t, u, 2, h, 2),
+            "dowry_days": (m, t, u),
         }
         return {f.name: (shapes[f.name], np.float64 if f.name.endswith("_days") else np.int64) for f in fields(cls)}
 
     @classmethod
-    def stack(cls, records: list["MonthlyArrays"]) -> "MonthlyArrays":
+    def stack(cls, records: list[MonthlyArrays]) -> MonthlyArrays:
         """Several replications' records as one, each array with the replications as a last axis (R):
         ``metrics`` then computes theirs in one pass. In memory each replication's array stays whole and
         laid out as its own (R is the outermost axis, seen last), so NumPy sums every cell in the very
         order it does for one replication alone: the same numbers to the last bit, whatever the batch."""
         return cls(**{f.name: np.moveaxis(np.stack([getattr(r, f.name) for r in records]), 0, -1) for f in fields(cls)})
 
-    def replication(self, k: int) -> "MonthlyArrays":
+    def replication(self, k: int) -> MonthlyArrays:
         """Replication k of a stacked record."""
         return MonthlyArrays(**{name: values[..., k] for name, values in self.as_dict().items()})
 
@@ -109,7 +147,7 @@ class MonthlyArrays:
     def stacked(self) -> bool:
         return self.people.ndim == 4
 
-    def copy(self) -> "MonthlyArrays":
+    def copy(self) -> MonthlyArrays:
         return MonthlyArrays(**{name: values.copy() for name, values in self.as_dict().items()})
 
     def as_dict(self) -> dict[str, np.ndarray]:
@@ -203,27 +241,29 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: f
     for h, kind in enumerate(PLACEMENT_TYPES):
         out[f"placements_{kind}"] = stock(placements[:, h])
     delayed_days = rec.delayed_days[:, tcps].sum(axis=1)  # [M, R]
-    out.update({
-        "admissions": _flow(adm.sum(axis=(1, 2))),
-        "out_of_area_placements": _flow(adm[:, :, OUT_OF_AREA].sum(axis=1)),
-        "out_of_area_full_beds": _flow(rec.ooa_full[:, tcps].sum(axis=(1, 2))),
-        "readmissions_12m": _flow(rec.readmissions[:, tcps].sum(axis=1)),
-        "discharges": _flow(dis.sum(axis=(1, 2))),
-        "discharges_home": _flow(rec.discharges_home[:, tcps].sum(axis=1)),
-        "repatriations": _flow(rec.repatriations[:, tcps].sum(axis=(1, 2))),
-        "closure_moves": _flow(rec.closure_moves[:, tcps].sum(axis=(1, 2))),
-        "clinically_ready": _flow(rec.ready[:, tcps].sum(axis=1)),
-        "deaths_in_hospital": _flow(rec.deaths[:, tcps, 0].sum(axis=1)),
-        "deaths_in_community": _flow(rec.deaths[:, tcps, 1].sum(axis=1)),
-        "crises": _flow(rec.crises[:, tcps].sum(axis=1)),
-        "ctrs_pre_admission": _flow(rec.ctr_pre[:, tcps].sum(axis=1)),
-        "admissions_averted": _flow(rec.averted[:, tcps].sum(axis=1)),
-        "ctrs_inpatient": _flow(rec.ctr_inpatient[:, tcps].sum(axis=(1, 2))),
-        "breakdowns": _flow(rec.breakdowns[:, tcps].sum(axis=(1, 2))),
-        "inpatient_days": _flow(days.sum(axis=(1, 2))),
-        "inpatient_days_out_of_area": _flow(days[:, :, OUT_OF_AREA].sum(axis=1)),
-        "delayed_bed_days": _flow(delayed_days.sum(axis=1)),
-    })
+    out.update(
+        {
+            "admissions": _flow(adm.sum(axis=(1, 2))),
+            "out_of_area_placements": _flow(adm[:, :, OUT_OF_AREA].sum(axis=1)),
+            "out_of_area_full_beds": _flow(rec.ooa_full[:, tcps].sum(axis=(1, 2))),
+            "readmissions_12m": _flow(rec.readmissions[:, tcps].sum(axis=1)),
+            "discharges": _flow(dis.sum(axis=(1, 2))),
+            "discharges_home": _flow(rec.discharges_home[:, tcps].sum(axis=1)),
+            "repatriations": _flow(rec.repatriations[:, tcps].sum(axis=(1, 2))),
+            "closure_moves": _flow(rec.closure_moves[:, tcps].sum(axis=(1, 2))),
+            "clinically_ready": _flow(rec.ready[:, tcps].sum(axis=1)),
+            "deaths_in_hospital": _flow(rec.deaths[:, tcps, 0].sum(axis=1)),
+            "deaths_in_community": _flow(rec.deaths[:, tcps, 1].sum(axis=1)),
+            "crises": _flow(rec.crises[:, tcps].sum(axis=1)),
+            "ctrs_pre_admission": _flow(rec.ctr_pre[:, tcps].sum(axis=1)),
+            "admissions_averted": _flow(rec.averted[:, tcps].sum(axis=1)),
+            "ctrs_inpatient": _flow(rec.ctr_inpatient[:, tcps].sum(axis=(1, 2))),
+            "breakdowns": _flow(rec.breakdowns[:, tcps].sum(axis=(1, 2))),
+            "inpatient_days": _flow(days.sum(axis=(1, 2))),
+            "inpatient_days_out_of_area": _flow(days[:, :, OUT_OF_AREA].sum(axis=1)),
+            "delayed_bed_days": _flow(delayed_days.sum(axis=1)),
+        }
+    )
     for r, reason in enumerate(DELAY_REASONS):
         out[f"delayed_bed_days_{reason}"] = _flow(delayed_days[:, r])
     for u, unit in enumerate(UNIT_TYPES):  # by unit type: what one unit's beds change (capacity curves)

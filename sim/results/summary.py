@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,7 +56,7 @@ def summarise_chunks(files: Sequence[Path], batch: int = 64) -> pd.DataFrame:
     names = [n for n in pq.read_schema(files[0]).names if n not in ID_COLUMNS]
     parts = []
     for a in range(0, len(names), batch):
-        columns = [*ID_COLUMNS, *names[a:a + batch]]
+        columns = [*ID_COLUMNS, *names[a : a + batch]]
         parts.append(summarise(pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)))
     out = pd.concat(parts, ignore_index=True)
     position = out["metric"].map({n: k for k, n in enumerate(names)})
@@ -98,5 +98,6 @@ def trajectory_table(monthly: pd.DataFrame, plan: dict[str, float], metric: str 
                 "p95": float(np.quantile(values, 0.95)),
             }
         )
-    return pd.DataFrame(rows, columns=["month", "metric", "planned", "p_at_or_under", "p_low", "p_high", "mean", "p05",
-                                       "p50", "p95"])
+    return pd.DataFrame(
+        rows, columns=["month", "metric", "planned", "p_at_or_under", "p_low", "p_high", "mean", "p05", "p50", "p95"]
+    )

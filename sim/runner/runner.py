@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -66,7 +66,9 @@ def run_chunk(
     their monthly table and, if asked (SimPy only), their event log."""
     values, logs, batch = [], [], []
     compiled = Engine(spec) if engine == "numba" else None
-    record_bytes = sum(math.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in MonthlyArrays.shapes(spec).values())
+    record_bytes = sum(
+        math.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in MonthlyArrays.shapes(spec).values()
+    )
     batch_size = max(1, BATCH_BYTES // record_bytes)
     for r in range(chunk.first, chunk.last):
         if compiled is not None:
@@ -160,8 +162,9 @@ def chunk_files(run_dir: Path, kind: str = "replications") -> list[Path]:
     return sorted((Path(run_dir) / kind).glob("chunk-*.parquet"))
 
 
-def read_chunks(run_dir: Path, columns: list[str] | None = None, kind: str = "replications",
-                first_chunk: int = 0) -> pd.DataFrame:
+def read_chunks(
+    run_dir: Path, columns: list[str] | None = None, kind: str = "replications", first_chunk: int = 0
+) -> pd.DataFrame:
     """A run's table read back from its chunk files (only ``columns``, if given, to keep it small; only
     the chunks from ``first_chunk`` on, if given: a run growing in rounds reads each chunk once)."""
     files = chunk_files(run_dir, kind)[first_chunk:]
@@ -173,15 +176,17 @@ def read_chunks(run_dir: Path, columns: list[str] | None = None, kind: str = "re
 def _run_on_dask(spec, todo, event_log, engine, workers, address, finish) -> None:
     """Chunks as Dask tasks, finished as they come back (a cluster for those who outgrow one machine)."""
     try:
-        from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
     except ImportError:  # pragma: no cover - the dev extras install it
         raise RuntimeError("run.backend=dask needs dask.distributed: pip install 'dask[distributed]'") from None
     cluster = None
     if address:
         client = Client(address)
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        )
         client = Client(cluster)
     try:
         futures = {client.submit(run_chunk, spec, c, event_log, engine, pure=False): c for c in todo}

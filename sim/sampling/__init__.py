@@ -17,7 +17,7 @@ compiled code can use any family, and ``residual`` draws the remaining stay of
 people already in hospital at the start of a run.
 """
 
-from . import distributions, philox, samplers, streams
+from . import distributions, philox, samplers, streams  # noqa: F401 - the submodules, for sim.sampling.philox
 from .distributions import *  # noqa: F401,F403
 from .philox import philox4x32_10, philox4x32_10_array  # noqa: F401
 from .samplers import *  # noqa: F401,F403

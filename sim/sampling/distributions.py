@@ -315,10 +315,7 @@ class Empirical(Distribution):
 
     @property
     def mean(self) -> float:  # type: ignore[override]
-        return sum(
-            (c1 - c0) * 0.5 * (x0 + x1)
-            for x0, x1, c0, c1 in zip(self.x, self.x[1:], self.cdf, self.cdf[1:])
-        )
+        return sum((c1 - c0) * 0.5 * (x0 + x1) for x0, x1, c0, c1 in zip(self.x, self.x[1:], self.cdf, self.cdf[1:]))
 
     def _blocks(self, weight: float) -> list[_Block]:
         return [(weight, _s.EMPIRICAL, (float(len(self.x)), *self.x, *self.cdf))]

@@ -128,9 +128,7 @@ def _to_unit(hi: np.uint32, lo: np.uint32) -> float:
 
 
 @jit
-def uniform_pair(
-    seed: int, replication: int, stream: int, entity: int, occurrence: int
-) -> tuple[float, float]:
+def uniform_pair(seed: int, replication: int, stream: int, entity: int, occurrence: int) -> tuple[float, float]:
     """The two uniforms in (0, 1) at address (seed, replication, stream, entity, occurrence)."""
     e = np.uint64(entity)
     x0, x1, x2, x3 = philox4x32_10(
@@ -145,9 +143,7 @@ def uniform_pair(
 
 
 @jit
-def uniform_pairs(
-    seed: int, replication: int, stream: int, entity: int, occurrences: np.ndarray
-) -> np.ndarray:
+def uniform_pairs(seed: int, replication: int, stream: int, entity: int, occurrences: np.ndarray) -> np.ndarray:
     """``float64[n, 2]``: :func:`uniform_pair` for each of ``occurrences``."""
     n = occurrences.shape[0]
     out = np.empty((n, 2), dtype=np.float64)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import loss_cfg
+
 from sim.api import run
 from sim.results.analytic import erlang_b, ratio_estimate
 
@@ -31,7 +31,9 @@ def reported(result) -> pd.DataFrame:
 def blocking_and_occupancy(result) -> tuple[tuple[float, float], tuple[float, float]]:
     """(B, se) from out-of-area placements over admissions, and (mean occupied beds, se)."""
     m = reported(result)
-    per_rep = m.groupby("replication")[["out_of_area_full_beds", "admissions", "inpatient_days", "inpatient_days_out_of_area"]].sum()
+    per_rep = m.groupby("replication")[
+        ["out_of_area_full_beds", "admissions", "inpatient_days", "inpatient_days_out_of_area"]
+    ].sum()
     days = result.spec.calendar.horizon
     occupied = (per_rep["inpatient_days"] - per_rep["inpatient_days_out_of_area"]) / days
     return (
@@ -47,21 +49,35 @@ def blocking_and_occupancy(result) -> tuple[tuple[float, float], tuple[float, fl
         # issue 4's benchmark system: a = 20 x 1.5 = 30 offered beds on 25 (B = 0.245)
         (20.0, 25, [{"family": "lognormal", "weight": 1.0, "mean": 1.5, "sd": 2.0}], 1.5, 40),
         # heavy tailed: short assessment stays and a long lognormal tail; a = 12 x 1.0 on 12 beds (B = 0.199)
-        (12.0, 12, [{"family": "exponential", "weight": 0.8, "mean": 0.25},
-                    {"family": "lognormal", "weight": 0.2, "mean": 4.0, "sd": 6.0}], 1.0, 100),
+        (
+            12.0,
+            12,
+            [
+                {"family": "exponential", "weight": 0.8, "mean": 0.25},
+                {"family": "lognormal", "weight": 0.2, "mean": 4.0, "sd": 6.0},
+            ],
+            1.0,
+            100,
+        ),
     ],
     ids=["lognormal-a30-c25", "heavy-tail-a12-c12"],
 )
 def test_out_of_area_share_is_erlang_b(rate, beds, los, mean_years, warmup):
     """With Poisson admissions, c beds and overflow out of area, the out-of-area share is Erlang B for
     a = rate x mean stay whatever the stay distribution, and mean occupied beds are a(1 - B)."""
-    cfg = loss_cfg(beds=beds, rate=rate, los=los, **{
-        "run.replications": 400, "run.years": 30, "run.warmup_years": warmup, "run.engine": "numba"})
+    cfg = loss_cfg(
+        beds=beds,
+        rate=rate,
+        los=los,
+        **{"run.replications": 400, "run.years": 30, "run.warmup_years": warmup, "run.engine": "numba"},
+    )
     (b, se), (occ, occ_se) = blocking_and_occupancy(run(cfg))
     a = rate * mean_years
     expected = erlang_b(a, beds)
     assert abs(b - expected) < Z * se, f"blocking {b:.4f} +/- {se:.4f}, Erlang B {expected:.4f}"
-    assert abs(occ - a * (1 - expected)) < Z * occ_se, f"occupied {occ:.2f} +/- {occ_se:.2f}, a(1-B) {a * (1 - expected):.2f}"
+    assert abs(occ - a * (1 - expected)) < Z * occ_se, (
+        f"occupied {occ:.2f} +/- {occ_se:.2f}, a(1-B) {a * (1 - expected):.2f}"
+    )
 
 
 def test_erlang_b_known_values():
@@ -77,8 +93,14 @@ def test_mg_infinity_occupancy_is_poisson():
     """With beds never full (M/G/infinity), mean inpatients equal the offered load a and month-end
     counts are Poisson (variance over mean near 1)."""
     los = [{"family": "lognormal", "weight": 1.0, "mean": 1.5, "sd": 2.0}]
-    result = run(loss_cfg(beds=10_000, rate=20.0, los=los, **{
-        "run.replications": 200, "run.years": 20, "run.warmup_years": 40, "run.engine": "numba"}))
+    result = run(
+        loss_cfg(
+            beds=10_000,
+            rate=20.0,
+            los=los,
+            **{"run.replications": 200, "run.years": 20, "run.warmup_years": 40, "run.engine": "numba"},
+        )
+    )
     m = reported(result)
     assert m["out_of_area_placements"].sum() == 0
     per_rep = m.groupby("replication")["inpatients"].mean()
@@ -94,7 +116,12 @@ def test_littles_law_from_the_event_log():
     """Little's law on every replication: the time integral of inpatients the monthly record keeps equals
     the stays in the event log clipped to the horizon, and L = lambda W holds across replications."""
     los = [{"family": "exponential", "weight": 1.0, "mean": 0.5}]
-    cfg = loss_cfg(beds=10_000, rate=30.0, los=los, **{"run.replications": 30, "run.years": 10, "run.warmup_years": 5, "run.event_log": True})
+    cfg = loss_cfg(
+        beds=10_000,
+        rate=30.0,
+        los=los,
+        **{"run.replications": 30, "run.years": 10, "run.warmup_years": 5, "run.event_log": True},
+    )
     result = run(cfg)
     horizon = result.spec.calendar.horizon
     ev = result.events

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import loss_cfg, make_cfg, system_cfg
+
 from sim.api import compose
 from sim.config import ConfigError, build_spec
 
@@ -39,7 +39,11 @@ BAD_OVERRIDES = [
     (["tcp.crisis.child_share=2"], "tcp.crisis.child_share", "[0, 1]"),
     (["tcp.crisis_support.places=-1"], "tcp.crisis_support.places", "at least 0"),
     (["tcp.discharge.housing.shared.units=-4"], "tcp.discharge.housing.shared.units", "at least 0"),
-    (["tcp.discharge.housing.bespoke_single.pipeline.0.date=2018-13"], "tcp.discharge.housing.bespoke_single.pipeline[0].date", "not a month"),
+    (
+        ["tcp.discharge.housing.bespoke_single.pipeline.0.date=2018-13"],
+        "tcp.discharge.housing.bespoke_single.pipeline[0].date",
+        "not a month",
+    ),
     (["tcp.discharge.placement_mix.atu.shared=0.9"], "tcp.discharge.placement_mix.atu", "sum to"),
     (["tcp.discharge.policy=random"], "tcp.discharge.policy", "unknown policy"),
     (["tcp.discharge.dispute_prob=1.01"], "tcp.discharge.dispute_prob", "[0, 1]"),
@@ -67,18 +71,33 @@ def test_bad_value_names_its_key(overrides, key, words):
 def test_unknown_unit_type_in_yaml_is_named():
     """A bed pool or routing entry with an unknown unit type is refused with the known ones listed."""
     with pytest.raises(ConfigError, match=r"tcp.beds.atx: unknown unit type 'atx' \(expected one of atu"):
-        build_spec(loss_cfg(**{"tcp.beds": {"atx": {"schedule": [{"date": "2000-01", "beds": 1}], "los": {"components": [{"family": "fixed", "weight": 1.0, "value": 1.0}]}}}}))
+        build_spec(
+            loss_cfg(
+                **{
+                    "tcp.beds": {
+                        "atx": {
+                            "schedule": [{"date": "2000-01", "beds": 1}],
+                            "los": {"components": [{"family": "fixed", "weight": 1.0, "value": 1.0}]},
+                        }
+                    }
+                }
+            )
+        )
 
 
 def test_children_need_a_camhs_pool():
     """Children in crisis go to CAMHS tier 4: a TCP with children and no such pool is refused."""
-    with pytest.raises(ConfigError, match="tcp.crisis.child_share: admissions go to camhs_t4 but loss_system has no camhs_t4 pool"):
+    with pytest.raises(
+        ConfigError, match="tcp.crisis.child_share: admissions go to camhs_t4 but loss_system has no camhs_t4 pool"
+    ):
         build_spec(loss_cfg(**{"tcp.crisis.child_share": 0.1}))
 
 
 def test_routing_to_a_unit_without_a_pool_is_refused():
     """Admissions routed to a unit type the TCP has no pool for would have nowhere to go."""
-    with pytest.raises(ConfigError, match="tcp.routing.low_secure: admissions go to low_secure but loss_system has no low_secure pool"):
+    with pytest.raises(
+        ConfigError, match="tcp.routing.low_secure: admissions go to low_secure but loss_system has no low_secure pool"
+    ):
         build_spec(loss_cfg(**{"tcp.routing": {"atu": 0.5, "low_secure": 0.5}}))
 
 
@@ -103,7 +122,10 @@ CENSUS_CASES = [
     ("unit,area,admitted\natu,in,2015-01-01\natu,in,2015-02-30\n", "line 3: admitted '2015-02-30' is not a date"),
     ("unit,area,admitted\natx,in,2015-01-01\n", "line 2: unknown unit type 'atx'"),
     ("unit,area,admitted\natu,inside,2015-01-01\n", "line 2: area 'inside' must be 'in' or 'out'"),
-    ("# a comment line\nunit,area,admitted\natu,in,2017-01-01\n", "line 3: admitted 2017-01-01 is not before the start"),
+    (
+        "# a comment line\nunit,area,admitted\natu,in,2017-01-01\n",
+        "line 3: admitted 2017-01-01 is not before the start",
+    ),
     ("unit,area,admitted\natu,in\n", "line 2: 2 fields, the header has 3"),
     ("unit,area,admitted\natu,,2015-01-01\n", "line 2: area is empty"),
 ]

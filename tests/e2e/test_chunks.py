@@ -4,14 +4,14 @@ folded from the files are the bands of the whole table."""
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 import pandas.testing as pdt
+import pytest
+from conftest import make_cfg, system_cfg
 
 from sim.api import run
 from sim.config import build_spec
 from sim.results import summarise, summarise_chunks
 from sim.runner import chunk_files, read_chunks, run_replications
-from conftest import make_cfg, system_cfg
 
 
 def test_written_run_keeps_nothing_in_memory_and_folds_the_same_bands(tmp_path):
@@ -19,7 +19,11 @@ def test_written_run_keeps_nothing_in_memory_and_folds_the_same_bands(tmp_path):
     spec = build_spec(cfg)
     monthly, events = run_replications(spec, 7, chunk_size=3, out_dir=tmp_path / "a", engine="numba")
     assert monthly is None and events is None
-    assert [f.name for f in chunk_files(tmp_path / "a")] == ["chunk-00000.parquet", "chunk-00001.parquet", "chunk-00002.parquet"]
+    assert [f.name for f in chunk_files(tmp_path / "a")] == [
+        "chunk-00000.parquet",
+        "chunk-00001.parquet",
+        "chunk-00002.parquet",
+    ]
     whole, _ = run_replications(spec, 7, chunk_size=3, engine="numba")
     pdt.assert_frame_equal(read_chunks(tmp_path / "a"), whole)
     # batches smaller than the metric count, so the fold really reassembles batches
@@ -47,7 +51,12 @@ def test_board_charts_draw_the_plan_per_million(bhr_result, tmp_path):
     plan = per_million(bhr_result.spec.trajectory(), bhr_result.spec.population)
     assert plan["2016-03"] == pytest.approx(26 / 579_570 * 1e6)
     files = board_charts(bhr_result.summary, bhr_result.spec, "Source: test", tmp_path)
-    assert [f.name for f in files] == ["fan_inpatients.png", "fan_by_unit.png", "fan_by_area.png", "fan_per_million.png"]
+    assert [f.name for f in files] == [
+        "fan_inpatients.png",
+        "fan_by_unit.png",
+        "fan_by_area.png",
+        "fan_per_million.png",
+    ]
     assert all(f.stat().st_size > 10_000 for f in files)
     assert not plt.get_fignums()  # every figure closed: a long sweep does not pile them up
 

@@ -30,8 +30,18 @@ def tiny_run(tmp_path_factory) -> Path:
 def test_cli_writes_the_output_contract(tiny_run):
     """A run writes the resolved config, manifest, per-replication Parquet, summary, plan check, its charts
     for a board paper and its STRESS report."""
-    for name in ("config.yaml", "manifest.json", "summary.csv", "trajectory.csv", "fan_inpatients.png",
-                 "fan_by_unit.png", "fan_by_area.png", "fan_per_million.png", "report.md", "report.html"):
+    for name in (
+        "config.yaml",
+        "manifest.json",
+        "summary.csv",
+        "trajectory.csv",
+        "fan_inpatients.png",
+        "fan_by_unit.png",
+        "fan_by_area.png",
+        "fan_per_million.png",
+        "report.md",
+        "report.html",
+    ):
         assert (tiny_run / name).is_file(), name
     chunks = sorted((tiny_run / "replications").glob("chunk-*.parquet"))
     assert len(chunks) == 2
@@ -39,8 +49,18 @@ def test_cli_writes_the_output_contract(tiny_run):
     assert sorted(monthly["replication"].unique()) == [0, 1, 2, 3]
     summary = pd.read_csv(tiny_run / "summary.csv")
     assert list(summary.columns) == ["month", "metric", "mean", "p05", "p25", "p50", "p75", "p95"]
-    for metric in ("inpatients", "inpatients_in_area", "inpatients_out_of_area", "inpatients_per_million", "admissions",
-                   "out_of_area_placements", "discharges", "long_stayers_5y", "occupancy", "occupancy_bhr_atu"):
+    for metric in (
+        "inpatients",
+        "inpatients_in_area",
+        "inpatients_out_of_area",
+        "inpatients_per_million",
+        "admissions",
+        "out_of_area_placements",
+        "discharges",
+        "long_stayers_5y",
+        "occupancy",
+        "occupancy_bhr_atu",
+    ):
         assert metric in set(summary["metric"]), metric
     manifest = json.loads((tiny_run / "manifest.json").read_text())
     assert manifest["seed"] == 20160401 and manifest["engine"] == "numba" and manifest["replications"] == 4
@@ -89,8 +109,9 @@ def test_cli_user_error_is_one_line_exit_2(tmp_path, override, expected):
 
 def test_an_interrupted_run_keeps_its_finished_chunks(tmp_path, monkeypatch):
     """Stopped after its first chunk, a run keeps that chunk on disk and its manifest says how far it got."""
-    import sim.runner.runner as runner
     from conftest import make_cfg
+
+    import sim.runner.runner as runner
     from sim.api import run
 
     real = runner.run_chunk
@@ -116,8 +137,19 @@ def test_sigterm_stops_the_cli_and_keeps_finished_chunks(tmp_path):
 
     out = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "run.replications=100000", "run.chunk_size=5", "run.progress=false", f"hydra.run.dir={out}"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "run.replications=100000",
+            "run.chunk_size=5",
+            "run.progress=false",
+            f"hydra.run.dir={out}",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.time() + 120
     while not list((out / "replications").glob("chunk-*.parquet")) and time.time() < deadline:
@@ -133,8 +165,9 @@ def test_sigterm_stops_the_cli_and_keeps_finished_chunks(tmp_path):
 def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatch):
     """Interrupted after its first chunk and then resumed, a run keeps the chunk it had, runs the rest,
     and ends with the same monthly table and summary as a run that was never interrupted."""
-    import sim.runner.runner as runner
     from conftest import make_cfg
+
+    import sim.runner.runner as runner
     from sim.api import resume, run
 
     overrides = ["run.replications=6", "run.chunk_size=2", "run.years=1"]
@@ -156,7 +189,9 @@ def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatch):
     assert calls == [0, 1, 1, 2]  # chunk 0 was not run again
     assert (tmp_path / "cut" / "replications" / "chunk-00000.parquet").stat().st_mtime_ns == finished
     pd.testing.assert_frame_equal(resumed.monthly, whole.monthly)
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cut" / "summary.csv"), pd.read_csv(tmp_path / "whole" / "summary.csv"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "cut" / "summary.csv"), pd.read_csv(tmp_path / "whole" / "summary.csv")
+    )
     manifest = json.loads((tmp_path / "cut" / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["replications_done"] == 6 and len(manifest["resumed"]) == 1
 

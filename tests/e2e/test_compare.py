@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_cfg
 from scipy import stats
 
-from conftest import make_cfg
 from sim.compare import (
     COLUMNS,
     PLAN_METRIC,
@@ -107,8 +107,13 @@ def test_paired_ci_is_narrower_than_independent_seeds(ctr_comparison):
     pair run on independent seeds (measured: about 5-7x on BHR); and the differences go the expected way."""
     t = ctr_comparison.table.set_index(["metric", "period"])
     whole = "2016-04 to 2019-03"
-    for key in [("inpatients", "2019-03"), ("admissions", whole), ("out_of_area_placements", whole),
-                ("delayed_bed_days", whole), ("cost_total", whole)]:
+    for key in [
+        ("inpatients", "2019-03"),
+        ("admissions", whole),
+        ("out_of_area_placements", whole),
+        ("delayed_bed_days", whole),
+        ("cost_total", whole),
+    ]:
         row = t.loc[key]
         assert 0 < row["half_width_paired"] < row["half_width_independent"], key
         assert row["variance_reduction"] == pytest.approx(row["half_width_independent"] / row["half_width_paired"])
@@ -152,8 +157,18 @@ def test_cli_writes_csv_and_chart(tmp_path):
     """python -m sim.compare on the hub's pair, tiny: the table, chart and manifest are written, the table
     is printed with the variance reduction, and an existing comparison is never overwritten."""
     out = tmp_path / "cmp"
-    args = [sys.executable, "-m", "sim.compare", "scenario=separate_pools,hub_pooling", "system=south_east_hub",
-            "run.replications=3", "run.years=0.5", "run.progress=false", "--out", str(out)]
+    args = [
+        sys.executable,
+        "-m",
+        "sim.compare",
+        "scenario=separate_pools,hub_pooling",
+        "system=south_east_hub",
+        "run.replications=3",
+        "run.years=0.5",
+        "run.progress=false",
+        "--out",
+        str(out),
+    ]
     p = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     table = pd.read_csv(out / "comparison.csv")
@@ -173,7 +188,10 @@ def test_cli_writes_csv_and_chart(tmp_path):
         (["tcp=bhr"], "config error: scenario: name the scenarios to compare"),
         (["scenario=baseline,baseline"], "config error: scenario: baseline listed more than once"),
         (["scenario=baseline,hub_pooling", "run.seed=abc"], "config error: run.seed: Value 'abc'"),
-        (["scenario=baseline,hub_pooling", "run.replications=1"], "config error: run.replications: 1: a comparison needs"),
+        (
+            ["scenario=baseline,hub_pooling", "run.replications=1"],
+            "config error: run.replications: 1: a comparison needs",
+        ),
         (["scenario=baseline,hub_pooling", "--metrics", "nonsense"], "config error: metrics: no metric 'nonsense'"),
     ],
 )

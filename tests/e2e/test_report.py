@@ -61,8 +61,18 @@ def test_objectives_and_logic(small_run, report):
     _, text = report
     assert " ".join(cfg.scenario.question.split()) in text
     assert result.spec.title in text
-    for rule in ("Register dynamics", "Crisis", "Pre-admission CTR", "Admission", "Length of stay",
-                 "Inpatient CTRs", "Discharge", "Repatriation", "Community", "Costs"):
+    for rule in (
+        "Register dynamics",
+        "Crisis",
+        "Pre-admission CTR",
+        "Admission",
+        "Length of stay",
+        "Inpatient CTRs",
+        "Discharge",
+        "Repatriation",
+        "Community",
+        "Costs",
+    ):
         assert re.search(rf"^\d+\. {rule}", text, flags=re.M), rule
     assert "DESIGN.md" in text
 
@@ -121,7 +131,7 @@ def test_markdown_to_html_converts_the_forms_it_writes():
         title="t",
     )
     assert "<h1>T</h1>" in page
-    assert "<p>A <strong>b</strong> <code>c&lt;d&gt;</code> <a href=\"f.md\">e</a> x&lt;y</p>" in page
+    assert '<p>A <strong>b</strong> <code>c&lt;d&gt;</code> <a href="f.md">e</a> x&lt;y</p>' in page
     assert "<ul><li>one</li><li>two</li></ul>" in page and "<ol><li>first</li><li>second</li></ol>" in page
     assert "<tr><td>a | b</td><td>1</td></tr>" in page
     assert "<pre><code>x &lt; y</code></pre>" in page

@@ -24,14 +24,20 @@ TINY = ["run.replications=4", "run.years=1", "run.engine=numba", "run.progress=f
 
 def sweep(*args: str, out: Path) -> subprocess.CompletedProcess:
     """A multirun of the CLI into ``out`` (a tiny run per job)."""
-    p = subprocess.run([sys.executable, "-m", "sim", "-m", *args, *TINY, f"hydra.sweep.dir={out}"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "sim", "-m", *args, *TINY, f"hydra.sweep.dir={out}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return p
 
 
 def collect_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(COLLECT), *map(str, args)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, str(COLLECT), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def collect_main(*args: str) -> int:
@@ -132,7 +138,9 @@ def test_collect_never_overwrites(basic_sweep, tmp_path, capsys):
 
 def test_an_incomplete_job_is_skipped_and_reported(joblib_sweep, tmp_path, capsys):
     """A job whose manifest is not complete is left out and named; the complete one is collected."""
-    root, stopped, manifest = copy_with_incomplete_job(joblib_sweep, tmp_path, 1, status="interrupted", replications_done=2)
+    root, stopped, manifest = copy_with_incomplete_job(
+        joblib_sweep, tmp_path, 1, status="interrupted", replications_done=2
+    )
     assert collect_main(root) == 0
     err = capsys.readouterr().err
     assert f"skipped {stopped.name}: status interrupted (2 of 4 replications)" in err
@@ -191,7 +199,8 @@ def test_a_job_whose_process_is_gone_is_reported_as_such(joblib_sweep, tmp_path,
     assert f"skipped {gone.name}: status running, but its process is gone (1 of 4 replications)" in err
     command = resume_command(gone)  # as printed; pasted into a shell, it completes the job
     assert command in err and "=" in gone.name
-    p = subprocess.run(command.replace("python", sys.executable, 1), shell=True, cwd=ROOT, capture_output=True,
-                       text=True, timeout=300)
+    p = subprocess.run(
+        command.replace("python", sys.executable, 1), shell=True, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert p.returncode == 0, p.stderr
     assert json.loads((gone / "manifest.json").read_text())["status"] == "complete"

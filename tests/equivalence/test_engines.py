@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import loss_cfg, make_cfg, system_cfg
+
 from sim.config import CONFIG_DIR, build_spec
 from sim.engine import Engine
 from sim.model import run_replication
@@ -30,20 +30,29 @@ def assert_same_record(spec, replications) -> None:
 
 
 CONFIGS = {
-    "loss_system": lambda: loss_cfg(beds=25, rate=20.0, los=[{"family": "lognormal", "weight": 1.0, "mean": 1.5, "sd": 2.0}],
-                                    **{"run.years": 5, "run.warmup_years": 10}),
+    "loss_system": lambda: loss_cfg(
+        beds=25,
+        rate=20.0,
+        los=[{"family": "lognormal", "weight": 1.0, "mean": 1.5, "sd": 2.0}],
+        **{"run.years": 5, "run.warmup_years": 10},
+    ),
     "bhr": lambda: make_cfg(),
-    "bhr_longest_stay_no_repatriation": lambda: make_cfg(["tcp.discharge.policy=longest_stay", "tcp.discharge.repatriation=false"]),
+    "bhr_longest_stay_no_repatriation": lambda: make_cfg(
+        ["tcp.discharge.policy=longest_stay", "tcp.discharge.repatriation=false"]
+    ),
     "south_east_hub": lambda: make_cfg(["system=south_east_hub", "run.years=2"]),
     "hub_separate_pools": lambda: make_cfg(["system=south_east_hub", "scenario=separate_pools", "run.years=2"]),
     "shared_pool_system": lambda: system_cfg(**{"run.years": 3, "run.warmup_years": 2}),
     "hub_planned_closures": lambda: make_cfg(["system=south_east_hub", "scenario=planned_closures", "run.years=2"]),
 }
 # every scenario file on BHR (hub_pooling and separate_pools are the hub's, above)
-CONFIGS.update({
-    f"bhr_{p.stem}": (lambda name=p.stem: make_cfg([f"scenario={name}"]))
-    for p in sorted((CONFIG_DIR / "scenario").glob("*.yaml")) if p.stem not in ("baseline", "hub_pooling", "separate_pools")
-})
+CONFIGS.update(
+    {
+        f"bhr_{p.stem}": (lambda name=p.stem: make_cfg([f"scenario={name}"]))
+        for p in sorted((CONFIG_DIR / "scenario").glob("*.yaml"))
+        if p.stem not in ("baseline", "hub_pooling", "separate_pools")
+    }
+)
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
@@ -75,7 +84,8 @@ def random_config(rng: np.random.Generator):
         f"tcp.community.hospital_death_rate={u(0, 0.2):.3f}",
         f"tcp.out_of_area_need.atu={u(0, 0.5):.3f}",
         f"tcp.costs.initial_months={u(0, 12):.3f}",
-        f"tcp.beds.atu.schedule=[{{date:'2000-01',beds:{int(rng.integers(9, 14))}}},{{date:'2016-10',beds:{int(rng.integers(2, 9))}}}]",
+        f"tcp.beds.atu.schedule=[{{date:'2000-01',beds:{int(rng.integers(9, 14))}}},"
+        f"{{date:'2016-10',beds:{int(rng.integers(2, 9))}}}]",
         f"scenario.close_occupied={'true' if u() < 0.5 else 'false'}",
     ]
     return make_cfg(overrides)
@@ -125,6 +135,7 @@ def test_the_kernel_can_set_scalar_fields_of_its_struct_but_not_array_fields():
     with pytest.raises(NumbaError, match="scalar fields"):
         set_array(engine.state)
 
+
 def test_run_without_a_copy_gives_the_engines_own_record_until_its_next_run():
     """copy=False hands out the engine's own record: the same numbers as a copy, and overwritten by the
     engine's next run (a copy is not)."""
@@ -151,8 +162,14 @@ def test_a_choice_is_sure_only_when_one_category_has_all_the_probability():
     def sure(cum):
         return sure_choice(cum)
 
-    for cum, expected in (([0.0, 0.0, 1.0], 2), ([1.0, 1.0, 1.0], 0), ([0.0, 1.0, 1.0, 1.0], 1),
-                          ([0.3, 1.0, 1.0], -1), ([0.0, 0.5, 1.0], -1), ([0.999999, 1.0], -1)):
+    for cum, expected in (
+        ([0.0, 0.0, 1.0], 2),
+        ([1.0, 1.0, 1.0], 0),
+        ([0.0, 1.0, 1.0, 1.0], 1),
+        ([0.3, 1.0, 1.0], -1),
+        ([0.0, 0.5, 1.0], -1),
+        ([0.999999, 1.0], -1),
+    ):
         cum = np.array(cum)
         assert sure(cum) == expected, cum
         if expected >= 0:  # what the draw would have picked, for any uniform

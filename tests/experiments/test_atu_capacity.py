@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import loss_cfg, make_cfg
 from omegaconf import DictConfig
 
 import sim.config.store
-from conftest import loss_cfg, make_cfg
+from sim.api import compose
 from sim.capacity import (
     TargetNotReached,
     capacity_curve,
@@ -23,7 +24,6 @@ from sim.capacity import (
     register_schema,
     with_beds,
 )
-from sim.api import compose
 from sim.config import CONFIG_DIR, ConfigError
 from sim.results.analytic import erlang_b
 
@@ -52,8 +52,12 @@ def test_loss_system_curve_is_erlang_b():
     above the target for this run's standard errors of about 0.003). A 10-year warm-up from empty
     leaves e^-10 of the start's transient."""
     rate, mean, beds = 10.0, 1.0, [10, 11, 12, 13, 14, 15]
-    cfg = loss_cfg(beds=1, rate=rate, los=[{"family": "exponential", "weight": 1.0, "mean": mean}], **{
-        "run.replications": 400, "run.years": 10, "run.warmup_years": 10, "run.engine": "numba"})
+    cfg = loss_cfg(
+        beds=1,
+        rate=rate,
+        los=[{"family": "exponential", "weight": 1.0, "mean": mean}],
+        **{"run.replications": 400, "run.years": 10, "run.warmup_years": 10, "run.engine": "numba"},
+    )
     table = capacity_curve(cfg, beds, unit="atu", confidence=0.9)
     assert list(table["beds"]) == beds
     assert (table["replications"] == 400).all()
@@ -62,12 +66,16 @@ def test_loss_system_curve_is_erlang_b():
         c = int(row["beds"])
         b = erlang_b(a, c)
         assert 0 < row["ooa_share_se"] < 0.01, row["ooa_share_se"]
-        assert abs(row["ooa_share"] - b) < Z * row["ooa_share_se"], f"{c} beds: {row['ooa_share']:.4f}, Erlang B {b:.4f}"
+        assert abs(row["ooa_share"] - b) < Z * row["ooa_share_se"], (
+            f"{c} beds: {row['ooa_share']:.4f}, Erlang B {b:.4f}"
+        )
         assert row["ooa_full_beds_share"] == pytest.approx(row["ooa_share"])  # no out-of-area need here
         assert row["ooa_unit_share"] == pytest.approx(row["ooa_share"])  # and one unit type
         occ_se = (row["occupancy_hi95"] - row["occupancy_lo95"]) / (2 * 1.966)  # t(0.975, 399)
         expected_occ = a * (1 - b) / c
-        assert abs(row["occupancy"] - expected_occ) < Z * occ_se, f"{c} beds: occupancy {row['occupancy']:.4f}, {expected_occ:.4f}"
+        assert abs(row["occupancy"] - expected_occ) < Z * occ_se, (
+            f"{c} beds: occupancy {row['occupancy']:.4f}, {expected_occ:.4f}"
+        )
     assert table["admissions_per_year"].nunique() == 1  # the same admissions whatever the beds
     assert table["admissions_per_year"].iloc[0] == pytest.approx(rate, rel=0.05)
     assert (np.diff(table["ooa_share"]) < 0).all()  # with common random numbers, more beds never block more
@@ -81,14 +89,16 @@ def test_loss_system_curve_is_erlang_b():
 def hand_table() -> pd.DataFrame:
     """Shares and standard errors chosen by hand: 7 beds meet a 10% target on the estimate but not on
     the 90% upper bound (0.095 + 1.29 x 0.01 = 0.108); 8 beds do (0.093)."""
-    return pd.DataFrame({
-        "beds": [9, 5, 7, 6, 8],  # not in order: the rule sorts
-        "replications": [101] * 5,
-        "ooa_share": [0.05, 0.30, 0.095, 0.15, 0.08],
-        "ooa_share_se": [0.01] * 5,
-        "ooa_full_beds_share": [0.01, 0.20, 0.02, 0.08, 0.01],
-        "ooa_full_beds_share_se": [0.005] * 5,
-    })
+    return pd.DataFrame(
+        {
+            "beds": [9, 5, 7, 6, 8],  # not in order: the rule sorts
+            "replications": [101] * 5,
+            "ooa_share": [0.05, 0.30, 0.095, 0.15, 0.08],
+            "ooa_share_se": [0.01] * 5,
+            "ooa_full_beds_share": [0.01, 0.20, 0.02, 0.08, 0.01],
+            "ooa_full_beds_share_se": [0.005] * 5,
+        }
+    )
 
 
 def test_fewest_beds_uses_the_upper_bound():
@@ -122,7 +132,9 @@ def test_fewest_beds_warns_when_a_larger_bed_number_misses_again():
 def test_with_beds_replaces_only_that_units_schedule():
     cfg = make_cfg()
     out = with_beds(cfg, "atu", 12)
-    assert [dict(s) for s in out.tcp.beds.atu.schedule] == [{"date": str(cfg.tcp.beds.atu.schedule[0].date), "beds": 12}]
+    assert [dict(s) for s in out.tcp.beds.atu.schedule] == [
+        {"date": str(cfg.tcp.beds.atu.schedule[0].date), "beds": 12}
+    ]
     assert out.tcp.beds.low_secure == cfg.tcp.beds.low_secure
     assert len(cfg.tcp.beds.atu.schedule) > 1  # the original is untouched
 
@@ -135,7 +147,10 @@ def test_census_floor_is_the_census_in_area_count():
     assert expected > 0
     assert census_floor(cfg, "atu") == expected
     assert check_capacity(app_cfg(["run.replications=2", "capacity.max_beds=" + str(expected + 2)])) == [
-        expected, expected + 1, expected + 2]
+        expected,
+        expected + 1,
+        expected + 2,
+    ]
     with pytest.raises(ConfigError, match=rf"capacity.min_beds: {expected - 1} atu beds cannot run"):
         check_capacity(app_cfg([f"capacity.min_beds={expected - 1}"]))
 
@@ -151,14 +166,30 @@ def test_app_writes_csv_and_png(tmp_path):
     """A tiny BHR sweep (4 replications, a year, beds from the census floor to 2 more) writes its table
     and chart into the run directory and prints the answer."""
     out = tmp_path / "sweep"
-    p = app("run=quick", "run.replications=4", "run.years=1", "run.progress=false",
-            "capacity.beds=[9,10,11]", "capacity.target_share=0.5", f"hydra.run.dir={out}")
+    p = app(
+        "run=quick",
+        "run.replications=4",
+        "run.years=1",
+        "run.progress=false",
+        "capacity.beds=[9,10,11]",
+        "capacity.target_share=0.5",
+        f"hydra.run.dir={out}",
+    )
     assert p.returncode == 0, p.stderr
     table = pd.read_csv(out / "capacity.csv")
     assert list(table["beds"]) == [9, 10, 11]
     assert (table["replications"] == 4).all()
-    for col in ("ooa_unit_share", "ooa_share", "ooa_full_beds_share", "occupancy", "delayed_bed_days_per_year", "cost_per_year"):
-        assert (table[f"{col}_lo95"] <= table[col] + 1e-12).all() and (table[col] <= table[f"{col}_hi95"] + 1e-12).all(), col
+    for col in (
+        "ooa_unit_share",
+        "ooa_share",
+        "ooa_full_beds_share",
+        "occupancy",
+        "delayed_bed_days_per_year",
+        "cost_per_year",
+    ):
+        assert (table[f"{col}_lo95"] <= table[col] + 1e-12).all() and (
+            table[col] <= table[f"{col}_hi95"] + 1e-12
+        ).all(), col
     assert ((table["ooa_full_beds_share"] <= table["ooa_share"]) & (table["ooa_share"] <= 1)).all()
     assert (table["cost_per_year"] > 0).all() and table["occupancy"].between(0, 1).all()
     png = (out / "capacity.png").read_bytes()
@@ -171,7 +202,10 @@ def test_app_writes_csv_and_png(tmp_path):
     "overrides, expected",
     [
         (["capacity.unit=ward"], "config error: capacity.unit: unknown unit type 'ward'"),
-        (["capacity.min_beds=12", "capacity.max_beds=10"], "config error: capacity.max_beds: 10 is below capacity.min_beds 12"),
+        (
+            ["capacity.min_beds=12", "capacity.max_beds=10"],
+            "config error: capacity.max_beds: 10 is below capacity.min_beds 12",
+        ),
         (["capacity.nonsense=1"], "config error: capacity.nonsense: Key 'nonsense' not in 'CapacityConfig'"),
     ],
 )

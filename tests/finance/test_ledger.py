@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import loss_cfg, make_cfg, system_cfg
+
 from sim.api import run
 from sim.config import ConfigError, build_spec
 from sim.config.schema import PLACEMENT_TYPES, UNIT_TYPES
@@ -34,19 +34,25 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def tiny_spec(pool: dict | None = None, *, years: float = 1, mix: str = "shared", **updates):
     """The tiny system with its pooled budget on; ``pool`` sets system.pooled_budget keys."""
-    beds = {"schedule": [{"date": "2000-01", "beds": 4}],
-            "los": {"components": [{"family": "exponential", "weight": 1.0, "mean": 1.0}]}}
-    cfg = loss_cfg(beds=4, rate=0.0, **{
-        "run.years": years,
-        "tcp.beds": {"low_secure": beds},
-        "tcp.costs.bed_per_year": {"atu": YEAR, "low_secure": 2 * YEAR},
-        "tcp.costs.out_of_area_premium": 1.0,
-        "tcp.costs.package_per_year": {"shared": 0.5 * YEAR, "bespoke_single": 3 * YEAR},
-        "tcp.costs.dowry_per_year": 0.2 * YEAR,
-        "tcp.discharge.placement_mix": {"atu": {mix: 1.0}, "low_secure": {mix: 1.0}},
-        "system.pooled_budget": {"enabled": True, "units": ["atu"], "shortfall_la_share": 0.25, **(pool or {})},
-        **updates,
-    })
+    beds = {
+        "schedule": [{"date": "2000-01", "beds": 4}],
+        "los": {"components": [{"family": "exponential", "weight": 1.0, "mean": 1.0}]},
+    }
+    cfg = loss_cfg(
+        beds=4,
+        rate=0.0,
+        **{
+            "run.years": years,
+            "tcp.beds": {"low_secure": beds},
+            "tcp.costs.bed_per_year": {"atu": YEAR, "low_secure": 2 * YEAR},
+            "tcp.costs.out_of_area_premium": 1.0,
+            "tcp.costs.package_per_year": {"shared": 0.5 * YEAR, "bespoke_single": 3 * YEAR},
+            "tcp.costs.dowry_per_year": 0.2 * YEAR,
+            "tcp.discharge.placement_mix": {"atu": {mix: 1.0}, "low_secure": {mix: 1.0}},
+            "system.pooled_budget": {"enabled": True, "units": ["atu"], "shortfall_la_share": 0.25, **(pool or {})},
+            **updates,
+        },
+    )
     return build_spec(cfg)
 
 
@@ -260,11 +266,22 @@ def test_section_75_pays_in_dowries_instead_of_savings_for_every_unit():
 def test_section_75_applies_only_to_its_tcps():
     """Two TCPs in the pool, section 75 for a1 only: a1's ATU leaver is funded (with its dowry), a2's is not
     (the pool funds low secure leavers only, and a2 keeps its dowry outside the pool)."""
-    cfg = system_cfg(2, shared_beds=None, **{
-        "system.pooled_budget": {"enabled": True, "units": ["low_secure"], "section75": True, "section75_tcps": ["a1"]},
-        "system.tcps.a1.costs.bed_per_year": {"atu": YEAR}, "system.tcps.a2.costs.bed_per_year": {"atu": YEAR},
-        "system.tcps.a1.costs.dowry_per_year": YEAR, "system.tcps.a2.costs.dowry_per_year": YEAR,
-    })
+    cfg = system_cfg(
+        2,
+        shared_beds=None,
+        **{
+            "system.pooled_budget": {
+                "enabled": True,
+                "units": ["low_secure"],
+                "section75": True,
+                "section75_tcps": ["a1"],
+            },
+            "system.tcps.a1.costs.bed_per_year": {"atu": YEAR},
+            "system.tcps.a2.costs.bed_per_year": {"atu": YEAR},
+            "system.tcps.a1.costs.dowry_per_year": YEAR,
+            "system.tcps.a2.costs.dowry_per_year": YEAR,
+        },
+    )
     spec = build_spec(cfg)
     rec = MonthlyArrays.zeros(spec)
     days = np.diff(spec.calendar.boundaries)
@@ -303,8 +320,16 @@ def hub_run(tmp_path_factory):
     """The hub with its pooled budget and the section 75 variant (dowries too), 5 years, 12 replications,
     written to a directory, on the Numba engine."""
     out = tmp_path_factory.mktemp("finance") / "run"
-    cfg = make_cfg(["system=south_east_hub", "scenario=pooled_budget_section75", "run.years=5", "run.replications=12",
-                    "run.chunk_size=6", "run.engine=numba"])
+    cfg = make_cfg(
+        [
+            "system=south_east_hub",
+            "scenario=pooled_budget_section75",
+            "run.years=5",
+            "run.replications=12",
+            "run.chunk_size=6",
+            "run.engine=numba",
+        ]
+    )
     return run(cfg, out_dir=out)
 
 
@@ -321,9 +346,15 @@ def test_every_pound_in_is_a_pound_out_or_in_the_reserve_every_month(hub_run):
         np.testing.assert_allclose(change, (f["pool_inflow"] - f["pool_outflow"]).to_numpy(), atol=scale)
         parts = f[["pool_in_marginal", "pool_in_closed", "pool_in_out_of_area", "pool_in_dowries", "pool_in_extra"]]
         np.testing.assert_allclose(parts.sum(axis=1), f["pool_inflow"], atol=scale)
-        np.testing.assert_allclose(f["pool_in_specialised"] + f["pool_in_ccg"] + f["pool_in_extra"], f["pool_inflow"], atol=scale)
-        np.testing.assert_allclose(f["pool_outflow"] + f["shortfall_total"], f["pool_community_cost"] + f["pool_new_beds_cost"], atol=scale)
-        np.testing.assert_allclose(f["shortfall_ccg"] + f["shortfall_la"] + f["shortfall_specialised"], f["shortfall_total"], atol=scale)
+        np.testing.assert_allclose(
+            f["pool_in_specialised"] + f["pool_in_ccg"] + f["pool_in_extra"], f["pool_inflow"], atol=scale
+        )
+        np.testing.assert_allclose(
+            f["pool_outflow"] + f["shortfall_total"], f["pool_community_cost"] + f["pool_new_beds_cost"], atol=scale
+        )
+        np.testing.assert_allclose(
+            f["shortfall_ccg"] + f["shortfall_la"] + f["shortfall_specialised"], f["shortfall_total"], atol=scale
+        )
         assert (r["pool_reserve"] >= 0).all() and (r["pool_balance"] <= r["pool_reserve"] + scale).all()
         assert (f["pool_community_cost"] <= f["cost_community"] + scale).all()
 
@@ -335,7 +366,9 @@ def test_finance_outputs_are_written_with_financial_years(hub_run):
     assert [f.name for f in files] == ["finance_monthly.csv", "finance_years.csv", "finance_reserve.png"]
     assert all(f.stat().st_size > 0 for f in files)
     monthly = pd.read_csv(files[0])
-    assert {"pool_reserve", "pool_balance_negative", "shortfall_la", "cost_community_bespoke_single"} <= set(monthly["metric"])
+    assert {"pool_reserve", "pool_balance_negative", "shortfall_la", "cost_community_bespoke_single"} <= set(
+        monthly["metric"]
+    )
     years = pd.read_csv(files[1])
     assert list(years["year"].unique()) == ["2016/17", "2017/18", "2018/19", "2019/20", "2020/21"]
     assert (years["months"] == 12).all()
@@ -365,7 +398,11 @@ def test_no_pooled_budget_no_ledger_and_no_files(tmp_path):
     "pool, key, words",
     [
         ({"tcps": ["kent"]}, "system.pooled_budget.tcps", "unknown TCP 'kent'"),
-        ({"section75": True, "section75_tcps": ["a2"], "tcps": ["a1"]}, "system.pooled_budget.section75_tcps", "unknown TCP 'a2'"),
+        (
+            {"section75": True, "section75_tcps": ["a2"], "tcps": ["a1"]},
+            "system.pooled_budget.section75_tcps",
+            "unknown TCP 'a2'",
+        ),
         ({"units": ["forensic"]}, "system.pooled_budget.units", "unknown unit type"),
         ({"units": []}, "system.pooled_budget.units", "funds no one"),
         ({"marginal_share": 1.5}, "system.pooled_budget.marginal_share", "[0, 1]"),
@@ -387,11 +424,24 @@ def test_bad_pooled_budget_values_name_their_key(pool, key, words):
 
 def test_the_cli_stops_on_a_bad_pooled_budget_value():
     """On the command line: exit status 2 and one line naming the key."""
-    p = subprocess.run([sys.executable, "-m", "sim", "scenario=pooled_budget", "system.pooled_budget.marginal_share=2",
-                        "hydra.run.dir=/tmp/never-made"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "scenario=pooled_budget",
+            "system.pooled_budget.marginal_share=2",
+            "hydra.run.dir=/tmp/never-made",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 2
-    assert p.stderr.strip().splitlines() == ["config error: system.pooled_budget.marginal_share: 2 is a probability "
-                                             "and must be in [0, 1]"]
+    assert p.stderr.strip().splitlines() == [
+        "config error: system.pooled_budget.marginal_share: 2 is a probability and must be in [0, 1]"
+    ]
 
 
 def test_scenario_keys_for_packages_and_faster_schedules():
@@ -400,8 +450,12 @@ def test_scenario_keys_for_packages_and_faster_schedules():
     base = tiny_spec()
     dear = tiny_spec(**{"scenario.package_cost_factor": 2.0})
     np.testing.assert_allclose(dear.tcps[0].costs.package, 2 * base.tcps[0].costs.package)
-    steps = [{"date": "2016-01", "beds": 4}, {"date": "2016-10", "beds": 3}, {"date": "2017-03", "beds": 2},
-             {"date": "2018-06", "beds": 1}]
+    steps = [
+        {"date": "2016-01", "beds": 4},
+        {"date": "2016-10", "beds": 3},
+        {"date": "2017-03", "beds": 2},
+        {"date": "2018-06", "beds": 1},
+    ]
     spec = tiny_spec(**{"tcp.beds.atu.schedule": steps, "scenario.schedule_months_earlier": 12})
     atu = spec.pools[pool_of(spec, "loss_system_atu")]
     start = spec.calendar.start

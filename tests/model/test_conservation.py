@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import make_cfg, system_cfg
+
 from sim.api import run
 from sim.config import build_spec
 from sim.model import run_replication
@@ -19,7 +19,7 @@ def assert_conserved(monthly: pd.DataFrame, prefix: str = "") -> None:
     hospital; placements likewise with discharges (other than back home) in and breakdowns and community
     deaths out."""
     for _, rep in monthly.groupby("replication"):
-        col = lambda name: rep[f"{prefix}{name}"].to_numpy()  # noqa: E731
+        col = lambda name, rep=rep: rep[f"{prefix}{name}"].to_numpy()
         stock = col("inpatients")
         np.testing.assert_array_equal(
             stock[1:], stock[:-1] + (col("admissions") - col("discharges") - col("deaths_in_hospital"))[1:]
@@ -27,7 +27,8 @@ def assert_conserved(monthly: pd.DataFrame, prefix: str = "") -> None:
         place = col("placements")
         np.testing.assert_array_equal(
             place[1:],
-            place[:-1] + (col("discharges") - col("discharges_home") - col("breakdowns") - col("deaths_in_community"))[1:],
+            place[:-1]
+            + (col("discharges") - col("discharges_home") - col("breakdowns") - col("deaths_in_community"))[1:],
         )
 
 

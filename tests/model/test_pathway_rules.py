@@ -9,8 +9,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import loss_cfg
+
 from sim.api import run
 from sim.config import build_spec
 from sim.model import run_replication
@@ -62,11 +62,19 @@ def census_ids(ev: pd.DataFrame) -> list[int]:
 
 
 def ctr_cfg(coverage: float, places: int, length: float = 0.05, **updates):
-    return loss_cfg(beds=1000, rate=30.0, **{
-        "run.replications": 3, "run.years": 2,
-        "tcp.ctr.coverage": coverage, "tcp.ctr.avert": 1.0,
-        "tcp.crisis_support.places": places, "tcp.crisis_support.length": fixed_los(length), **updates,
-    })
+    return loss_cfg(
+        beds=1000,
+        rate=30.0,
+        **{
+            "run.replications": 3,
+            "run.years": 2,
+            "tcp.ctr.coverage": coverage,
+            "tcp.ctr.avert": 1.0,
+            "tcp.crisis_support.places": places,
+            "tcp.crisis_support.length": fixed_los(length),
+            **updates,
+        },
+    )
 
 
 def test_no_ctr_coverage_averts_nothing():
@@ -139,7 +147,9 @@ def test_rag_moves_take_everyone_red_to_amber():
     """A red-only register with no crises and only a red-to-amber move (12 a year) ends all amber: after
     two years nobody is red and every member is amber."""
     n = 50
-    m = run(register_cfg({"red": n}, **{"run.replications": 2, "tcp.register.transitions": {"red": {"amber": 12.0}}})).monthly
+    m = run(
+        register_cfg({"red": n}, **{"run.replications": 2, "tcp.register.transitions": {"red": {"amber": 12.0}}})
+    ).monthly
     for _, rep in m.groupby("replication"):
         assert rep["register_red"].iloc[0] == n and rep["register_amber"].iloc[0] == 0
         assert rep["register_red"].iloc[-1] == 0 and rep["register_amber"].iloc[-1] == n
@@ -185,7 +195,9 @@ def test_register_crises_follow_the_rag_crisis_rate():
 def test_unlimited_housing_no_delays_discharge_at_readiness():
     """No housing limit and no delays: never a delayed discharge, and with a fixed half-year stay every
     discharge is exactly half a year after its admission (and at the moment of readiness)."""
-    res = run(loss_cfg(beds=1000, rate=20.0, los=fixed(0.5), **{"run.replications": 2, "run.years": 3, "run.event_log": True}))
+    res = run(
+        loss_cfg(beds=1000, rate=20.0, los=fixed(0.5), **{"run.replications": 2, "run.years": 3, "run.event_log": True})
+    )
     m, ev = res.monthly, res.events
     assert (m["delayed_discharges"] == 0).all() and flows(m, "delayed_bed_days").sum() == 0
     adm, dis, ready = first_time(ev, "admission"), first_time(ev, "discharge"), first_time(ev, "ready")
@@ -203,9 +215,16 @@ ONE_DAY = fixed_los(1 / YEAR)
 def test_a_free_unit_at_readiness_discharges_at_once():
     """A housing stock larger than demand and no delays behaves like unlimited housing: each person is
     discharged once, at readiness, never delayed."""
-    cfg = loss_cfg(beds=1000, rate=5.0, los=fixed(0.25), **{
-        "run.replications": 1, "run.years": 1, "tcp.discharge.housing": {"shared": {"units": 1000}},
-    })
+    cfg = loss_cfg(
+        beds=1000,
+        rate=5.0,
+        los=fixed(0.25),
+        **{
+            "run.replications": 1,
+            "run.years": 1,
+            "tcp.discharge.housing": {"shared": {"units": 1000}},
+        },
+    )
     m = run(cfg).monthly
     unlimited = run(loss_cfg(beds=1000, rate=5.0, los=fixed(0.25), **{"run.replications": 1, "run.years": 1})).monthly
     assert flows(m, "discharges").sum() > 0
@@ -216,10 +235,18 @@ def test_a_free_unit_at_readiness_discharges_at_once():
 def test_no_housing_delays_until_the_pipeline_delivers():
     """No free shared housing: ready people wait (delayed, reason housing) and nobody is discharged
     until a pipeline of units on 2017-01 discharges everyone then waiting (funding done) at that instant."""
-    cfg = loss_cfg(beds=1000, rate=20.0, los=fixed(0.25), **{
-        "run.replications": 2, "run.years": 2, "run.event_log": True, "tcp.discharge.funding_delay": ONE_DAY,
-        "tcp.discharge.housing": {"shared": {"units": 0, "pipeline": [{"date": "2017-01", "units": 1000}]}},
-    })
+    cfg = loss_cfg(
+        beds=1000,
+        rate=20.0,
+        los=fixed(0.25),
+        **{
+            "run.replications": 2,
+            "run.years": 2,
+            "run.event_log": True,
+            "tcp.discharge.funding_delay": ONE_DAY,
+            "tcp.discharge.housing": {"shared": {"units": 0, "pipeline": [{"date": "2017-01", "units": 1000}]}},
+        },
+    )
     res = run(cfg)
     m, ev = res.monthly, res.events
     day = float((date(2017, 1, 1) - date(2016, 4, 1)).days)
@@ -243,13 +270,20 @@ def test_no_housing_delays_until_the_pipeline_delivers():
 def test_housing_policy_fifo_vs_longest_stay(tmp_path, policy, winner):
     """One unit arriving for two waiting people: FIFO gives it to the first ready (row 1, a short
     low-secure stay admitted last), longest stay to the earliest admitted (row 0, ready later)."""
-    cfg = loss_cfg(beds=1, rate=0.0, los=fixed(1.0), **{
-        "run.replications": 1, "run.years": 1, "run.event_log": True,
-        "tcp.beds": {"low_secure": {"schedule": [{"date": "2000-01", "beds": 1}], "los": fixed_los(0.05)}},
-        "tcp.census": census_file(tmp_path, ["atu,in,2015-06-01", "low_secure,in,2016-03-31"]),
-        "tcp.discharge.housing": {"shared": {"units": 0, "pipeline": [{"date": "2016-07", "units": 1}]}},
-        "tcp.discharge.policy": policy,
-    })
+    cfg = loss_cfg(
+        beds=1,
+        rate=0.0,
+        los=fixed(1.0),
+        **{
+            "run.replications": 1,
+            "run.years": 1,
+            "run.event_log": True,
+            "tcp.beds": {"low_secure": {"schedule": [{"date": "2000-01", "beds": 1}], "los": fixed_los(0.05)}},
+            "tcp.census": census_file(tmp_path, ["atu,in,2015-06-01", "low_secure,in,2016-03-31"]),
+            "tcp.discharge.housing": {"shared": {"units": 0, "pipeline": [{"date": "2016-07", "units": 1}]}},
+            "tcp.discharge.policy": policy,
+        },
+    )
     ev = run(cfg).events
     ids = census_ids(ev)
     ready = first_time(ev, "ready").loc[0]
@@ -262,19 +296,37 @@ def test_housing_policy_fifo_vs_longest_stay(tmp_path, policy, winner):
 
 def delay_cfg(tmp_path, **updates):
     """One census inpatient, fixed 1-year stay, admitted 2015-04-21: ready on day 19.25."""
-    return loss_cfg(beds=1, rate=0.0, los=fixed(1.0), **{
-        "run.replications": 1, "run.years": 1, "run.event_log": True,
-        "tcp.census": census_file(tmp_path, ["atu,in,2015-04-21"]), **updates,
-    })
+    return loss_cfg(
+        beds=1,
+        rate=0.0,
+        los=fixed(1.0),
+        **{
+            "run.replications": 1,
+            "run.years": 1,
+            "run.event_log": True,
+            "tcp.census": census_file(tmp_path, ["atu,in,2015-04-21"]),
+            **updates,
+        },
+    )
 
 
 def test_discharge_waits_for_the_longer_of_funding_and_provider():
     """Unlimited housing, fixed funding delay 0.1 y and provider lead 0.2 y: every discharge is at
     readiness + 0.2 y (the longer), for each admission of a Poisson stream."""
-    res = run(loss_cfg(beds=1000, rate=20.0, los=fixed(0.25), **{
-        "run.replications": 2, "run.years": 2, "run.event_log": True,
-        "tcp.discharge.funding_delay": fixed_los(0.1), "tcp.discharge.provider_lead": fixed_los(0.2),
-    }))
+    res = run(
+        loss_cfg(
+            beds=1000,
+            rate=20.0,
+            los=fixed(0.25),
+            **{
+                "run.replications": 2,
+                "run.years": 2,
+                "run.event_log": True,
+                "tcp.discharge.funding_delay": fixed_los(0.1),
+                "tcp.discharge.provider_lead": fixed_los(0.2),
+            },
+        )
+    )
     ev = res.events
     ready, dis = first_time(ev, "ready"), first_time(ev, "discharge")
     assert len(dis) > 20
@@ -288,9 +340,15 @@ def test_delay_reason_is_funding_then_provider(tmp_path, funding, provider):
     until the lead time is over; delayed bed-days split accordingly and the month-end stocks show the
     reason of the moment."""
     ready_at = YEAR - elapsed("2015-04-21")
-    res = run(delay_cfg(tmp_path, **{
-        "tcp.discharge.funding_delay": fixed_los(funding), "tcp.discharge.provider_lead": fixed_los(provider),
-    }))
+    res = run(
+        delay_cfg(
+            tmp_path,
+            **{
+                "tcp.discharge.funding_delay": fixed_los(funding),
+                "tcp.discharge.provider_lead": fixed_los(provider),
+            },
+        )
+    )
     m, ev = res.monthly.set_index("month"), res.events
     dis = ev.loc[ev["event"] == "discharge", "time"]
     assert len(dis) == 1 and np.isclose(dis.iloc[0], ready_at + max(funding, provider) * YEAR)
@@ -311,10 +369,16 @@ def test_s117_dispute_adds_its_delay(tmp_path, prob):
     """With dispute probability 1 a fixed 0.05-year dispute follows the 0.1-year funding delay: the
     discharge comes exactly 0.05 y later than without, and those days are delayed for reason dispute."""
     ready_at = YEAR - elapsed("2015-04-21")
-    res = run(delay_cfg(tmp_path, **{
-        "tcp.discharge.funding_delay": fixed_los(0.1), "tcp.discharge.dispute_prob": prob,
-        "tcp.discharge.dispute_delay": fixed_los(0.05),
-    }))
+    res = run(
+        delay_cfg(
+            tmp_path,
+            **{
+                "tcp.discharge.funding_delay": fixed_los(0.1),
+                "tcp.discharge.dispute_prob": prob,
+                "tcp.discharge.dispute_delay": fixed_los(0.05),
+            },
+        )
+    )
     m, ev = res.monthly.set_index("month"), res.events
     dis = ev.loc[ev["event"] == "discharge", "time"]
     assert np.isclose(dis.iloc[0], ready_at + (0.1 + prob * 0.05) * YEAR)
@@ -328,10 +392,20 @@ def test_s117_dispute_adds_its_delay(tmp_path, prob):
 def test_return_home_within_the_limit():
     """Every ATU stay returns home (share 1, short stays within the limit): all discharges are home,
     nobody gets a placement, and each goes back on the register rated amber."""
-    res = run(loss_cfg(beds=1000, rate=20.0, los=fixed(0.1), **{
-        "run.replications": 2, "run.years": 2, "run.event_log": True,
-        "tcp.discharge.return_home": {"atu": 1.0}, "tcp.discharge.return_home_within_years": 10.0,
-    }))
+    res = run(
+        loss_cfg(
+            beds=1000,
+            rate=20.0,
+            los=fixed(0.1),
+            **{
+                "run.replications": 2,
+                "run.years": 2,
+                "run.event_log": True,
+                "tcp.discharge.return_home": {"atu": 1.0},
+                "tcp.discharge.return_home_within_years": 10.0,
+            },
+        )
+    )
     m, ev = res.monthly, res.events
     assert flows(m, "discharges").sum() > 0
     np.testing.assert_array_equal(flows(m, "discharges_home"), flows(m, "discharges"))
@@ -346,10 +420,19 @@ def test_return_home_within_the_limit():
 def test_no_return_home_after_the_limit():
     """Return-home share 1, but 0.1-year stays are longer than return_home_within_years 0.05: nobody
     goes home, everyone takes a placement."""
-    m = run(loss_cfg(beds=1000, rate=20.0, los=fixed(0.1), **{
-        "run.replications": 2, "run.years": 2,
-        "tcp.discharge.return_home": {"atu": 1.0}, "tcp.discharge.return_home_within_years": 0.05,
-    })).monthly
+    m = run(
+        loss_cfg(
+            beds=1000,
+            rate=20.0,
+            los=fixed(0.1),
+            **{
+                "run.replications": 2,
+                "run.years": 2,
+                "tcp.discharge.return_home": {"atu": 1.0},
+                "tcp.discharge.return_home_within_years": 0.05,
+            },
+        )
+    ).monthly
     assert flows(m, "discharges").sum() > 0 and flows(m, "discharges_home").sum() == 0
     for _, rep in m.groupby("replication"):
         np.testing.assert_array_equal(rep["placements"].to_numpy(), np.cumsum(flows(rep, "discharges")))
@@ -362,10 +445,20 @@ def test_no_return_home_after_the_limit():
 def test_first_year_breakdowns_are_crises_and_readmissions():
     """Breakdown rate 50 a year in the first year and 0 after: every placement breaks down within its
     first year; each breakdown is a crisis and (no CTRs) an immediate readmission within 12 months."""
-    res = run(loss_cfg(beds=1000, rate=10.0, los=fixed(0.1), **{
-        "run.replications": 2, "run.years": 2, "run.event_log": True,
-        "tcp.community.breakdown_rate_first_year": 50.0, "tcp.community.breakdown_rate_after": 0.0,
-    }))
+    res = run(
+        loss_cfg(
+            beds=1000,
+            rate=10.0,
+            los=fixed(0.1),
+            **{
+                "run.replications": 2,
+                "run.years": 2,
+                "run.event_log": True,
+                "tcp.community.breakdown_rate_first_year": 50.0,
+                "tcp.community.breakdown_rate_after": 0.0,
+            },
+        )
+    )
     m, ev = res.monthly, res.events
     assert flows(m, "breakdowns").sum() > 0
     assert (flows(m, "crises") >= flows(m, "breakdowns")).all()
@@ -386,10 +479,20 @@ def test_first_year_breakdowns_are_crises_and_readmissions():
 def test_breakdowns_after_the_first_year_only():
     """Breakdown rate 0 in the first year and 50 after: no placement breaks down before its first
     anniversary, and some do after it."""
-    ev = run(loss_cfg(beds=1000, rate=10.0, los=fixed(0.1), **{
-        "run.replications": 1, "run.years": 3, "run.event_log": True,
-        "tcp.community.breakdown_rate_first_year": 0.0, "tcp.community.breakdown_rate_after": 50.0,
-    })).events
+    ev = run(
+        loss_cfg(
+            beds=1000,
+            rate=10.0,
+            los=fixed(0.1),
+            **{
+                "run.replications": 1,
+                "run.years": 3,
+                "run.event_log": True,
+                "tcp.community.breakdown_rate_first_year": 0.0,
+                "tcp.community.breakdown_rate_after": 50.0,
+            },
+        )
+    ).events
     ev = ev.sort_values("time", kind="stable")
     gaps = []
     for _, person in ev.groupby("person"):
@@ -402,12 +505,20 @@ def test_a_breakdown_frees_the_housing_unit(tmp_path):
     """One shared unit and two census inpatients ready at the start: the first is housed at once (and
     discharged when its one-day funding delay ends), the second exactly when the first's placement
     breaks down."""
-    cfg = loss_cfg(beds=2, rate=0.0, los=fixed(0.5), **{
-        "run.replications": 1, "run.years": 1, "run.event_log": True,
-        "tcp.census": census_file(tmp_path, ["atu,in,2015-01-01", "atu,in,2015-02-01"]),
-        "tcp.discharge.housing": {"shared": {"units": 1}}, "tcp.discharge.funding_delay": ONE_DAY,
-        "tcp.community.breakdown_rate_first_year": 20.0,
-    })
+    cfg = loss_cfg(
+        beds=2,
+        rate=0.0,
+        los=fixed(0.5),
+        **{
+            "run.replications": 1,
+            "run.years": 1,
+            "run.event_log": True,
+            "tcp.census": census_file(tmp_path, ["atu,in,2015-01-01", "atu,in,2015-02-01"]),
+            "tcp.discharge.housing": {"shared": {"units": 1}},
+            "tcp.discharge.funding_delay": ONE_DAY,
+            "tcp.community.breakdown_rate_first_year": 20.0,
+        },
+    )
     ev = run(cfg).events
     a, b = census_ids(ev)
     dis = ev[ev["event"] == "discharge"].sort_values("time", kind="stable")
@@ -429,10 +540,18 @@ def repatriation_cfg(tmp_path, repatriation: bool, need: bool = False):
     """One in-area bed: an in-area census inpatient ready on day 29.25, and an out-of-area one admitted
     the day before the start (ready after a year)."""
     rows = ["atu,in,2015-05-01,", "atu,out,2016-03-31," + ("need" if need else "beds")]
-    return loss_cfg(beds=1, rate=0.0, los=fixed(1.0), **{
-        "run.replications": 1, "run.years": 1, "run.event_log": True,
-        "tcp.census": census_file(tmp_path, rows, reason=True), "tcp.discharge.repatriation": repatriation,
-    })
+    return loss_cfg(
+        beds=1,
+        rate=0.0,
+        los=fixed(1.0),
+        **{
+            "run.replications": 1,
+            "run.years": 1,
+            "run.event_log": True,
+            "tcp.census": census_file(tmp_path, rows, reason=True),
+            "tcp.discharge.repatriation": repatriation,
+        },
+    )
 
 
 def test_repatriation_fills_a_freed_bed(tmp_path):
@@ -448,7 +567,9 @@ def test_repatriation_fills_a_freed_bed(tmp_path):
     assert rep["person"].tolist() == [away] and dis["person"].iloc[0] == stayer
     assert rep["time"].iloc[0] == dis["time"].iloc[0] == pytest.approx(YEAR - elapsed("2015-05-01"))
     # (the second leaves on day 364.25, in the last month)
-    assert (m.loc["2016-04":"2017-02", "inpatients_in_area"] == 1).all() and (m.loc["2016-04":, "inpatients_out_of_area"] == 0).all()
+    assert (m.loc["2016-04":"2017-02", "inpatients_in_area"] == 1).all() and (
+        m.loc["2016-04":, "inpatients_out_of_area"] == 0
+    ).all()
 
 
 @pytest.mark.parametrize("repatriation, need", [(False, False), (True, True)], ids=["off", "ooa_by_need"])
@@ -457,19 +578,29 @@ def test_no_repatriation_when_off_or_out_by_need(tmp_path, repatriation, need):
     freed bed stays empty: no repatriations, the out-of-area inpatient stays out."""
     m = run(repatriation_cfg(tmp_path, repatriation, need)).monthly.set_index("month")
     assert m["repatriations"].sum() == 0
-    assert (m.loc["2016-04":, "inpatients_in_area"] == 0).all() and (m.loc["2016-04":"2017-02", "inpatients_out_of_area"] == 1).all()
+    assert (m.loc["2016-04":, "inpatients_in_area"] == 0).all() and (
+        m.loc["2016-04":"2017-02", "inpatients_out_of_area"] == 1
+    ).all()
 
 
 def closure_cfg(tmp_path, close_occupied: bool):
     """Two in-area ATU beds, one closing in July 2016; two in-area census inpatients (admitted May 2015
     and January 2016, each ready after two years), no arrivals, repatriation on."""
     rows = ["atu,in,2015-05-01,", "atu,in,2016-01-01,"]
-    return loss_cfg(beds=2, rate=0.0, los=fixed(2.0), **{
-        "run.replications": 1, "run.years": 2, "run.event_log": True,
-        "tcp.census": census_file(tmp_path, rows, reason=True), "tcp.discharge.repatriation": True,
-        "tcp.beds.atu.schedule": [{"date": "2000-01", "beds": 2}, {"date": "2016-07", "beds": 1}],
-        "scenario.close_occupied": close_occupied,
-    })
+    return loss_cfg(
+        beds=2,
+        rate=0.0,
+        los=fixed(2.0),
+        **{
+            "run.replications": 1,
+            "run.years": 2,
+            "run.event_log": True,
+            "tcp.census": census_file(tmp_path, rows, reason=True),
+            "tcp.discharge.repatriation": True,
+            "tcp.beds.atu.schedule": [{"date": "2000-01", "beds": 2}, {"date": "2016-07", "beds": 1}],
+            "scenario.close_occupied": close_occupied,
+        },
+    )
 
 
 def test_closing_an_occupied_bed_on_its_date_moves_the_latest_admitted_out_of_area(tmp_path):
@@ -506,9 +637,19 @@ def test_by_default_an_occupied_bed_closes_only_when_empty(tmp_path):
 def test_deaths_in_hospital_are_not_discharges():
     """Hospital death rate 100 a year against a fixed 1-year stay: inpatients die (mean 3.7 days) before
     readiness, no one is discharged, and the inpatient stock is admissions minus deaths."""
-    res = run(loss_cfg(beds=1000, rate=20.0, los=fixed(1.0), **{
-        "run.replications": 2, "run.years": 1, "run.event_log": True, "tcp.community.hospital_death_rate": 100.0,
-    }))
+    res = run(
+        loss_cfg(
+            beds=1000,
+            rate=20.0,
+            los=fixed(1.0),
+            **{
+                "run.replications": 2,
+                "run.years": 1,
+                "run.event_log": True,
+                "tcp.community.hospital_death_rate": 100.0,
+            },
+        )
+    )
     m, ev = res.monthly, res.events
     assert flows(m, "deaths_in_hospital").sum() > 10
     assert flows(m, "discharges").sum() == 0 and flows(m, "deaths_in_community").sum() == 0
@@ -525,10 +666,20 @@ def test_deaths_in_hospital_are_not_discharges():
 def test_a_death_while_waiting_for_housing_ends_the_delay():
     """No housing at all: ready people wait (delayed, housing) until they die in hospital; the delayed
     stock at each month end is exactly those ready and not yet dead (from the event log)."""
-    res = run(loss_cfg(beds=1000, rate=20.0, los=fixed(0.05), **{
-        "run.replications": 2, "run.years": 2, "run.event_log": True, "tcp.community.hospital_death_rate": 5.0,
-        "tcp.discharge.housing": {"shared": {"units": 0}},
-    }))
+    res = run(
+        loss_cfg(
+            beds=1000,
+            rate=20.0,
+            los=fixed(0.05),
+            **{
+                "run.replications": 2,
+                "run.years": 2,
+                "run.event_log": True,
+                "tcp.community.hospital_death_rate": 5.0,
+                "tcp.discharge.housing": {"shared": {"units": 0}},
+            },
+        )
+    )
     m, ev = res.monthly, res.events
     b = res.spec.calendar.boundaries
     ready, death = first_time(ev, "ready"), first_time(ev, "death")
@@ -545,9 +696,19 @@ def test_a_death_while_waiting_for_housing_ends_the_delay():
 def test_deaths_in_the_community():
     """Community death rate 100 a year: people die in their placements (each after a discharge), none
     in hospital, and the placement stock is discharges minus community deaths."""
-    res = run(loss_cfg(beds=1000, rate=20.0, los=fixed(0.05), **{
-        "run.replications": 2, "run.years": 1, "run.event_log": True, "tcp.community.death_rate": 100.0,
-    }))
+    res = run(
+        loss_cfg(
+            beds=1000,
+            rate=20.0,
+            los=fixed(0.05),
+            **{
+                "run.replications": 2,
+                "run.years": 1,
+                "run.event_log": True,
+                "tcp.community.death_rate": 100.0,
+            },
+        )
+    )
     m, ev = res.monthly, res.events
     assert flows(m, "deaths_in_community").sum() > 10 and flows(m, "deaths_in_hospital").sum() == 0
     assert flows(m, "breakdowns").sum() == 0
@@ -565,11 +726,20 @@ def test_deaths_in_the_community():
 
 
 def inpatient_ctr_cfg(tmp_path, los: float, ready_prob: float):
-    return loss_cfg(beds=1000, rate=6.0, los=fixed(los), **{
-        "run.replications": 1, "run.years": 2, "run.event_log": True,
-        "tcp.census": census_file(tmp_path, ["atu,in,2016-03-31"]),
-        "tcp.ctr.first_weeks": 4, "tcp.ctr.interval_months": {"atu": 3}, "tcp.ctr.ready_prob": ready_prob,
-    })
+    return loss_cfg(
+        beds=1000,
+        rate=6.0,
+        los=fixed(los),
+        **{
+            "run.replications": 1,
+            "run.years": 2,
+            "run.event_log": True,
+            "tcp.census": census_file(tmp_path, ["atu,in,2016-03-31"]),
+            "tcp.ctr.first_weeks": 4,
+            "tcp.ctr.interval_months": {"atu": 3},
+            "tcp.ctr.ready_prob": ready_prob,
+        },
+    )
 
 
 def test_inpatient_ctrs_at_first_weeks_then_every_interval(tmp_path):
@@ -622,10 +792,21 @@ def test_ready_prob_zero_never_shortens_a_stay(tmp_path):
 def test_bed_costs_are_person_days_times_rates():
     """Bed costs only (an in-area day costs 1, an out-of-area day 2): each month's cost_total equals the
     in-area plus twice the out-of-area inpatient-days computed from the event log, clipped to the month."""
-    res = run(loss_cfg(beds=3, rate=20.0, los=fixed(0.25), **{
-        "run.replications": 2, "run.years": 1, "run.warmup_years": 0.5, "run.event_log": True,
-        "tcp.costs.bed_per_year": {"atu": YEAR}, "tcp.costs.out_of_area_premium": 1.0,
-    }))
+    res = run(
+        loss_cfg(
+            beds=3,
+            rate=20.0,
+            los=fixed(0.25),
+            **{
+                "run.replications": 2,
+                "run.years": 1,
+                "run.warmup_years": 0.5,
+                "run.event_log": True,
+                "tcp.costs.bed_per_year": {"atu": YEAR},
+                "tcp.costs.out_of_area_premium": 1.0,
+            },
+        )
+    )
     m, ev = res.monthly, res.events
     b = res.spec.calendar.boundaries
     adm = ev[ev["event"] == "admission"].set_index(["replication", "person"])
@@ -648,10 +829,17 @@ def test_bed_costs_are_person_days_times_rates():
 def test_package_costs_initial_premium_and_payer_split(tmp_path):
     """A placement from day d0 to the horizon costs 3 initial months at (1 + 1) x the rate (1 a day) then
     the settled rate; the local authority pays package_la_share 0.3 of it, the CCG the rest."""
-    res = run(delay_cfg(tmp_path, **{
-        "tcp.costs.package_per_year": {"shared": YEAR}, "tcp.costs.initial_months": 3,
-        "tcp.costs.initial_premium": 1.0, "tcp.costs.package_la_share": 0.3,
-    }))
+    res = run(
+        delay_cfg(
+            tmp_path,
+            **{
+                "tcp.costs.package_per_year": {"shared": YEAR},
+                "tcp.costs.initial_months": 3,
+                "tcp.costs.initial_premium": 1.0,
+                "tcp.costs.package_la_share": 0.3,
+            },
+        )
+    )
     m, ev = res.monthly, res.events
     d0 = ev.loc[ev["event"] == "discharge", "time"].iloc[0]
     horizon = res.spec.calendar.horizon
@@ -667,11 +855,19 @@ def test_dowry_only_after_five_years_in_hospital(tmp_path):
     """A census inpatient 6 years in, past the fixed 2.5-year stay, is discharged at once and accrues a
     dowry every day in the community (1 a day: 365 in the year); one 2 years in, discharged on day 182,
     accrues none."""
-    res = run(loss_cfg(beds=2, rate=0.0, los=fixed(2.5), **{
-        "run.replications": 1, "run.years": 1,
-        "tcp.census": census_file(tmp_path, ["atu,in,2010-04-01", "atu,in,2014-04-01"]),
-        "tcp.costs.dowry_per_year": YEAR,
-    }))
+    res = run(
+        loss_cfg(
+            beds=2,
+            rate=0.0,
+            los=fixed(2.5),
+            **{
+                "run.replications": 1,
+                "run.years": 1,
+                "tcp.census": census_file(tmp_path, ["atu,in,2010-04-01", "atu,in,2014-04-01"]),
+                "tcp.costs.dowry_per_year": YEAR,
+            },
+        )
+    )
     m = res.monthly.set_index("month")
     assert m["discharges"].sum() == 2 and m.loc["2016-04", "discharges"] == 1 and m.loc["2016-09", "discharges"] == 1
     days = np.diff(res.spec.calendar.boundaries)  # 30, 31, 30, ... days in each month
@@ -684,9 +880,17 @@ def test_dowry_only_after_five_years_in_hospital(tmp_path):
 
 def child_cfg(share: float, **updates):
     camhs = {"schedule": [{"date": "2000-01", "beds": 5}], "los": fixed_los(0.2)}
-    return loss_cfg(beds=1000, rate=100.0, **{
-        "run.replications": 2, "run.years": 2, "tcp.crisis.child_share": share, "tcp.beds": {"camhs_t4": camhs}, **updates,
-    })
+    return loss_cfg(
+        beds=1000,
+        rate=100.0,
+        **{
+            "run.replications": 2,
+            "run.years": 2,
+            "tcp.crisis.child_share": share,
+            "tcp.beds": {"camhs_t4": camhs},
+            **updates,
+        },
+    )
 
 
 def test_children_go_to_camhs_tier_4():

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import loss_cfg, system_cfg
+
 from sim.api import run
 from sim.config import build_spec
 from sim.model import run_replication
 
-POOL = {"schedule": [{"date": "2000-01", "beds": 1000}], "los": {"components": [{"family": "exponential", "weight": 1.0, "mean": 1.0}]}}
+POOL = {
+    "schedule": [{"date": "2000-01", "beds": 1000}],
+    "los": {"components": [{"family": "exponential", "weight": 1.0, "mean": 1.0}]},
+}
 FIXED_3Y = [{"family": "fixed", "weight": 1.0, "value": 3.0}]
 
 
@@ -31,7 +34,9 @@ def test_a_closed_pool_never_admits():
 def test_out_of_area_need_goes_out_whatever_the_beds():
     """With a need share of 1 everyone goes out of area although beds are free, and none of it is
     counted as due to full beds; with 0 and plenty of beds nobody goes out."""
-    m = run(loss_cfg(beds=500, rate=30.0, **{"run.replications": 5, "run.years": 2, "tcp.out_of_area_need": {"atu": 1.0}})).monthly
+    m = run(
+        loss_cfg(beds=500, rate=30.0, **{"run.replications": 5, "run.years": 2, "tcp.out_of_area_need": {"atu": 1.0}})
+    ).monthly
     assert m["admissions"].sum() > 0 and m["out_of_area_placements"].sum() == m["admissions"].sum()
     assert m["out_of_area_full_beds"].sum() == 0
     m = run(loss_cfg(beds=500, rate=30.0, **{"run.replications": 5, "run.years": 2})).monthly
@@ -48,10 +53,16 @@ def test_census_start_and_conditional_discharge(tmp_path):
     """Census inpatients are there at the start (in and out of area, long stayers counted), and with a
     fixed 3-year stay (1,095.75 days) someone admitted on 2013-09-20 (924 days in) leaves 171.75 days
     after 1 April 2016, in September, and someone 6 years in leaves at once."""
-    cfg = loss_cfg(beds=2, rate=0.0, los=FIXED_3Y, **{
-        "run.replications": 2, "run.years": 1,
-        "tcp.census": census_file(tmp_path, ["atu,in,2013-09-20", "atu,out,2010-04-01", "atu,in,2016-03-15"]),
-    })
+    cfg = loss_cfg(
+        beds=2,
+        rate=0.0,
+        los=FIXED_3Y,
+        **{
+            "run.replications": 2,
+            "run.years": 1,
+            "tcp.census": census_file(tmp_path, ["atu,in,2013-09-20", "atu,out,2010-04-01", "atu,in,2016-03-15"]),
+        },
+    )
     m = run(cfg).monthly.set_index(["replication", "month"]).loc[0]
     start = m.loc["2016-03"]
     assert (start["inpatients"], start["inpatients_in_area"], start["inpatients_out_of_area"]) == (3, 2, 1)
@@ -64,11 +75,17 @@ def test_census_start_and_conditional_discharge(tmp_path):
 def test_closing_beds_evicts_nobody(tmp_path):
     """When the schedule closes beds that are occupied, nobody leaves early: open beds stay at the
     occupied count until people leave, and new admissions go out of area meanwhile."""
-    cfg = loss_cfg(beds=3, rate=12.0, los=FIXED_3Y, **{
-        "run.replications": 1, "run.years": 1,
-        "tcp.beds.atu.schedule": [{"date": "2016-03", "beds": 3}, {"date": "2016-06", "beds": 0}],
-        "tcp.census": census_file(tmp_path, ["atu,in,2015-01-01", "atu,in,2015-02-01", "atu,in,2015-12-01"]),
-    })
+    cfg = loss_cfg(
+        beds=3,
+        rate=12.0,
+        los=FIXED_3Y,
+        **{
+            "run.replications": 1,
+            "run.years": 1,
+            "tcp.beds.atu.schedule": [{"date": "2016-03", "beds": 3}, {"date": "2016-06", "beds": 0}],
+            "tcp.census": census_file(tmp_path, ["atu,in,2015-01-01", "atu,in,2015-02-01", "atu,in,2015-12-01"]),
+        },
+    )
     m = run(cfg).monthly.set_index("month")
     assert m.loc["2016-05", "beds_loss_system_atu"] == 3
     # the first leaves in January 2018: all three are still in, in beds the schedule has closed
@@ -95,18 +112,25 @@ def test_a_shared_pool_serves_every_member_tcp():
     assert (shared["inpatients_in_area"] <= 4).all()
     assert shared["a1/inpatients_in_area"].sum() > 0 and shared["a2/inpatients_in_area"].sum() > 0
     assert (shared["occupancy_shared_atu"].dropna() <= 1).all()
-    separate = run(system_cfg(shared_beds=None, **{"run.replications": 5, "run.years": 2, "run.warmup_years": 1})).monthly
+    separate = run(
+        system_cfg(shared_beds=None, **{"run.replications": 5, "run.years": 2, "run.warmup_years": 1})
+    ).monthly
     assert (separate["a1/inpatients_in_area"] <= 3).all() and (separate["a2/inpatients_in_area"] <= 3).all()
     assert separate["beds_in_area"].max() == 6
 
 
 def test_routing_follows_the_shares():
     """Admissions split across unit types in the configured shares (binomial tolerance)."""
-    cfg = loss_cfg(beds=1000, rate=100.0, **{
-        "run.replications": 4, "run.years": 5,
-        "tcp.routing": {"atu": 0.5, "low_secure": 0.3, "medium_secure": 0.2},
-        "tcp.beds": {"low_secure": POOL, "medium_secure": POOL},
-    })
+    cfg = loss_cfg(
+        beds=1000,
+        rate=100.0,
+        **{
+            "run.replications": 4,
+            "run.years": 5,
+            "tcp.routing": {"atu": 0.5, "low_secure": 0.3, "medium_secure": 0.2},
+            "tcp.beds": {"low_secure": POOL, "medium_secure": POOL},
+        },
+    )
     spec = build_spec(cfg)
     total = np.zeros(4)
     for r in range(4):
@@ -117,7 +141,14 @@ def test_routing_follows_the_shares():
         assert abs(count / n - share) < 4 * np.sqrt(max(share * (1 - share), 1e-12) / n) + 1e-12
 
 
-@pytest.mark.parametrize("cfg_factory", [lambda: loss_cfg(beds=4, rate=20.0, **{"run.replications": 2, "run.years": 2, "run.warmup_years": 1}), lambda: system_cfg(**{"run.replications": 2, "run.years": 2, "run.warmup_years": 1})], ids=["tcp", "system"])
+@pytest.mark.parametrize(
+    "cfg_factory",
+    [
+        lambda: loss_cfg(beds=4, rate=20.0, **{"run.replications": 2, "run.years": 2, "run.warmup_years": 1}),
+        lambda: system_cfg(**{"run.replications": 2, "run.years": 2, "run.warmup_years": 1}),
+    ],
+    ids=["tcp", "system"],
+)
 def test_unit_and_commissioner_breakdowns_add_up(cfg_factory):
     """Inpatients by unit, by commissioner, by area and (in a system) by TCP each add up to the total."""
     m = run(cfg_factory()).monthly

@@ -78,10 +78,7 @@ def _u(n: int, stream: int = Stream.LOS, ent: int = 7, seed: int = SEED, rep: in
 def _raw_moments(dist: Distribution) -> list[float]:
     """Raw moments E[T^k], k = 1..4, from scipy (mixtures: weighted over components)."""
     if isinstance(dist, Mixture):
-        return [
-            math.fsum(w * c.scipy().moment(k) for w, c in zip(dist.weights, dist.components))
-            for k in range(1, 5)
-        ]
+        return [math.fsum(w * c.scipy().moment(k) for w, c in zip(dist.weights, dist.components)) for k in range(1, 5)]
     frozen = dist.scipy()
     return [float(frozen.moment(k)) for k in range(1, 5)]
 
@@ -120,12 +117,21 @@ def _chi2_2d_p(a: np.ndarray, b: np.ndarray, bins: int = 10) -> float:
 # Source: Random123 (D. E. Shaw Research) tests/kat_vectors, rows "philox4x32 10":
 # counter[4] key[2] -> expected[4].
 PHILOX_KAT = [
-    ((0x00000000, 0x00000000, 0x00000000, 0x00000000), (0x00000000, 0x00000000),
-     (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
-    ((0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF), (0xFFFFFFFF, 0xFFFFFFFF),
-     (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+    (
+        (0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        (0x00000000, 0x00000000),
+        (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8),
+    ),
+    (
+        (0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF),
+        (0xFFFFFFFF, 0xFFFFFFFF),
+        (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD),
+    ),
+    (
+        (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+        (0xA4093822, 0x299F31D0),
+        (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+    ),
 ]
 
 
@@ -164,10 +170,24 @@ def test_philox_matches_randomgen():
 def test_stream_and_entity_kind_numbers_are_fixed():
     """Stream and entity-kind numbers are part of the random-number address and must never change."""
     assert {s.name: int(s) for s in Stream} == {
-        "ARRIVAL": 1, "ROUTE": 2, "LOS": 3, "CENSUS_RESIDUAL": 4, "REGISTER_JOIN": 5,
-        "REGISTER_RAG": 6, "REGISTER_LEAVE": 7, "CRISIS": 8, "CTR": 9, "AVERT": 10,
-        "CRISIS_SUPPORT_LOS": 11, "INPATIENT_CTR": 12, "DISCHARGE_DELAY": 13,
-        "PLACEMENT": 14, "BREAKDOWN": 15, "DEATH": 16, "PERSON": 17, "RETURN_HOME": 18,
+        "ARRIVAL": 1,
+        "ROUTE": 2,
+        "LOS": 3,
+        "CENSUS_RESIDUAL": 4,
+        "REGISTER_JOIN": 5,
+        "REGISTER_RAG": 6,
+        "REGISTER_LEAVE": 7,
+        "CRISIS": 8,
+        "CTR": 9,
+        "AVERT": 10,
+        "CRISIS_SUPPORT_LOS": 11,
+        "INPATIENT_CTR": 12,
+        "DISCHARGE_DELAY": 13,
+        "PLACEMENT": 14,
+        "BREAKDOWN": 15,
+        "DEATH": 16,
+        "PERSON": 17,
+        "RETURN_HOME": 18,
     }
     assert {k.name: int(k) for k in EntityKind} == {"CENSUS": 1, "ARRIVAL": 2, "REGISTER": 3, "SOURCE": 4}
 
@@ -302,12 +322,14 @@ def test_compiled_engine_matches_python_side():
 
 def test_ndtri_matches_scipy_including_tails():
     """ndtri agrees with scipy.special.ndtri to 4e-15 relative over [1e-300, 1 - 1e-16], tails included."""
-    p = np.concatenate([
-        np.logspace(-300, -1, 600),
-        np.linspace(0.001, 0.999, 999),
-        1.0 - np.logspace(-16, -1, 200),
-        [1e-300, 1e-10, 0.02425, 0.25, 0.5, 0.5 + 1e-12, 0.5 - 1e-10, 0.75, 0.97575, 1 - 1e-10, 1 - 1e-16],
-    ])
+    p = np.concatenate(
+        [
+            np.logspace(-300, -1, 600),
+            np.linspace(0.001, 0.999, 999),
+            1.0 - np.logspace(-16, -1, 200),
+            [1e-300, 1e-10, 0.02425, 0.25, 0.5, 0.5 + 1e-12, 0.5 - 1e-10, 0.75, 0.97575, 1 - 1e-10, 1 - 1e-16],
+        ]
+    )
     mine = np.array([ndtri(v) for v in p])
     ref = scipy.special.ndtri(p)
     np.testing.assert_allclose(mine, ref, rtol=4e-15, atol=0)
@@ -452,8 +474,14 @@ def test_exponential_residual_is_memoryless():
 def test_residual_beyond_bounded_support_is_zero():
     """Someone already past the maximum of a bounded stay is ready now (residual 0), and a mixture
     conditions on the components that can still be running."""
-    for dist, e in [(Uniform(1.0, 4.0), 4.0), (Uniform(1.0, 4.0), 9.0), (Fixed(2.0), 2.0), (Fixed(2.0), 3.0),
-                    (FAMILIES["empirical"], 12.0), (Mixture((0.5, 0.5), (Fixed(1.0), Uniform(0.0, 2.0))), 2.5)]:
+    for dist, e in [
+        (Uniform(1.0, 4.0), 4.0),
+        (Uniform(1.0, 4.0), 9.0),
+        (Fixed(2.0), 2.0),
+        (Fixed(2.0), 3.0),
+        (FAMILIES["empirical"], 12.0),
+        (Mixture((0.5, 0.5), (Fixed(1.0), Uniform(0.0, 2.0))), 2.5),
+    ]:
         assert dist.survival(e) == 0.0
         assert dist.residual(e, 0.3, 0.6) == 0.0
     bounded_or_not = Mixture((0.9, 0.1), (Uniform(0.0, 1.0), Exponential(1.0)))

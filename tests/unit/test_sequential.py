@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas.testing as pdt
 import pytest
+from conftest import make_cfg
 from scipy import stats
 
-from conftest import make_cfg
 from sim.api import run
 from sim.config import ConfigError
 from sim.runner.sequential import Precision, half_widths, look_ahead
@@ -74,18 +74,29 @@ def test_auto_reaches_its_target_and_equals_a_fixed_run_of_that_size(tmp_path):
 
 
 def test_auto_stops_at_its_maximum_with_a_warning(capsys):
-    cfg = make_cfg(["run.replications=auto", "run.auto.half_width=0.01", "run.auto.maximum=40",
-                    "run.chunk_size=20", "run.engine=numba", "run.years=1"])
+    cfg = make_cfg(
+        [
+            "run.replications=auto",
+            "run.auto.half_width=0.01",
+            "run.auto.maximum=40",
+            "run.chunk_size=20",
+            "run.engine=numba",
+            "run.years=1",
+        ]
+    )
     res = run(cfg)
     assert res.manifest["replications"] == 40 and not res.manifest["replications_rule"]["reached"]
     assert "run.auto.maximum=40" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("override, key", [
-    ("run.auto.metric=beds_in_orbit", "run.auto.metric"),
-    ("run.auto.month=2031-01", "run.auto.month"),
-    ("run.auto.relative=0", "run.auto.relative"),
-])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ("run.auto.metric=beds_in_orbit", "run.auto.metric"),
+        ("run.auto.month=2031-01", "run.auto.month"),
+        ("run.auto.relative=0", "run.auto.relative"),
+    ],
+)
 def test_auto_settings_are_checked(override, key):
     with pytest.raises(ConfigError) as e:
         run(make_cfg(["run.replications=auto", override]))
