@@ -32,10 +32,10 @@ from tqdm import tqdm
 
 from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build_spec
 from sim.finance import write_finance
+from sim.metrics import check_metric
 from sim.plots import board_charts
 from sim.report import write_report
 from sim.results import summarise, summarise_chunks, trajectory_table
-from sim.results.monthly import MonthlyArrays, metrics
 from sim.runner import chunk_files, read_chunks, run_replications
 from sim.runner.sequential import Precision, half_widths, look_ahead
 
@@ -235,9 +235,7 @@ RUNNING = ".running"  # holds the PID of the process writing the run directory
 def _auto_rule(r, spec: SystemSpec) -> tuple[Precision, str, str]:
     """The precision ``run.replications=auto`` asks for, on which metric at which month (checked)."""
     a = r.auto
-    names = metrics(spec, MonthlyArrays.zeros(spec))
-    if a.metric not in names:
-        raise ConfigError("run.auto.metric", f"unknown metric '{a.metric}' (see the README's metrics table)")
+    check_metric("run.auto.metric", a.metric, spec)
     month = a.month or spec.calendar.labels[-1]
     if month not in spec.calendar.labels:
         raise ConfigError(

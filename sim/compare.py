@@ -62,10 +62,9 @@ from scipy import stats
 from sim.api import RunResult, compose, run
 from sim.cli import EXIT_USER_ERROR, user_error_line
 from sim.config import ConfigError, build_spec
+from sim.metrics import catalogue
 from sim.plots import files_only
 from sim.results.analytic import mean_ci
-from sim.results.monthly import MonthlyArrays
-from sim.results.monthly import metrics as metric_names
 
 #: Compared by default: inpatients (a stock, at the end and at each milestone), then flows summed by
 #: financial year and over the run. The first is the headline that the separation warning checks.
@@ -427,7 +426,7 @@ def paired_table(
 def _check_metrics(spec, metrics: Sequence[str]) -> None:
     """Refuse unknown metric names before anything runs (the names of an empty record of ``spec``)."""
     with np.errstate(all="ignore"):
-        known = list(metric_names(spec, MonthlyArrays.zeros(spec)))
+        known = list(catalogue(spec))
     missing = [m for m in metrics if m not in known]
     if missing:
         raise ConfigError(

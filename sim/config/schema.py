@@ -16,34 +16,17 @@ from typing import Dict, List, Optional, Union
 
 from omegaconf import MISSING
 
-#: Unit types a bed pool can hold (DESIGN.md section 2).
-UNIT_TYPES: tuple[str, ...] = ("atu", "low_secure", "medium_secure", "camhs_t4")
-
-#: Who commissions a bed of each unit type: CCGs commission non-secure beds, NHS England specialised
-#: commissioning secure beds and CAMHS tier 4 (PARAMETERS.md glossary).
-COMMISSIONER_OF_UNIT: dict[str, str] = {
-    "atu": "ccg",
-    "low_secure": "specialised",
-    "medium_secure": "specialised",
-    "camhs_t4": "specialised",
-}
-COMMISSIONERS: tuple[str, ...] = ("ccg", "specialised")
-
-#: RAG ratings of the dynamic support register, most urgent first.
-RAG: tuple[str, ...] = ("red", "amber", "green")
-
-#: Community placement types (seed 004: bespoke single, core and cluster, shared housing).
-PLACEMENT_TYPES: tuple[str, ...] = ("bespoke_single", "core_cluster", "shared")
-
-#: Who pays (costs by commissioner).
-PAYERS: tuple[str, ...] = ("ccg", "specialised", "la")
-
-#: Why a clinically ready inpatient is still in hospital, in the order a reason is assigned: no housing
-#: unit yet, else no funding decision yet, else an S117 responsible-commissioner dispute, else no provider.
-DELAY_REASONS: tuple[str, ...] = ("housing", "funding", "dispute", "provider")
-
-#: Allocation policies for the next free housing unit.
-HOUSING_POLICIES: tuple[str, ...] = ("fifo", "longest_stay")
+# The names a config may use are the pathway's (sim/pathway.py), importable from here too.
+from sim.pathway import (  # noqa: F401
+    COMMISSIONER_OF_UNIT,
+    COMMISSIONERS,
+    DELAY_REASONS,
+    HOUSING_POLICIES,
+    PAYERS,
+    PLACEMENT_TYPES,
+    RAG,
+    UNIT_TYPES,
+)
 
 
 @dataclass

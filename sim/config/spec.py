@@ -6,31 +6,22 @@ spec and nothing else, so a model never reads a config object and every check ha
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
-from sim.config.schema import UNIT_TYPES
-from sim.sampling import Mixture
-
-DAYS_PER_YEAR = 365.25
-
-#: Poisson sources of each TCP, in source-index order: crises among people not on the register, people
-#: joining the register, and housing units coming free by placement type (schema PLACEMENT_TYPES order).
-SOURCE_KINDS: tuple[str, ...] = (
-    "unregistered",
-    "register_join",
-    "housing_bespoke_single",
-    "housing_core_cluster",
-    "housing_shared",
+from sim.pathway import (  # noqa: F401 - the codes a spec's fields hold, importable beside it
+    DAYS_PER_YEAR,
+    FIFO,
+    IN_AREA,
+    LONGEST_STAY,
+    OUT_OF_AREA,
+    SOURCE_KINDS,
+    UNIT_TYPES,
 )
-
-#: Housing policies as codes.
-FIFO, LONGEST_STAY = 0, 1
-
-#: Area codes used as array indices.
-IN_AREA, OUT_OF_AREA = 0, 1
+from sim.sampling import Mixture
 
 
 @dataclass(frozen=True)
@@ -107,6 +98,13 @@ class RegisterSpec:
     moves: np.ndarray  # float64 [3, 3], RAG moves per person-day (zero diagonal)
     leave: float  # per person-day
     join_cum: np.ndarray  # float64 [3], cumulative RAG shares of joiners
+
+    @functools.cached_property
+    def hazards(self) -> np.ndarray:
+        """float64 [G, E]: from each RAG rating, the hazard of each register event (``REGISTER_EVENTS``
+        order: a crisis, a move to each rating, leaving), per person-day."""
+        leave = np.full((len(self.crisis), 1), self.leave)
+        return np.ascontiguousarray(np.concatenate([self.crisis[:, None], self.moves, leave], axis=1))
 
 
 @dataclass(frozen=True)

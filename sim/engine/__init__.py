@@ -15,7 +15,8 @@ def _clear_stale_cache() -> None:
     stamp of the engine's and samplers' sources, kept beside the cache, catches that first.
     """
     here = Path(__file__).resolve().parent
-    sources = sorted(here.glob("*.py")) + sorted((here.parent / "sampling").glob("*.py"))
+    shared = [here.parent / "arithmetic.py", here.parent / "pathway.py"]  # compiled into the kernel too
+    sources = sorted(here.glob("*.py")) + sorted((here.parent / "sampling").glob("*.py")) + shared
     stamp = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
     marker = here / "__pycache__" / "engine.stamp"
     try:
@@ -23,7 +24,7 @@ def _clear_stale_cache() -> None:
             return
     except OSError:
         pass
-    for folder in (here / "__pycache__", here.parent / "sampling" / "__pycache__"):
+    for folder in (here / "__pycache__", here.parent / "sampling" / "__pycache__", here.parent / "__pycache__"):
         for cached in list(folder.glob("*.nbi")) + list(folder.glob("*.nbc")):
             cached.unlink(missing_ok=True)
     try:
@@ -37,8 +38,9 @@ _clear_stale_cache()
 
 from sim.config.spec import SystemSpec  # noqa: E402
 from sim.engine.build import EngineSpec, build, people_capacity  # noqa: E402
-from sim.engine.loop import new_state, simulate  # noqa: E402
-from sim.results.monthly import MonthlyArrays  # noqa: E402
+from sim.engine.loop import simulate  # noqa: E402
+from sim.engine.state import new_state  # noqa: E402
+from sim.results.record import MonthlyArrays  # noqa: E402
 
 
 class Engine:

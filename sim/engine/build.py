@@ -11,8 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.config.schema import PLACEMENT_TYPES, RAG, UNIT_TYPES
-from sim.config.spec import SOURCE_KINDS, SystemSpec
+from sim.config.spec import SystemSpec
+from sim.pathway import SOURCE_KINDS
 from sim.sampling import Mixture
 
 
@@ -45,9 +45,7 @@ class EngineSpec(NamedTuple):
     support_places: np.ndarray  # int64 [T]
     support_length: np.ndarray  # int64 [T], distribution id
     reg_people: np.ndarray  # int64 [T, G]
-    reg_crisis: np.ndarray  # float64 [T, G]
-    reg_moves: np.ndarray  # float64 [T, G, G]
-    reg_leave: np.ndarray  # float64 [T]
+    reg_hazards: np.ndarray  # float64 [T, G, E], each register event's hazard (REGISTER_EVENTS order)
     join_cum: np.ndarray  # float64 [T, G]
     return_home: np.ndarray  # float64 [T, U]
     return_within: np.ndarray  # float64 [T]
@@ -137,9 +135,7 @@ def build(spec: SystemSpec) -> EngineSpec:
         support_places=per_tcp(lambda t: t.support_places, i8),
         support_length=support,
         reg_people=np.stack([t.register.people for t in tcps]).astype(i8),
-        reg_crisis=np.stack([t.register.crisis for t in tcps]).astype(f8),
-        reg_moves=np.stack([t.register.moves for t in tcps]).astype(f8),
-        reg_leave=per_tcp(lambda t: t.register.leave),
+        reg_hazards=np.stack([t.register.hazards for t in tcps]).astype(f8),
         join_cum=np.stack([t.register.join_cum for t in tcps]).astype(f8),
         return_home=np.stack([t.discharge.return_home for t in tcps]).astype(f8),
         return_within=per_tcp(lambda t: t.discharge.return_home_within),
@@ -180,6 +176,3 @@ def people_capacity(spec: SystemSpec) -> int:
     arrivals = sum(s.rate for s in spec.sources if not s.kind.startswith("housing_")) * days
     register = sum(int(t.register.people.sum()) for t in spec.tcps)
     return int(len(spec.census) + register + 1.5 * arrivals + 10 * np.sqrt(arrivals + 1) + 64)
-
-
-assert len(RAG) == 3 and len(PLACEMENT_TYPES) == 3 and len(UNIT_TYPES) == 4

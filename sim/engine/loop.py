@@ -8,10 +8,9 @@ are ordered as in the model: (time, ``Priority``, entity number, order scheduled
 this replication's state, and the record it fills (``MonthlyArrays``' fields as ``st.rec_<name>``), so
 metrics and costs are derived by the same code for both engines.
 
-Four functions run once per event from the loop, ``pop`` and the handlers of the commonest events
-(``on_stay``, ``on_arrival``, ``on_placement``), are ``forceinline``: LLVM builds them into ``simulate``,
-saving calls on every event (about 15% of the loss system's time). Marking more of them, or functions
-called from several places, made the cold compile seconds longer for no measurable gain.
+The words and codes come from ``sim.pathway``, the arithmetic both engines share from
+``sim.arithmetic``, the state's layout from ``sim.engine.state``. Why the loop is laid out as it is (the
+heap, the ``forceinline`` handlers, the view of the struct) and what each step gave: docs/engine.md.
 """
 
 from __future__ import annotations
@@ -20,46 +19,32 @@ import math
 
 import numpy as np
 
-from sim.config import spec as config_spec
-from sim.config.schema import DELAY_REASONS, RAG, UNIT_TYPES
-from sim.engine.structs import OUT_FIELDS, STATE_FIELDS, STATE_SCALARS, StateRef, flat, make_state, view
-from sim.model.model import Priority
-from sim.results.monthly import (
-    COMMUNITY,
-    HOSPITAL,
-    INITIAL,
-    INPATIENT,
-    LEFT,
-    LONG_STAY_DAYS,
-    OUTSIDE,
-    PLACEMENT,
-    READMISSION_DAYS,
-    REGISTER,
-    SETTLED,
-    SUPPORT,
-    MonthlyArrays,
-)
+from sim import pathway
+from sim.arithmetic import breakdown_time, hazard_pick, hazard_total, next_ctr
+from sim.engine.structs import flat, view
+from sim.pathway import Priority
 from sim.sampling import EntityKind, Stream, choice, entity_id, exponential, residual, sample, uniform_pair
 from sim.sampling._jit import jit, kernel
 
 INF = np.inf
-YEAR = 365.25
 
 # Integer constants are NumPy scalars, not Python ints: Numba types a global Python int as a literal and
 # compiles a helper once for every literal it is called with (171 specialisations of the kernel's
 # functions instead of about 70, doubling the cold compile). A NumPy int64 is typed as plain int64.
 _i = np.int64
-CAMHS = _i(UNIT_TYPES.index("camhs_t4"))
-RED, AMBER = (_i(RAG.index(r)) for r in ("red", "amber"))
+CAMHS, RED, AMBER = _i(pathway.CAMHS), _i(pathway.RED), _i(pathway.AMBER)
 HOUSING, FUNDING, DISPUTE, PROVIDER = (
-    _i(DELAY_REASONS.index(r)) for r in ("housing", "funding", "dispute", "provider")
+    _i(r) for r in (pathway.HOUSING, pathway.FUNDING, pathway.DISPUTE, pathway.PROVIDER)
 )
-FIFO = _i(config_spec.FIFO)
-IN_AREA, OUT_OF_AREA = _i(config_spec.IN_AREA), _i(config_spec.OUT_OF_AREA)
+FIFO = _i(pathway.FIFO)
+IN_AREA, OUT_OF_AREA = _i(pathway.IN_AREA), _i(pathway.OUT_OF_AREA)
 # source kinds (SOURCE_KINDS); the housing kinds follow in placement-type order: kind = HOUSING_SOURCE + type
 UNREGISTERED, REGISTER_JOIN, HOUSING_SOURCE = (
-    _i(config_spec.SOURCE_KINDS.index(k)) for k in ("unregistered", "register_join", "housing_bespoke_single")
+    _i(pathway.SOURCE_KINDS.index(k)) for k in ("unregistered", "register_join", "housing_bespoke_single")
 )
+REG_CRISIS, REG_LEAVE = _i(pathway.REG_CRISIS), _i(pathway.REG_LEAVE)
+# the kind of event (Priority) of each register event, as codes
+REGISTER_EVENT_PRIORITY = np.array(pathway.REGISTER_EVENT_PRIORITY, dtype=np.int64)
 NONE, ZERO, ONE = _i(-1), _i(0), _i(1)  # for call arguments
 
 # Priorities of simultaneous events: the model's, so the two engines cannot drift apart
@@ -88,168 +73,12 @@ K_CENSUS, K_ARRIVAL, K_REGISTER, K_SOURCE = (
     _i(k) for k in (EntityKind.CENSUS, EntityKind.ARRIVAL, EntityKind.REGISTER, EntityKind.SOURCE)
 )
 OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = (
-    _i(x) for x in (OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT)
+    _i(x)
+    for x in (pathway.OUTSIDE, pathway.REGISTER, pathway.SUPPORT, pathway.INPATIENT, pathway.PLACEMENT, pathway.LEFT)
 )
-INITIAL, SETTLED, HOSPITAL, COMMUNITY = (_i(x) for x in (INITIAL, SETTLED, HOSPITAL, COMMUNITY))
-
-# A person is 320 bytes (five cache lines, arrays start on a line): the first line holds all that a
-# register event reads and writes, as most events of a large system are register events.
-PERSON = np.dtype(
-    [
-        ("id", np.int64),
-        ("tcp", np.int64),
-        ("reg_event", np.int64),
-        ("state", np.int64),
-        ("rag", np.int64),
-        ("episode", np.int64),
-        ("sojourns", np.int64),
-        ("crises", np.int64),
-        ("child", np.int64),
-        ("supports", np.int64),
-        ("admissions", np.int64),
-        ("placements", np.int64),
-        ("unit", np.int64),
-        ("area", np.int64),
-        ("pool", np.int64),
-        ("by_need", np.int64),
-        ("admitted", np.float64),
-        ("ooa_since", np.float64),
-        ("is_ready", np.int64),
-        ("ready_at", np.float64),
-        ("reason", np.int64),
-        ("housed", np.int64),
-        ("funding_at", np.float64),
-        ("dispute_at", np.float64),
-        ("provider_at", np.float64),
-        ("death_at", np.float64),
-        ("kind", np.int64),
-        ("phase", np.int64),
-        ("dowry_unit", np.int64),
-        ("last_discharge", np.float64),
-        # loop state of the person's current process
-        ("admission", np.int64),
-        ("ctr_held", np.int64),
-        ("next_ctr_at", np.float64),
-        ("breakdown_at", np.float64),
-        ("pl_death_at", np.float64),
-        ("settle_at", np.float64),
-        # membership of one linked list at a time: a pool's repatriation candidates or a housing queue
-        ("list_id", np.int64),
-        ("prev", np.int64),
-        ("next", np.int64),
-        ("ip_slot", np.int64),  # place in the list of current inpatients (month ends count long stayers there)
-    ],
-    align=True,
-)
-
-EVENT = np.dtype(
-    [
-        ("time", np.float64),
-        ("kind", np.int64),
-        ("key", np.int64),
-        ("seq", np.int64),
-        ("etype", np.int64),
-        ("target", np.int64),
-        ("aux", np.int64),
-        ("episode", np.int64),
-    ],
-    align=True,
-)
-
-QUEUE = np.dtype([("time", np.float64), ("slot", np.int64)])  # a position of the binary heap
-
-# Scalars (clock, counters, status: 0 ok, 1 people full, 2 heap full) are fields of the state itself, not
-# one-element arrays, and the only fields the kernel sets (sim/engine/structs.py, StateView).
-
-
-def on_lines(n: int, dtype: np.dtype) -> np.ndarray:
-    """``np.empty(n, dtype)`` starting on a 64-byte boundary (a cache line), so that a record whose size
-    is a multiple of 64 bytes spans as few lines as it can."""
-    size = n * dtype.itemsize
-    raw = np.empty(size + 64, np.uint8)
-    start = -raw.ctypes.data % 64
-    return raw[start : start + size].view(dtype)
-
-
-def carve(shapes: dict[str, tuple[int, ...]], dtype) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Arrays of the given shapes as consecutive views of one flat buffer, so that one fill sets them all."""
-    flat = np.zeros(sum(math.prod(shape) for shape in shapes.values()), dtype)
-    views, at = {}, 0
-    for name, shape in shapes.items():
-        n = math.prod(shape)
-        views[name] = flat[at : at + n].reshape(shape)
-        at += n
-    return flat, views
-
-
-def new_state(
-    spec, record_shapes: dict, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int
-) -> tuple[StateRef, MonthlyArrays, dict]:
-    """The kernel's struct (Python side), the record it fills and the state's arrays, which the caller
-    keeps as long as the struct (the struct does not own them): the system's arrays (``spec``, an
-    EngineSpec), room for the state, reused replication after replication (``reset`` gives it its
-    starting values at the start of each), and a MonthlyArrays of ``record_shapes``, also reset each
-    time. What starts at zero (the record and the state's counts and integrals) lies in two flat
-    buffers, and the integrals' clocks in a third, so a reset is three fills."""
-    t, h = n_out_tcps, spec.housing_units.shape[1]
-    n_lists = n_pools + t * h  # list ids: pools' candidates, then housing queues (t * h + kind)
-    counts = dict(
-        pool_scheduled=(n_pools,),
-        pool_occupied=(n_pools,),
-        support_used=(t,),
-        now_people=(t, 6),
-        now_inpatients=(t, 4, 2),
-        now_delayed=(t, 4),
-        now_register=(t, 3),
-        now_placements=(t, 4, 2, 3, 2),
-        now_dowry=(t, 4),
-    )
-    integrals = dict(
-        pool_occ_days=(n_pools,),
-        pool_open_days=(n_pools,),
-        inpatient_days=(t, 4, 2),
-        delayed_days=(t, 4),
-        support_days=(t,),
-        placement_days=(t, 4, 2, 3, 2),
-        dowry_days=(t, 4),
-    )
-    clocks = dict(
-        pool_last=(n_pools,),
-        last_inpatients=(t, 4, 2),
-        last_delayed=(t, 4),
-        last_support=(t,),
-        last_placements=(t, 4, 2, 3, 2),
-        last_dowry=(t, 4),
-    )
-    rec_int = {f"rec_{n}": shape for n, (shape, dtype) in record_shapes.items() if dtype == np.int64}
-    rec_float = {f"rec_{n}": shape for n, (shape, dtype) in record_shapes.items() if dtype == np.float64}
-    zeros_i, views_i = carve(rec_int | counts, np.int64)
-    zeros_f, views_f = carve(rec_float | integrals, np.float64)
-    clocks_f, views_c = carve(clocks, np.float64)
-    arrays = (
-        {name: _i(0) for name in STATE_SCALARS}
-        | views_i
-        | views_f
-        | views_c
-        | dict(  # scalars' values: reset's
-            clock=np.float64(0.0),
-            zeros_i=zeros_i,
-            zeros_f=zeros_f,
-            clocks=clocks_f,
-            people=on_lines(people_cap, PERSON),
-            heap=on_lines(heap_cap, EVENT),
-            queue=on_lines(heap_cap + 1, QUEUE),
-            free=np.empty(heap_cap, np.int64),
-            housing_free=np.empty((t, h), np.int64),
-            list_head=np.empty(n_lists, np.int64),
-            inpatient_list=np.empty(people_cap, np.int64),
-        )
-    )
-    record = MonthlyArrays(**{name: arrays[f"rec_{name}"] for name in OUT_FIELDS})
-    state = make_state(
-        [*spec, *(arrays[name] for name in STATE_FIELDS), *(arrays[f"rec_{name}"] for name in OUT_FIELDS)]
-    )
-    return state, record, arrays
+INITIAL, SETTLED = _i(pathway.INITIAL), _i(pathway.SETTLED)
+HOSPITAL, COMMUNITY = _i(pathway.HOSPITAL), _i(pathway.COMMUNITY)
+LONG_STAY_DAYS, READMISSION_DAYS = pathway.LONG_STAY_DAYS, pathway.READMISSION_DAYS
 
 
 @kernel
@@ -612,26 +441,15 @@ def register_next(st, i) -> None:
     """Draw the member's next register event (Model.register_life, up to its yield): its kind is the
     first cumulative hazard share above u, as ``choice`` picks it, without building the arrays."""
     P = st.people
-    t, rag = P[i].tcp, P[i].rag
-    moves = st.reg_moves
-    # hazards: 0 crisis, 1-3 a move to red, amber, green, 4 leaving (read once: a busy path)
-    rates = (st.reg_crisis[t, rag], moves[t, rag, 0], moves[t, rag, 1], moves[t, rag, 2], st.reg_leave[t])
-    total = 0.0
-    for k in range(5):
-        total += rates[k]
+    rates = st.reg_hazards[P[i].tcp, P[i].rag]  # REGISTER_EVENTS order
+    total = hazard_total(rates)
     if total <= 0:
         return
     u_event, u_time = draw(st, S_RAG, P[i].id, P[i].sojourns)
     P[i].sojourns += 1
-    event = 4
-    acc = 0.0
-    for k in range(5):
-        acc += rates[k]
-        if acc / total > u_event:
-            event = k
-            break
-    kind = CRISIS if event == 0 else (DEPARTURE if event == 4 else PROGRESS)
+    event = hazard_pick(u_event, rates, total)
     P[i].reg_event = event
+    kind = REGISTER_EVENT_PRIORITY[event]
     schedule(st, exponential(u_time, 1.0 / total), kind, P[i].id, EV_REGISTER, i, event, P[i].episode)
 
 
@@ -641,10 +459,10 @@ def on_register(st, i, episode) -> None:
     if P[i].episode != episode:
         return
     event = P[i].reg_event
-    if event == 0:
+    if event == REG_CRISIS:
         crisis(st, i)
         return
-    if event == 4:
+    if event == REG_LEAVE:
         move(st, i, LEFT)
         return
     st.now_register[P[i].tcp, P[i].rag] -= 1
@@ -750,17 +568,6 @@ def enter_hospital(st, i, admitted) -> None:
     st.inpatient_list[k] = i
     P[i].ip_slot = k
     st.n_inpatients = k + 1
-
-
-@kernel
-def next_ctr(elapsed, first, interval):
-    """How many inpatient CTRs have been held by ``elapsed`` days, and the wait to the next (model.next_ctr)."""
-    if elapsed < first:
-        return 0, first - elapsed
-    if not np.isfinite(interval):
-        return 1, INF
-    held = 1 + int((elapsed - first) // interval)
-    return held, first + held * interval - elapsed
 
 
 @kernel
@@ -912,7 +719,7 @@ def update_reason(st, i) -> int:
 
 @kernel
 def housing_list(st, t, kind) -> int:
-    return st.pool_scheduled.shape[0] + t * 3 + kind
+    return st.pool_scheduled.shape[0] + t * st.housing_free.shape[1] + kind
 
 
 @kernel
@@ -1075,11 +882,7 @@ def placement_start(st, i) -> None:
     P[i].breakdown_at = INF
     if st.breakdown_first[t] > 0 or st.breakdown_after[t] > 0:  # no draw when no breakdown can happen
         hazard = -math.log1p(-draw(st, S_BREAKDOWN, P[i].id, P[i].placements)[1])
-        first_year = st.breakdown_first[t] * YEAR
-        if hazard < first_year:
-            P[i].breakdown_at = start + hazard / st.breakdown_first[t]
-        elif st.breakdown_after[t] > 0:
-            P[i].breakdown_at = start + YEAR + (hazard - first_year) / st.breakdown_after[t]
+        P[i].breakdown_at = breakdown_time(start, hazard, st.breakdown_first[t], st.breakdown_after[t])
     P[i].pl_death_at = INF
     if st.community_death[t] > 0:
         u_death = draw(st, S_DEATH, P[i].id, 2 * P[i].placements + 1)[1]
@@ -1350,7 +1153,7 @@ def simulate(state, replication) -> tuple[int, int]:
     # register members, numbered by TCP then RAG order
     for t in range(st.reg_people.shape[0]):
         n = 0
-        for rag in range(3):
+        for rag in range(st.reg_people.shape[1]):
             for _ in range(st.reg_people[t, rag]):
                 i = new_person(st, K_REGISTER, t, n, t)
                 if i < 0:

@@ -23,7 +23,7 @@ from numba.experimental import structref
 from numba.experimental.structref import _Utils
 
 from sim.engine.build import EngineSpec
-from sim.results.monthly import MonthlyArrays
+from sim.results.record import MonthlyArrays
 from sim.sampling._jit import jit
 
 STATE_FIELDS = (

@@ -36,15 +36,13 @@ person left (``MonthlyArrays.placement_days``, [M, T, U, A, H, 2]).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.config.schema import COMMISSIONER_OF_UNIT, PLACEMENT_TYPES, UNIT_TYPES
-from sim.config.spec import IN_AREA, OUT_OF_AREA, SystemSpec
-
-if TYPE_CHECKING:  # sim.results.monthly imports this module
-    from sim.results.monthly import MonthlyArrays
+from sim.config.spec import SystemSpec
+from sim.pathway import COMMISSIONER_OF_UNIT, IN_AREA, OUT_OF_AREA, PLACEMENT_TYPES, UNIT_TYPES
+from sim.results.catalogue import Metric
+from sim.results.monthly import flow_series
+from sim.results.record import MonthlyArrays
 
 #: Who puts released money into the pool: the commissioner of the bed left (column order).
 SOURCES: tuple[str, ...] = ("ccg", "specialised")
@@ -71,6 +69,51 @@ FLOWS: tuple[str, ...] = (
     "pool_first_negative",
 )
 STOCKS: tuple[str, ...] = ("pool_reserve", "pool_balance", "pool_balance_negative", "pool_ever_negative", "pool_cohort")
+
+#: The ledger's metrics in the catalogue (``sim.results.catalogue``): system-wide, with a pooled budget.
+_LABELS: dict[str, tuple[str, str]] = {
+    "pool_inflow": ("pounds", "money into the pool"),
+    "pool_in_specialised": ("pounds", "into the pool from specialised commissioning"),
+    "pool_in_ccg": ("pounds", "into the pool from CCGs"),
+    "pool_in_marginal": ("pounds", "into the pool: open beds' marginal saving"),
+    "pool_in_closed": ("pounds", "into the pool: closed beds' full cost"),
+    "pool_in_out_of_area": ("pounds", "into the pool: out-of-area beds"),
+    "pool_in_dowries": ("pounds", "into the pool: dowries (section 75)"),
+    "pool_in_extra": ("pounds", "into the pool from outside"),
+    "pool_outflow": ("pounds", "money the pool pays"),
+    "pool_out_community": ("pounds", "the pool pays for community support"),
+    "pool_out_beds": ("pounds", "the pool pays for new or re-commissioned beds"),
+    "pool_community_cost": ("pounds", "community support of the people the pool funds"),
+    "pool_above_cap": ("pounds", "community support above the cost of the bed replaced"),
+    "pool_new_beds_cost": ("pounds", "new or re-commissioned beds"),
+    "shortfall_ccg": ("pounds", "shortfall carried by CCGs"),
+    "shortfall_la": ("pounds", "shortfall carried by local authorities"),
+    "shortfall_specialised": ("pounds", "shortfall carried by specialised commissioning"),
+    "shortfall_total": ("pounds", "shortfall, all commissioners"),
+    "pool_first_negative": ("yes/no", "the pool's balance first goes negative"),
+    "pool_reserve": ("pounds", "the pool's reserve"),
+    "pool_balance": ("pounds", "the pool's balance"),
+    "pool_balance_negative": ("yes/no", "the pool's balance is negative"),
+    "pool_ever_negative": ("yes/no", "the pool's balance has been negative"),
+    "pool_cohort": ("people", "people the pool funds"),
+}
+CATALOGUE: tuple[Metric, ...] = tuple(
+    Metric(name, "flow" if name in FLOWS else "stock", *_LABELS[name]) for name in (*FLOWS, *STOCKS)
+)
+
+
+def ledger_metrics(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
+    """The ledger's metrics of one replication (or of a stacked record, each [S, R]) as series over the
+    stock points, flows NaN at the start point, as ``sim.results.monthly`` gives its own; none when the
+    system has no pooled budget."""
+    if spec.pooled_budget is None:
+        return {}
+    if rec.stacked:  # the ledger works a replication at a time
+        books = [ledger(spec, rec.replication(k)) for k in range(rec.people.shape[-1])]
+        book = {name: np.stack([b[name] for b in books], axis=-1) for name in books[0]}
+    else:
+        book = ledger(spec, rec)
+    return {name: values if name in STOCKS else flow_series(values) for name, values in book.items()}
 
 
 def financial_years(labels: tuple[str, ...] | list[str]) -> np.ndarray:

@@ -41,46 +41,45 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 import simpy
 
-from sim.config.schema import DELAY_REASONS, PLACEMENT_TYPES, UNIT_TYPES
-from sim.config.spec import FIFO, IN_AREA, OUT_OF_AREA, PoolSpec, SourceSpec, SystemSpec, TcpSpec
-from sim.results.monthly import (
+from sim.arithmetic import breakdown_time, hazard_pick, hazard_total, next_ctr
+from sim.config.spec import PoolSpec, SourceSpec, SystemSpec, TcpSpec
+from sim.pathway import (
+    AMBER,
+    CAMHS,
     COMMUNITY,
+    DISPUTE,
+    FIFO,
+    FUNDING,
     HOSPITAL,
+    HOUSING,
+    IN_AREA,
     INITIAL,
     INPATIENT,
     LEFT,
     LONG_STAY_DAYS,
+    OUT_OF_AREA,
     OUTSIDE,
     PLACEMENT,
+    PLACEMENT_TYPES,
+    PROVIDER,
     READMISSION_DAYS,
+    RED,
+    REG_CRISIS,
+    REG_LEAVE,
     REGISTER,
+    REGISTER_EVENT_PRIORITY,
     SETTLED,
     SUPPORT,
-    MonthlyArrays,
+    Priority,
 )
+from sim.results.record import MonthlyArrays
 from sim.sampling import EntityKind, Mixture, Stream, choice, entity, exponential, uniform_pair
 
-RED, AMBER = 0, 1
-CAMHS = UNIT_TYPES.index("camhs_t4")
-HOUSING, FUNDING, DISPUTE, PROVIDER = (DELAY_REASONS.index(r) for r in ("housing", "funding", "dispute", "provider"))
 INF = float("inf")
-YEAR = 365.25
-
-
-class Priority(IntEnum):
-    """Order of simultaneous events, lowest first (shared with the compiled engine)."""
-
-    MONTH_END = 1  # the record at a boundary sees the state before anything else at that instant
-    SCHEDULE = 2  # bed-schedule steps and housing pipeline units take effect at the start of their month
-    DEPARTURE = 3  # discharges, deaths, leaving, end of crisis support: free what they held first
-    PROGRESS = 4  # inpatient CTRs, RAG moves, end of a placement's initial months
-    CRISIS = 5  # crises (register members, people not on a register, placement breakdowns)
-    JOIN = 6  # people joining the register
 
 
 def order(kind: Priority, key: int) -> int:
@@ -170,17 +169,6 @@ class Person:
     phase: int = INITIAL
     dowry_unit: int = -1
     last_discharge: float = -INF
-
-
-def next_ctr(elapsed: float, first: float, interval: float) -> tuple[int, float]:
-    """Inpatient CTRs fall at ``first`` days after admission and every ``interval`` days after that:
-    how many have been held by ``elapsed`` days into the stay, and how long until the next (inf: none)."""
-    if elapsed < first:
-        return 0, first - elapsed
-    if not np.isfinite(interval):
-        return 1, INF
-    held = 1 + int((elapsed - first) // interval)
-    return held, first + held * interval - elapsed
 
 
 class Model:
@@ -386,26 +374,23 @@ class Model:
     def register_life(self, p: Person) -> Iterator[simpy.Event]:
         """Register dynamics: from each RAG rating, the next of a crisis, a RAG move or leaving (competing
         exponential hazards), its time and kind drawn together at (person, sojourn)."""
-        reg = self.spec.tcps[p.tcp].register
+        hazards = self.spec.tcps[p.tcp].register.hazards
         episode = p.episode
         while True:
-            rates = np.concatenate(([reg.crisis[p.rag]], reg.moves[p.rag], [reg.leave]))
-            total = rates.sum()
+            rates = hazards[p.rag]
+            total = hazard_total(rates)
             if total <= 0:
                 return
             u_event, u_time = self.draw(Stream.REGISTER_RAG, p.id, p.sojourns)
             p.sojourns += 1
-            event = choice(u_event, np.cumsum(rates) / total)
-            kind = (
-                Priority.CRISIS if event == 0 else Priority.DEPARTURE if event == len(rates) - 1 else Priority.PROGRESS
-            )
-            yield self.at(exponential(u_time, 1.0 / total), kind, p.id)
+            event = hazard_pick(u_event, rates, total)
+            yield self.at(exponential(u_time, 1.0 / total), REGISTER_EVENT_PRIORITY[event], p.id)
             if p.episode != episode:
                 return
-            if event == 0:
+            if event == REG_CRISIS:
                 self.crisis(p)
                 return
-            if event == len(rates) - 1:
+            if event == REG_LEAVE:
                 self.move(p, LEFT, "register_leave")
                 return
             self.accrue()
@@ -685,13 +670,7 @@ class Model:
         if p.dowry_unit >= 0:
             self.now_dowry[p.tcp, p.dowry_unit] += 1
         hazard = -math.log1p(-self.draw(Stream.BREAKDOWN, p.id, p.placements)[1])  # a unit-rate exponential
-        first_year = tcp.breakdown_first * YEAR
-        if hazard < first_year:
-            breakdown_at = start + hazard / tcp.breakdown_first
-        else:
-            breakdown_at = (
-                start + YEAR + (hazard - first_year) / tcp.breakdown_after if tcp.breakdown_after > 0 else INF
-            )
+        breakdown_at = breakdown_time(start, hazard, tcp.breakdown_first, tcp.breakdown_after)
         u_death = self.draw(Stream.DEATH, p.id, 2 * p.placements + 1)[1]
         death_at = start + exponential(u_death, 1.0 / tcp.community_death) if tcp.community_death > 0 else INF
         settle_at = start + tcp.costs.initial_days if p.phase == INITIAL else INF

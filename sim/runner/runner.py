@@ -19,8 +19,9 @@ import pandas as pd
 
 from sim.config.spec import SystemSpec
 from sim.engine import Engine
+from sim.metrics import metrics
 from sim.model import EVENT_LOG_COLUMNS, run_replication
-from sim.results.monthly import MonthlyArrays, metrics
+from sim.results.record import MonthlyArrays
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,8 @@ def test_metrics_of_stacked_records_are_each_replications_own():
     import numpy as np
 
     from sim.engine import Engine
-    from sim.results.monthly import MonthlyArrays, metrics
+    from sim.metrics import metrics
+    from sim.results.record import MonthlyArrays
     from sim.runner import runner
 
     spec = build_spec(make_cfg(["system=south_east_hub", "scenario=pooled_budget", "run.years=2"]))

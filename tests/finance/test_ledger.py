@@ -24,7 +24,8 @@ from sim.config import ConfigError, build_spec
 from sim.config.schema import PLACEMENT_TYPES, UNIT_TYPES
 from sim.config.spec import IN_AREA, OUT_OF_AREA
 from sim.finance import finance_years, ledger, reserve_risk, write_finance
-from sim.results.monthly import SETTLED, MonthlyArrays
+from sim.pathway import SETTLED
+from sim.results.record import MonthlyArrays
 
 YEAR = 365.25
 ATU, LOW = UNIT_TYPES.index("atu"), UNIT_TYPES.index("low_secure")

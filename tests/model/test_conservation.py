@@ -10,7 +10,8 @@ from conftest import make_cfg, system_cfg
 from sim.api import run
 from sim.config import build_spec
 from sim.model import run_replication
-from sim.results.monthly import INPATIENT, PLACEMENT, REGISTER, MonthlyArrays
+from sim.pathway import INPATIENT, PLACEMENT, REGISTER
+from sim.results.record import MonthlyArrays
 from sim.runner import run_replications
 
 

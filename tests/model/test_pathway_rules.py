@@ -14,7 +14,7 @@ from conftest import loss_cfg
 from sim.api import run
 from sim.config import build_spec
 from sim.model import run_replication
-from sim.results.monthly import REGISTER
+from sim.pathway import REGISTER
 
 YEAR = 365.25
 CAMHS = 3  # index of camhs_t4 in UNIT_TYPES

@@ -1,0 +1,60 @@
+"""Arithmetic both engines do the same way, compiled once and called by both.
+
+The SimPy model (``sim.model.model``) calls these from Python, the compiled engine (``sim.engine.loop``)
+from its kernel: one definition, so the two cannot compute a time or pick an event differently. Each is a
+pure function of numbers (no state, no draws: the caller draws the uniforms at its own address).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.pathway import DAYS_PER_YEAR
+from sim.sampling._jit import jit
+
+
+@jit
+def next_ctr(elapsed: float, first: float, interval: float) -> tuple[int, float]:
+    """Inpatient CTRs fall at ``first`` days after admission and every ``interval`` days after that:
+    how many have been held by ``elapsed`` days into the stay, and how long until the next (inf: none)."""
+    if elapsed < first:
+        return 0, first - elapsed
+    if not np.isfinite(interval):
+        return 1, np.inf
+    held = 1 + int((elapsed - first) // interval)
+    return held, first + held * interval - elapsed
+
+
+@jit
+def breakdown_time(start: float, hazard: float, first_rate: float, after_rate: float) -> float:
+    """When a placement started at ``start`` breaks down, for a unit-rate exponential ``hazard``: the
+    breakdown hazard is ``first_rate`` a day in the placement's first year and ``after_rate`` after it
+    (piecewise constant, so the time inverts the cumulative hazard); inf if it never does."""
+    first_year = first_rate * DAYS_PER_YEAR
+    if hazard < first_year:
+        return start + hazard / first_rate
+    if after_rate > 0:
+        return start + DAYS_PER_YEAR + (hazard - first_year) / after_rate
+    return np.inf
+
+
+@jit
+def hazard_total(rates: np.ndarray) -> float:
+    """The total of competing hazards, summed in order (as ``hazard_pick`` accumulates them)."""
+    total = 0.0
+    for k in range(rates.shape[0]):
+        total += rates[k]
+    return total
+
+
+@jit
+def hazard_pick(u: float, rates: np.ndarray, total: float) -> int:
+    """Which of competing exponential hazards fires, for a uniform ``u``: the first whose cumulative share
+    of ``total`` is above u (the last if rounding leaves none), as ``sim.sampling.choice`` picks it."""
+    n = rates.shape[0]
+    acc = 0.0
+    for k in range(n):
+        acc += rates[k]
+        if acc / total > u:
+            return k
+    return n - 1

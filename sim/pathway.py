@@ -1,0 +1,112 @@
+"""The pathway's vocabulary, in one place below everything that uses it (DESIGN.md section 2).
+
+The names and codes of the model: unit types, RAG ratings, placement types, delay reasons, who pays,
+where a person is (states), a placement's phases, the kinds of Poisson source, the order of simultaneous
+events (``Priority``), the thresholds that define long stays and readmissions, and the length of a year.
+The config schema, the SimPy model, the compiled engine, the results and the finance all import their
+words from here, so a word is defined once and the engines cannot drift apart. Plain Python: importing
+this module loads neither SimPy nor Numba.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+#: Days in a year: every rate per year and time in years of the config becomes days with it.
+DAYS_PER_YEAR = 365.25
+
+# -------------------------------------------------------------------------------- what the config names
+
+#: Unit types a bed pool can hold (DESIGN.md section 2).
+UNIT_TYPES: tuple[str, ...] = ("atu", "low_secure", "medium_secure", "camhs_t4")
+
+#: Who commissions a bed of each unit type: CCGs commission non-secure beds, NHS England specialised
+#: commissioning secure beds and CAMHS tier 4 (PARAMETERS.md glossary).
+COMMISSIONER_OF_UNIT: dict[str, str] = {
+    "atu": "ccg",
+    "low_secure": "specialised",
+    "medium_secure": "specialised",
+    "camhs_t4": "specialised",
+}
+COMMISSIONERS: tuple[str, ...] = ("ccg", "specialised")
+
+#: RAG ratings of the dynamic support register, most urgent first.
+RAG: tuple[str, ...] = ("red", "amber", "green")
+
+#: Community placement types (seed 004: bespoke single, core and cluster, shared housing).
+PLACEMENT_TYPES: tuple[str, ...] = ("bespoke_single", "core_cluster", "shared")
+
+#: Who pays (costs by commissioner).
+PAYERS: tuple[str, ...] = ("ccg", "specialised", "la")
+
+#: Why a clinically ready inpatient is still in hospital, in the order a reason is assigned: no housing
+#: unit yet, else no funding decision yet, else an S117 responsible-commissioner dispute, else no provider.
+DELAY_REASONS: tuple[str, ...] = ("housing", "funding", "dispute", "provider")
+
+#: Allocation policies for the next free housing unit, and their codes.
+HOUSING_POLICIES: tuple[str, ...] = ("fifo", "longest_stay")
+FIFO, LONGEST_STAY = 0, 1
+
+#: Poisson sources of each TCP, in source-index order: crises among people not on the register, people
+#: joining the register, and housing units coming free by placement type (``PLACEMENT_TYPES`` order).
+SOURCE_KINDS: tuple[str, ...] = (
+    "unregistered",
+    "register_join",
+    *(f"housing_{kind}" for kind in PLACEMENT_TYPES),
+)
+
+# ---------------------------------------------------------------------------------- codes of the model
+
+#: Areas, used as array indices: an in-area bed, or a bed out of area.
+AREAS: tuple[str, ...] = ("in", "out")
+IN_AREA, OUT_OF_AREA = 0, 1
+
+#: Where a person is (DESIGN.md section 2). ``outside`` is anyone the model does not yet know (people not
+#: on a register before their crisis); ``left`` counts people who left the register or died.
+STATES: tuple[str, ...] = ("outside", "register", "crisis_support", "inpatient", "placement", "left")
+OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = range(len(STATES))
+
+#: Placement phases: the first months after discharge cost more.
+PHASES: tuple[str, ...] = ("initial", "settled")
+INITIAL, SETTLED = 0, 1
+
+#: Where a death happened.
+DEATH_PLACES: tuple[str, ...] = ("hospital", "community")
+HOSPITAL, COMMUNITY = 0, 1
+
+#: Codes both engines branch on.
+RED, AMBER, GREEN = (RAG.index(r) for r in RAG)
+CAMHS = UNIT_TYPES.index("camhs_t4")
+HOUSING, FUNDING, DISPUTE, PROVIDER = (DELAY_REASONS.index(r) for r in DELAY_REASONS)
+
+#: A register member's next event, from their hazards in this order: a crisis, a move to each RAG
+#: rating (``RAG`` order), leaving the register.
+REGISTER_EVENTS: tuple[str, ...] = ("crisis", *(f"to_{r}" for r in RAG), "leave")
+REG_CRISIS, REG_LEAVE = 0, len(REGISTER_EVENTS) - 1
+
+# ---------------------------------------------------------------------------------------- thresholds
+
+#: "In hospital 5+ years" (seed 001: 11 people in April 2017).
+LONG_STAY_DAYS = 5 * DAYS_PER_YEAR
+#: A readmission is an admission within 12 months of the person's last discharge.
+READMISSION_DAYS = DAYS_PER_YEAR
+
+
+class Priority(IntEnum):
+    """Order of simultaneous events, lowest first; within a kind, by entity number, then by the order the
+    events were made. Both engines order by it: never by scheduler accident (DESIGN.md section 3)."""
+
+    MONTH_END = 1  # the record at a boundary sees the state before anything else at that instant
+    SCHEDULE = 2  # bed-schedule steps and housing pipeline units take effect at the start of their month
+    DEPARTURE = 3  # discharges, deaths, leaving, end of crisis support: free what they held first
+    PROGRESS = 4  # inpatient CTRs, RAG moves, end of a placement's initial months
+    CRISIS = 5  # crises (register members, people not on a register, placement breakdowns)
+    JOIN = 6  # people joining the register
+
+
+#: The kind of event each register event is, for ``Priority``.
+REGISTER_EVENT_PRIORITY: tuple[Priority, ...] = (
+    Priority.CRISIS,
+    *(Priority.PROGRESS for _ in RAG),
+    Priority.DEPARTURE,
+)

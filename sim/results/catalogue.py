@@ -1,0 +1,144 @@
+"""The metric catalogue: every metric's name, kind, unit and label, declared once.
+
+A name may hold a placeholder that a system expands: ``<unit>`` (unit types), ``<commissioner>``,
+``<reason>`` (delay reasons), ``<rag>``, ``<type>`` (placement types), ``<payer>``, ``<pool>`` (the
+system's bed pools). Person metrics (``per_tcp``) also come as ``<tcp>/<name>`` for each TCP of a system
+of several. Validation of metric names (``run.auto.metric``, compare's ``--metrics``), compare's labels,
+the sweep's units, the report's tables and the README's metrics table read it; the pooled budget's
+ledger adds its own entries (``sim.finance.ledger.CATALOGUE``) beside these (``sim.metrics``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sim.config.spec import SystemSpec
+from sim.pathway import COMMISSIONERS, DELAY_REASONS, PAYERS, PLACEMENT_TYPES, RAG, UNIT_TYPES
+
+#: How a metric is measured (DESIGN.md section 5): at month ends, summed within months, or time-weighted.
+KINDS: tuple[str, ...] = ("stock", "flow", "level")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric (or a family of them, when ``name`` holds a placeholder)."""
+
+    name: str
+    kind: str  # stock (at the month end), flow (within the month) or level (time-weighted over the month)
+    unit: str  # people, bed-days, pounds, beds, share, people per million, yes/no
+    label: str  # what it is, in a few words, for charts and tables
+    per_tcp: bool = False  # also reported for each TCP of a system, as <tcp>/<name>
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"metric {self.name}: kind '{self.kind}' is not one of {KINDS}")
+
+    def expand(self, spec: SystemSpec | None = None) -> list[Metric]:
+        """The concrete metrics of this entry (itself when it has no placeholder); ``<pool>`` needs a spec."""
+        holder = re.search(r"<(\w+)>", self.name)
+        if holder is None:
+            return [self]
+        values = _placeholder_values(holder.group(1), spec)
+        return [
+            m
+            for v in values
+            for m in Metric(
+                self.name.replace(holder.group(0), v, 1),
+                self.kind,
+                self.unit,
+                self.label.replace(holder.group(0), v.replace("_", " "), 1),
+                self.per_tcp,
+            ).expand(spec)
+        ]
+
+
+def _placeholder_values(holder: str, spec: SystemSpec | None) -> tuple[str, ...]:
+    fixed = {
+        "unit": UNIT_TYPES,
+        "commissioner": COMMISSIONERS,
+        "reason": DELAY_REASONS,
+        "rag": RAG,
+        "type": PLACEMENT_TYPES,
+        "payer": PAYERS,
+    }
+    if holder in fixed:
+        return fixed[holder]
+    if holder == "pool":
+        if spec is None:
+            raise ValueError("<pool> metrics need a system to name its pools")
+        return tuple(p.name for p in spec.pools)
+    raise ValueError(f"unknown placeholder <{holder}>")
+
+
+def _m(name: str, kind: str, unit: str, label: str, per_tcp: bool = True) -> Metric:
+    return Metric(name, kind, unit, label, per_tcp)
+
+
+#: The person and cost metrics of a scope (the system, or one TCP of it), then the system's bed metrics.
+CATALOGUE: tuple[Metric, ...] = (
+    _m("inpatients", "stock", "people", "inpatients"),
+    _m("inpatients_in_area", "stock", "people", "inpatients in area"),
+    _m("inpatients_out_of_area", "stock", "people", "inpatients out of area"),
+    _m("inpatients_per_million", "stock", "people per million", "inpatients per million population"),
+    _m("inpatients_<unit>", "stock", "people", "inpatients, <unit>"),
+    _m("inpatients_<commissioner>", "stock", "people", "inpatients, <commissioner> commissioned"),
+    _m("long_stayers_5y", "stock", "people", "inpatients 5+ years"),
+    _m("delayed_discharges", "stock", "people", "delayed discharges"),
+    _m("delayed_discharges_<reason>", "stock", "people", "delayed discharges, <reason>"),
+    _m("register", "stock", "people", "register"),
+    _m("register_<rag>", "stock", "people", "register, <rag>"),
+    _m("crisis_support", "stock", "people", "in crisis support"),
+    _m("placements", "stock", "people", "community placements"),
+    _m("placements_<type>", "stock", "people", "community placements, <type>"),
+    _m("admissions", "flow", "people", "admissions"),
+    _m("out_of_area_placements", "flow", "people", "out-of-area placements"),
+    _m("out_of_area_full_beds", "flow", "people", "out of area for want of a bed"),
+    _m("readmissions_12m", "flow", "people", "readmissions within 12 months"),
+    _m("discharges", "flow", "people", "discharges"),
+    _m("discharges_home", "flow", "people", "discharges home"),
+    _m("repatriations", "flow", "people", "repatriations"),
+    _m("closure_moves", "flow", "people", "moved out of area by a bed closing"),
+    _m("clinically_ready", "flow", "people", "becoming clinically ready"),
+    _m("deaths_in_hospital", "flow", "people", "deaths in hospital"),
+    _m("deaths_in_community", "flow", "people", "deaths in the community"),
+    _m("crises", "flow", "people", "crises"),
+    _m("ctrs_pre_admission", "flow", "people", "pre-admission CTRs"),
+    _m("admissions_averted", "flow", "people", "admissions averted"),
+    _m("ctrs_inpatient", "flow", "people", "inpatient CTRs"),
+    _m("breakdowns", "flow", "people", "placement breakdowns"),
+    _m("inpatient_days", "flow", "bed-days", "inpatient bed-days"),
+    _m("inpatient_days_out_of_area", "flow", "bed-days", "out-of-area bed-days"),
+    _m("delayed_bed_days", "flow", "bed-days", "delayed bed-days"),
+    _m("delayed_bed_days_<reason>", "flow", "bed-days", "delayed bed-days, <reason>"),
+    _m("admissions_<unit>", "flow", "people", "admissions, <unit>"),
+    _m("out_of_area_placements_<unit>", "flow", "people", "out-of-area placements, <unit>"),
+    _m("out_of_area_full_beds_<unit>", "flow", "people", "out of area for want of a bed, <unit>"),
+    _m("cost_<payer>", "flow", "pounds", "spend, <payer>"),
+    _m("cost_total", "flow", "pounds", "spend, all payers"),
+    _m("cost_beds_in_area", "flow", "pounds", "spend on in-area beds"),
+    _m("cost_beds_out_of_area", "flow", "pounds", "spend on out-of-area beds"),
+    _m("cost_community", "flow", "pounds", "spend on community packages"),
+    _m("cost_crisis_support", "flow", "pounds", "spend on crisis support"),
+    _m("cost_ctrs", "flow", "pounds", "spend on CTRs"),
+    _m("cost_community_<type>", "flow", "pounds", "spend on community packages, <type>"),
+    _m("dowries", "flow", "pounds", "dowries"),
+    _m("beds_in_area", "stock", "beds", "in-area beds open", per_tcp=False),
+    _m("occupancy", "level", "share", "bed occupancy", per_tcp=False),
+    _m("occupancy_<pool>", "level", "share", "bed occupancy, <pool>", per_tcp=False),
+    _m("beds_<pool>", "stock", "beds", "in-area beds open, <pool>", per_tcp=False),
+)
+
+
+def expand(entries: Iterable[Metric], spec: SystemSpec | None = None) -> dict[str, Metric]:
+    """The concrete metrics of ``entries`` for ``spec``, by name, with each TCP's own (``<tcp>/<name>``)
+    when the system has several and reports them (``run.tcp_metrics``)."""
+    out = {m.name: m for e in entries for m in e.expand(spec)}
+    if spec is not None and len(spec.tcps) > 1 and spec.tcp_metrics:
+        for t in spec.tcps:
+            for m in list(out.values()):
+                if m.per_tcp and "/" not in m.name:
+                    name = f"{t.name}/{m.name}"
+                    out[name] = Metric(name, m.kind, m.unit, f"{t.name}: {m.label}", False)
+    return out
