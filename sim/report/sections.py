@@ -1,0 +1,381 @@
+"""The data each section of the run report shows, computed from the config, spec, manifest, summary and
+trajectory: pure functions returning dicts and table rows, numbers left unformatted.
+
+The wording and the number formats are in ``templates/report.md.j2``; keeping the values apart from the
+prose lets the template be read as the report reads, and a test check the values without parsing text.
+``report_context`` gathers every section into the one dict the template is rendered with.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from omegaconf import DictConfig
+
+from sim.config import CONFIG_DIR, UNIT_TYPES, SystemSpec
+from sim.config.validate import scenario_changes
+from sim.report import sources
+
+PROJECT_DIR = CONFIG_DIR.parent
+MODEL_SOURCE = PROJECT_DIR / "sim" / "model" / "model.py"
+CONFIG_DOC = PROJECT_DIR / "docs" / "config.md"
+
+#: Flows totalled per plan year in the key results, with how to show them.
+TOTALS: tuple[tuple[str, str], ...] = (
+    ("crises", "crises"),
+    ("ctrs_pre_admission", "pre-admission CTRs"),
+    ("admissions_averted", "admissions averted"),
+    ("admissions", "admissions"),
+    ("out_of_area_placements", "out-of-area placements"),
+    ("out_of_area_full_beds", "of which for want of a bed"),
+    ("repatriations", "repatriations"),
+    ("discharges", "discharges"),
+    ("delayed_bed_days", "delayed bed-days"),
+    ("cost_ccg", "cost, CCG (£m)"),
+    ("cost_specialised", "cost, specialised commissioning (£m)"),
+    ("cost_la", "cost, local authority (£m)"),
+    ("cost_total", "cost, total (£m)"),
+)
+#: Runs longer than this many years show a year's mean instead of a column a year.
+MAX_YEAR_COLUMNS = 5
+#: Stocks shown at the start and at the end of the run.
+STOCKS: tuple[tuple[str, str], ...] = (
+    ("inpatients", "inpatients"),
+    ("inpatients_out_of_area", "of which out of area"),
+    ("long_stayers_5y", "in hospital 5+ years"),
+    ("delayed_discharges", "delayed discharges"),
+    ("register", "on the register"),
+    ("crisis_support", "in crisis support"),
+    ("placements", "in community placements"),
+    ("beds_in_area", "in-area beds open"),
+)
+#: The pooled budget's month-end bands shown at each March (metric, label).
+POOL_BANDS: tuple[tuple[str, str], ...] = (
+    ("pool_reserve", "reserve held"),
+    ("pool_balance", "balance (reserve less shortfalls it could not meet)"),
+)
+#: What each engine is, as the implementation section names it.
+ENGINES = {
+    "numba": "the Numba engine (`sim/engine`, a compiled event loop over arrays)",
+    "simpy": "the SimPy reference model (`sim/model`)",
+}
+
+Band = dict[str, float]
+
+
+def report_context(
+    cfg: DictConfig,
+    spec: SystemSpec,
+    manifest: dict,
+    summary: pd.DataFrame,
+    trajectory: pd.DataFrame,
+    run_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Everything the report template shows, one dict per section. ``run_dir`` (if given) makes links
+    relative to it and shows the run's charts if it wrote them; else links are relative to the project."""
+    where = Path(run_dir) if run_dir is not None else PROJECT_DIR
+    return {
+        "header": header(cfg, spec, manifest),
+        "objectives": objectives(cfg, spec),
+        "logic": logic(cfg, spec, where),
+        "data": data(cfg, where),
+        "experimentation": experimentation(cfg, spec, manifest),
+        "implementation": implementation(manifest),
+        "code_access": code_access(cfg, manifest, where),
+        "results": results(spec, summary, trajectory, run_dir),
+    }
+
+
+def title(spec: SystemSpec, cfg: DictConfig) -> str:
+    """The report's title: the system and the scenario."""
+    return f"{spec.title}: scenario {cfg.scenario.name}"
+
+
+def header(cfg: DictConfig, spec: SystemSpec, manifest: dict) -> dict[str, Any]:
+    """The title and the run's identity (start time, status, commit)."""
+    return {
+        "title": title(spec, cfg),
+        "started": manifest.get("started", "?"),
+        "status": manifest.get("status", "?"),
+        "commit": manifest.get("git_commit", "unknown"),
+    }
+
+
+def objectives(cfg: DictConfig, spec: SystemSpec) -> dict[str, Any]:
+    """1. Objectives: the scenario's question, the system and its TCPs, the planned trajectory and the
+    scenario's changes."""
+    return {
+        "question": " ".join(str(cfg.scenario.question or "").split()),
+        "system": {"title": spec.title, "name": spec.name, "population": spec.population},
+        "tcps": [{"title": t.title, "name": t.name} for t in spec.tcps],
+        "plan": [{"month": m, "planned": v} for m, v in spec.trajectory().items()],
+        "scenario": cfg.scenario.name,
+        "changes": [{"key": k, "value": v} for k, v in scenario_changes(cfg.scenario).items()],
+        "is_baseline": cfg.scenario.name == "baseline",
+    }
+
+
+def logic(cfg: DictConfig, spec: SystemSpec, where: Path) -> dict[str, Any]:
+    """2. Logic: the model's event rules, a link to the model, the bed pools and the keys the scenario
+    changes."""
+    pools = []
+    for p in spec.pools:
+        stepped = len(p.step_beds) > 1
+        pools.append(
+            {
+                "name": p.name,
+                "unit": UNIT_TYPES[p.unit],
+                "tcps": [spec.tcps[t].name for t in p.tcps],
+                "beds_start": p.beds_at(0.0),
+                "beds_last": int(p.step_beds[-1]) if stepped else None,
+                "last_from": _day_label(spec, float(p.step_days[-1])) if stepped else None,
+            }
+        )
+    return {
+        "rules": sources.pathway_rules(),
+        "model": _link(MODEL_SOURCE, where) if MODEL_SOURCE.is_file() else None,
+        "pools": pools,
+        "changed_keys": list(scenario_changes(cfg.scenario)),
+    }
+
+
+def data(cfg: DictConfig, where: Path) -> dict[str, Any]:
+    """3. Data: the seed documents cited, each config file's comments that cite a source, the start census
+    of each TCP with its comment lines, and how many comments mark an assumption."""
+    files = []
+    every_comment: list[str] = []
+    n_assumed = 0
+    for path in sources.config_files(cfg):
+        comments = sources.config_comments(path)
+        every_comment += [c for _, c in comments]
+        n_assumed += sum(1 for _, c in comments if sources.is_assumption(c))
+        cited = [{"key": k, "comment": c} for k, c in comments if sources.cites_source(c)]
+        files.append({**_link(path, where), "cited": cited})
+    known = sources.seed_documents()
+    seeds = []
+    for number in sorted(sources.cited_seeds(every_comment)):
+        name, what = known.get(number, (f"seed {number}", ""))
+        seeds.append({"number": number, "file": name, "what": what})
+    census = []
+    for name, tcp in sources.tcp_configs(cfg):
+        path = sources.census_file(tcp)
+        if path is None:
+            census.append({"tcp": name, "file": None, "comments": []})
+        else:
+            census.append({"tcp": name, "file": _link(path, where), "comments": sources.census_comments(path)})
+    return {
+        "seeds": seeds,
+        "files": files,
+        "census": census,
+        "config_doc": _link(CONFIG_DOC, where),
+        "n_assumed": n_assumed,
+    }
+
+
+def experimentation(cfg: DictConfig, spec: SystemSpec, manifest: dict) -> dict[str, Any]:
+    """4. Experimentation: the start state, the run length, replications, seed, chunks and workers."""
+    cal = spec.calendar
+    r = cfg.run
+    return {
+        "n_census": len(spec.census),
+        "census_month": cal.start_label,
+        "warmup_years": float(r.warmup_years),
+        "n_months": cal.n_months,
+        "first": cal.labels[0],
+        "last": cal.labels[-1],
+        "years": float(r.years),
+        "start_label": cal.start_label,
+        "replications": manifest.get("replications"),
+        "done": manifest.get("replications_done", manifest.get("replications")),
+        "seed": manifest.get("seed", r.seed),
+        "chunk_size": int(r.chunk_size),
+        "workers": manifest.get("workers", r.workers),
+        "backend": manifest.get("backend", r.backend),
+    }
+
+
+def implementation(manifest: dict) -> dict[str, Any]:
+    """5. Implementation: Python and package versions, the engine, the platform and the wall time."""
+    engine = manifest.get("engine", "?")
+    return {
+        "python": manifest.get("python", platform.python_version()),
+        "versions": [{"package": k, "version": v} for k, v in manifest.get("versions", {}).items()],
+        "engine": ENGINES.get(engine, f"`{engine}`"),
+        "platform": manifest.get("platform", platform.platform()),
+        "cpus": os.cpu_count(),
+        "wall_seconds": manifest.get("wall_seconds", "?"),
+    }
+
+
+def code_access(cfg: DictConfig, manifest: dict, where: Path) -> dict[str, Any]:
+    """6. Code access: the commit (``+dirty`` if the tree had changes) and the command that runs it again."""
+    commit = str(manifest.get("git_commit", "unknown"))
+    return {"commit": commit, "dirty": commit.endswith("+dirty"), "overrides": overrides(cfg, where)}
+
+
+def results(spec: SystemSpec, summary: pd.DataFrame, trajectory: pd.DataFrame, run_dir: Path | None) -> dict[str, Any]:
+    """7. Key results: the inpatients at the end against the plan, the milestones' probabilities, the
+    stocks at the start and the end, the flows and spend per plan year, and the pooled budget if any."""
+    cal = spec.calendar
+    first, last = cal.start_label, cal.labels[-1]
+    plan = spec.trajectory()
+    end = None
+    band = _band(summary, "inpatients", last)
+    if band is not None:
+        end = {"month": last, **band, "planned": plan.get(last), "p_at_or_under": None, "last_milestone": None}
+        if last in plan:
+            row = trajectory[(trajectory["metric"] == "inpatients") & (trajectory["month"] == last)]
+            if len(row):
+                end["p_at_or_under"] = float(row["p_at_or_under"].iloc[0])
+        elif plan:
+            end["last_milestone"] = {"month": max(plan), "planned": plan[max(plan)]}
+    milestones = [
+        {
+            "metric": t["metric"],
+            "month": t["month"],
+            "planned": float(t["planned"]),
+            "p_at_or_under": float(t["p_at_or_under"]),
+            "p_low": float(t["p_low"]),
+            "p_high": float(t["p_high"]),
+            "mean": float(t["mean"]),
+            "p05": float(t["p05"]),
+            "p95": float(t["p95"]),
+        }
+        for _, t in trajectory.iterrows()
+    ]
+    stocks = []
+    per_tcp = [(f"{t.name}/inpatients", f"inpatients, {t.name}") for t in spec.tcps if len(spec.tcps) > 1]
+    for metric, label in list(STOCKS) + per_tcp:
+        a, b = _band(summary, metric, first), _band(summary, metric, last)
+        if a is not None or b is not None:
+            stocks.append({"label": label, "start": a, "end": b})
+    return {
+        "first": first,
+        "last": last,
+        "end": end,
+        "fan_chart": _has(run_dir, "fan_inpatients.png"),
+        "milestones": milestones,
+        "stocks": stocks,
+        "flows": flows(spec, summary),
+        "pooled_budget": pooled_budget(spec, summary, run_dir),
+    }
+
+
+def flows(spec: SystemSpec, summary: pd.DataFrame) -> dict[str, Any]:
+    """The flows and spend of ``TOTALS``: the mean over replications of each plan year's total (or, for a
+    run of more than ``MAX_YEAR_COLUMNS`` years, the total a year) and the whole run's; costs in £ million
+    (``digits`` 2, else 1)."""
+    labels = spec.calendar.labels
+    periods = _periods(labels)
+    by_year = len(periods) <= MAX_YEAR_COLUMNS
+    rows = []
+    for metric, label in TOTALS:
+        found = summary[summary["metric"] == metric]
+        if found.empty:
+            continue
+        by_month = dict(zip(found["month"], found["mean"]))
+        scale = 1e-6 if metric.startswith("cost_") else 1.0
+        total = sum(by_month.get(m, 0.0) for m in labels) * scale
+        if by_year:
+            values = [sum(by_month.get(m, 0.0) for m in months) * scale for _, months in periods]
+        else:
+            values = [total * 12 / len(labels)]
+        rows.append({"label": label, "values": values, "total": total, "digits": 2 if scale != 1.0 else 1})
+    heads = [name for name, _ in periods] if by_year else None
+    return {"by_year": by_year, "heads": heads, "years": len(labels) / 12, "rows": rows}
+
+
+def pooled_budget(spec: SystemSpec, summary: pd.DataFrame, run_dir: Path | None) -> dict[str, Any] | None:
+    """The pooled budget's reserve and balance bands (£ million) and the probability of a negative balance
+    at each March of the run; None if the system has no pooled budget."""
+    if spec.pooled_budget is None:
+        return None
+    marches = _marches(spec.calendar.labels)
+    rows = []
+    for metric, label in POOL_BANDS:
+        bands = [_band(summary, metric, m) for m in marches]
+        cells = [None if b is None else {k: v / 1e6 for k, v in b.items()} for b in bands]  # £ million
+        rows.append({"label": label, "cells": cells})
+    negative = [_band(summary, "pool_balance_negative", m) for m in marches]
+    return {
+        "marches": marches,
+        "rows": rows,
+        "p_negative": [None if c is None else c["mean"] for c in negative],
+        "chart": _has(run_dir, "finance_reserve.png"),
+    }
+
+
+def overrides(cfg: DictConfig, where: Path) -> list[str]:
+    """The run's command-line overrides (Hydra's record, if the run came from the command line), else the
+    main choices rebuilt from the config."""
+    record = where / ".hydra" / "overrides.yaml"
+    if record.is_file():
+        try:
+            saved = yaml.safe_load(record.read_text()) or []
+            return [str(o) for o in saved]
+        except yaml.YAMLError:
+            pass
+    main = [f"system={cfg.system.name}"] if cfg.system.tcps else [f"tcp={cfg.tcp.name}"] if cfg.tcp is not None else []
+    return main + [
+        f"scenario={cfg.scenario.name}",
+        f"run.replications={cfg.run.replications}",
+        f"run.seed={cfg.run.seed}",
+        f"run.engine={cfg.run.engine}",
+    ]
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _band(summary: pd.DataFrame, metric: str, month: str) -> Band | None:
+    """A metric's mean, 5th and 95th percentiles at a month's end, or None if the summary lacks it."""
+    rows = summary[(summary["metric"] == metric) & (summary["month"] == month)]
+    return None if rows.empty else {k: float(rows[k].iloc[0]) for k in ("mean", "p05", "p95")}
+
+
+def _marches(labels: Iterable[str]) -> list[str]:
+    """The financial year ends (March) inside the run."""
+    return [m for m in labels if m.endswith("-03")]
+
+
+def _periods(labels: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """Reported months in 12-month periods from the first (plan years when the run starts in April)."""
+    labels = list(labels)
+    out = []
+    for i in range(0, len(labels), 12):
+        months = labels[i : i + 12]
+        out.append((f"{months[0]} to {months[-1]}", months))
+    return out
+
+
+def _day_label(spec: SystemSpec, day: float) -> str:
+    """The month (``YYYY-MM``) of a day of the run; day 0 is the first reported month."""
+    start = spec.calendar.start
+    d = date.fromordinal(start.toordinal() + int(round(day)))
+    return f"{d.year:04d}-{d.month:02d}" if day > 0 else spec.calendar.labels[0]
+
+
+def _has(run_dir: Path | None, name: str) -> bool:
+    """Whether the run directory holds a file (a chart the run wrote)."""
+    return run_dir is not None and (Path(run_dir) / name).is_file()
+
+
+def _link(path: Path, where: Path) -> dict[str, str]:
+    """A file as the report links it: shown relative to the project (``name``), linked relative to the
+    report's directory (``href``, absolute if on another drive)."""
+    try:
+        href = Path(os.path.relpath(path, where)).as_posix()
+    except ValueError:
+        href = path.as_posix()
+    try:
+        name = path.resolve().relative_to(PROJECT_DIR).as_posix()
+    except ValueError:
+        name = path.as_posix()
+    return {"name": name, "href": href}

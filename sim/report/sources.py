@@ -1,0 +1,193 @@
+"""The sources a run's configs cite, as data: which config files the run read, each value's comment, which
+of those name a source, the start census's comment lines, the seed documents and the model's event rules.
+
+Every value in configs/ carries a YAML comment naming where it comes from (a seed document, PARAMETERS.md,
+another dated publication) or saying "assumption" and why. The report lists them; this module only finds
+and parses them (plain lists and dicts, no prose), so the report's wording lives in its template.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import CONFIG_DIR
+
+#: A comment cites a source if it names a seed document or a figure of PARAMETERS.md (``_SEED``), or
+#: another dated document, "Name (Mon 2017):" or "Name 2019-20 (...):" (``_DATED``), or a web site.
+_SEED = re.compile(r"seed \d{3}|seeds/|PARAMETERS\.md")
+_DATED = re.compile(r"\b(?:19|20)\d\d(?:-\d\d)?\)?\s*:|\([^()]*\b(?:19|20)\d\d\)")
+_WEB = re.compile(r"\b[\w-]+\.(?:uk|org|com|gov|net)\b")
+#: A comment names seed NNN as "seed NNN" or by its file, "seeds/NNN_<digest>.txt".
+_SEED_NUMBER = (re.compile(r"seed (\d{3})"), re.compile(r"seeds/(\d{3})_"))
+#: The seed documents' titles, packaged with the report (copied from ../shared/seeds/README.md).
+SEED_DOCUMENTS = "seed_documents.yaml"
+
+
+def pathway_rules() -> list[str]:
+    """The numbered event rules of the SimPy model's docstring (each named as in DESIGN.md), one line each:
+    the readable reference model documents the rules it implements, so the report quotes them from there."""
+    import sim.model.model as model
+
+    doc = model.__doc__ or ""
+    items = re.findall(r"^(\d+)\.\s+(.*?)(?=^\d+\.\s|\n\s*\n|\Z)", doc, flags=re.M | re.S)
+    return [" ".join(text.split()).replace("``", "`") for _, text in items]
+
+
+def tcp_configs(cfg: DictConfig) -> list[tuple[str, dict]]:
+    """(name, plain config) of each TCP of the run: the system's TCPs, or the single ``tcp`` config."""
+    tcps = OmegaConf.to_container(cfg.system.tcps, resolve=True) if cfg.system.tcps else {}
+    if tcps:
+        return [(str(t.get("name", k)), t) for k, t in tcps.items()]
+    if cfg.tcp is None:
+        return []
+    t = OmegaConf.to_container(cfg.tcp, resolve=True)
+    return [(str(t.get("name")), t)]
+
+
+def config_files(cfg: DictConfig) -> list[Path]:
+    """The config files of this run whose comments cite sources: each TCP's file, the system's file and
+    the scenario's file (those that exist, each once, in that order)."""
+    files = [tcp_file(name) for name, _ in tcp_configs(cfg)]
+    files.append(CONFIG_DIR / "system" / f"{cfg.system.name}.yaml")
+    files.append(CONFIG_DIR / "scenario" / f"{cfg.scenario.name}.yaml")
+    seen: list[Path] = []
+    for f in files:
+        if f is not None and f.is_file() and f not in seen:
+            seen.append(f)
+    return seen
+
+
+def tcp_file(name: str) -> Path | None:
+    """configs/tcp/<name>.yaml, or the TCP file whose ``name:`` is ``name``; None if there is none."""
+    path = CONFIG_DIR / "tcp" / f"{name}.yaml"
+    if path.is_file():
+        return path
+    for p in sorted((CONFIG_DIR / "tcp").glob("*.yaml")):
+        if re.search(rf"^name:\s*['\"]?{re.escape(name)}['\"]?\s*(#.*)?$", p.read_text(), flags=re.M):
+            return p
+    return None
+
+
+def census_file(tcp: dict) -> Path | None:
+    """The start census a TCP's config names (relative paths are under configs/), or None if it has none."""
+    if not tcp.get("census"):
+        return None
+    path = Path(str(tcp["census"]))
+    return path if path.is_absolute() else CONFIG_DIR / path
+
+
+def cites_source(comment: str) -> bool:
+    """Whether a value's comment names a source (see ``_SEED``), not only an assumption."""
+    return any(p.search(comment) for p in (_SEED, _DATED, _WEB))
+
+
+def is_assumption(comment: str) -> bool:
+    """Whether a value's comment marks it (or part of it) as an assumption."""
+    return "assumption" in comment.lower()
+
+
+def cited_seeds(comments: list[str]) -> set[str]:
+    """The three-digit numbers of the seed documents that any of ``comments`` names."""
+    return {n for c in comments for p in _SEED_NUMBER for n in p.findall(c)}
+
+
+def config_comments(path: Path) -> list[tuple[str, str]]:
+    """(key, comment) for each commented key of a YAML config file, in file order: a key's inline comment
+    and the comment lines just above it, joined; list items are keyed ``key[i]``. The comment block at the
+    top of the file is keyed ``(file)``; Hydra's ``@package`` line is left out."""
+    out: list[tuple[str, str]] = []
+    stack: list[tuple[int, str, bool]] = []  # (indent, segment, is a list item)
+    counts: dict[str, int] = {}
+    pending: list[str] = []
+    seen_key = False
+    for raw in path.read_text().splitlines():
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("#"):
+            text = stripped.lstrip("#").strip()
+            if not text.startswith("@package"):
+                pending.append(text)
+            continue
+        if not seen_key and pending:
+            out.append(("(file)", " ".join(pending)))
+            pending = []
+        seen_key = True
+        indent = len(raw) - len(raw.lstrip())
+        body, inline = _split_comment(stripped)
+        item = re.match(r"^-\s*(.*)$", body)
+        if item:
+            while stack and (stack[-1][0] > indent or (stack[-1][0] == indent and stack[-1][2])):
+                stack.pop()
+            parent = _path(stack)
+            counts[parent] = counts.get(parent, -1) + 1
+            stack.append((indent, f"[{counts[parent]}]", True))
+            body = item.group(1)
+            key = re.match(r"^([A-Za-z_][\w]*)\s*:(?!\S)", body)
+            if key:  # a mapping item: "- name: value"
+                stack.append((indent + 2, key.group(1), False))
+        else:
+            key = re.match(r"^([A-Za-z_][\w]*)\s*:(?!\S)", body)
+            if not key:  # a continuation of a value: keep its comment with the pending ones
+                if inline:
+                    pending.append(inline)
+                continue
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            stack.append((indent, key.group(1), False))
+        comment = " ".join(pending + ([inline] if inline else []))
+        pending = []
+        if comment:
+            out.append((_path(stack), comment))
+    return out
+
+
+def census_comments(path: Path) -> list[str]:
+    """The '#' lines at the top of a census CSV (its sources), without the column notes."""
+    lines = []
+    if not path.is_file():
+        return [f"(file {path} not found)"]
+    for line in path.read_text().splitlines():
+        if not line.lstrip().startswith("#"):
+            break
+        text = line.lstrip().lstrip("#").strip()
+        if text.startswith("columns:") or (lines and lines[-1].startswith("columns:")):
+            lines.append("columns:")  # marker: drop the column notes and their continuation
+            continue
+        lines.append(text)
+    return [t for t in lines if t != "columns:"]
+
+
+def seed_documents() -> dict[str, tuple[str, str]]:
+    """Seed number -> (file name, what it is), from the copy of the seeds' README packaged with the report
+    (``seed_documents.yaml``): the report reads nothing outside the project at run time."""
+    text = resources.files(__package__).joinpath(SEED_DOCUMENTS).read_text(encoding="utf-8")
+    table = yaml.safe_load(text) or {}
+    return {f"{int(n):03d}": (str(d["file"]), str(d["what"])) for n, d in table.items()}
+
+
+def _path(stack: list[tuple[int, str, bool]]) -> str:
+    """The dotted key of the innermost entry of a YAML nesting stack (list items as ``[i]``)."""
+    text = ""
+    for _, seg, _ in stack:
+        text += seg if seg.startswith("[") or not text else f".{seg}"
+    return text
+
+
+def _split_comment(text: str) -> tuple[str, str]:
+    """A YAML line's value and its inline comment (a '#' after whitespace, outside quotes)."""
+    quote = None
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#" and (i == 0 or text[i - 1].isspace()):
+            return text[:i].rstrip(), text[i + 1 :].strip()
+    return text, ""
