@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from sim.config.errors import ConfigError
 from sim.config.schema import (
     HOUSING_POLICIES,
     PLACEMENT_TYPES,
@@ -59,15 +60,6 @@ BACKENDS = ("processes", "dask")
 CENSUS_COLUMNS = ("unit", "area", "admitted")
 AREAS = {"in": IN_AREA, "out": OUT_OF_AREA}
 OOA_REASONS = ("beds", "need")  # optional column ooa_reason: why an out-of-area row is out of area
-
-
-class ConfigError(ValueError):
-    """A user's config, override or census is wrong: ``key`` says where, the message says what."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        self.key = key
-        self.problem = problem
-        super().__init__(f"{key}: {problem}")
 
 
 # ----------------------------------------------------------------------------------------------- values
