@@ -25,8 +25,7 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import CONFIG_DIR, UNIT_TYPES, SystemSpec
-from sim.config.validate import scenario_changes
+from sim.config import CONFIG_DIR, UNIT_TYPES, SystemSpec, scenario_changes
 
 PROJECT_DIR = CONFIG_DIR.parent
 DESIGN = PROJECT_DIR.parent / "shared" / "DESIGN.md"  # the project's shared design (../shared/DESIGN.md)

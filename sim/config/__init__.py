@@ -1,9 +1,18 @@
-"""Configuration: the schema (dataclasses checked by Hydra), validation, and the validated system spec."""
+"""Configuration: the schema (dataclasses checked by Hydra), the checks and builders, and the validated
+system spec.
 
+``build_spec(cfg)`` gives the system the engines run; a user's mistake raises ``ConfigError`` naming its
+key. The modules by job: ``schema`` (the keys), ``checks`` (values), ``census`` (the start census CSV),
+``scenario`` (changes to every TCP), ``build`` (the spec), ``spec`` (what the engines read), ``errors``
+(how a mistake is reported).
+"""
+
+from sim.config.build import build_spec
+from sim.config.errors import ConfigError
+from sim.config.scenario import scenario_changes
 from sim.config.schema import COMMISSIONER_OF_UNIT, RAG, UNIT_TYPES, Config
 from sim.config.spec import SystemSpec
-from sim.config.store import register
-from sim.config.validate import CONFIG_DIR, ConfigError, build_spec
+from sim.config.store import CONFIG_DIR, register
 
 register()
 
@@ -16,4 +25,5 @@ __all__ = [
     "ConfigError",
     "SystemSpec",
     "build_spec",
+    "scenario_changes",
 ]

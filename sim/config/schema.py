@@ -2,7 +2,7 @@
 
 These dataclasses are registered in Hydra's ConfigStore (see ``sim.config.store``), so every YAML file in
 ``configs/`` is type-checked against them when it is composed. They hold parameters only, no behaviour:
-``sim.config.validate`` checks the values and builds the runtime objects the model needs.
+``sim.config.build`` checks the values and builds the runtime objects the model needs.
 
 Units used throughout the config: times in **years** (lengths of stay, run length), rates **per year**,
 dates as ``YYYY-MM`` (a month; a schedule step takes effect at the start of its month, a trajectory
@@ -273,7 +273,7 @@ class ScenarioConfig:
 
     The changes are here rather than as ``tcp.*`` overrides so that one scenario file works both for a
     single TCP (``tcp=``) and for a system whose TCPs are under ``system.tcps`` (where ``tcp`` is null);
-    ``sim.config.validate.apply_scenario`` applies them when the spec is built. The defaults change
+    ``sim.config.scenario.apply_scenario`` applies them when the spec is built. The defaults change
     nothing. Scenario files may also change other keys globally (e.g. ``system.shared_pools``)."""
 
     name: str = "baseline"

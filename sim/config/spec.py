@@ -1,6 +1,6 @@
 """The validated system, as the engines see it: plain immutable values, times in days from the start.
 
-``sim.config.validate.build_spec`` turns a composed config into a ``SystemSpec``; both engines take the
+``sim.config.build.build_spec`` turns a composed config into a ``SystemSpec``; both engines take the
 spec and nothing else, so a model never reads a config object and every check happens once, up front.
 """
 
