@@ -1,9 +1,10 @@
-"""Build what the engines run from a composed config, the ``SystemSpec``, checking every value on the way.
+"""Build what the engines run from a composed config: the ``SystemSpec`` (what is simulated) and the
+``RunSpec`` (how it is run), checking every value on the way.
 
 A wrong value raises ``ConfigError`` whose message is one line that names the key (or the census file
 and line) and what is wrong; the command line prints it and exits with status 2. Nothing runs before the
 whole config has passed. The builders here turn config pieces (in years, per year, ``YYYY-MM``) into spec
-pieces (in days from the start); ``build_spec`` puts them together.
+pieces (in days from the start); ``build`` puts them together.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from sim.config.spec import (
     DAYS_PER_YEAR,
     IN_AREA,
     SOURCE_KINDS,
+    AutoRule,
+    Built,
     Calendar,
     CensusPerson,
     CostSpec,
@@ -55,6 +58,7 @@ from sim.config.spec import (
     PooledBudgetSpec,
     PoolSpec,
     RegisterSpec,
+    RunSpec,
     SourceSpec,
     SystemSpec,
     TcpSpec,
@@ -70,15 +74,19 @@ BACKENDS = ("processes", "dask")
 # ---------------------------------------------------------------------------------------- run settings
 
 
-def check_run(run: RunConfig) -> None:
-    """Check the run settings (``run.*`` that say how to run, not what)."""
+def build_run(run: RunConfig) -> RunSpec:
+    """Check the run settings (``run.*`` that say how to run, not what) and return them as a ``RunSpec``.
+
+    The auto rule's keys are checked whether or not ``run.replications=auto``, so a mistake there is
+    found before someone switches it on; its metric (and whether its month is in the run) is checked
+    when the run starts, against the metrics the system has."""
     if run.replications != "auto":
         if isinstance(run.replications, str):
             raise ConfigError("run.replications", f"'{run.replications}' must be a whole number or auto")
         integer("run.replications", run.replications, minimum=1)
     auto = run.auto
-    integer("run.auto.minimum", auto.minimum, minimum=2)
-    integer("run.auto.maximum", auto.maximum, minimum=auto.minimum)
+    minimum = integer("run.auto.minimum", auto.minimum, minimum=2)
+    maximum = integer("run.auto.maximum", auto.maximum, minimum=auto.minimum)
     if not 0.5 <= auto.confidence < 1:
         raise ConfigError("run.auto.confidence", f"{auto.confidence} must be in [0.5, 1)")
     if auto.half_width is not None and not auto.half_width > 0:
@@ -87,18 +95,43 @@ def check_run(run: RunConfig) -> None:
         )
     if auto.half_width is None and not 0 < auto.relative < 1:
         raise ConfigError("run.auto.relative", f"{auto.relative} must be in (0, 1)")
+    month = None if auto.month is None else month_label(parse_month("run.auto.month", auto.month))
     try:
-        check_seed(run.seed)
+        seed = check_seed(run.seed)
     except (ValueError, TypeError):
         raise ConfigError("run.seed", f"'{run.seed}' must be a whole number in [0, 2**32)") from None
-    integer("run.workers", run.workers, minimum=1)
-    integer("run.chunk_size", run.chunk_size, minimum=1)
+    workers = integer("run.workers", run.workers, minimum=1)
+    chunk_size = integer("run.chunk_size", run.chunk_size, minimum=1)
     if run.engine not in ENGINES:
         raise ConfigError("run.engine", f"unknown engine '{run.engine}' (available: {', '.join(ENGINES)})")
     if run.backend not in BACKENDS:
         raise ConfigError("run.backend", f"unknown backend '{run.backend}' (available: {', '.join(BACKENDS)})")
     if run.engine == "numba" and run.event_log:
         raise ConfigError("run.event_log", "the per-person event log comes from the SimPy model: add run.engine=simpy")
+    rule = AutoRule(
+        metric=str(auto.metric),
+        month=month,
+        confidence=float(auto.confidence),
+        half_width=None if auto.half_width is None else float(auto.half_width),
+        relative=float(auto.relative),
+        minimum=minimum,
+        maximum=maximum,
+    )
+    is_auto = run.replications == "auto"
+    return RunSpec(
+        seed=int(seed),
+        replications=None if is_auto else int(run.replications),
+        auto=rule if is_auto else None,
+        engine=str(run.engine),
+        workers=workers,
+        chunk_size=chunk_size,
+        backend=str(run.backend),
+        dask_address=None if run.dask_address is None else str(run.dask_address),
+        event_log=bool(run.event_log),
+        progress=bool(run.progress),
+        warmup_years=number("run.warmup_years", run.warmup_years, minimum=0.0),
+        resume=None if run.resume is None else str(run.resume),
+    )
 
 
 # ------------------------------------------------------------------------------------------ distributions
@@ -641,9 +674,14 @@ def _as_config(cfg: DictConfig | Config) -> Config:
     return cfg
 
 
-def build_spec(cfg: DictConfig | Config) -> SystemSpec:
-    """Validate a composed config and build the system the engines run. The run settings are checked
-    first, so a bad ``run.*`` key is reported before any TCP's."""
+def build(cfg: DictConfig | Config) -> Built:
+    """Validate a composed config and build both the system the engines run and the run settings.
+    The run settings are checked first, so a bad ``run.*`` key is reported before any TCP's."""
     cfg = _as_config(cfg)
-    check_run(cfg.run)
-    return build_system(cfg)
+    run = build_run(cfg.run)
+    return Built(system=build_system(cfg), run=run)
+
+
+def build_spec(cfg: DictConfig | Config) -> SystemSpec:
+    """Validate a composed config and build the system the engines run (``build(cfg).system``)."""
+    return build(cfg).system
