@@ -318,7 +318,7 @@ class RunConfig:
     workers: int = 1  # processes; results do not depend on it
     backend: str = "processes"  # processes (local) or dask (a Dask cluster)
     dask_address: Optional[str] = None  # with backend dask: the scheduler (tcp://host:8786); none = a local cluster
-    chunk_size: int = 100  # replications per chunk written to Parquet
+    chunk_size: int = 50  # replications per chunk written to Parquet (as configs/run/default.yaml)
     progress: bool = True
     event_log: bool = False  # also write a per-person event log (simpy engine)
     tcp_metrics: bool = True  # in a system, each TCP's metrics too (<tcp>/<metric>); off keeps chunks small
