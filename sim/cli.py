@@ -16,16 +16,12 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import HydraException, MissingConfigException
 from omegaconf import DictConfig
-from omegaconf.errors import OmegaConfBaseException
 
 from sim import api
-from sim.config import CONFIG_DIR, ConfigError
+from sim.config import CONFIG_DIR
+from sim.config.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, ConfigError, user_error_line
 from sim.plots import files_only
-
-EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
@@ -56,25 +52,6 @@ def drop_if_empty(run_dir: Path) -> None:
     """Remove a run directory that Hydra made for a run our validation refused (only its own files)."""
     if run_dir.is_dir() and all(p.name in {".hydra", "config.yaml"} or p.suffix == ".log" for p in run_dir.iterdir()):
         shutil.rmtree(run_dir, ignore_errors=True)
-
-
-def user_error_line(e: BaseException) -> str | None:
-    """One line for an error that is the user's (config, override, census), else None."""
-    if isinstance(e, ConfigError):
-        return f"config error: {e}"
-    cause = e
-    while cause is not None:
-        if isinstance(cause, OmegaConfBaseException):
-            key = getattr(cause, "full_key", None)
-            msg = str(getattr(cause, "msg", None) or cause).strip().splitlines()[0]
-            return f"config error: {key}: {msg}" if key else f"config error: {msg}"
-        cause = cause.__cause__ or cause.__context__
-    if isinstance(e, MissingConfigException):
-        options = f" (available: {', '.join(e.options)})" if e.options else ""
-        return f"config error: no config '{e.missing_cfg_file}'{options}"
-    if isinstance(e, HydraException):
-        return "config error: " + " ".join(str(e).split())
-    return None
 
 
 def _stop(signum: int, frame: object) -> None:

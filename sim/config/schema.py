@@ -2,7 +2,7 @@
 
 These dataclasses are registered in Hydra's ConfigStore (see ``sim.config.store``), so every YAML file in
 ``configs/`` is type-checked against them when it is composed. They hold parameters only, no behaviour:
-``sim.config.validate`` checks the values and builds the runtime objects the model needs.
+``sim.config.build`` checks the values and builds the runtime objects the model needs.
 
 Units used throughout the config: times in **years** (lengths of stay, run length), rates **per year**,
 dates as ``YYYY-MM`` (a month; a schedule step takes effect at the start of its month, a trajectory
@@ -256,7 +256,7 @@ class ScenarioConfig:
 
     The changes are here rather than as ``tcp.*`` overrides so that one scenario file works both for a
     single TCP (``tcp=``) and for a system whose TCPs are under ``system.tcps`` (where ``tcp`` is null);
-    ``sim.config.validate.apply_scenario`` applies them when the spec is built. The defaults change
+    ``sim.config.scenario.apply_scenario`` applies them when the spec is built. The defaults change
     nothing. Scenario files may also change other keys globally (e.g. ``system.shared_pools``)."""
 
     name: str = "baseline"
@@ -301,7 +301,7 @@ class RunConfig:
     workers: int = 1  # processes; results do not depend on it
     backend: str = "processes"  # processes (local) or dask (a Dask cluster)
     dask_address: Optional[str] = None  # with backend dask: the scheduler (tcp://host:8786); none = a local cluster
-    chunk_size: int = 100  # replications per chunk written to Parquet
+    chunk_size: int = 50  # replications per chunk written to Parquet (as configs/run/default.yaml)
     progress: bool = True
     event_log: bool = False  # also write a per-person event log (simpy engine)
     tcp_metrics: bool = True  # in a system, each TCP's metrics too (<tcp>/<metric>); off keeps chunks small

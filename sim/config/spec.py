@@ -1,7 +1,9 @@
-"""The validated system, as the engines see it: plain immutable values, times in days from the start.
+"""The validated system, as the engines see it, and the validated run settings: plain immutable values,
+times in days from the start.
 
-``sim.config.validate.build_spec`` turns a composed config into a ``SystemSpec``; both engines take the
-spec and nothing else, so a model never reads a config object and every check happens once, up front.
+``sim.config.build.build`` turns a composed config into a ``SystemSpec`` (what is simulated) and a
+``RunSpec`` (how: seed, replications, engine, workers ...); both engines take the system spec and nothing
+else, so a model never reads a config object and every check happens once, up front.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 
@@ -220,3 +223,49 @@ class SystemSpec:
         by_tcp = [dict(t.trajectory) for t in self.tcps]
         common = set(by_tcp[0]).intersection(*by_tcp[1:]) if by_tcp else set()
         return {m: sum(d[m] for d in by_tcp) for m in sorted(common)}
+
+
+@dataclass(frozen=True)
+class AutoRule:
+    """``run.replications=auto``: add replications until ``metric`` at ``month`` has a confidence interval
+    this narrow (``half_width`` in the metric's units, else ``relative`` to its mean), between ``minimum``
+    and ``maximum`` replications. The metric and the month are checked against the run elsewhere."""
+
+    metric: str
+    month: str | None  # YYYY-MM; None: the run's last month
+    confidence: float
+    half_width: float | None  # None: use ``relative``
+    relative: float
+    minimum: int
+    maximum: int
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """The validated run settings (``run.*``): how a system is run, which never changes what one
+    replication does. ``replications`` is None and ``auto`` set when ``run.replications=auto``."""
+
+    seed: int
+    replications: int | None
+    auto: AutoRule | None
+    engine: str  # "numba" or "simpy"
+    workers: int
+    chunk_size: int
+    backend: str  # "processes" or "dask"
+    dask_address: str | None
+    event_log: bool
+    progress: bool
+    warmup_years: float
+    resume: str | None  # a run directory to complete
+
+    @property
+    def is_auto(self) -> bool:
+        """Whether the number of replications is chosen by ``auto``'s precision rule."""
+        return self.auto is not None
+
+
+class Built(NamedTuple):
+    """A composed config, validated: what is simulated and how it is run."""
+
+    system: SystemSpec
+    run: RunSpec

@@ -20,7 +20,7 @@ import yaml
 from omegaconf import DictConfig
 
 from sim.config import CONFIG_DIR, UNIT_TYPES, SystemSpec
-from sim.config.validate import scenario_changes
+from sim.config.scenario import scenario_changes
 from sim.report import sources
 
 PROJECT_DIR = CONFIG_DIR.parent

@@ -11,7 +11,7 @@ import pytest
 
 from sim.api import compose, run
 from sim.config import CONFIG_DIR, ConfigError, SystemSpec, build_spec
-from sim.config.validate import add_months
+from sim.config.checks import add_months
 
 SCENARIOS = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
 #: The scenarios of issue 5, point 1 (besides baseline and the hub's pooling pair).

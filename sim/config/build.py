@@ -1,0 +1,687 @@
+"""Build what the engines run from a composed config: the ``SystemSpec`` (what is simulated) and the
+``RunSpec`` (how it is run), checking every value on the way.
+
+A wrong value raises ``ConfigError`` whose message is one line that names the key (or the census file
+and line) and what is wrong; the command line prints it and exits with status 2. Nothing runs before the
+whole config has passed. The builders here turn config pieces (in years, per year, ``YYYY-MM``) into spec
+pieces (in days from the start); ``build`` puts them together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config.census import census_path, read_census
+from sim.config.checks import (
+    add_months,
+    by_name,
+    integer,
+    month_label,
+    number,
+    parse_month,
+    probability,
+    shares,
+    tcp_configs,
+    unit_index,
+)
+from sim.config.errors import ConfigError
+from sim.config.scenario import apply_scenario
+from sim.config.schema import (
+    HOUSING_POLICIES,
+    PLACEMENT_TYPES,
+    RAG,
+    UNIT_TYPES,
+    ComponentConfig,
+    Config,
+    LosConfig,
+    PooledBudgetConfig,
+    RunConfig,
+    SharedPoolConfig,
+    StepConfig,
+    TcpConfig,
+)
+from sim.config.spec import (
+    DAYS_PER_YEAR,
+    IN_AREA,
+    SOURCE_KINDS,
+    AutoRule,
+    Built,
+    Calendar,
+    CensusPerson,
+    CostSpec,
+    DischargeSpec,
+    PooledBudgetSpec,
+    PoolSpec,
+    RegisterSpec,
+    RunSpec,
+    SourceSpec,
+    SystemSpec,
+    TcpSpec,
+)
+from sim.sampling import Empirical, Exponential, Fixed, Lognormal, Mixture, Uniform, Weibull, check_seed
+
+#: Engines a run can use: the compiled one and the SimPy reference model (the same results).
+ENGINES = ("simpy", "numba")
+#: Where a run's replications are computed: local processes or a Dask cluster (the same results).
+BACKENDS = ("processes", "dask")
+
+
+# ---------------------------------------------------------------------------------------- run settings
+
+
+def build_run(run: RunConfig) -> RunSpec:
+    """Check the run settings (``run.*`` that say how to run, not what) and return them as a ``RunSpec``.
+
+    The auto rule's keys are checked whether or not ``run.replications=auto``, so a mistake there is
+    found before someone switches it on; its metric (and whether its month is in the run) is checked
+    when the run starts, against the metrics the system has."""
+    if run.replications != "auto":
+        if isinstance(run.replications, str):
+            raise ConfigError("run.replications", f"'{run.replications}' must be a whole number or auto")
+        integer("run.replications", run.replications, minimum=1)
+    auto = run.auto
+    minimum = integer("run.auto.minimum", auto.minimum, minimum=2)
+    maximum = integer("run.auto.maximum", auto.maximum, minimum=auto.minimum)
+    if not 0.5 <= auto.confidence < 1:
+        raise ConfigError("run.auto.confidence", f"{auto.confidence} must be in [0.5, 1)")
+    if auto.half_width is not None and not auto.half_width > 0:
+        raise ConfigError(
+            "run.auto.half_width", f"{auto.half_width} must be positive (or null to use run.auto.relative)"
+        )
+    if auto.half_width is None and not 0 < auto.relative < 1:
+        raise ConfigError("run.auto.relative", f"{auto.relative} must be in (0, 1)")
+    month = None if auto.month is None else month_label(parse_month("run.auto.month", auto.month))
+    try:
+        seed = check_seed(run.seed)
+    except (ValueError, TypeError):
+        raise ConfigError("run.seed", f"'{run.seed}' must be a whole number in [0, 2**32)") from None
+    workers = integer("run.workers", run.workers, minimum=1)
+    chunk_size = integer("run.chunk_size", run.chunk_size, minimum=1)
+    if run.engine not in ENGINES:
+        raise ConfigError("run.engine", f"unknown engine '{run.engine}' (available: {', '.join(ENGINES)})")
+    if run.backend not in BACKENDS:
+        raise ConfigError("run.backend", f"unknown backend '{run.backend}' (available: {', '.join(BACKENDS)})")
+    if run.engine == "numba" and run.event_log:
+        raise ConfigError("run.event_log", "the per-person event log comes from the SimPy model: add run.engine=simpy")
+    rule = AutoRule(
+        metric=str(auto.metric),
+        month=month,
+        confidence=float(auto.confidence),
+        half_width=None if auto.half_width is None else float(auto.half_width),
+        relative=float(auto.relative),
+        minimum=minimum,
+        maximum=maximum,
+    )
+    is_auto = run.replications == "auto"
+    return RunSpec(
+        seed=int(seed),
+        replications=None if is_auto else int(run.replications),
+        auto=rule if is_auto else None,
+        engine=str(run.engine),
+        workers=workers,
+        chunk_size=chunk_size,
+        backend=str(run.backend),
+        dask_address=None if run.dask_address is None else str(run.dask_address),
+        event_log=bool(run.event_log),
+        progress=bool(run.progress),
+        warmup_years=number("run.warmup_years", run.warmup_years, minimum=0.0),
+        resume=None if run.resume is None else str(run.resume),
+    )
+
+
+# ------------------------------------------------------------------------------------------ distributions
+
+
+def build_component(key: str, component: ComponentConfig) -> Any:
+    """One LOS component in days, from its config in years."""
+
+    def need(name: str) -> float:
+        value = getattr(component, name)
+        if value is None:
+            raise ConfigError(f"{key}.{name}", f"a {component.family} component needs {name}")
+        return number(f"{key}.{name}", value)
+
+    family = component.family
+    try:
+        if family == "exponential":
+            dist: Any = Exponential(need("mean"))
+        elif family == "lognormal":
+            dist = Lognormal(need("mean"), need("sd"))
+        elif family == "weibull":
+            dist = Weibull(need("shape"), need("scale"))
+        elif family == "uniform":
+            dist = Uniform(need("low"), need("high"))
+        elif family == "fixed":
+            dist = Fixed(need("value"))
+        elif family == "empirical":
+            if component.x is None or component.cdf is None:
+                raise ConfigError(key, "an empirical component needs x and cdf lists")
+            dist = Empirical(tuple(float(v) for v in component.x), tuple(float(v) for v in component.cdf))
+        else:
+            raise ConfigError(
+                f"{key}.family",
+                f"unknown family '{family}' (expected exponential, lognormal, weibull, uniform, fixed or empirical)",
+            )
+    except ValueError as e:
+        if isinstance(e, ConfigError):
+            raise
+        raise ConfigError(key, str(e)) from None
+    return dist.scale(DAYS_PER_YEAR)
+
+
+def build_los(key: str, los: LosConfig) -> Mixture:
+    """A length-of-stay mixture in days; weights must be probabilities summing to 1."""
+    if not los.components:
+        raise ConfigError(f"{key}.components", "a length of stay needs at least one component")
+    components, weights = [], []
+    for i, component in enumerate(los.components):
+        weights.append(probability(f"{key}.components[{i}].weight", component.weight))
+        components.append(build_component(f"{key}.components[{i}]", component))
+    if abs(sum(weights) - 1.0) > 1e-9:
+        raise ConfigError(f"{key}.components", f"weights sum to {sum(weights):g}, not 1")
+    return Mixture(tuple(weights), tuple(components))
+
+
+def build_delay(key: str, los: LosConfig) -> Mixture | None:
+    """A delay distribution in days, or None for no delay (no components)."""
+    return build_los(key, los) if los.components else None
+
+
+# ------------------------------------------------------------------------------------------------ pieces
+
+
+def build_calendar(run: RunConfig, has_census: bool) -> Calendar:
+    """The reported months from ``run.start`` for ``run.years``, and the warm-up before them (none
+    with a census: the census is the state at the start)."""
+    start = parse_month("run.start", run.start)
+    years = number("run.years", run.years, minimum=0.0, strict=True)
+    n_months = round(years * 12)
+    if n_months < 1 or abs(n_months - years * 12) > 1e-6:
+        raise ConfigError("run.years", f"{years:g} years is not a whole number of months (>= 1)")
+    warmup = number("run.warmup_years", run.warmup_years, minimum=0.0)
+    if has_census and warmup > 0:
+        raise ConfigError("run.warmup_years", "must be 0 when a TCP starts from a census")
+    months = [add_months(start, m) for m in range(n_months + 1)]
+    return Calendar(
+        start=start,
+        labels=tuple(month_label(d) for d in months[:-1]),
+        start_label=month_label(add_months(start, -1)),
+        boundaries=np.array([(d - start).days for d in months], dtype=np.float64),
+        warmup_days=warmup * DAYS_PER_YEAR,
+    )
+
+
+def build_schedule(key: str, steps: list[StepConfig], start: date) -> tuple[np.ndarray, np.ndarray]:
+    """Bed-count steps as (day from start, beds), checked for order and sign."""
+    if not steps:
+        raise ConfigError(key, "a bed pool needs a schedule with at least one step")
+    days, beds, previous = [], [], None
+    for i, step in enumerate(steps):
+        when = parse_month(f"{key}[{i}].date", step.date)
+        if previous is not None and when <= previous:
+            raise ConfigError(f"{key}[{i}].date", f"{month_label(when)} is not after {month_label(previous)}")
+        beds.append(integer(f"{key}[{i}].beds", step.beds, minimum=0))
+        days.append((when - start).days)
+        previous = when
+    if days[0] > 0:
+        raise ConfigError(f"{key}[0].date", f"the schedule must begin on or before run.start ({month_label(start)})")
+    return np.array(days, dtype=np.float64), np.array(beds, dtype=np.int64)
+
+
+def build_trajectory(key: str, tcp: TcpConfig) -> tuple[tuple[str, float], ...]:
+    """The TCP's planned inpatients as (YYYY-MM, inpatients at the month's end), months in order."""
+    out, previous = [], None
+    for i, milestone in enumerate(tcp.trajectory):
+        when = parse_month(f"{key}[{i}].date", milestone.date)
+        if previous is not None and when <= previous:
+            raise ConfigError(f"{key}[{i}].date", f"{month_label(when)} is not after {month_label(previous)}")
+        out.append((month_label(when), number(f"{key}[{i}].inpatients", milestone.inpatients, minimum=0.0)))
+        previous = when
+    return tuple(out)
+
+
+def build_sources(key: str, tcp: TcpConfig, tcp_index: int) -> list[SourceSpec]:
+    """The TCP's Poisson sources: crises off the register, register joiners, housing units coming free."""
+    rates = {
+        "unregistered": number(f"{key}.crisis.unregistered_rate", tcp.crisis.unregistered_rate, minimum=0.0),
+        "register_join": number(f"{key}.register.join_rate", tcp.register.join_rate, minimum=0.0),
+    }
+    for kind, housing in tcp.discharge.housing.items():
+        if kind in PLACEMENT_TYPES:
+            rates[f"housing_{kind}"] = number(
+                f"{key}.discharge.housing.{kind}.supply_rate", housing.supply_rate, minimum=0.0
+            )
+    return [
+        SourceSpec(
+            index=tcp_index * len(SOURCE_KINDS) + k,
+            tcp=tcp_index,
+            kind=kind,
+            rate=rates.get(kind, 0.0) / DAYS_PER_YEAR,
+        )
+        for k, kind in enumerate(SOURCE_KINDS)
+    ]
+
+
+def build_register(key: str, tcp: TcpConfig) -> RegisterSpec:
+    """The dynamic support register: members at the start by RAG, crisis, move, join and leave rates."""
+    register = tcp.register
+    people = by_name(f"{key}.people", register.people, RAG, "RAG rating", lambda k, v: integer(k, v, minimum=0))
+    moves = np.zeros((len(RAG), len(RAG)))
+    for rag, targets in register.transitions.items():
+        row = RAG.index(rag) if rag in RAG else -1
+        if row < 0:
+            raise ConfigError(
+                f"{key}.transitions.{rag}", f"unknown RAG rating '{rag}' (expected one of {', '.join(RAG)})"
+            )
+        moves[row] = by_name(f"{key}.transitions.{rag}", targets, RAG, "RAG rating")
+        if moves[row, row] > 0:
+            raise ConfigError(f"{key}.transitions.{rag}.{rag}", "a RAG rating cannot move to itself")
+    join_rate = number(f"{key}.join_rate", register.join_rate, minimum=0.0)
+    if join_rate > 0 or register.join_rag:
+        join_cum = shares(f"{key}.join_rag", register.join_rag, RAG, "RAG rating")
+    else:
+        join_cum = np.array([0.0, 0.0, 1.0])
+    return RegisterSpec(
+        people=people.astype(np.int64),
+        crisis=by_name(f"{key}.crisis_rate", register.crisis_rate, RAG, "RAG rating") / DAYS_PER_YEAR,
+        moves=moves / DAYS_PER_YEAR,
+        leave=number(f"{key}.leave_rate", register.leave_rate, minimum=0.0) / DAYS_PER_YEAR,
+        join_cum=join_cum,
+    )
+
+
+def build_discharge(key: str, tcp: TcpConfig, start: date) -> DischargeSpec:
+    """What a clinically ready inpatient waits for: a placement, housing, funding, a provider."""
+    discharge = tcp.discharge
+    placement_cum = np.zeros((len(UNIT_TYPES), len(PLACEMENT_TYPES)))
+    placement_cum[:, PLACEMENT_TYPES.index("shared") :] = 1.0  # a unit with no mix: shared housing
+    for unit, mix in discharge.placement_mix.items():
+        placement_cum[unit_index(f"{key}.placement_mix.{unit}", unit)] = shares(
+            f"{key}.placement_mix.{unit}", mix, PLACEMENT_TYPES, "placement type"
+        )
+    housing_units = np.full(len(PLACEMENT_TYPES), -1, dtype=np.int64)
+    pipeline = []
+    for kind, housing in discharge.housing.items():
+        if kind not in PLACEMENT_TYPES:
+            raise ConfigError(
+                f"{key}.housing.{kind}",
+                f"unknown placement type '{kind}' (expected one of {', '.join(PLACEMENT_TYPES)})",
+            )
+        placement = PLACEMENT_TYPES.index(kind)
+        housing_units[placement] = integer(f"{key}.housing.{kind}.units", housing.units, minimum=0)
+        previous = None
+        for i, step in enumerate(housing.pipeline):
+            step_key = f"{key}.housing.{kind}.pipeline[{i}]"
+            when = parse_month(f"{step_key}.date", step.date)
+            if previous is not None and when < previous:
+                raise ConfigError(f"{step_key}.date", f"{month_label(when)} is before {month_label(previous)}")
+            previous = when
+            units = integer(f"{step_key}.units", step.units, minimum=0)
+            pipeline.append((float((when - start).days), placement, units))
+    if discharge.policy not in HOUSING_POLICIES:
+        raise ConfigError(
+            f"{key}.policy", f"unknown policy '{discharge.policy}' (expected one of {', '.join(HOUSING_POLICIES)})"
+        )
+    return DischargeSpec(
+        return_home=by_name(f"{key}.return_home", discharge.return_home, UNIT_TYPES, "unit type", probability),
+        return_home_within=number(f"{key}.return_home_within_years", discharge.return_home_within_years, minimum=0.0)
+        * DAYS_PER_YEAR,
+        placement_cum=placement_cum,
+        housing_units=housing_units,
+        pipeline=tuple(sorted(pipeline)),
+        provider_lead=build_delay(f"{key}.provider_lead", discharge.provider_lead),
+        funding_delay=build_delay(f"{key}.funding_delay", discharge.funding_delay),
+        dispute_prob=probability(f"{key}.dispute_prob", discharge.dispute_prob),
+        dispute_delay=build_delay(f"{key}.dispute_delay", discharge.dispute_delay),
+        policy=HOUSING_POLICIES.index(discharge.policy),
+        repatriation=bool(discharge.repatriation),
+    )
+
+
+def build_costs(key: str, tcp: TcpConfig) -> CostSpec:
+    """The TCP's costs in pounds a day: beds in and out of area, packages in their first months and after."""
+    costs = tcp.costs
+    bed = by_name(f"{key}.bed_per_year", costs.bed_per_year, UNIT_TYPES, "unit type") / DAYS_PER_YEAR
+    premium = number(f"{key}.out_of_area_premium", costs.out_of_area_premium, minimum=0.0)
+    package = (
+        by_name(f"{key}.package_per_year", costs.package_per_year, PLACEMENT_TYPES, "placement type") / DAYS_PER_YEAR
+    )
+    initial = number(f"{key}.initial_premium", costs.initial_premium, minimum=0.0)
+    return CostSpec(
+        bed=np.stack([bed, bed * (1.0 + premium)], axis=1),
+        package=np.stack([package * (1.0 + initial), package], axis=1),
+        initial_days=number(f"{key}.initial_months", costs.initial_months, minimum=0.0) * DAYS_PER_YEAR / 12,
+        la_share=probability(f"{key}.package_la_share", costs.package_la_share),
+        ctr=number(f"{key}.ctr", costs.ctr, minimum=0.0),
+        crisis_support=number(f"{key}.crisis_support_per_year", costs.crisis_support_per_year, minimum=0.0)
+        / DAYS_PER_YEAR,
+        dowry=number(f"{key}.dowry_per_year", costs.dowry_per_year, minimum=0.0) / DAYS_PER_YEAR,
+    )
+
+
+def build_tcp(key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray, start: date, crises: bool) -> TcpSpec:
+    """Check one TCP's parameters and build its spec; ``crises`` says whether anyone can be admitted."""
+    population = integer(f"{key}.population", tcp.population, minimum=1)
+    child_share = probability(f"{key}.crisis.child_share", tcp.crisis.child_share)
+    route = by_name(f"{key}.routing", tcp.routing, UNIT_TYPES, "unit type", probability)
+    camhs = UNIT_TYPES.index("camhs_t4")
+    if route[camhs] > 0:
+        raise ConfigError(
+            f"{key}.routing.camhs_t4", "children go to CAMHS tier 4 by crisis.child_share; route adults only"
+        )
+    if crises:
+        if child_share < 1 and abs(route.sum() - 1.0) > 1e-9:
+            raise ConfigError(
+                f"{key}.routing", f"shares of adult admissions by unit type sum to {route.sum():g}, not 1"
+            )
+        needed = list(np.flatnonzero(route > 0)) + ([camhs] if child_share > 0 else [])
+        for unit in needed:
+            if pool_of_unit[unit] < 0:
+                name = UNIT_TYPES[unit]
+                raise ConfigError(
+                    f"{key}.routing.{name}" if unit != camhs else f"{key}.crisis.child_share",
+                    f"admissions go to {name} but {tcp.name} has no {name} pool "
+                    "(give it beds with a schedule; 0 beds sends everyone out of area)",
+                )
+    route_cum = np.cumsum(route)
+    if route_cum[-1] > 0:
+        route_cum = route_cum / route_cum[-1]
+        route_cum[route_cum >= route_cum[-1]] = 1.0
+    ctr_interval = np.full(len(UNIT_TYPES), np.inf)
+    for unit, months in tcp.ctr.interval_months.items():
+        interval_key = f"{key}.ctr.interval_months.{unit}"
+        unit_number = unit_index(interval_key, unit)
+        every = number(interval_key, months, minimum=0.0)
+        ctr_interval[unit_number] = every * DAYS_PER_YEAR / 12 if every > 0 else np.inf
+    community = tcp.community
+    return TcpSpec(
+        index=tcp_index,
+        name=tcp.name,
+        title=tcp.title or tcp.name,
+        population=population,
+        register=build_register(f"{key}.register", tcp),
+        child_share=child_share,
+        ctr_coverage=probability(f"{key}.ctr.coverage", tcp.ctr.coverage),
+        ctr_avert=probability(f"{key}.ctr.avert", tcp.ctr.avert),
+        ctr_first=number(f"{key}.ctr.first_weeks", tcp.ctr.first_weeks, minimum=0.0) * 7.0,
+        ctr_interval=ctr_interval,
+        ctr_ready=probability(f"{key}.ctr.ready_prob", tcp.ctr.ready_prob),
+        support_places=integer(f"{key}.crisis_support.places", tcp.crisis_support.places, minimum=0),
+        support_length=build_delay(f"{key}.crisis_support.length", tcp.crisis_support.length),
+        route_cum=route_cum,
+        ooa_need=by_name(f"{key}.out_of_area_need", tcp.out_of_area_need, UNIT_TYPES, "unit type", probability),
+        pool_of_unit=pool_of_unit,
+        discharge=build_discharge(f"{key}.discharge", tcp, start),
+        breakdown_first=number(
+            f"{key}.community.breakdown_rate_first_year", community.breakdown_rate_first_year, minimum=0.0
+        )
+        / DAYS_PER_YEAR,
+        breakdown_after=number(f"{key}.community.breakdown_rate_after", community.breakdown_rate_after, minimum=0.0)
+        / DAYS_PER_YEAR,
+        community_death=number(f"{key}.community.death_rate", community.death_rate, minimum=0.0) / DAYS_PER_YEAR,
+        hospital_death=number(f"{key}.community.hospital_death_rate", community.hospital_death_rate, minimum=0.0)
+        / DAYS_PER_YEAR,
+        costs=build_costs(f"{key}.costs", tcp),
+        trajectory=build_trajectory(f"{key}.trajectory", tcp),
+    )
+
+
+def build_pooled_budget(pb: PooledBudgetConfig, names: list[str]) -> PooledBudgetSpec | None:
+    """The pooled budget's rules (None when it is off), each value checked against its key."""
+    if not pb.enabled:
+        return None
+    key = "system.pooled_budget"
+
+    def tcp_list(field_name: str, values: list[str], allowed: list[str], where: str) -> tuple[int, ...]:
+        out = []
+        for name in values:
+            if name not in allowed:
+                raise ConfigError(f"{key}.{field_name}", f"unknown TCP '{name}' ({where} {', '.join(allowed)})")
+            out.append(names.index(name))
+        return tuple(sorted(set(out)))
+
+    tcps = tcp_list("tcps", list(pb.tcps), names, "the system has") if pb.tcps else tuple(range(len(names)))
+    members = [names[index] for index in tcps]
+    units = tuple(sorted({unit_index(f"{key}.units", unit) for unit in pb.units}))
+    section75: tuple[int, ...] = ()
+    if pb.section75:
+        section75 = (
+            tcp_list("section75_tcps", list(pb.section75_tcps), members, "the pool has") if pb.section75_tcps else tcps
+        )
+    if not units and not section75:
+        raise ConfigError(
+            f"{key}.units",
+            "the pool funds no one: list unit types (e.g. [low_secure, medium_secure]) or turn on section75",
+        )
+    return PooledBudgetSpec(
+        tcps=tcps,
+        units=units,
+        section75_tcps=section75,
+        marginal_share=probability(f"{key}.marginal_share", pb.marginal_share),
+        out_of_area_release=probability(f"{key}.out_of_area_release", pb.out_of_area_release),
+        cap_factor=number(f"{key}.cap_factor", pb.cap_factor, minimum=0.0),
+        extra_per_day=number(f"{key}.extra_per_year", pb.extra_per_year, minimum=0.0) / DAYS_PER_YEAR,
+        balanced_plan=bool(pb.balanced_plan),
+        shortfall_la_share=probability(f"{key}.shortfall_la_share", pb.shortfall_la_share),
+        nhse_uplift=number(f"{key}.nhse_uplift", pb.nhse_uplift, minimum=-1.0, strict=True),
+        initial_reserve=number(f"{key}.initial_reserve", pb.initial_reserve, minimum=0.0),
+    )
+
+
+# -------------------------------------------------------------------------------------------- the system
+
+
+@dataclass
+class _PoolDraft:
+    """A bed pool before its index is final: shared pools come first, then each TCP's own."""
+
+    name: str
+    unit: int
+    tcps: list[int]
+    schedule: tuple[np.ndarray, np.ndarray]  # (day from start, beds)
+    los: Mixture
+
+
+def _tcp_names(tcps: list[tuple[str, TcpConfig]]) -> list[str]:
+    """The TCPs' names in order, each used once (results and shared pools name TCPs by them)."""
+    names = [tcp.name for _, tcp in tcps]
+    for (key, _), name in zip(tcps, names):
+        if names.count(name) > 1:
+            raise ConfigError(f"{key}.name", f"TCP name '{name}' is used twice")
+    return names
+
+
+def _shared_pools(
+    shared: list[SharedPoolConfig], names: list[str], start: date
+) -> tuple[list[_PoolDraft], dict[tuple[int, int], int]]:
+    """The system's shared pools, and which pool holds each (TCP index, unit index) they cover: a shared
+    pool replaces each listed TCP's own pool of its unit type, and a TCP's unit is in one pool at most."""
+    drafts: list[_PoolDraft] = []
+    shared_pool_of: dict[tuple[int, int], int] = {}
+    for i, pool in enumerate(shared):
+        key = f"system.shared_pools[{i}]"
+        unit = unit_index(f"{key}.unit", pool.unit)
+        members = []
+        for name in pool.tcps:
+            if name not in names:
+                raise ConfigError(f"{key}.tcps", f"unknown TCP '{name}' (the system has {', '.join(names)})")
+            tcp_index = names.index(name)
+            if (tcp_index, unit) in shared_pool_of:
+                raise ConfigError(f"{key}.tcps", f"{name}'s {pool.unit} beds are already in another shared pool")
+            shared_pool_of[(tcp_index, unit)] = len(drafts)
+            members.append(tcp_index)
+        if not members:
+            raise ConfigError(f"{key}.tcps", "a shared pool needs at least one TCP")
+        drafts.append(
+            _PoolDraft(
+                pool.name,
+                unit,
+                members,
+                build_schedule(f"{key}.schedule", pool.schedule, start),
+                build_los(f"{key}.los", pool.los),
+            )
+        )
+    return drafts, shared_pool_of
+
+
+def _own_pools(
+    key: str,
+    tcp: TcpConfig,
+    tcp_index: int,
+    shared_pool_of: dict[tuple[int, int], int],
+    first_pool: int,
+    start: date,
+) -> tuple[np.ndarray, list[_PoolDraft]]:
+    """A TCP's own pools (those of its unit types no shared pool covers), numbered from ``first_pool``,
+    and the pool index of each of its unit types (-1 where it has none)."""
+    pool_of_unit = np.full(len(UNIT_TYPES), -1, dtype=np.int64)
+    drafts: list[_PoolDraft] = []
+    for unit_name, pool in tcp.beds.items():
+        unit = unit_index(f"{key}.beds.{unit_name}", unit_name)
+        if (tcp_index, unit) in shared_pool_of:
+            continue
+        pool_of_unit[unit] = first_pool + len(drafts)
+        drafts.append(
+            _PoolDraft(
+                f"{tcp.name}_{unit_name}",
+                unit,
+                [tcp_index],
+                build_schedule(f"{key}.beds.{unit_name}.schedule", pool.schedule, start),
+                build_los(f"{key}.beds.{unit_name}.los", pool.los),
+            )
+        )
+    for (member, unit), pool_index in shared_pool_of.items():
+        if member == tcp_index:
+            pool_of_unit[unit] = pool_index
+    return pool_of_unit, drafts
+
+
+def _can_be_admitted(tcp: TcpConfig, sources: list[SourceSpec]) -> bool:
+    """Whether anyone can reach a TCP's beds: a crisis source with a rate, or people on its register."""
+    crisis_sources = any(source.rate > 0 for source in sources if not source.kind.startswith("housing_"))
+    return crisis_sources or any(people > 0 for people in tcp.register.people.values())
+
+
+def _census_people(
+    key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray, start: date
+) -> list[CensusPerson]:
+    """A TCP's start census (none without a ``census`` file); each inpatient's unit needs a pool, whose
+    length of stay gives the rest of their stay."""
+    if not tcp.census:
+        return []
+    path = census_path(tcp.census)
+    people = []
+    for row, unit, area, elapsed, by_need in read_census(f"{key}.census", path, start):
+        if pool_of_unit[unit] < 0:
+            raise ConfigError(
+                f"{key}.census",
+                f"{path.name} row {row + 1}: {tcp.name} has no {UNIT_TYPES[unit]} pool "
+                "for this inpatient's length of stay",
+            )
+        people.append(CensusPerson(tcp=tcp_index, row=row, unit=unit, area=area, elapsed=elapsed, by_need=by_need))
+    return people
+
+
+def _pools(drafts: list[_PoolDraft], close_occupied: bool) -> tuple[PoolSpec, ...]:
+    """The pools in their final order, each name used once."""
+    pools = tuple(
+        PoolSpec(
+            index=index,
+            name=draft.name,
+            unit=draft.unit,
+            tcps=tuple(draft.tcps),
+            step_days=draft.schedule[0],
+            step_beds=draft.schedule[1],
+            los=draft.los,
+            close_occupied=close_occupied,
+        )
+        for index, draft in enumerate(drafts)
+    )
+    pool_names = [pool.name for pool in pools]
+    for pool in pools:
+        if pool_names.count(pool.name) > 1:
+            raise ConfigError("system.shared_pools", f"pool name '{pool.name}' is used twice")
+    return pools
+
+
+def _check_census_fits(
+    census: list[CensusPerson], tcps: list[TcpSpec], pools: tuple[PoolSpec, ...], calendar: Calendar
+) -> None:
+    """Refuse a census with more in-area inpatients in a pool than it has beds at the start."""
+    in_area = np.zeros(len(pools), dtype=np.int64)
+    for person in census:
+        if person.area == IN_AREA:
+            in_area[tcps[person.tcp].pool_of_unit[person.unit]] += 1
+    for pool in pools:
+        if in_area[pool.index] > pool.beds_at(0.0):
+            raise ConfigError(
+                "census",
+                f"{in_area[pool.index]} in-area {UNIT_TYPES[pool.unit]} inpatients at the start but pool "
+                f"{pool.name} has {pool.beds_at(0.0)} beds in {calendar.labels[0]}",
+            )
+
+
+def build_system(cfg: Config) -> SystemSpec:
+    """Validate the system a config describes (its TCPs, pools, census, calendar, after the scenario's
+    changes) and build the spec the engines run. Pools are numbered shared pools first, then each TCP's
+    own in TCP order; sources by TCP then kind: the numbering the random streams are keyed on."""
+    run = cfg.run
+    cfg = apply_scenario(cfg)
+    tcp_cfgs = tcp_configs(cfg)
+    names = _tcp_names(tcp_cfgs)
+    calendar = build_calendar(run, has_census=any(tcp.census for _, tcp in tcp_cfgs))
+    start = calendar.start
+
+    drafts, shared_pool_of = _shared_pools(cfg.system.shared_pools, names, start)
+    tcps: list[TcpSpec] = []
+    sources: list[SourceSpec] = []
+    census: list[CensusPerson] = []
+    for tcp_index, (key, tcp) in enumerate(tcp_cfgs):
+        pool_of_unit, own = _own_pools(key, tcp, tcp_index, shared_pool_of, len(drafts), start)
+        drafts.extend(own)
+        tcp_sources = build_sources(key, tcp, tcp_index)
+        tcps.append(build_tcp(key, tcp, tcp_index, pool_of_unit, start, _can_be_admitted(tcp, tcp_sources)))
+        sources.extend(tcp_sources)
+        census.extend(_census_people(key, tcp, tcp_index, pool_of_unit, start))
+
+    pools = _pools(drafts, close_occupied=bool(cfg.scenario.close_occupied))
+    _check_census_fits(census, tcps, pools, calendar)
+    return SystemSpec(
+        name=cfg.system.name if cfg.system.tcps else tcps[0].name,
+        system_title=cfg.system.title,
+        scenario=cfg.scenario.name,
+        tcps=tuple(tcps),
+        pools=pools,
+        sources=tuple(sources),
+        census=tuple(census),
+        calendar=calendar,
+        seed=int(run.seed),
+        tcp_metrics=bool(run.tcp_metrics),
+        pooled_budget=build_pooled_budget(cfg.system.pooled_budget, names),
+    )
+
+
+def _as_config(cfg: DictConfig | Config) -> Config:
+    """A composed config as the schema's dataclasses (what the builders read)."""
+    if isinstance(cfg, DictConfig):
+        cfg = OmegaConf.to_object(cfg)  # type: ignore[assignment]
+    assert isinstance(cfg, Config)
+    return cfg
+
+
+def build(cfg: DictConfig | Config) -> Built:
+    """Validate a composed config and build both the system the engines run and the run settings.
+    The run settings are checked first, so a bad ``run.*`` key is reported before any TCP's."""
+    cfg = _as_config(cfg)
+    run = build_run(cfg.run)
+    return Built(system=build_system(cfg), run=run)
+
+
+def build_spec(cfg: DictConfig | Config) -> SystemSpec:
+    """Validate a composed config and build the system the engines run (``build(cfg).system``)."""
+    return build(cfg).system

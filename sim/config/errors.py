@@ -1,0 +1,45 @@
+"""A user's mistake, told in one line: ``ConfigError`` and the command line's exit codes for it.
+
+A wrong config value, override or census raises ``ConfigError`` naming the key (or the census file and
+line); ``user_error_line`` turns it, or Hydra's and OmegaConf's own errors about a user's input, into the
+single line the command line prints before exiting with ``EXIT_USER_ERROR``. Kept apart from the checks
+so that the command line and the tools can report errors without importing the builders.
+"""
+
+from __future__ import annotations
+
+from hydra.errors import HydraException, MissingConfigException
+from omegaconf.errors import OmegaConfBaseException
+
+#: Exit status of a run refused for a user's error (bad config value, override or census).
+EXIT_USER_ERROR = 2
+#: Exit status of a run stopped by Ctrl-C or SIGTERM (finished chunks are kept).
+EXIT_INTERRUPTED = 130
+
+
+class ConfigError(ValueError):
+    """A user's config, override or census is wrong: ``key`` says where, the message says what."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{key}: {problem}")
+
+
+def user_error_line(e: BaseException) -> str | None:
+    """One line for an error that is the user's (config, override, census), else None."""
+    if isinstance(e, ConfigError):
+        return f"config error: {e}"
+    cause = e
+    while cause is not None:
+        if isinstance(cause, OmegaConfBaseException):
+            key = getattr(cause, "full_key", None)
+            msg = str(getattr(cause, "msg", None) or cause).strip().splitlines()[0]
+            return f"config error: {key}: {msg}" if key else f"config error: {msg}"
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(e, MissingConfigException):
+        options = f" (available: {', '.join(e.options)})" if e.options else ""
+        return f"config error: no config '{e.missing_cfg_file}'{options}"
+    if isinstance(e, HydraException):
+        return "config error: " + " ".join(str(e).split())
+    return None
