@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_cfg
+from helpers import make_cfg
 from scipy import stats
 
 from sim.compare import (

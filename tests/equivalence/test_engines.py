@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import loss_cfg, make_cfg, system_cfg
+from helpers import loss_cfg, make_cfg, system_cfg
 
 from sim.config import CONFIG_DIR, build_spec
 from sim.engine import Engine

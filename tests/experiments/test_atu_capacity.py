@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import loss_cfg, make_cfg
+from helpers import loss_cfg, make_cfg
 from omegaconf import DictConfig
 
 import sim.config.store
