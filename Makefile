@@ -1,11 +1,11 @@
-# Set-up and everyday commands. `make run` and `make test` create .venv with the machine's python3
-# if it is missing and install the project into it first, so both work on a fresh clone.
+# Set-up and everyday commands. Every target creates .venv with the machine's python3 if it is missing
+# and installs the project with its dev extra into it first, so each works on a fresh clone.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean-venv
+.PHONY: run test test-fast lint bench install clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,16 @@ run: $(STAMP)
 ## The whole test suite, spread over the cores (pytest-xdist)
 test: $(STAMP)
 	$(PY) -m pytest -q -n auto
+
+## The suite without the tests marked slow (long statistical, notebooks, sweeps, end to end)
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -n auto -m "not slow"
+
+## ruff's rules and layout, and mypy on the non-Numba packages (both configured in pyproject.toml)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ## Engines against each other and Ciw (benchmarks/bench.py); the last line is machine readable
 bench: $(STAMP)

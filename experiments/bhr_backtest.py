@@ -2,7 +2,8 @@
 
 seed 001 (../shared/seeds/001_22a6cabd1fb958db.txt) records 19 admissions and 26 discharges between April
 2016 and March 2017, 22 inpatients on 30 April 2017, of whom 11 had been in hospital 5+ years, and 11
-out-of-area placements in March 2017. This prints the simulated 90% band of each.
+out-of-area placements in March 2017. This prints the simulated 90% band of each and whether the recorded
+figure is inside it (tests/backtest/test_bhr.py asserts that it is, at 200 replications).
 
     python experiments/bhr_backtest.py [overrides...]     e.g. run.replications=2000
 """
@@ -10,10 +11,11 @@ out-of-area placements in March 2017. This prints the simulated 90% band of each
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 
-from sim.api import compose, run
+from sim.api import RunResult, compose, run
 
 RECORDED = {
     "admissions Apr 2016-Mar 2017": 19,
@@ -24,7 +26,9 @@ RECORDED = {
 }
 
 
-def main(overrides: list[str]) -> None:
+def backtest(overrides: Sequence[str] = ()) -> tuple[RunResult, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Run BHR with the overrides: the run, each recorded figure's simulated values (one a replication),
+    and the figures nothing records, for the picture."""
     result = run(compose(["tcp=bhr", *overrides]))
     m = result.monthly
     year = m[(m["month"] >= "2016-04") & (m["month"] <= "2017-03")].groupby("replication")
@@ -46,15 +50,36 @@ def main(overrides: list[str]) -> None:
         if (m["month"] == "2019-03").any()
         else np.array([np.nan]),
     }
+    return result, simulated, extra
+
+
+def band(values: np.ndarray) -> tuple[float, float, float]:
+    """The 5th, 50th and 95th percentiles of the simulated values."""
+    p05, p50, p95 = np.quantile(values, [0.05, 0.5, 0.95])
+    return float(p05), float(p50), float(p95)
+
+
+def inside_band(simulated: dict[str, np.ndarray]) -> dict[str, bool]:
+    """For each recorded figure, whether it lies inside the simulated 90% band (p05 to p95, inclusive)."""
+    out = {}
+    for name, values in simulated.items():
+        p05, _, p95 = band(values)
+        out[name] = p05 <= RECORDED[name] <= p95
+    return out
+
+
+def main(overrides: list[str]) -> None:
+    result, simulated, extra = backtest(overrides)
+    inside = inside_band(simulated)
     print(f"BHR back-test, {result.manifest['replications']} replications, seed {result.manifest['seed']}")
     print(f"{'figure':32s} {'recorded':>8s} {'mean':>7s} {'p05':>5s} {'p50':>5s} {'p95':>5s}  inside 90% band")
     for name, values in simulated.items():
-        p05, p50, p95 = np.quantile(values, [0.05, 0.5, 0.95])
-        inside = "yes" if p05 <= RECORDED[name] <= p95 else "NO"
-        print(f"{name:32s} {RECORDED[name]:8d} {values.mean():7.1f} {p05:5.0f} {p50:5.0f} {p95:5.0f}  {inside}")
+        p05, p50, p95 = band(values)
+        yes = "yes" if inside[name] else "NO"
+        print(f"{name:32s} {RECORDED[name]:8d} {values.mean():7.1f} {p05:5.0f} {p50:5.0f} {p95:5.0f}  {yes}")
     print("not recorded, for the picture:")
     for name, values in extra.items():
-        p05, p50, p95 = np.quantile(values, [0.05, 0.5, 0.95])
+        p05, p50, p95 = band(values)
         print(f"{name:32s} {'':8s} {values.mean():7.1f} {p05:5.0f} {p50:5.0f} {p95:5.0f}")
 
 

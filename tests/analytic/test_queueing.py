@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import loss_cfg
+from helpers import loss_cfg
 
 from sim.api import run
 from sim.results.analytic import erlang_b, ratio_estimate

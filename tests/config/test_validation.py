@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import loss_cfg, make_cfg, system_cfg
+from helpers import loss_cfg, make_cfg, system_cfg
 
 from sim.api import compose
 from sim.config import ConfigError, build_spec

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pandas.testing as pdt
 import pytest
-from conftest import make_cfg, system_cfg
+from helpers import make_cfg, system_cfg
 
 from sim.api import run
 from sim.config import build_spec

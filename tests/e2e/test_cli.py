@@ -109,7 +109,7 @@ def test_cli_user_error_is_one_line_exit_2(tmp_path, override, expected):
 
 def test_an_interrupted_run_keeps_its_finished_chunks(tmp_path, monkeypatch):
     """Stopped after its first chunk, a run keeps that chunk on disk and its manifest says how far it got."""
-    from conftest import make_cfg
+    from helpers import make_cfg
 
     import sim.runner.runner as runner
     from sim.api import run
@@ -165,7 +165,7 @@ def test_sigterm_stops_the_cli_and_keeps_finished_chunks(tmp_path):
 def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatch):
     """Interrupted after its first chunk and then resumed, a run keeps the chunk it had, runs the rest,
     and ends with the same monthly table and summary as a run that was never interrupted."""
-    from conftest import make_cfg
+    from helpers import make_cfg
 
     import sim.runner.runner as runner
     from sim.api import resume, run

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_cfg
+from helpers import make_cfg
 from scipy import stats
 
 from sim.compare import (
@@ -153,6 +153,7 @@ def test_identical_scenarios_differ_by_exactly_zero():
 # ------------------------------------------------------------------------------- command line
 
 
+@pytest.mark.slow
 def test_cli_writes_csv_and_chart(tmp_path):
     """python -m sim.compare on the hub's pair, tiny: the table, chart and manifest are written, the table
     is printed with the variance reduction, and an existing comparison is never overwritten."""

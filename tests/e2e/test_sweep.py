@@ -19,6 +19,9 @@ from sim.sweep import SweepError, load_sweep, summary_table
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECT = ROOT / "experiments" / "collect.py"
+# every test here runs Hydra multiruns in subprocesses (its fixtures about 30 s): make test-fast skips them
+pytestmark = pytest.mark.slow
+
 TINY = ["run.replications=4", "run.years=1", "run.engine=numba", "run.progress=false"]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import loss_cfg, make_cfg
+from helpers import loss_cfg, make_cfg
 from omegaconf import DictConfig
 
 import sim.config.store
@@ -44,6 +44,7 @@ def app_cfg(overrides: list[str]) -> DictConfig:
 # ------------------------------------------------------------------------------------------- Erlang B
 
 
+@pytest.mark.slow
 def test_loss_system_curve_is_erlang_b():
     """On the M/M/c/c loss system (Poisson admissions 10 a year, exponential stays of a year, overflow out
     of area), each bed number's out-of-area share is Erlang B(10, c) and occupancy is a(1 - B)/c, within
@@ -162,6 +163,7 @@ def app(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(APP), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_app_writes_csv_and_png(tmp_path):
     """A tiny BHR sweep (4 replications, a year, beds from the census floor to 2 more) writes its table
     and chart into the run directory and prints the answer."""

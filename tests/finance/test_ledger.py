@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import loss_cfg, make_cfg, system_cfg
+from helpers import loss_cfg, make_cfg, system_cfg
 
 from sim.api import run
 from sim.config import ConfigError, build_spec

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_cfg, system_cfg
+from helpers import make_cfg, system_cfg
 
 from sim.api import run
 from sim.config import build_spec

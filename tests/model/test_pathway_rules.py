@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import loss_cfg
+from helpers import loss_cfg
 
 from sim.api import run
 from sim.config import build_spec

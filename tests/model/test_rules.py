@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import loss_cfg, system_cfg
+from helpers import loss_cfg, system_cfg
 
 from sim.api import run
 from sim.config import build_spec

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas.testing as pdt
 import pytest
-from conftest import make_cfg
+from helpers import make_cfg
 from scipy import stats
 
 from sim.api import run
