@@ -30,7 +30,8 @@ from hydra import initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build_spec
+from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build
+from sim.config.spec import AutoRule
 from sim.finance import write_finance
 from sim.metrics import check_metric
 from sim.plots import board_charts
@@ -110,8 +111,7 @@ def run(
     """Validate ``cfg``, run its replications and return the results; write the run's files into
     ``out_dir`` if given (it must not already hold a run: earlier outputs are never overwritten, except
     by ``resume``, which completes one)."""
-    spec = build_spec(cfg)
-    r = cfg.run
+    spec, r = build(cfg)  # the validated system and run settings: nothing below reads cfg.run again
     run_dir = Path(out_dir) if out_dir is not None else None
     if run_dir is not None and not resuming:
         if (run_dir / "manifest.json").exists() or (run_dir / "replications").exists():
@@ -119,20 +119,20 @@ def run(
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     show = r.progress if progress is None else progress
-    auto = r.replications == "auto"
-    precision, metric, month = _auto_rule(r, spec) if auto else (None, "", "")
+    auto = r.auto is not None
+    precision, metric, month = _auto_rule(r.auto, spec) if r.auto is not None else (None, "", "")
     manifest = {
         "system": spec.name,
         "scenario": spec.scenario,
-        "seed": int(r.seed),
+        "seed": r.seed,
         "engine": r.engine,
-        "replications": "auto" if auto else int(r.replications),
+        "replications": "auto" if auto else r.replications,
         "replications_done": 0,
-        "workers": int(r.workers),
-        "backend": str(r.backend),
+        "workers": r.workers,
+        "backend": r.backend,
         "start": spec.calendar.labels[0],
         "months": spec.calendar.n_months,
-        "warmup_years": float(r.warmup_years),
+        "warmup_years": r.warmup_years,
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "status": "running",
         "git_commit": _git_commit(),
@@ -149,8 +149,9 @@ def run(
         _write_manifest(run_dir, manifest)
         (run_dir / RUNNING).write_text(str(os.getpid()))
     t0 = time.perf_counter()
-    step = int(r.chunk_size) * int(r.workers)  # a round of auto keeps every worker busy
-    total = _first_round(precision, step, int(r.auto.maximum)) if auto else int(r.replications)
+    step = r.chunk_size * r.workers  # a round of auto keeps every worker busy
+    maximum = r.auto.maximum if r.auto is not None else 0
+    total = _first_round(precision, step, maximum) if precision is not None else int(r.replications or 0)
     bar = tqdm(total=total, unit="rep", desc=f"{spec.name}/{spec.scenario}", disable=not show)
 
     def on_chunk(chunk) -> None:
@@ -163,30 +164,30 @@ def run(
         return run_replications(
             spec,
             upto,
-            workers=int(r.workers),
-            chunk_size=int(r.chunk_size),
+            workers=r.workers,
+            chunk_size=r.chunk_size,
             out_dir=run_dir,
-            event_log=bool(r.event_log),
-            engine=str(r.engine),
+            event_log=r.event_log,
+            engine=r.engine,
             on_chunk=on_chunk,
             resume=resuming or first > 0,
-            backend=str(r.backend),
+            backend=r.backend,
             dask_address=r.dask_address,
             first=first,
         )
 
     try:
         monthly, events = replicate(total, 0)
-        if auto:  # rounds until the interval is narrow enough (sim.runner.sequential)
-            parts, logs, values = [monthly], [events], _values(monthly, run_dir, metric, month, 0, int(r.chunk_size))
-            while (answer := precision.solution(values)) is None and total < int(r.auto.maximum):
-                done, total = total, precision.next_total(values, step, int(r.auto.maximum))
+        if precision is not None:  # rounds until the interval is narrow enough (sim.runner.sequential)
+            parts, logs, values = [monthly], [events], _values(monthly, run_dir, metric, month, 0, r.chunk_size)
+            while (answer := precision.solution(values)) is None and total < maximum:
+                done, total = total, precision.next_total(values, step, maximum)
                 bar.total = total
                 bar.refresh()
                 part, log = replicate(total, done)
                 parts.append(part)
                 logs.append(log)
-                values = np.concatenate([values, _values(part, run_dir, metric, month, done, int(r.chunk_size))])
+                values = np.concatenate([values, _values(part, run_dir, metric, month, done, r.chunk_size)])
             if run_dir is None:
                 monthly = pd.concat(parts, ignore_index=True)
                 events = pd.concat(logs, ignore_index=True) if r.event_log else None
@@ -232,9 +233,8 @@ def run(
 RUNNING = ".running"  # holds the PID of the process writing the run directory
 
 
-def _auto_rule(r, spec: SystemSpec) -> tuple[Precision, str, str]:
+def _auto_rule(a: AutoRule, spec: SystemSpec) -> tuple[Precision, str, str]:
     """The precision ``run.replications=auto`` asks for, on which metric at which month (checked)."""
-    a = r.auto
     check_metric("run.auto.metric", a.metric, spec)
     month = a.month or spec.calendar.labels[-1]
     if month not in spec.calendar.labels:
@@ -242,9 +242,7 @@ def _auto_rule(r, spec: SystemSpec) -> tuple[Precision, str, str]:
             "run.auto.month",
             f"'{month}' is not a month of the run ({spec.calendar.labels[0]} to {spec.calendar.labels[-1]})",
         )
-    rule = Precision(
-        confidence=float(a.confidence), half_width=a.half_width, relative=float(a.relative), minimum=int(a.minimum)
-    )
+    rule = Precision(confidence=a.confidence, half_width=a.half_width, relative=a.relative, minimum=a.minimum)
     return rule, a.metric, month
 
 

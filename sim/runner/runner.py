@@ -61,7 +61,7 @@ BATCH_BYTES = 16 * 2**20
 
 
 def run_chunk(
-    spec: SystemSpec, chunk: Chunk, event_log: bool = False, engine: str = "simpy"
+    spec: SystemSpec, chunk: Chunk, event_log: bool = False, engine: str = "numba"
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Simulate the chunk's replications with the SimPy model or the Numba engine (the same results):
     their monthly table and, if asked (SimPy only), their event log."""
@@ -91,10 +91,10 @@ def run_replications(
     replications: int,
     *,
     workers: int = 1,
-    chunk_size: int = 100,
+    chunk_size: int = 50,
     out_dir: Path | None = None,
     event_log: bool = False,
-    engine: str = "simpy",
+    engine: str = "numba",
     on_chunk: Callable[[Chunk], None] | None = None,
     resume: bool = False,
     backend: str = "processes",

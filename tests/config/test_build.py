@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 import yaml
-from conftest import make_cfg, system_cfg
+from helpers import make_cfg, system_cfg
 
 import sim.cli
 from sim.config import CONFIG_DIR, Built, ConfigError, RunSpec, build, build_spec

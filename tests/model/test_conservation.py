@@ -86,10 +86,10 @@ def test_same_seed_same_result_other_seed_other_result():
 def test_a_replication_does_not_depend_on_the_others():
     """Replication r is the same whether run alone, in a different chunking or in a bigger run."""
     spec = build_spec(make_cfg(["run.replications=8"]))
-    whole, _ = run_replications(spec, 8, chunk_size=3)
-    alone, _ = run_replications(spec, 8, chunk_size=8)
+    whole, _ = run_replications(spec, 8, chunk_size=3, engine="simpy")
+    alone, _ = run_replications(spec, 8, chunk_size=8, engine="simpy")
     pd.testing.assert_frame_equal(whole, alone)
-    first, _ = run_replications(spec, 4, chunk_size=2)
+    first, _ = run_replications(spec, 4, chunk_size=2, engine="simpy")
     pd.testing.assert_frame_equal(first, whole[whole["replication"] < 4].reset_index(drop=True))
 
 
@@ -97,8 +97,8 @@ def test_a_replication_does_not_depend_on_the_others():
 def test_results_do_not_depend_on_the_number_of_workers():
     """Two worker processes give exactly the table one process gives."""
     spec = build_spec(make_cfg(["run.replications=8"]))
-    one, _ = run_replications(spec, 8, workers=1, chunk_size=2)
-    two, _ = run_replications(spec, 8, workers=2, chunk_size=2)
+    one, _ = run_replications(spec, 8, workers=1, chunk_size=2, engine="simpy")
+    two, _ = run_replications(spec, 8, workers=2, chunk_size=2, engine="simpy")
     pd.testing.assert_frame_equal(one, two)
 
 
