@@ -10,7 +10,7 @@ differences of beds, not of luck. Results are over the reported months (a warm-u
 Per bed number, across replications:
 
 * out-of-area share: all out-of-area placements over all admissions of the TCP (every unit type), a ratio
-  of sums with a delta-method standard error (``sim.results.analytic.ratio_estimate``); also the share
+  of sums with a delta-method standard error (``sim.results.intervals.ratio_estimate``); also the share
   placed out of area for want of an in-area bed (``out_of_area_full_beds``). Placements for needs no
   local unit meets (``tcp.out_of_area_need``) and the other unit types' placements do not fall with the
   swept unit's beds: they set a floor under the share;
@@ -43,12 +43,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from omegaconf import DictConfig, OmegaConf, open_dict
-from scipy import stats
 
 from sim import api
 from sim.config import UNIT_TYPES, Config, ConfigError, SystemSpec, build_spec
 from sim.config.spec import IN_AREA
-from sim.results.analytic import mean_ci, ratio_estimate
+from sim.results.intervals import mean_ci, ratio_estimate, t_interval, upper_bound
 
 #: Shares the fewest-beds rule can be applied to: column of the table -> what it counts.
 MEASURES = {
@@ -224,13 +223,6 @@ def _check_confidence(value: float) -> None:
 # ------------------------------------------------------------------------------------------- curve
 
 
-def upper_bound(share: float, se: float, replications: int, confidence: float) -> float:
-    """One-sided upper confidence bound on a share: estimate + t(confidence, n - 1) x standard error."""
-    if not np.isfinite(share) or not np.isfinite(se) or replications < 2:
-        return float("nan")
-    return float(share + stats.t.ppf(confidence, replications - 1) * se)
-
-
 def curve_point(result: api.RunResult, unit: str, confidence: float) -> dict[str, float]:
     """One row of the capacity table from one run: shares with standard errors, 95% intervals and the
     one-sided upper bound; occupancy of the unit's pool; delayed bed-days and cost a year."""
@@ -252,7 +244,6 @@ def curve_point(result: api.RunResult, unit: str, confidence: float) -> dict[str
     ].sum()
     n = len(sums)
     years = cal.n_months / 12.0
-    t975 = stats.t.ppf(0.975, n - 1) if n > 1 else float("nan")
     row: dict[str, float] = {"replications": n, "admissions_per_year": float(sums["admissions"].mean() / years)}
     for name, column, base in (
         ("ooa_unit_share", f"out_of_area_placements_{unit}", f"admissions_{unit}"),
@@ -266,8 +257,9 @@ def curve_point(result: api.RunResult, unit: str, confidence: float) -> dict[str
             share, se = float("nan"), float("nan")
         row[name] = share
         row[f"{name}_se"] = se
-        row[f"{name}_lo95"] = float(np.clip(share - t975 * se, 0.0, 1.0))  # NaN stays NaN
-        row[f"{name}_hi95"] = float(np.clip(share + t975 * se, 0.0, 1.0))
+        low, high = t_interval(share, se, n)
+        row[f"{name}_lo95"] = float(np.clip(low, 0.0, 1.0))  # NaN stays NaN
+        row[f"{name}_hi95"] = float(np.clip(high, 0.0, 1.0))
         row[f"{name}_ucb"] = upper_bound(share, se, n, confidence)
     # occupancy of the swept pool, time-weighted: monthly occupancy weighted by open bed-days (beds at
     # the month end x days; exact here, as a constant schedule never closes a bed)

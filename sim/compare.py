@@ -57,13 +57,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 from omegaconf import DictConfig, open_dict
-from scipy import stats
 
 from sim.api import RunResult, compose, run
 from sim.cli import EXIT_USER_ERROR, user_error_line
 from sim.config import ConfigError, build_spec
 from sim.plots import files_only
-from sim.results.analytic import mean_ci
+from sim.results.intervals import paired_ci, replications_needed, welch_half_width, width_ratio
 from sim.results.monthly import MonthlyArrays
 from sim.results.monthly import metrics as metric_names
 
@@ -112,66 +111,7 @@ class CannotSeparateWarning(UserWarning):
 
 
 # --------------------------------------------------------------------------------------------------
-# Interval arithmetic
-
-
-def paired_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
-    """Mean of paired differences and its t interval: (mean, low, high, half width). NaNs are left out;
-    fewer than two differences give NaN bounds. Identical pairs give exactly zero width."""
-    return mean_ci(diff, level)
-
-
-def welch_half_width(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> float:
-    """Half width of the Welch t interval of mean(a) - mean(b) for independent samples (what the
-    difference's interval would be without common random numbers)."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    na, nb = len(a), len(b)
-    if na < 2 or nb < 2:
-        return math.nan
-    va, vb = a.var(ddof=1) / na, b.var(ddof=1) / nb
-    se2 = va + vb
-    if se2 == 0.0:
-        return 0.0
-    df = se2**2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
-    return float(stats.t.ppf(0.5 + level / 2, df) * math.sqrt(se2))
-
-
-def replications_needed(diff: np.ndarray, level: float = 0.95, power: float = POWER) -> int | None:
-    """Replications for a paired interval to exclude zero with probability ``power`` if the true difference
-    is the observed mean (normal approximation, n = ((z_level + z_power) sd / mean)^2). None when the mean
-    difference is zero (no finite number would do)."""
-    d = np.asarray(diff, dtype=np.float64)
-    d = d[np.isfinite(d)]
-    if len(d) < 2 or d.mean() == 0.0:
-        return None
-    z = stats.norm.ppf(0.5 + level / 2) + stats.norm.ppf(power)
-    return max(2, math.ceil((z * d.std(ddof=1) / abs(d.mean())) ** 2))
-
-
-# --------------------------------------------------------------------------------------------------
 # Per-replication outcomes
-
-
-def financial_year(month: str) -> str:
-    """The April-to-March financial year of a ``YYYY-MM`` month, e.g. 2017-03 -> 2016/17."""
-    year, mon = int(month[:4]), int(month[5:7])
-    start = year if mon >= 4 else year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def _periods(months: Sequence[str]) -> dict[str, list[str]]:
-    """Financial years (only when the run spans more than one) and the whole run, each with its months."""
-    years: dict[str, list[str]] = {}
-    for m in months:
-        years.setdefault(financial_year(m), []).append(m)
-    out = {}
-    if len(years) > 1:
-        for fy, ms in years.items():
-            out[fy if len(ms) == 12 else f"{fy} ({len(ms)} months)"] = ms
-    out[f"{months[0]} to {months[-1]}"] = list(months)
-    return out
 
 
 def outcomes(result: RunResult, metrics: Sequence[str] = DEFAULT_METRICS) -> pd.DataFrame:
@@ -195,7 +135,7 @@ def outcomes(result: RunResult, metrics: Sequence[str] = DEFAULT_METRICS) -> pd.
             for month in sorted({*system_milestones, reported[-1]}):
                 columns[(metric, month)] = wide[month]
         else:
-            for period, months in _periods(reported).items():
+            for period, months in result.spec.calendar.plan_periods().items():
                 part = wide[months]
                 columns[(metric, period)] = (
                     part.mean(axis=1) if metric.startswith("occupancy") else part.sum(axis=1, min_count=1)
@@ -411,7 +351,7 @@ def paired_table(
                     "ci_high": high,
                     "half_width_paired": half,
                     "half_width_independent": half_ind,
-                    "variance_reduction": _ratio(half_ind, half),
+                    "variance_reduction": width_ratio(half_ind, half),
                     "n": int(diff.notna().sum()),
                     "baseline_mean": float(b.mean()),
                     "scenario_mean": float(s.mean()),
@@ -435,12 +375,6 @@ def _check_metrics(spec, metrics: Sequence[str]) -> None:
             f"no metric {', '.join(map(repr, missing))} in system {spec.name} "
             f"(the README lists them; e.g. {', '.join(DEFAULT_METRICS)})",
         )
-
-
-def _ratio(num: float, den: float) -> float:
-    if not (math.isfinite(num) and math.isfinite(den)) or (num == 0.0 and den == 0.0):
-        return math.nan
-    return math.inf if den == 0.0 else num / den
 
 
 def headline_rows(table: pd.DataFrame, headline: str) -> pd.DataFrame:
@@ -467,7 +401,7 @@ def separation_warnings(
                 "replications: no number of replications separates them on it"
             )
             continue
-        need = replications_needed(diff, level)
+        need = replications_needed(diff, level, POWER)
         more = (
             f"about {need:,} replications would separate a difference of {row.mean_diff:+.3g} with "
             f"{POWER:.0%} probability"

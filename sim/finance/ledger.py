@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.schema import COMMISSIONER_OF_UNIT, PLACEMENT_TYPES, UNIT_TYPES
-from sim.config.spec import IN_AREA, OUT_OF_AREA, SystemSpec
+from sim.config.spec import IN_AREA, OUT_OF_AREA, Calendar, SystemSpec
 
 if TYPE_CHECKING:  # sim.results.monthly imports this module
     from sim.results.monthly import MonthlyArrays
@@ -74,10 +74,9 @@ STOCKS: tuple[str, ...] = ("pool_reserve", "pool_balance", "pool_balance_negativ
 
 
 def financial_years(labels: tuple[str, ...] | list[str]) -> np.ndarray:
-    """The financial year (April to March) of each ``YYYY-MM`` month, as the calendar year it starts in."""
-    y = np.array([int(m[:4]) for m in labels])
-    mo = np.array([int(m[5:7]) for m in labels])
-    return np.where(mo >= 4, y, y - 1)
+    """The financial year (April to March) of each ``YYYY-MM`` month, as the calendar year it starts in
+    (``Calendar.financial_year_start``), for the uplift's year count."""
+    return np.array([Calendar.financial_year_start(m) for m in labels], dtype=np.int64)
 
 
 def _pool_beds(spec: SystemSpec, rec: MonthlyArrays, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

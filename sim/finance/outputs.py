@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from sim.config.schema import PAYERS, PLACEMENT_TYPES
 from sim.config.spec import SystemSpec
-from sim.finance.ledger import FLOWS, STOCKS, financial_years
+from sim.finance.ledger import FLOWS, STOCKS
 from sim.plots.fan import fan_panel, finish_figure, month_end
 from sim.results.summary import QUANTILES
 
@@ -49,10 +49,6 @@ SETTINGS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _label(fy: int) -> str:
-    return f"{fy}/{(fy + 1) % 100:02d}"
-
-
 def finance_monthly(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary's bands of the finance metrics (month, metric, mean, quantiles), month by month. The
     mean of ``pool_balance_negative`` is P(the reserve is negative at that month end), of
@@ -69,8 +65,7 @@ def finance_years(monthly: pd.DataFrame, spec: SystemSpec) -> pd.DataFrame:
     (12 for a whole year). Columns: year, months, metric, kind, mean, p05 ... p95."""
     labels = list(spec.calendar.labels)
     rows = monthly[monthly["month"].isin(labels)].sort_values(["replication", "month"], kind="stable")
-    fy = dict(zip(labels, financial_years(labels)))
-    rows = rows.assign(_fy=rows["month"].map(fy))
+    rows = rows.assign(_fy=rows["month"].map(spec.calendar.financial_year))  # 'YYYY/YY' sorts as the years
     names = [m for m in FINANCE_METRICS if m in rows.columns]
     flows = [m for m in names if m in FINANCE_FLOWS]
     stocks = [m for m in names if m not in FINANCE_FLOWS]
@@ -92,7 +87,7 @@ def finance_years(monthly: pd.DataFrame, spec: SystemSpec) -> pd.DataFrame:
             q = np.quantile(v, list(QUANTILES.values()))
             out.append(
                 {
-                    "year": _label(int(year)),
+                    "year": year,
                     "months": int(months[year]),
                     "metric": metric,
                     "kind": "flow: sum over the year" if metric in flows else "stock: at the year's last month",
@@ -112,7 +107,8 @@ def reserve_risk(monthly: pd.DataFrame, spec: SystemSpec) -> dict:
     n = len(ever)
     went = ever.any(axis=1)
     first = np.argmax(ever, axis=1)[went]
-    march = {m: float(ever[:, k].mean()) for k, m in enumerate(labels) if m.endswith("-03")}
+    ends = set(spec.calendar.year_ends())
+    march = {m: float(ever[:, k].mean()) for k, m in enumerate(labels) if m in ends}
 
     def month(q: float) -> str | None:
         return labels[int(np.quantile(first, q, method="lower"))] if len(first) else None
