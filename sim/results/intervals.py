@@ -122,10 +122,10 @@ def normal_interval(estimate: float, se: float, z: float = Z95) -> tuple[float, 
     return estimate - z * se, estimate + z * se
 
 
-def standard_error(values: np.ndarray) -> float:
-    """Standard error of the mean of ``values`` (sample sd over root n)."""
+def normal_half_width(values: np.ndarray, z: float = Z95) -> float:
+    """Half width z x sd / root n of the quick normal interval of a mean (95% by default)."""
     v = np.asarray(values, dtype=np.float64)
-    return float(v.std(ddof=1) / np.sqrt(len(v)))
+    return float(z * v.std(ddof=1) / np.sqrt(len(v)))
 
 
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
