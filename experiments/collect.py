@@ -24,15 +24,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.plots import files_only
+from sim.cli import run_entry
 from sim.sweep import SweepError, collect
-
-EXIT_USER_ERROR = 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, collect the sweep, say what was written and what was left out."""
-    files_only()
+    """Parse the command line, collect the sweep, say what was written and what was left out; a user
+    error (not a sweep, nothing complete, an unknown metric) is one line, exit 2 (``sim.cli.run_entry``)."""
     parser = argparse.ArgumentParser(
         description="Gather every run of a `python -m sim -m ...` sweep into one "
         "table (Parquet and CSV) and a comparison chart."
@@ -43,11 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=None, help="new directory for the results (default: <sweep_dir>/collected)"
     )
     args = parser.parse_args(argv)
-    try:
-        result = collect(args.sweep_dir, out=args.out, metric=args.metric)
-    except SweepError as e:
-        print(f"collect: {e}", file=sys.stderr)
-        return EXIT_USER_ERROR
+    return run_entry(lambda: _collect(args), user_errors={SweepError: "collect"})
+
+
+def _collect(args: argparse.Namespace) -> int:
+    result = collect(args.sweep_dir, out=args.out, metric=args.metric)
     for job_dir, reason in result.sweep.skipped:
         print(f"skipped {job_dir.relative_to(result.sweep.root)}: {reason}", file=sys.stderr)
     swept = ", ".join(result.sweep.swept) or "nothing"

@@ -14,10 +14,10 @@ from __future__ import annotations
 import sys
 import time
 
-import numpy as np
-
 from sim.api import compose, run
-from sim.results.analytic import erlang_b, ratio_estimate
+from sim.cli import run_entry
+from sim.results.analytic import erlang_b
+from sim.results.intervals import normal_half_width, normal_interval, ratio_estimate
 
 CASES = {
     "lognormal mean 1.5 sd 2.0, 20/yr, 25 beds": (20.0, 25, 1.5, "[{family:lognormal,weight:1.0,mean:1.5,sd:2.0}]", 40),
@@ -59,13 +59,13 @@ def main(replications: int) -> None:
             f"{name}: a = {a:g}, c = {beds}, {replications} replications x {cfg.run.years:g} years "
             f"after a {cfg.run.warmup_years:g}-year warm-up ({seconds:.1f} s)"
         )
-        print(f"  out-of-area share {b:.4f} (95% CI {b - 1.96 * se:.4f} to {b + 1.96 * se:.4f}), Erlang B {exact:.4f}")
+        low, high = normal_interval(b, se)
+        print(f"  out-of-area share {b:.4f} (95% CI {low:.4f} to {high:.4f}), Erlang B {exact:.4f}")
         print(
-            f"  mean occupied beds {occupied.mean():.2f} "
-            f"(95% CI +/- {1.96 * occupied.std(ddof=1) / np.sqrt(len(occupied)):.2f}), "
+            f"  mean occupied beds {occupied.mean():.2f} (95% CI +/- {normal_half_width(occupied):.2f}), "
             f"a(1 - B) {a * (1 - exact):.2f}"
         )
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    sys.exit(run_entry(lambda: main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)))

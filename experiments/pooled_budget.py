@@ -16,6 +16,7 @@ import sys
 import pandas as pd
 
 from sim.api import compose, run
+from sim.cli import run_entry
 from sim.config import CONFIG_DIR
 
 MARCHES = ("2019-03", "2021-03")
@@ -59,4 +60,4 @@ def main(overrides: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(run_entry(lambda: main(sys.argv[1:])))  # a bad override: one line, exit 2

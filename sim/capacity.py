@@ -10,7 +10,7 @@ differences of beds, not of luck. Results are over the reported months (a warm-u
 Per bed number, across replications:
 
 * out-of-area share: all out-of-area placements over all admissions of the TCP (every unit type), a ratio
-  of sums with a delta-method standard error (``sim.results.analytic.ratio_estimate``); also the share
+  of sums with a delta-method standard error (``sim.results.intervals.ratio_estimate``); also the share
   placed out of area for want of an in-area bed (``out_of_area_full_beds``). Placements for needs no
   local unit meets (``tcp.out_of_area_need``) and the other unit types' placements do not fall with the
   swept unit's beds: they set a floor under the share;
@@ -26,7 +26,8 @@ under the target.
     table = capacity_curve(compose(["run.replications=500"]), range(9, 21), unit="atu")
     fewest_beds(table, target=0.05, confidence=0.9)
 
-``experiments/atu_capacity.py`` is the batch job (a Hydra app) around these functions.
+``experiments/atu_capacity.py`` is the batch job (a Hydra app) around these functions; the chart is
+``sim.plots.capacity.capacity_chart``.
 """
 
 from __future__ import annotations
@@ -36,28 +37,18 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from omegaconf import DictConfig, OmegaConf, open_dict
-from scipy import stats
 
 from sim import api
 from sim.config import UNIT_TYPES, Config, ConfigError, SystemSpec, build_spec
 from sim.config.spec import IN_AREA
-from sim.results.analytic import mean_ci, ratio_estimate
+from sim.metrics import MEASURES
+from sim.results.intervals import mean_ci, ratio_estimate, t_interval, upper_bound
 
-#: Shares the fewest-beds rule can be applied to: column of the table -> what it counts.
-MEASURES = {
-    "unit": "ooa_unit_share",  # the swept unit type's out-of-area placements over its admissions
-    "unit_full_beds": "ooa_unit_full_beds_share",  # of those, placed out of area because no bed was free
-    "all": "ooa_share",  # all out-of-area placements over admissions (every unit type)
-    "full_beds": "ooa_full_beds_share",  # placed out of area because no in-area bed was free, over admissions
-}
-UNIT_LABELS = {"atu": "ATU", "low_secure": "low secure", "medium_secure": "medium secure", "camhs_t4": "CAMHS tier 4"}
 LARGE = 1_000_000  # beds that never fill: used only to read the start census
 
 
@@ -224,13 +215,6 @@ def _check_confidence(value: float) -> None:
 # ------------------------------------------------------------------------------------------- curve
 
 
-def upper_bound(share: float, se: float, replications: int, confidence: float) -> float:
-    """One-sided upper confidence bound on a share: estimate + t(confidence, n - 1) x standard error."""
-    if not np.isfinite(share) or not np.isfinite(se) or replications < 2:
-        return float("nan")
-    return float(share + stats.t.ppf(confidence, replications - 1) * se)
-
-
 def curve_point(result: api.RunResult, unit: str, confidence: float) -> dict[str, float]:
     """One row of the capacity table from one run: shares with standard errors, 95% intervals and the
     one-sided upper bound; occupancy of the unit's pool; delayed bed-days and cost a year."""
@@ -252,7 +236,6 @@ def curve_point(result: api.RunResult, unit: str, confidence: float) -> dict[str
     ].sum()
     n = len(sums)
     years = cal.n_months / 12.0
-    t975 = stats.t.ppf(0.975, n - 1) if n > 1 else float("nan")
     row: dict[str, float] = {"replications": n, "admissions_per_year": float(sums["admissions"].mean() / years)}
     for name, column, base in (
         ("ooa_unit_share", f"out_of_area_placements_{unit}", f"admissions_{unit}"),
@@ -266,8 +249,9 @@ def curve_point(result: api.RunResult, unit: str, confidence: float) -> dict[str
             share, se = float("nan"), float("nan")
         row[name] = share
         row[f"{name}_se"] = se
-        row[f"{name}_lo95"] = float(np.clip(share - t975 * se, 0.0, 1.0))  # NaN stays NaN
-        row[f"{name}_hi95"] = float(np.clip(share + t975 * se, 0.0, 1.0))
+        low, high = t_interval(share, se, n)
+        row[f"{name}_lo95"] = float(np.clip(low, 0.0, 1.0))  # NaN stays NaN
+        row[f"{name}_hi95"] = float(np.clip(high, 0.0, 1.0))
         row[f"{name}_ucb"] = upper_bound(share, se, n, confidence)
     # occupancy of the swept pool, time-weighted: monthly occupancy weighted by open bed-days (beds at
     # the month end x days; exact here, as a constant schedule never closes a bed)
@@ -367,109 +351,10 @@ def fewest_beds(table: pd.DataFrame, target: float, confidence: float, measure: 
     return int(beds[first])
 
 
-# ------------------------------------------------------------------------------------------- chart
+def __getattr__(name: str) -> Any:
+    """``capacity_chart``, drawn in ``sim.plots.capacity``, is still found here (the notebooks import it)."""
+    if name == "capacity_chart":
+        from sim.plots.capacity import capacity_chart
 
-
-def _pct(v: float) -> str:
-    """0.05 -> '5%', 0.025 -> '2.5%'."""
-    return f"{100 * v:.4g}%"
-
-
-def _grouped(ax: plt.Axes) -> FuncFormatter:
-    """Tick labels with thousands separators and as many decimals as the tick spacing needs."""
-
-    def fmt(v: float, _pos: int) -> str:
-        ticks = ax.get_yticks()
-        step = float(np.min(np.diff(ticks))) if len(ticks) > 1 else 1.0
-        decimals = max(0, int(-np.floor(np.log10(step)))) if step > 0 else 0
-        return f"{v:,.{decimals}f}"
-
-    return FuncFormatter(fmt)
-
-
-def capacity_chart(
-    table: pd.DataFrame,
-    *,
-    unit: str,
-    title: str,
-    source: str,
-    target: float | None = None,
-    confidence: float = 0.9,
-    measure: str = "unit",
-    fewest: int | None = None,
-    path: Path | None = None,
-) -> plt.Figure:
-    """Four panels against in-area beds: out-of-area share (with the target and the fewest beds),
-    occupancy of the swept pool, cost a year and delayed bed-days a year; 95% confidence bands."""
-    t = table.sort_values("beds")
-    x = t["beds"].to_numpy()
-    label = UNIT_LABELS.get(unit, unit)
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), dpi=110, sharex=True)
-    blue, dark, orange, grey = "#4292c6", "#08306b", "#d94801", "#555555"
-
-    ax = axes[0, 0]
-    names = {
-        "ooa_share": "all out-of-area placements",
-        "ooa_full_beds_share": "for want of an in-area bed (any unit)",
-        "ooa_unit_share": "all out-of-area placements",
-        "ooa_unit_full_beds_share": "for want of an in-area bed",
-    }
-    by_unit = measure.startswith("unit")
-    pair = ("ooa_unit_share", "ooa_unit_full_beds_share") if by_unit else ("ooa_share", "ooa_full_beds_share")
-    for col, style in zip(pair, ("-", "--")):
-        main = col == MEASURES[measure]
-        ax.plot(
-            x,
-            t[col],
-            style,
-            marker="o",
-            ms=4 if main else 3,
-            lw=1.8 if main else 1.2,
-            color=dark if main else grey,
-            label=names[col],
-        )
-        if main:
-            ax.fill_between(x, t[f"{col}_lo95"], t[f"{col}_hi95"], color=blue, alpha=0.35, lw=0, label="95% CI")
-    if target is not None:
-        ax.axhline(target, color=orange, lw=1.2, ls=":", label=f"target {_pct(target)}")
-    heading = f"{label} admissions placed out of area" if by_unit else "Admissions placed out of area"
-    if fewest is not None:
-        ax.axvline(fewest, color=orange, lw=1.2)
-        heading += f"\nfewest beds: {fewest} ({_pct(confidence)} upper bound at or under the target)"
-    elif target is not None:
-        heading += f"\ntarget not reached by {x.min()} to {x.max()} beds"
-    ax.set_title(heading, loc="left", fontsize=10)
-    ax.set_ylabel(f"share of {label} admissions (%)" if by_unit else "share of all admissions (%)")
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="best", frameon=False, fontsize=8)
-
-    panels = (
-        (axes[0, 1], "occupancy", f"Occupancy of in-area {label} beds", "bed-days occupied / open (%)", 1.0),
-        (axes[1, 0], "cost_per_year", "Cost, all payers", "£ million a year", 1e6),
-        (axes[1, 1], "delayed_bed_days_per_year", "Delayed discharges", "delayed bed-days a year", 1.0),
-    )
-    for ax, col, name, ylabel, scale in panels:
-        ax.plot(x, t[col] / scale, "-o", color=dark, ms=3, lw=1.6)
-        ax.fill_between(x, t[f"{col}_lo95"] / scale, t[f"{col}_hi95"] / scale, color=blue, alpha=0.35, lw=0)
-        ax.set_title(name, loc="left", fontsize=10)
-        ax.set_ylabel(ylabel)
-        if col == "occupancy":
-            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-            ax.set_ylim(0, 1.05)
-        else:  # from zero: a board sees how much (or how little) the beds move it
-            top = np.nanmax(t[f"{col}_hi95"].to_numpy(dtype=float) / scale) if len(t) else np.nan
-            ax.set_ylim(0, top * 1.08 if np.isfinite(top) and top > 0 else 1.0)
-            ax.yaxis.set_major_formatter(_grouped(ax))
-    for ax in axes.flat:
-        ax.grid(alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    for ax in axes[1]:
-        ax.set_xlabel(f"in-area {label} beds (constant over the run)")
-    fig.suptitle(title, x=0.01, ha="left", fontsize=12)
-    fig.text(0.01, 0.01, source, fontsize=7.5, color=grey, wrap=True)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
-    if path is not None:
-        fig.savefig(path)
-        plt.close(fig)
-    return fig
+        return capacity_chart
+    raise AttributeError(f"module 'sim.capacity' has no attribute {name!r}")

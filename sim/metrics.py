@@ -18,6 +18,16 @@ from sim.results.catalogue import CATALOGUE, Metric, expand
 from sim.results.monthly import system_metrics, tcp_metrics
 from sim.results.record import MonthlyArrays
 
+#: Metrics the planners' tools derive from these. Compare's chance of being at or under the plan:
+PLAN_METRIC = "p_at_or_under_plan"
+#: The capacity curve's shares the fewest-beds rule can be applied to: measure -> column of the table.
+MEASURES = {
+    "unit": "ooa_unit_share",  # the swept unit type's out-of-area placements over its admissions
+    "unit_full_beds": "ooa_unit_full_beds_share",  # of those, placed out of area because no bed was free
+    "all": "ooa_share",  # all out-of-area placements over admissions (every unit type)
+    "full_beds": "ooa_full_beds_share",  # placed out of area because no in-area bed was free, over admissions
+}
+
 
 def metrics(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
     """Every named metric of one replication (or of a stacked record), each a series over the stock

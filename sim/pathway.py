@@ -20,6 +20,20 @@ DAYS_PER_YEAR = 365.25
 #: Unit types a bed pool can hold (DESIGN.md section 2).
 UNIT_TYPES: tuple[str, ...] = ("atu", "low_secure", "medium_secure", "camhs_t4")
 
+#: How charts and sentences name each unit type: a title, and a few words in a sentence.
+UNIT_LABELS: dict[str, str] = {
+    "atu": "ATU (assessment and treatment)",
+    "low_secure": "Low secure",
+    "medium_secure": "Medium secure",
+    "camhs_t4": "CAMHS tier 4 (children)",
+}
+UNIT_NAMES: dict[str, str] = {
+    "atu": "ATU",
+    "low_secure": "low secure",
+    "medium_secure": "medium secure",
+    "camhs_t4": "CAMHS tier 4",
+}
+
 #: Who commissions a bed of each unit type: CCGs commission non-secure beds, NHS England specialised
 #: commissioning secure beds and CAMHS tier 4 (PARAMETERS.md glossary).
 COMMISSIONER_OF_UNIT: dict[str, str] = {

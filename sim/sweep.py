@@ -4,8 +4,9 @@ A multirun directory holds Hydra's ``multirun.yaml`` and one directory a job, ea
 directory (manifest.json, summary.csv, trajectory.csv, ...) with Hydra's record of the job's overrides in
 ``.hydra/overrides.yaml``. ``load_sweep`` finds the jobs, keeps the complete ones and says why it left the
 others out (still running, interrupted, refused); ``summary_table`` and ``trajectory_table`` stack their
-tables with one column per swept override key, so a sweep reads as one DataFrame; ``sweep_chart`` draws a
-metric's median and 90% band for every job over the plan; ``collect`` writes all of it.
+tables with one column per swept override key, so a sweep reads as one DataFrame;
+``sim.plots.sweep.sweep_chart`` draws a metric's median and 90% band for every job over the plan;
+``collect`` writes all of it.
 
 From Python (notebooks)::
 
@@ -20,29 +21,22 @@ From the command line: ``python experiments/collect.py <multirun dir> [--metric 
 from __future__ import annotations
 
 import json
-import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import pandas as pd
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
 from sim.api import resume_command, running_pid
-from sim.plots.fan import month_end
+from sim.config.errors import SweepError
 
 #: Columns every row of the tables carries before the swept keys and the run's own columns.
 ID_COLUMNS = ["job", "label"]
 RUN_COLUMNS = ["system", "scenario", "seed", "replications"]
 OUTPUT_DIR = "collected"
-
-
-class SweepError(Exception):
-    """A directory that cannot be collected (not a sweep, no complete job, unknown metric): the user's to fix."""
 
 
 @dataclass
@@ -218,103 +212,6 @@ def trajectory_table(sweep: Sweep) -> pd.DataFrame:
     return _stack(sweep, "trajectory.csv")
 
 
-def metric_unit(metric: str) -> tuple[str, float]:
-    """A metric's axis label and the scale from the table's units to it (README: Metrics)."""
-    base = metric.rsplit("/", 1)[-1]
-    if base.startswith("cost_") or base == "dowries":
-        return "£ million in the month", 1e-6
-    if base.startswith("occupancy"):
-        return "occupancy (share of bed-days open)", 1.0
-    if base.endswith("_per_million"):
-        return "people per million population at month end", 1.0
-    if "bed_days" in base or base.startswith("inpatient_days"):
-        return "bed-days in the month", 1.0
-    if base.startswith("beds_"):
-        return "beds open at month end", 1.0
-    if base.startswith(
-        ("inpatients", "long_stayers", "delayed_discharges", "register", "crisis_support", "placements")
-    ):
-        return "people at month end", 1.0
-    return "number in the month", 1.0  # a flow: admissions, discharges, crises, ...
-
-
-def _span(values: pd.Series, fmt: str = ",") -> str:
-    """The distinct values of a column, as text (one value when the jobs agree)."""
-    return ", ".join(format(v, fmt) for v in sorted(set(values)))
-
-
-def sweep_chart(
-    summary: pd.DataFrame, trajectory: pd.DataFrame, metric: str, *, root: Path, path: Path | None = None
-) -> plt.Figure:
-    """One metric across the jobs of a sweep: each job's median (line) and 90% band (shade), labelled by
-    its swept overrides, with the planned trajectory (one plan, or one per job if they differ)."""
-    s = summary[summary["metric"] == metric]
-    if s.empty:
-        raise SweepError(f"no metric '{metric}' in the sweep's summaries")
-    ylabel, scale = metric_unit(metric)
-    jobs = list(dict.fromkeys(s["job"]))
-    colours = plt.get_cmap("tab10" if len(jobs) <= 10 else "viridis")
-    fig, ax = plt.subplots(figsize=(10, 5.6), dpi=110)
-    plans = {}
-    for i, job in enumerate(jobs):
-        js = s[s["job"] == job].sort_values("month")
-        colour = colours(i % 10) if len(jobs) <= 10 else colours(i / max(len(jobs) - 1, 1))
-        x = month_end(js["month"])
-        ax.fill_between(x, js["p05"] * scale, js["p95"] * scale, color=colour, alpha=0.15, lw=0)
-        ax.plot(x, js["p50"] * scale, color=colour, lw=1.8, label=js["label"].iloc[0])
-        tj = trajectory[(trajectory["job"] == job) & (trajectory["metric"] == metric)].sort_values("month")
-        if not tj.empty:
-            plans[job] = (tuple(tj["month"]), tuple(tj["planned"]), colour, js["label"].iloc[0])
-    if plans and len({(m, p) for m, p, _, _ in plans.values()}) == 1:
-        months, planned, _, _ = next(iter(plans.values()))
-        ax.plot(
-            month_end(pd.Series(months)),
-            [p * scale for p in planned],
-            "o--",
-            color="black",
-            lw=1.3,
-            ms=6,
-            label="planned trajectory",
-        )
-    else:
-        for months, planned, colour, label in plans.values():
-            ax.plot(
-                month_end(pd.Series(months)),
-                [p * scale for p in planned],
-                "o--",
-                color=colour,
-                lw=1.2,
-                ms=5,
-                label=f"plan: {label}",
-            )
-    ax.set_ylabel(ylabel)
-    ax.set_ylim(bottom=0)
-    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(3, 9)))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        frameon=False,
-        fontsize=8,
-        title="median; shade: 90% of replications",
-        title_fontsize=8,
-    )
-    systems = ", ".join(dict.fromkeys(s["system"].astype(str)))
-    title = f"{metric.replace('_', ' ').capitalize()}, {systems}: {len(jobs)} runs of a sweep, median and 90% band"
-    fig.suptitle(textwrap.fill(title, 100), x=0.01, ha="left", fontsize=12)
-    source = (
-        f"Source: tcp-sim sweep {root}; replications per run: {_span(s['replications'])}; "
-        f"seed: {_span(s['seed'], 'd')}; bands are the 5th to 95th percentiles across replications"
-    )
-    fig.text(0.01, 0.01, textwrap.fill(source, 150), fontsize=7, color="#555555")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    if path is not None:
-        fig.savefig(path, bbox_inches="tight")
-        plt.close(fig)
-    return fig
-
-
 @dataclass
 class Collected:
     """What ``collect`` wrote and what it left out."""
@@ -342,6 +239,8 @@ def collect(root: str | Path, out: str | Path | None = None, metric: str = "inpa
     summary.to_parquet(files[0], index=False)
     summary.to_csv(files[1], index=False)
     trajectory.to_csv(files[2], index=False)
+    from sim.plots.sweep import sweep_chart  # matplotlib loads only when the chart is drawn
+
     sweep_chart(summary, trajectory, metric, root=sweep.root, path=files[3])
     record = {
         "sweep_dir": str(sweep.root.resolve()),

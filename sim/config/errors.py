@@ -17,6 +17,10 @@ EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
+class SweepError(Exception):
+    """A directory that cannot be collected (not a sweep, no complete job, unknown metric): the user's to fix."""
+
+
 class ConfigError(ValueError):
     """A user's config, override or census is wrong: ``key`` says where, the message says what."""
 

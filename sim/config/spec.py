@@ -50,6 +50,43 @@ class Calendar:
     def horizon(self) -> float:
         return float(self.boundaries[-1])
 
+    @staticmethod
+    def financial_year_start(label: str) -> int:
+        """The calendar year the April-to-March financial year of a ``YYYY-MM`` month starts in
+        (2017-03 -> 2016): the NHS's and local authorities' budget year, which uplifts and reports follow."""
+        year, month = int(label[:4]), int(label[5:7])
+        return year if month >= 4 else year - 1
+
+    @staticmethod
+    def financial_year(label: str) -> str:
+        """The financial year of a ``YYYY-MM`` month as written in plans, ``YYYY/YY``: 2017-03 -> 2016/17."""
+        start = Calendar.financial_year_start(label)
+        return f"{start}/{(start + 1) % 100:02d}"
+
+    def financial_years(self) -> dict[str, list[str]]:
+        """The financial years the reported months fall in, in order, each with its months in the run
+        (a part year at either end holds fewer than 12)."""
+        years: dict[str, list[str]] = {}
+        for label in self.labels:
+            years.setdefault(self.financial_year(label), []).append(label)
+        return years
+
+    def year_ends(self) -> list[str]:
+        """The reported months that end a financial year (each March): where plans set milestones."""
+        return [label for label in self.labels if label.endswith("-03")]
+
+    def plan_periods(self) -> dict[str, list[str]]:
+        """The periods a flow is summed over, each with its months: every financial year when the run
+        spans more than one (a part year is named with its months, ``2016/17 (6 months)``), then the whole
+        run (``2016-04 to 2019-03``)."""
+        years = self.financial_years()
+        out = {}
+        if len(years) > 1:
+            for year, months in years.items():
+                out[year if len(months) == 12 else f"{year} ({len(months)} months)"] = months
+        out[f"{self.labels[0]} to {self.labels[-1]}"] = list(self.labels)
+        return out
+
 
 @dataclass(frozen=True)
 class PoolSpec:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config.spec import SystemSpec
+from sim.config.spec import Calendar, SystemSpec
 from sim.pathway import COMMISSIONER_OF_UNIT, IN_AREA, OUT_OF_AREA, PLACEMENT_TYPES, UNIT_TYPES
 from sim.results.catalogue import Metric
 from sim.results.monthly import flow_series
@@ -117,10 +117,9 @@ def ledger_metrics(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray
 
 
 def financial_years(labels: tuple[str, ...] | list[str]) -> np.ndarray:
-    """The financial year (April to March) of each ``YYYY-MM`` month, as the calendar year it starts in."""
-    y = np.array([int(m[:4]) for m in labels])
-    mo = np.array([int(m[5:7]) for m in labels])
-    return np.where(mo >= 4, y, y - 1)
+    """The financial year (April to March) of each ``YYYY-MM`` month, as the calendar year it starts in
+    (``Calendar.financial_year_start``), for the uplift's year count."""
+    return np.array([Calendar.financial_year_start(m) for m in labels], dtype=np.int64)
 
 
 def _pool_beds(spec: SystemSpec, rec: MonthlyArrays, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,7 @@
 """The finance outputs of a run with a pooled budget: bands per month and per financial year (April to
 March) of spend by commissioner and by setting, dowries, the pool's inflows, outflows, reserve and the
-shortfalls commissioners carry, the chance the reserve goes negative, and a chart for a finance lead.
+shortfalls commissioners carry, the chance the reserve goes negative, and a chart for a finance lead
+(drawn by ``sim.plots.finance.plot_finance``).
 
 ``write_finance(run_dir, spec, summary)`` writes ``finance_monthly.csv``, ``finance_years.csv`` and
 ``finance_reserve.png`` into a run directory, reading per-replication values from its chunk files
@@ -10,19 +11,16 @@ shortfalls commissioners carry, the chance the reserve goes negative, and a char
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.config.schema import PAYERS, PLACEMENT_TYPES
 from sim.config.spec import SystemSpec
-from sim.finance.ledger import FLOWS, STOCKS, financial_years
-from sim.plots.fan import fan_panel, finish_figure, month_end
+from sim.finance.ledger import FLOWS, STOCKS
+from sim.plots.finance import plot_finance
 from sim.results.summary import QUANTILES
 
 #: Spend lines (flows, pounds a month) that every run has: by commissioner, by setting, dowries.
@@ -39,18 +37,6 @@ SPEND: tuple[str, ...] = (
 )
 FINANCE_FLOWS: tuple[str, ...] = (*SPEND, *FLOWS)
 FINANCE_METRICS: tuple[str, ...] = (*FINANCE_FLOWS, *STOCKS)
-#: Spend by setting, stacked in the chart (label, metric).
-SETTINGS: tuple[tuple[str, str], ...] = (
-    ("beds in area", "cost_beds_in_area"),
-    ("beds out of area", "cost_beds_out_of_area"),
-    *((f"community, {k.replace('_', ' ')}", f"cost_community_{k}") for k in PLACEMENT_TYPES),
-    ("crisis support", "cost_crisis_support"),
-    ("CTRs", "cost_ctrs"),
-)
-
-
-def _label(fy: int) -> str:
-    return f"{fy}/{(fy + 1) % 100:02d}"
 
 
 def finance_monthly(summary: pd.DataFrame) -> pd.DataFrame:
@@ -69,8 +55,7 @@ def finance_years(monthly: pd.DataFrame, spec: SystemSpec) -> pd.DataFrame:
     (12 for a whole year). Columns: year, months, metric, kind, mean, p05 ... p95."""
     labels = list(spec.calendar.labels)
     rows = monthly[monthly["month"].isin(labels)].sort_values(["replication", "month"], kind="stable")
-    fy = dict(zip(labels, financial_years(labels)))
-    rows = rows.assign(_fy=rows["month"].map(fy))
+    rows = rows.assign(_fy=rows["month"].map(spec.calendar.financial_year))  # 'YYYY/YY' sorts as the years
     names = [m for m in FINANCE_METRICS if m in rows.columns]
     flows = [m for m in names if m in FINANCE_FLOWS]
     stocks = [m for m in names if m not in FINANCE_FLOWS]
@@ -92,7 +77,7 @@ def finance_years(monthly: pd.DataFrame, spec: SystemSpec) -> pd.DataFrame:
             q = np.quantile(v, list(QUANTILES.values()))
             out.append(
                 {
-                    "year": _label(int(year)),
+                    "year": year,
                     "months": int(months[year]),
                     "metric": metric,
                     "kind": "flow: sum over the year" if metric in flows else "stock: at the year's last month",
@@ -112,7 +97,8 @@ def reserve_risk(monthly: pd.DataFrame, spec: SystemSpec) -> dict:
     n = len(ever)
     went = ever.any(axis=1)
     first = np.argmax(ever, axis=1)[went]
-    march = {m: float(ever[:, k].mean()) for k, m in enumerate(labels) if m.endswith("-03")}
+    ends = set(spec.calendar.year_ends())
+    march = {m: float(ever[:, k].mean()) for k, m in enumerate(labels) if m in ends}
 
     def month(q: float) -> str | None:
         return labels[int(np.quantile(first, q, method="lower"))] if len(first) else None
@@ -126,51 +112,6 @@ def reserve_risk(monthly: pd.DataFrame, spec: SystemSpec) -> dict:
         "first_month_p95": month(0.95),
         "p_negative_by_march": march,
     }
-
-
-def plot_finance(
-    summary: pd.DataFrame, spec: SystemSpec, risk: dict, source: str, path: Path | None = None
-) -> plt.Figure:
-    """Two panels: the pool's reserve before any cover by commissioners (``pool_balance``: median, 50% and
-    90% bands, £m) with the chance it is negative each month (dotted, right axis) and when it first goes
-    negative; and mean spend by setting each month (£m, stacked: means add up, medians would not)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.2), dpi=110)
-    fan_panel(left, summary, "pool_balance", scale=1e6, from_zero=False, legend=False, tick_months=(3,))
-    left.axhline(0, color="#d94801", lw=1.2, ls="--", label="zero: the reserve is spent")
-    p = summary[summary["metric"] == "pool_balance_negative"].sort_values("month")
-    if not p.empty:  # the chance of being below zero, month by month, on its own axis
-        chance = left.twinx()
-        chance.plot(month_end(p["month"]), p["mean"], color="#a50f15", lw=1.2, ls=":")
-        chance.set_ylim(0, 1.02)
-        chance.set_ylabel("P(negative at month end)", color="#a50f15", fontsize=8)
-        chance.tick_params(axis="y", colors="#a50f15", labelsize=8)
-    first = risk.get("first_month_median")
-    note = f"P(it has gone negative by {risk['end']}) = {risk['p_negative_by_end']:.1%}"
-    if first:
-        note += f"; first month negative: median {first} (90%: {risk['first_month_p05']} to {risk['first_month_p95']})"
-    left.set_title(
-        textwrap.fill(f"Pool reserve before CCGs and LAs cover a shortfall. {note}", 75), loc="left", fontsize=9
-    )
-    left.set_ylabel("£ million at month end")
-    handles, labels = left.get_legend_handles_labels()
-    if not p.empty:
-        handles.append(plt.Line2D([], [], color="#a50f15", lw=1.2, ls=":"))
-        labels.append("P(negative at month end), right axis")
-    left.legend(handles, labels, loc="lower left", frameon=False, fontsize=8)
-    means = summary[summary["month"].isin(spec.calendar.labels)].pivot(index="month", columns="metric", values="mean")
-    present = [(label, m) for label, m in SETTINGS if m in means.columns]
-    xs = month_end(pd.Series(means.index))
-    right.stackplot(
-        xs, *[means[m].fillna(0).to_numpy() / 1e6 for _, m in present], labels=[lab for lab, _ in present], alpha=0.85
-    )
-    right.set_title("Spend by setting (mean over replications)", loc="left", fontsize=9)
-    right.set_ylabel("£ million a month")
-    right.legend(loc="upper left", frameon=False, fontsize=7, ncol=2)
-    for ax in (left, right):
-        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(3,)))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
-        ax.grid(axis="y", alpha=0.3)
-    return finish_figure(fig, f"Pooled budget, {spec.title}, scenario {spec.scenario}", source, path)
 
 
 def write_finance(

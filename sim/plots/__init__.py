@@ -1,4 +1,7 @@
-"""Figures for planners (matplotlib, written to files)."""
+"""Figures for planners (matplotlib, written to files), every one in the frame of ``sim.plots.frame`` (title,
+axis units, month-end dates, source line): fan charts (``fan``), the scenario comparison (``compare``), the
+capacity curve (``capacity``), the sweep chart (``sweep``) and the pooled budget's chart (``finance``). Only
+the fan charts load with the package; the others are imported from their modules."""
 
 import matplotlib
 

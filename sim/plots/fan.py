@@ -1,31 +1,30 @@
 """Fan charts: a metric's monthly bands across replications with the planned trajectory drawn over them,
-sized and labelled to paste into a board paper (title, units, dates on the axis, a source line)."""
+sized and labelled to paste into a board paper (the frame of ``sim.plots.frame``: title, units, dates on
+the axis, a source line)."""
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sim.config.schema import UNIT_TYPES
 from sim.config.spec import SystemSpec
-
-BAND_90, BAND_50, MEDIAN, PLAN = "#9ecae1", "#4292c6", "#08306b", "#d94801"
-UNIT_LABELS = {
-    "atu": "ATU (assessment and treatment)",
-    "low_secure": "Low secure",
-    "medium_secure": "Medium secure",
-    "camhs_t4": "CAMHS tier 4 (children)",
-}
-
-
-def month_end(labels: pd.Series) -> pd.Series:
-    """Stocks are counted at the end of each month: plot them there."""
-    return pd.to_datetime(labels, format="%Y-%m") + pd.offsets.MonthEnd(0)
+from sim.pathway import UNIT_LABELS, UNIT_TYPES
+from sim.plots.frame import (
+    BAND_50,
+    BAND_90,
+    MARCH,
+    MARCH_SEPTEMBER,
+    MEDIAN,
+    PLAN,
+    figure,
+    finish,
+    month_axis,
+    month_end,
+    units,
+)
 
 
 def fan_panel(
@@ -37,7 +36,7 @@ def fan_panel(
     ylabel: str = "",
     title: str | None = None,
     legend: bool = True,
-    tick_months: tuple[int, ...] = (3, 9),
+    tick_months: tuple[int, ...] = MARCH_SEPTEMBER,
     scale: float = 1.0,
     from_zero: bool = True,
 ) -> None:
@@ -53,7 +52,7 @@ def fan_panel(
     ax.plot(x, s["p50"] / scale, color=MEDIAN, lw=1.8, label="median")
     if plan:
         ax.plot(
-            month_end(pd.Series(list(plan))),
+            month_end(list(plan)),
             list(plan.values()),
             "o--",
             color=PLAN,
@@ -63,25 +62,13 @@ def fan_panel(
         )
     if title:
         ax.set_title(title, loc="left", fontsize=10)
-    ax.set_ylabel(ylabel)
+    units(ax, ylabel)
     if from_zero:
         ax.set_ylim(bottom=0)
-    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=tick_months))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    month_axis(ax, tick_months)
     ax.grid(axis="y", alpha=0.3)
     if legend:
         ax.legend(loc="upper right", frameon=False, fontsize=8)
-
-
-def finish_figure(fig: plt.Figure, title: str, source: str, path: Path | None) -> plt.Figure:
-    """The board-paper frame of a figure: its title, the source line, and the file (closed once written)."""
-    fig.suptitle(textwrap.fill(title, 95), x=0.01, ha="left", fontsize=12)
-    fig.text(0.01, 0.01, source, fontsize=8, color="#555555")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    if path is not None:
-        fig.savefig(path)
-        plt.close(fig)
-    return fig
 
 
 def fan_chart(
@@ -95,9 +82,9 @@ def fan_chart(
     path: Path | None = None,
 ) -> plt.Figure:
     """One metric's fan chart as a figure (written to ``path`` if given)."""
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    fig, ax = figure(size=(9, 5))
     fan_panel(ax, summary, metric, plan=plan, ylabel=ylabel)
-    return finish_figure(fig, title, source, path)
+    return finish(fig, title, source, path)
 
 
 def small_multiples(
@@ -114,7 +101,7 @@ def small_multiples(
     compare at a glance."""
     cols = min(len(panels), 2)
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows + 0.6), dpi=110, squeeze=False, sharey=share_y)
+    fig, axes = figure(rows, cols, size=(5.2 * cols, 3.6 * rows + 0.6), squeeze=False, sharey=share_y)
     for k, (metric, panel_title, plan) in enumerate(panels):
         fan_panel(
             axes.flat[k],
@@ -124,11 +111,11 @@ def small_multiples(
             ylabel=ylabel if k % cols == 0 else "",
             title=panel_title,
             legend=k == 0,
-            tick_months=(3,),
+            tick_months=MARCH,
         )  # March: financial year ends
     for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
-    return finish_figure(fig, title, source, path)
+    return finish(fig, title, source, path)
 
 
 def per_million(plan: dict[str, float], population: float) -> dict[str, float]:

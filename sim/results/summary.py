@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from sim.results.intervals import wilson
+
 QUANTILES: dict[str, float] = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
 ID_COLUMNS = ("replication", "month")
 
@@ -62,17 +64,6 @@ def summarise_chunks(files: Sequence[Path], batch: int = 64) -> pd.DataFrame:
     position = out["metric"].map({n: k for k, n in enumerate(names)})
     order = np.lexsort((position.to_numpy(), out["month"].to_numpy()))
     return out.iloc[order].reset_index(drop=True)
-
-
-def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval of a proportion (95% by default): the Monte Carlo uncertainty of a
-    probability estimated from ``n`` replications, sound even at 0 or 1."""
-    if n == 0:
-        return float("nan"), float("nan")
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
 
 
 def trajectory_table(monthly: pd.DataFrame, plan: dict[str, float], metric: str = "inpatients") -> pd.DataFrame:

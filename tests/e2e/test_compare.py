@@ -1,6 +1,7 @@
-"""Scenario comparison on common random numbers (sim.compare): the interval arithmetic, pairing that
-narrows intervals on a real scenario pair, identical scenarios differing by nothing, the warning when
-bands cannot separate scenarios, and the command line end to end."""
+"""Scenario comparison on common random numbers (sim.compare; its intervals are sim.results.intervals, its
+command line sim.cli.compare_main): the interval arithmetic, pairing that narrows intervals on a real
+scenario pair, identical scenarios differing by nothing, the warning when bands cannot separate
+scenarios, and the command line end to end."""
 
 from __future__ import annotations
 
@@ -15,18 +16,9 @@ import pytest
 from helpers import make_cfg
 from scipy import stats
 
-from sim.compare import (
-    COLUMNS,
-    PLAN_METRIC,
-    CannotSeparateWarning,
-    compare,
-    main,
-    paired_ci,
-    paired_table,
-    replications_needed,
-    separation_warnings,
-    welch_half_width,
-)
+from sim.cli import compare_main as main
+from sim.compare import COLUMNS, PLAN_METRIC, CannotSeparateWarning, compare, paired_table, separation_warnings
+from sim.results.intervals import paired_ci, replications_needed, welch_half_width
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["run.engine=numba", "run.progress=false"]  # the compiled engine: about a millisecond a BHR replication

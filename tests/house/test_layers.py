@@ -59,11 +59,19 @@ def sim_modules() -> dict[str, Path]:
 
 
 def imports_of(path: Path, module: str) -> set[str]:
-    """The sim modules a module imports at its top level or in functions (type-checking imports too)."""
+    """The sim modules a module imports at its top level or in functions (not those for type checking)."""
     tree = ast.parse(path.read_text())
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     found = set()
+    typing_only = {  # imports under ``if TYPE_CHECKING:`` name a type for the checker and run nothing
+        id(n)
+        for branch in ast.walk(tree)
+        if isinstance(branch, ast.If) and isinstance(branch.test, ast.Name) and branch.test.id == "TYPE_CHECKING"
+        for n in ast.walk(branch)
+    }
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("sim")}
         elif isinstance(node, ast.ImportFrom):

@@ -31,40 +31,35 @@ From Python::
     c.table                                  # the tidy table of comparison.csv
     c.write("outputs/compare/my-comparison")  # comparison.csv, comparison.png, manifest.json
 
-From the command line (the first scenario is the baseline; other overrides apply to every scenario)::
+The chart is ``sim.plots.compare.forest_chart``; the intervals are ``sim.results.intervals``. From the
+command line (``sim.cli.compare_main``; the first scenario is the baseline, other overrides apply to
+every scenario)::
 
     python -m sim.compare scenario=baseline,full_ctr_coverage tcp=bhr run.replications=200
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import math
-import os
 import sys
-import textwrap
 import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
 from omegaconf import DictConfig, open_dict
-from scipy import stats
 
 from sim.api import RunResult, compose, run
-from sim.cli import EXIT_USER_ERROR, user_error_line
 from sim.config import ConfigError, build_spec
-from sim.metrics import catalogue
-from sim.plots import files_only
-from sim.results.analytic import mean_ci
+from sim.metrics import PLAN_METRIC, catalogue
+from sim.results.intervals import paired_ci, replications_needed, welch_half_width, width_ratio
 
 #: Compared by default: inpatients (a stock, at the end and at each milestone), then flows summed by
 #: financial year and over the run. The first is the headline that the separation warning checks.
@@ -75,7 +70,6 @@ DEFAULT_METRICS: tuple[str, ...] = (
     "delayed_bed_days",
     "cost_total",
 )
-PLAN_METRIC = "p_at_or_under_plan"
 SEED_LIMIT = 2**32
 POWER = 0.8  # the chance of separating a difference that the replication estimate aims at
 COLUMNS = [
@@ -94,83 +88,13 @@ COLUMNS = [
     "scenario_mean",
 ]
 
-#: Chart labels: what a metric is and the unit of its difference.
-LABELS: dict[str, tuple[str, str]] = {
-    "inpatients": ("Inpatients at month end", "people"),
-    "admissions": ("Admissions in the period", "number"),
-    "out_of_area_placements": ("Out-of-area placements in the period", "number"),
-    "delayed_bed_days": ("Delayed-discharge bed-days in the period", "bed-days"),
-    "cost_total": ("Cost to all payers in the period", "£ thousand"),
-    PLAN_METRIC: ("P(inpatients at or under the plan)", "percentage points"),
-}
-DISPLAY_SCALE: dict[str, float] = {"cost_total": 1e-3, PLAN_METRIC: 100.0}  # table units to chart units
-
 
 class CannotSeparateWarning(UserWarning):
     """A comparison's paired interval of its headline metric contains zero: more replications are needed."""
 
 
 # --------------------------------------------------------------------------------------------------
-# Interval arithmetic
-
-
-def paired_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
-    """Mean of paired differences and its t interval: (mean, low, high, half width). NaNs are left out;
-    fewer than two differences give NaN bounds. Identical pairs give exactly zero width."""
-    return mean_ci(diff, level)
-
-
-def welch_half_width(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> float:
-    """Half width of the Welch t interval of mean(a) - mean(b) for independent samples (what the
-    difference's interval would be without common random numbers)."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    na, nb = len(a), len(b)
-    if na < 2 or nb < 2:
-        return math.nan
-    va, vb = a.var(ddof=1) / na, b.var(ddof=1) / nb
-    se2 = va + vb
-    if se2 == 0.0:
-        return 0.0
-    df = se2**2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
-    return float(stats.t.ppf(0.5 + level / 2, df) * math.sqrt(se2))
-
-
-def replications_needed(diff: np.ndarray, level: float = 0.95, power: float = POWER) -> int | None:
-    """Replications for a paired interval to exclude zero with probability ``power`` if the true difference
-    is the observed mean (normal approximation, n = ((z_level + z_power) sd / mean)^2). None when the mean
-    difference is zero (no finite number would do)."""
-    d = np.asarray(diff, dtype=np.float64)
-    d = d[np.isfinite(d)]
-    if len(d) < 2 or d.mean() == 0.0:
-        return None
-    z = stats.norm.ppf(0.5 + level / 2) + stats.norm.ppf(power)
-    return max(2, math.ceil((z * d.std(ddof=1) / abs(d.mean())) ** 2))
-
-
-# --------------------------------------------------------------------------------------------------
 # Per-replication outcomes
-
-
-def financial_year(month: str) -> str:
-    """The April-to-March financial year of a ``YYYY-MM`` month, e.g. 2017-03 -> 2016/17."""
-    year, mon = int(month[:4]), int(month[5:7])
-    start = year if mon >= 4 else year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def _periods(months: Sequence[str]) -> dict[str, list[str]]:
-    """Financial years (only when the run spans more than one) and the whole run, each with its months."""
-    years: dict[str, list[str]] = {}
-    for m in months:
-        years.setdefault(financial_year(m), []).append(m)
-    out = {}
-    if len(years) > 1:
-        for fy, ms in years.items():
-            out[fy if len(ms) == 12 else f"{fy} ({len(ms)} months)"] = ms
-    out[f"{months[0]} to {months[-1]}"] = list(months)
-    return out
 
 
 def outcomes(result: RunResult, metrics: Sequence[str] = DEFAULT_METRICS) -> pd.DataFrame:
@@ -194,7 +118,7 @@ def outcomes(result: RunResult, metrics: Sequence[str] = DEFAULT_METRICS) -> pd.
             for month in sorted({*system_milestones, reported[-1]}):
                 columns[(metric, month)] = wide[month]
         else:
-            for period, months in _periods(reported).items():
+            for period, months in result.spec.calendar.plan_periods().items():
                 part = wide[months]
                 columns[(metric, period)] = (
                     part.mean(axis=1) if metric.startswith("occupancy") else part.sum(axis=1, min_count=1)
@@ -244,6 +168,8 @@ class Comparison:
             raise ConfigError("--out", f"{out} already holds a comparison; choose a new directory")
         out.mkdir(parents=True, exist_ok=True)
         self.table.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
+        from sim.plots.compare import forest_chart  # matplotlib loads only when a chart is drawn
+
         forest_chart(self, out / "comparison.png")
         manifest = {
             "system": self.system,
@@ -410,7 +336,7 @@ def paired_table(
                     "ci_high": high,
                     "half_width_paired": half,
                     "half_width_independent": half_ind,
-                    "variance_reduction": _ratio(half_ind, half),
+                    "variance_reduction": width_ratio(half_ind, half),
                     "n": int(diff.notna().sum()),
                     "baseline_mean": float(b.mean()),
                     "scenario_mean": float(s.mean()),
@@ -434,12 +360,6 @@ def _check_metrics(spec, metrics: Sequence[str]) -> None:
             f"no metric {', '.join(map(repr, missing))} in system {spec.name} "
             f"(the README lists them; e.g. {', '.join(DEFAULT_METRICS)})",
         )
-
-
-def _ratio(num: float, den: float) -> float:
-    if not (math.isfinite(num) and math.isfinite(den)) or (num == 0.0 and den == 0.0):
-        return math.nan
-    return math.inf if den == 0.0 else num / den
 
 
 def headline_rows(table: pd.DataFrame, headline: str) -> pd.DataFrame:
@@ -466,7 +386,7 @@ def separation_warnings(
                 "replications: no number of replications separates them on it"
             )
             continue
-        need = replications_needed(diff, level)
+        need = replications_needed(diff, level, POWER)
         more = (
             f"about {need:,} replications would separate a difference of {row.mean_diff:+.3g} with "
             f"{POWER:.0%} probability"
@@ -482,126 +402,7 @@ def separation_warnings(
 
 
 # --------------------------------------------------------------------------------------------------
-# Chart and printed table
-
-
-def _label(metric: str) -> tuple[str, str]:
-    if metric in LABELS:
-        return LABELS[metric]
-    if metric.endswith(PLAN_METRIC):
-        return f"P({metric[: -len(PLAN_METRIC)]}inpatients at or under the plan)", "percentage points"
-    if metric.startswith("occupancy"):
-        return f"{metric.replace('_', ' ').capitalize()}, mean of months", "percentage points"
-    unit = "£ thousand" if metric.startswith("cost_") else ""
-    return metric.replace("_", " ").capitalize(), unit
-
-
-def _scale(metric: str) -> float:
-    if metric.endswith(PLAN_METRIC) or metric.startswith("occupancy"):
-        return 100.0
-    return DISPLAY_SCALE.get(metric, 1e-3 if metric.startswith("cost_") else 1.0)
-
-
-def forest_chart(c: Comparison, path: Path | None = None) -> plt.Figure:
-    """Dot-and-whisker chart of the paired differences: one panel a metric (its own unit), one row a
-    period (and scenario); the dark whisker is the paired CI, the pale bar behind it the independent seeds'."""
-    table = c.table
-    metrics = list(dict.fromkeys(table["metric"]))
-    others = c.scenarios[1:]
-    colours = plt.get_cmap("tab10")
-    heights = [max(1, table[table["metric"] == m]["period"].nunique()) * max(1, len(others)) for m in metrics]
-    fig, axes = plt.subplots(
-        len(metrics),
-        1,
-        figsize=(9, 1.2 + 0.32 * sum(heights) + 0.55 * len(metrics)),
-        dpi=110,
-        gridspec_kw={"height_ratios": heights},
-        squeeze=False,
-    )
-    for ax, metric in zip(axes[:, 0], metrics):
-        rows = table[table["metric"] == metric]
-        periods = list(dict.fromkeys(rows["period"]))
-        scale = _scale(metric)
-        step = 0.8 / max(1, len(others))
-        for j, name in enumerate(others):
-            r = rows[rows["scenario"] == name].set_index("period").reindex(periods)
-            y = np.arange(len(periods)) + (j - (len(others) - 1) / 2) * step
-            mid = r["mean_diff"].to_numpy() * scale
-            ax.barh(
-                y,
-                2 * r["half_width_independent"].to_numpy() * scale,
-                left=mid - r["half_width_independent"].to_numpy() * scale,
-                height=min(0.5, step * 0.8),
-                color=colours(j),
-                alpha=0.18,
-                lw=0,
-                label=f"{c.level:.0%} CI width, independent seeds" if j == 0 and ax is axes[0, 0] else None,
-            )
-            ax.errorbar(
-                mid,
-                y,
-                xerr=r["half_width_paired"].to_numpy() * scale,
-                fmt="o",
-                color=colours(j),
-                ms=4.5,
-                capsize=2.5,
-                lw=1.4,
-                label=f"{name} − {c.baseline}" if ax is axes[0, 0] else None,
-            )
-        ax.axvline(0, color="#333333", lw=0.8)
-        ax.use_sticky_edges = False  # bars' edges would otherwise stop the margin
-        ax.margins(x=0.04)
-        ax.set_yticks(np.arange(len(periods)), periods, fontsize=8.5)
-        ax.set_ylim(len(periods) - 0.5, -0.5)
-        name, unit = _label(metric)
-        ax.set_title(f"{name}" + (f" ({unit})" if unit else ""), loc="left", fontsize=10)
-        ax.xaxis.set_major_formatter(FuncFormatter(_tick))
-        ax.tick_params(axis="x", labelsize=8.5)
-        ax.grid(axis="x", alpha=0.3)
-    level = f"{c.level:.0%}"
-    h = fig.get_figheight()
-    fig.text(0.01, 1 - 0.12 / h, f"{c.title}: difference from {c.baseline} on the same seeds", fontsize=12, va="top")
-    fig.text(
-        0.01,
-        1 - 0.42 / h,
-        f"mean paired difference over {c.replications} replications; whisker: {level} CI with common "
-        f"random numbers; pale bar: the same with independent seeds",
-        fontsize=8.5,
-        color="#333333",
-        va="top",
-    )
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        labels,
-        loc="upper right",
-        frameon=False,
-        fontsize=8.5,
-        ncol=min(3, len(labels)),
-        bbox_to_anchor=(0.995, 1 - 0.62 / h),
-    )
-    seeds = (
-        f"independent seeds: {c.independent_seed}"
-        if c.independent_seed is not None
-        else "independent widths estimated from the same runs"
-    )
-    source = (
-        f"Source: tcp-sim compare; system {c.system}; scenarios {', '.join(c.scenarios)} (baseline {c.baseline}); "
-        f"{c.replications} replications; seed {c.seed} ({seeds}); engine {c.engine}"
-    )
-    fig.text(0.01, 0.004, "\n".join(textwrap.wrap(source, 150)), fontsize=7.5, color="#555555", va="bottom")
-    fig.tight_layout(rect=(0, 0.35 / h, 1, 1 - 0.9 / h))
-    if path is not None:
-        fig.savefig(path)
-        plt.close(fig)
-    return fig
-
-
-def _tick(x: float, _pos: int | None = None) -> str:
-    """Signed tick labels (a difference), thousands separated; zero unsigned."""
-    if x == 0:
-        return "0"
-    return f"{x:+,.0f}" if abs(x) >= 1000 else f"{x:+g}"
+# Printed table
 
 
 def _num(x: float) -> str:
@@ -656,127 +457,15 @@ def variance_reduction_lines(c: Comparison) -> list[str]:
     return out
 
 
-# --------------------------------------------------------------------------------------------------
-# Command line
-
-USAGE_EXAMPLES = """\
-The first scenario is the baseline; every other override (Hydra syntax) applies to every scenario. Each
-scenario runs on the same seed (common random numbers); the others also on seed + 1, for the independent
-seeds' interval widths. Writes comparison.csv, comparison.png and manifest.json.
-
-examples:
-  python -m sim.compare scenario=baseline,full_ctr_coverage tcp=bhr run.replications=200
-  python -m sim.compare scenario=separate_pools,hub_pooling system=south_east_hub --out outputs/compare/hub
-"""
-
-
-def parse_scenarios(overrides: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Split the ``scenario=a,b,...`` override (its comma list) from the overrides every scenario shares."""
-    listed = [o for o in overrides if o.split("=", 1)[0].lstrip("+") == "scenario"]
-    rest = [o for o in overrides if o not in listed]
-    if not listed:
-        raise ConfigError("scenario", "name the scenarios to compare, e.g. scenario=baseline,full_ctr_coverage")
-    if len(listed) > 1:
-        raise ConfigError("scenario", f"given {len(listed)} times ({' '.join(listed)}); list them once: scenario=a,b")
-    value = listed[0].split("=", 1)[1].strip().strip("[]")
-    names = [n.strip().strip("'\"") for n in value.split(",")]
-    if any(not n for n in names):
-        raise ConfigError("scenario", f"'{value}' has an empty name")
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise ConfigError("scenario", f"{', '.join(twice)} listed more than once")
-    if len(names) < 2:
-        raise ConfigError("scenario", f"'{value}': name two or more scenarios to compare, e.g. scenario={value},other")
-    return names, rest
-
-
 def compose_scenarios(names: Sequence[str], overrides: Sequence[str]) -> dict[str, DictConfig]:
     """Compose configs/config.yaml once per scenario, with the shared overrides."""
     return {name: compose([*overrides, f"scenario={name}"]) for name in names}
 
 
-def default_out_dir(cfg: DictConfig, root: Path = Path("outputs") / "compare") -> Path:
-    """A new directory outputs/compare/<date>_<time>_<tcp or system>/, never an existing one."""
-    system = cfg.tcp.name if cfg.get("tcp") is not None and cfg.system.name == "single" else cfg.system.name
-    return root / f"{datetime.now():%Y-%m-%d_%H-%M-%S.%f}_{system}"
+def __getattr__(name: str) -> Any:
+    """``forest_chart``, drawn in ``sim.plots.compare``, is still found here (the notebooks import it)."""
+    if name == "forest_chart":
+        from sim.plots.compare import forest_chart
 
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m sim.compare",
-        description="Compare scenarios on common random numbers: paired differences with confidence intervals, "
-        "and the variance reduction against independent seeds.",
-        epilog=USAGE_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="OVERRIDE",
-        help="scenario=a,b[,c...] (required; the first is the baseline) and any config overrides, "
-        "e.g. tcp=bhr run.replications=200",
-    )
-    p.add_argument(
-        "--out", type=Path, default=None, help="output directory (default: a new outputs/compare/<time>_<system>/)"
-    )
-    p.add_argument(
-        "--metrics",
-        default=",".join(DEFAULT_METRICS),
-        help="comma list of monthly metrics to compare; the first is the headline "
-        f"(default: {','.join(DEFAULT_METRICS)})",
-    )
-    p.add_argument("--level", type=float, default=0.95, help="confidence level of the intervals (default 0.95)")
-    p.add_argument(
-        "--no-independent",
-        action="store_true",
-        help="skip the independent-seed runs; estimate their widths from the same runs' variances",
-    )
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: compose, run, write and print the comparison; a user error is one line, exit 2."""
-    files_only()
-    args = _parser().parse_args(argv)
-    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
-    try:
-        names, rest = parse_scenarios(args.overrides)
-        cfgs = compose_scenarios(names, rest)
-        out = args.out if args.out is not None else default_out_dir(cfgs[names[0]])
-        if (out / "comparison.csv").exists():
-            raise ConfigError("--out", f"{out} already holds a comparison; choose a new directory")
-        metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-        comparison = compare(
-            cfgs,
-            names[0],
-            metrics=metrics,
-            level=args.level,
-            independent=not args.no_independent,
-            progress=None,
-            warn=False,
-        )
-        comparison.write(out, command=["python", "-m", "sim.compare", *(sys.argv[1:] if argv is None else argv)])
-    except KeyboardInterrupt:
-        print("\ninterrupted: no comparison written", file=sys.stderr)
-        return 130
-    except Exception as e:  # noqa: BLE001 - user errors become one line; anything else is a bug and re-raised
-        line = user_error_line(e)
-        if line is None:
-            raise
-        print(line, file=sys.stderr)
-        return EXIT_USER_ERROR
-    print(
-        f"{comparison.title}: {', '.join(comparison.scenarios[1:])} minus {comparison.baseline}, "
-        f"{comparison.replications} paired replications, seed {comparison.seed}"
-    )
-    print(format_table(comparison))
-    for line in variance_reduction_lines(comparison):
-        print(line)
-    for message in comparison.warnings:
-        print(f"warning: {message}", file=sys.stderr)
-    print(f"wrote {out} ({comparison.wall_seconds:.1f} s)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return forest_chart
+    raise AttributeError(f"module 'sim.compare' has no attribute {name!r}")

@@ -1,0 +1,99 @@
+"""The frame every figure of ``sim.plots`` is drawn in, so a chart pasted into a board paper reads like the
+others: the title at the top left, axis labels that say the unit, month-end dates on a time axis, and the
+source line (what was run: system, scenario, replications, seed) at the foot.
+
+A figure module draws its panels, labels their axes with ``units`` (and ``month_axis`` for months), then
+hands the figure to ``finish``, which sets the title, the source line and the layout and writes the file.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+DPI = 110
+#: The palette: the bands and median of a fan, the plan (and any target), text that is not data.
+BAND_90, BAND_50, MEDIAN, PLAN, GREY = "#9ecae1", "#4292c6", "#08306b", "#d94801", "#555555"
+TITLE_SIZE, SUBTITLE_SIZE, SOURCE_SIZE = 12, 8.5, 7.5
+TITLE_WIDTH, SOURCE_WIDTH = 95, 150  # characters a line before the text wraps
+#: Where the March ticks fall (the financial year ends) and, for longer axes, September too.
+MARCH, MARCH_SEPTEMBER = (3,), (3, 9)
+
+
+def figure(
+    rows: int = 1, cols: int = 1, *, size: tuple[float, float], **kwargs: object
+) -> tuple[plt.Figure, np.ndarray | plt.Axes]:
+    """``plt.subplots`` at the frame's resolution (``size`` in inches)."""
+    return plt.subplots(rows, cols, figsize=size, dpi=DPI, **kwargs)
+
+
+def month_end(labels: pd.Series | Sequence[str]) -> pd.Series:
+    """Dates of ``YYYY-MM`` labels at the end of each month: stocks are counted then, so plot them there."""
+    return pd.to_datetime(pd.Series(labels), format="%Y-%m") + pd.offsets.MonthEnd(0)
+
+
+def month_axis(ax: plt.Axes, months: tuple[int, ...] = MARCH_SEPTEMBER) -> None:
+    """A time axis of month-end dates: ticks on ``months`` of each year, labelled ``Mar 2019``."""
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=months))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+
+
+def units(ax: plt.Axes, y: str | None = None, x: str | None = None, *, fontsize: float | None = None) -> None:
+    """Label an axis with what it counts and its unit (``inpatients at month end``, ``£ million a year``)."""
+    if y is not None:
+        ax.set_ylabel(y, fontsize=fontsize)
+    if x is not None:
+        ax.set_xlabel(x, fontsize=fontsize)
+
+
+def _lines(text: str, width: int) -> list[str]:
+    return [line for part in text.splitlines() for line in (textwrap.wrap(part, width) or [""])]
+
+
+def finish(
+    fig: plt.Figure,
+    title: str,
+    source: str,
+    path: Path | None = None,
+    *,
+    subtitle: str | None = None,
+    legend: tuple[Iterable, Iterable] | None = None,
+    title_width: int = TITLE_WIDTH,
+    trim: bool = False,
+) -> plt.Figure:
+    """Frame ``fig``: ``title`` (wrapped) at the top left, an optional ``subtitle`` under it and a
+    ``legend`` (handles, labels) for the whole figure at the right under those, the ``source`` line
+    (wrapped) at the foot; lay the panels out in the rest and write ``path`` if given (the figure is then
+    closed). ``trim`` crops the file to what is drawn (a legend outside the axes)."""
+    h = fig.get_figheight()
+    heading = _lines(title, title_width)
+    fig.text(0.01, 1 - 0.12 / h, "\n".join(heading), fontsize=TITLE_SIZE, va="top")
+    top = 0.14 + 0.2 * len(heading)  # inches from the top edge taken by the heading
+    if subtitle:
+        fig.text(0.01, 1 - (top + 0.08) / h, subtitle, fontsize=SUBTITLE_SIZE, color="#333333", va="top")
+        top += 0.3
+    if legend is not None:
+        handles, labels = list(legend[0]), list(legend[1])
+        fig.legend(
+            handles,
+            labels,
+            loc="upper right",
+            frameon=False,
+            fontsize=SUBTITLE_SIZE,
+            ncol=min(3, max(1, len(labels))),
+            bbox_to_anchor=(0.995, 1 - (top - 0.02) / h),
+        )
+        top += 0.26
+    foot = _lines(source, SOURCE_WIDTH)
+    fig.text(0.01, 0.004, "\n".join(foot), fontsize=SOURCE_SIZE, color=GREY, va="bottom")
+    fig.tight_layout(rect=(0, (0.08 + 0.14 * len(foot)) / h, 1, 1 - top / h))
+    if path is not None:
+        fig.savefig(path, bbox_inches="tight" if trim else None)
+        plt.close(fig)
+    return fig

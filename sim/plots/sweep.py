@@ -1,0 +1,102 @@
+"""The sweep chart (``sweep.png`` of experiments/collect.py): one metric across the jobs of a Hydra sweep, each
+job's median and 90% band over the months, labelled by its swept overrides, with the planned trajectory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from sim.config.errors import SweepError
+from sim.plots.frame import figure, finish, month_axis, month_end, units
+
+
+def metric_unit(metric: str) -> tuple[str, float]:
+    """A metric's axis label and the scale from the table's units to it (README: Metrics)."""
+    base = metric.rsplit("/", 1)[-1]
+    if base.startswith("cost_") or base == "dowries":
+        return "£ million in the month", 1e-6
+    if base.startswith("occupancy"):
+        return "occupancy (share of bed-days open)", 1.0
+    if base.endswith("_per_million"):
+        return "people per million population at month end", 1.0
+    if "bed_days" in base or base.startswith("inpatient_days"):
+        return "bed-days in the month", 1.0
+    if base.startswith("beds_"):
+        return "beds open at month end", 1.0
+    if base.startswith(
+        ("inpatients", "long_stayers", "delayed_discharges", "register", "crisis_support", "placements")
+    ):
+        return "people at month end", 1.0
+    return "number in the month", 1.0  # a flow: admissions, discharges, crises, ...
+
+
+def _span(values: pd.Series, fmt: str = ",") -> str:
+    """The distinct values of a column, as text (one value when the jobs agree)."""
+    return ", ".join(format(v, fmt) for v in sorted(set(values)))
+
+
+def sweep_chart(
+    summary: pd.DataFrame, trajectory: pd.DataFrame, metric: str, *, root: Path, path: Path | None = None
+) -> plt.Figure:
+    """One metric across the jobs of a sweep: each job's median (line) and 90% band (shade), labelled by
+    its swept overrides, with the planned trajectory (one plan, or one per job if they differ)."""
+    s = summary[summary["metric"] == metric]
+    if s.empty:
+        raise SweepError(f"no metric '{metric}' in the sweep's summaries")
+    ylabel, scale = metric_unit(metric)
+    jobs = list(dict.fromkeys(s["job"]))
+    colours = plt.get_cmap("tab10" if len(jobs) <= 10 else "viridis")
+    fig, ax = figure(size=(10, 5.6))
+    plans = {}
+    for i, job in enumerate(jobs):
+        js = s[s["job"] == job].sort_values("month")
+        colour = colours(i % 10) if len(jobs) <= 10 else colours(i / max(len(jobs) - 1, 1))
+        x = month_end(js["month"])
+        ax.fill_between(x, js["p05"] * scale, js["p95"] * scale, color=colour, alpha=0.15, lw=0)
+        ax.plot(x, js["p50"] * scale, color=colour, lw=1.8, label=js["label"].iloc[0])
+        tj = trajectory[(trajectory["job"] == job) & (trajectory["metric"] == metric)].sort_values("month")
+        if not tj.empty:
+            plans[job] = (tuple(tj["month"]), tuple(tj["planned"]), colour, js["label"].iloc[0])
+    if plans and len({(m, p) for m, p, _, _ in plans.values()}) == 1:
+        months, planned, _, _ = next(iter(plans.values()))
+        ax.plot(
+            month_end(months),
+            [p * scale for p in planned],
+            "o--",
+            color="black",
+            lw=1.3,
+            ms=6,
+            label="planned trajectory",
+        )
+    else:
+        for months, planned, colour, label in plans.values():
+            ax.plot(
+                month_end(months),
+                [p * scale for p in planned],
+                "o--",
+                color=colour,
+                lw=1.2,
+                ms=5,
+                label=f"plan: {label}",
+            )
+    units(ax, ylabel)
+    ax.set_ylim(bottom=0)
+    month_axis(ax)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        fontsize=8,
+        title="median; shade: 90% of replications",
+        title_fontsize=8,
+    )
+    systems = ", ".join(dict.fromkeys(s["system"].astype(str)))
+    title = f"{metric.replace('_', ' ').capitalize()}, {systems}: {len(jobs)} runs of a sweep, median and 90% band"
+    source = (
+        f"Source: tcp-sim sweep {root}; replications per run: {_span(s['replications'])}; "
+        f"seed: {_span(s['seed'], 'd')}; bands are the 5th to 95th percentiles across replications"
+    )
+    return finish(fig, title, source, path, trim=True)  # trimmed: the legend is outside the axes
