@@ -47,7 +47,11 @@ from sim import api
 from sim.config import UNIT_TYPES, Config, ConfigError, SystemSpec, build_spec
 from sim.config.spec import IN_AREA
 from sim.metrics import MEASURES
+from sim.pathway import UNIT_NAMES
 from sim.results.intervals import mean_ci, ratio_estimate, t_interval, upper_bound
+
+#: The unit types as sentences name them (the experiment and notebook 03 read this name).
+UNIT_LABELS = UNIT_NAMES
 
 LARGE = 1_000_000  # beds that never fill: used only to read the start census
 
