@@ -14,7 +14,7 @@ directory, prints a short table and the answer.
     python experiments/atu_capacity.py experiment=erlang_b capacity.min_beds=20 capacity.max_beds=40
 
 Config: configs/atu_capacity.yaml (keys and their sources); the computation is sim/capacity.py, which
-notebooks and tests call without Hydra, and the chart sim/plots/capacity.py. A wrong value stops before
+notebooks and tests call without Hydra (its chart drawn by sim/plots/capacity.py). A wrong value stops before
 anything runs with one line naming the key and exit status 2.
 """
 
@@ -32,7 +32,7 @@ from omegaconf import DictConfig
 from sim import capacity
 from sim.cli import EXIT_USER_ERROR, drop_if_empty, run_app, user_error_line
 from sim.config import CONFIG_DIR, ConfigError, build_spec
-from sim.plots.capacity import capacity_chart
+from sim.pathway import UNIT_NAMES
 
 capacity.register_schema()  # the root schema gains the `capacity` section (this process only)
 
@@ -93,10 +93,10 @@ def _hydra_main(cfg: DictConfig) -> None:
         f"{last_month}. Each bed number is held constant over the run, replacing the planned schedule; "
         f"bands are 95% confidence intervals."
     )
-    capacity_chart(
+    capacity.capacity_chart(
         table,
         unit=c.unit,
-        title=f"In-area {capacity.UNIT_LABELS.get(c.unit, c.unit)} beds, {spec.title}: "
+        title=f"In-area {UNIT_NAMES.get(c.unit, c.unit)} beds, {spec.title}: "
         "out-of-area placements, occupancy and cost",
         source=source,
         target=c.target_share,

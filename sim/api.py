@@ -6,7 +6,10 @@
     result.summary.query("metric == 'inpatients'")
     run(cfg, out_dir="outputs/my-run")     # the files of a command-line run
 
-The command line (``python -m sim``) calls the same ``run`` with Hydra's run directory.
+The command line (``python -m sim``) calls the same ``run`` with Hydra's run directory. ``run`` is three
+steps that can be called on their own: ``prepare`` (validate, claim the directory), ``replicate`` (the
+replications; many times on one prepared run, without files, for calibration or the app) and ``publish``
+(bands, the plan check and, with a directory, every file).
 """
 
 from __future__ import annotations
@@ -31,13 +34,13 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build
-from sim.config.spec import AutoRule
+from sim.config.spec import AutoRule, RunSpec
 from sim.finance import write_finance
 from sim.metrics import check_metric
 from sim.plots import board_charts
 from sim.report import write_report
 from sim.results import summarise, summarise_chunks, trajectory_table
-from sim.runner import chunk_files, read_chunks, run_replications
+from sim.runner import Chunk, chunk_files, read_chunks, run_replications
 from sim.runner.sequential import Precision, half_widths, look_ahead
 
 PACKAGES = ("sim", "numpy", "scipy", "pandas", "simpy", "numba", "hydra-core", "pyarrow", "matplotlib")
@@ -105,34 +108,55 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
     return run(cfg, run_dir, progress=progress, resuming=True)
 
 
-def run(
-    cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | None = None, resuming: bool = False
-) -> RunResult:
-    """Validate ``cfg``, run its replications and return the results; write the run's files into
-    ``out_dir`` if given (it must not already hold a run: earlier outputs are never overwritten, except
-    by ``resume``, which completes one)."""
-    spec, r = build(cfg)  # the validated system and run settings: nothing below reads cfg.run again
+@dataclass
+class PreparedRun:
+    """A validated run, with its directory claimed if it writes one: what ``replicate`` and ``publish``
+    take. ``manifest`` is the run's record, kept current in the directory as chunks finish."""
+
+    cfg: DictConfig
+    spec: SystemSpec
+    settings: RunSpec
+    run_dir: Path | None
+    manifest: dict
+    resuming: bool = False
+    clock: float = field(default_factory=time.perf_counter)  # when the run started, for its wall time
+
+
+@dataclass
+class Replications:
+    """What ``replicate`` gives: the monthly table and event log (None when they went to chunk files in
+    the run directory) and how many replications were run."""
+
+    monthly: pd.DataFrame | None
+    events: pd.DataFrame | None
+    count: int
+
+
+def prepare(cfg: DictConfig, out_dir: str | Path | None = None, *, resuming: bool = False) -> PreparedRun:
+    """Validate ``cfg`` (the system and the run settings, and the auto rule's metric and month) and, with
+    ``out_dir``, claim it: its config and manifest written, marked as being run by this process. Nothing
+    is simulated. ``out_dir`` must not already hold a run, unless ``resuming`` (``resume``)."""
+    spec, settings = build(cfg)  # the validated system and run settings: nothing below reads cfg.run again
+    if settings.auto is not None:
+        _auto_rule(settings.auto, spec)  # a bad metric or month stops the run before its directory is made
     run_dir = Path(out_dir) if out_dir is not None else None
     if run_dir is not None and not resuming:
         if (run_dir / "manifest.json").exists() or (run_dir / "replications").exists():
             raise ConfigError("hydra.run.dir", f"{run_dir} already holds a run; choose a new directory")
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    show = r.progress if progress is None else progress
-    auto = r.auto is not None
-    precision, metric, month = _auto_rule(r.auto, spec) if r.auto is not None else (None, "", "")
     manifest = {
         "system": spec.name,
         "scenario": spec.scenario,
-        "seed": r.seed,
-        "engine": r.engine,
-        "replications": "auto" if auto else r.replications,
+        "seed": settings.seed,
+        "engine": settings.engine,
+        "replications": "auto" if settings.auto is not None else settings.replications,
         "replications_done": 0,
-        "workers": r.workers,
-        "backend": r.backend,
+        "workers": settings.workers,
+        "backend": settings.backend,
         "start": spec.calendar.labels[0],
         "months": spec.calendar.n_months,
-        "warmup_years": r.warmup_years,
+        "warmup_years": settings.warmup_years,
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "status": "running",
         "git_commit": _git_commit(),
@@ -141,26 +165,37 @@ def run(
         "command": sys.argv,
         "overrides": _job_overrides(),
     }
-    if resuming:
+    if resuming and run_dir is not None:
         before = json.loads((run_dir / "manifest.json").read_text())
         manifest["started"] = before.get("started", manifest["started"])
         manifest["resumed"] = before.get("resumed", []) + [datetime.now(timezone.utc).isoformat(timespec="seconds")]
     if run_dir is not None:
         _write_manifest(run_dir, manifest)
         (run_dir / RUNNING).write_text(str(os.getpid()))
-    t0 = time.perf_counter()
+    return PreparedRun(cfg, spec, settings, run_dir, manifest, resuming)
+
+
+def replicate(prepared: PreparedRun, *, progress: bool | None = None) -> Replications:
+    """Run the replications of a prepared run (``run.replications``, or rounds of them until the auto
+    rule is met), writing each finished chunk into its directory if it has one; files of nothing else.
+    Callable many times on one run without a directory (calibration, the app): each call runs them anew,
+    with the same results."""
+    spec, r, run_dir, manifest = prepared.spec, prepared.settings, prepared.run_dir, prepared.manifest
+    show = r.progress if progress is None else progress
+    precision, metric, month = _auto_rule(r.auto, spec) if r.auto is not None else (None, "", "")
     step = r.chunk_size * r.workers  # a round of auto keeps every worker busy
     maximum = r.auto.maximum if r.auto is not None else 0
     total = _first_round(precision, step, maximum) if precision is not None else int(r.replications or 0)
+    manifest["replications_done"] = 0
     bar = tqdm(total=total, unit="rep", desc=f"{spec.name}/{spec.scenario}", disable=not show)
 
-    def on_chunk(chunk) -> None:
+    def on_chunk(chunk: Chunk) -> None:
         bar.update(chunk.last - chunk.first)
         manifest["replications_done"] += chunk.last - chunk.first
         if run_dir is not None:  # kept current, so even a killed run can be resumed
             _write_manifest(run_dir, manifest)
 
-    def replicate(upto: int, first: int) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    def replications(upto: int, first: int) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
         return run_replications(
             spec,
             upto,
@@ -170,21 +205,21 @@ def run(
             event_log=r.event_log,
             engine=r.engine,
             on_chunk=on_chunk,
-            resume=resuming or first > 0,
+            resume=prepared.resuming or first > 0,
             backend=r.backend,
             dask_address=r.dask_address,
             first=first,
         )
 
     try:
-        monthly, events = replicate(total, 0)
+        monthly, events = replications(total, 0)
         if precision is not None:  # rounds until the interval is narrow enough (sim.runner.sequential)
             parts, logs, values = [monthly], [events], _values(monthly, run_dir, metric, month, 0, r.chunk_size)
             while (answer := precision.solution(values)) is None and total < maximum:
                 done, total = total, precision.next_total(values, step, maximum)
                 bar.total = total
                 bar.refresh()
-                part, log = replicate(total, done)
+                part, log = replications(total, done)
                 parts.append(part)
                 logs.append(log)
                 values = np.concatenate([values, _values(part, run_dir, metric, month, done, r.chunk_size)])
@@ -196,7 +231,7 @@ def run(
             _say_rule(manifest["replications_rule"], show)
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
-        manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
+        manifest["wall_seconds"] = round(time.perf_counter() - prepared.clock, 3)
         if run_dir is not None:
             _write_manifest(run_dir, manifest)
         raise
@@ -204,18 +239,25 @@ def run(
         bar.close()
         if run_dir is not None:
             (run_dir / RUNNING).unlink(missing_ok=True)
-    plan = spec.trajectory()
-    milestones = [("inpatients", plan)]
+    return Replications(monthly, events, total)
+
+
+def publish(prepared: PreparedRun, reps: Replications) -> RunResult:
+    """Bands across the replications and the planned trajectory's check; with a run directory, its
+    summary.csv, trajectory.csv, charts, finance tables and report, and the manifest marked complete."""
+    spec, r, run_dir, manifest = prepared.spec, prepared.settings, prepared.run_dir, prepared.manifest
+    milestones = [("inpatients", spec.trajectory())]
     if len(spec.tcps) > 1 and spec.tcp_metrics:  # each TCP against its own plan too
         milestones += [(f"{t.name}/inpatients", dict(t.trajectory)) for t in spec.tcps]
     if run_dir is None:
-        summary, at_milestones = summarise(monthly), monthly
+        assert reps.monthly is not None
+        summary, at_milestones = summarise(reps.monthly), reps.monthly
     else:  # folded from the chunk files: memory stays flat as replications grow
         summary = summarise_chunks(chunk_files(run_dir))
         at_milestones = read_chunks(run_dir, columns=["replication", "month", *(m for m, _ in milestones)])
     trajectory = pd.concat([trajectory_table(at_milestones, p, m) for m, p in milestones], ignore_index=True)
     manifest["status"] = "complete"
-    manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
+    manifest["wall_seconds"] = round(time.perf_counter() - prepared.clock, 3)
     if run_dir is not None:
         summary.to_csv(run_dir / "summary.csv", index=False, float_format="%.6g")
         trajectory.to_csv(run_dir / "trajectory.csv", index=False, float_format="%.6g")
@@ -225,9 +267,20 @@ def run(
         )
         board_charts(summary, spec, source, run_dir)
         write_finance(run_dir, spec, summary, source=source)  # the pooled budget's ledger, if the system has one
-        write_report(run_dir, cfg, spec, manifest, summary, trajectory)
+        write_report(run_dir, prepared.cfg, spec, manifest, summary, trajectory)
         _write_manifest(run_dir, manifest)
-    return RunResult(spec, summary, trajectory, manifest, run_dir, monthly, events)
+    return RunResult(spec, summary, trajectory, manifest, run_dir, reps.monthly, reps.events)
+
+
+def run(
+    cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | None = None, resuming: bool = False
+) -> RunResult:
+    """Validate ``cfg``, run its replications and return the results; write the run's files into
+    ``out_dir`` if given (it must not already hold a run: earlier outputs are never overwritten, except
+    by ``resume``, which completes one). The three steps, ``prepare``, ``replicate`` and ``publish``, can
+    be called on their own."""
+    prepared = prepare(cfg, out_dir, resuming=resuming)
+    return publish(prepared, replicate(prepared, progress=progress))
 
 
 RUNNING = ".running"  # holds the PID of the process writing the run directory

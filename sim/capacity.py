@@ -26,8 +26,8 @@ under the target.
     table = capacity_curve(compose(["run.replications=500"]), range(9, 21), unit="atu")
     fewest_beds(table, target=0.05, confidence=0.9)
 
-``experiments/atu_capacity.py`` is the batch job (a Hydra app) around these functions; the chart is
-``sim.plots.capacity.capacity_chart``.
+``experiments/atu_capacity.py`` is the batch job (a Hydra app) around these functions; ``capacity_chart``
+hands the table to ``sim.plots.capacity``, which draws it.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,12 +47,16 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from sim import api
 from sim.config import UNIT_TYPES, Config, ConfigError, SystemSpec, build_spec
 from sim.config.spec import IN_AREA
-from sim.metrics import MEASURES
 from sim.pathway import UNIT_NAMES
 from sim.results.intervals import mean_ci, ratio_estimate, t_interval, upper_bound
 
-#: The unit types as sentences name them (the experiment and notebook 03 read this name).
-UNIT_LABELS = UNIT_NAMES
+#: Shares the fewest-beds rule can be applied to: measure -> column of the capacity table.
+MEASURES = {
+    "unit": "ooa_unit_share",  # the swept unit type's out-of-area placements over its admissions
+    "unit_full_beds": "ooa_unit_full_beds_share",  # of those, placed out of area because no bed was free
+    "all": "ooa_share",  # all out-of-area placements over admissions (every unit type)
+    "full_beds": "ooa_full_beds_share",  # placed out of area because no in-area bed was free, over admissions
+}
 
 LARGE = 1_000_000  # beds that never fill: used only to read the start census
 
@@ -355,10 +360,35 @@ def fewest_beds(table: pd.DataFrame, target: float, confidence: float, measure: 
     return int(beds[first])
 
 
-def __getattr__(name: str) -> Any:
-    """``capacity_chart``, drawn in ``sim.plots.capacity``, is still found here (the notebooks import it)."""
-    if name == "capacity_chart":
-        from sim.plots.capacity import capacity_chart
+# ------------------------------------------------------------------------------------------- chart
 
-        return capacity_chart
-    raise AttributeError(f"module 'sim.capacity' has no attribute {name!r}")
+
+def capacity_chart(
+    table: pd.DataFrame,
+    *,
+    unit: str,
+    title: str,
+    source: str,
+    target: float | None = None,
+    confidence: float = 0.9,
+    measure: str = "unit",
+    fewest: int | None = None,
+    path: Path | None = None,
+) -> Any:
+    """The capacity curve of ``table`` (``sim.plots.capacity.capacity_chart``) for ``unit`` and the share
+    ``measure`` names, written to ``path`` if given; matplotlib loads only when a chart is drawn."""
+    from sim.plots.capacity import capacity_chart as draw
+
+    if measure not in MEASURES:
+        raise ConfigError("capacity.measure", f"unknown measure '{measure}' (available: {', '.join(MEASURES)})")
+    return draw(
+        table,
+        label=UNIT_NAMES.get(unit, unit),
+        title=title,
+        source=source,
+        share=MEASURES[measure],
+        target=target,
+        confidence=confidence,
+        fewest=fewest,
+        path=path,
+    )

@@ -14,19 +14,9 @@ from sim.config import ConfigError
 from sim.config.spec import SystemSpec
 from sim.finance.ledger import CATALOGUE as LEDGER_CATALOGUE
 from sim.finance.ledger import ledger_metrics
-from sim.results.catalogue import CATALOGUE, Metric, expand
+from sim.results.catalogue import CATALOGUE, Metric, describe, expand
 from sim.results.monthly import system_metrics, tcp_metrics
 from sim.results.record import MonthlyArrays
-
-#: Metrics the planners' tools derive from these. Compare's chance of being at or under the plan:
-PLAN_METRIC = "p_at_or_under_plan"
-#: The capacity curve's shares the fewest-beds rule can be applied to: measure -> column of the table.
-MEASURES = {
-    "unit": "ooa_unit_share",  # the swept unit type's out-of-area placements over its admissions
-    "unit_full_beds": "ooa_unit_full_beds_share",  # of those, placed out of area because no bed was free
-    "all": "ooa_share",  # all out-of-area placements over admissions (every unit type)
-    "full_beds": "ooa_full_beds_share",  # placed out of area because no in-area bed was free, over admissions
-}
 
 
 def metrics(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
@@ -47,3 +37,10 @@ def check_metric(key: str, name: str, spec: SystemSpec) -> Metric:
     if name not in known:
         raise ConfigError(key, f"unknown metric '{name}' (see the README's metrics table)")
     return known[name]
+
+
+def about(name: str) -> Metric | None:
+    """The catalogue entry of a metric named in full (``inpatients_atu``, ``kent_medway/admissions``,
+    ``occupancy_bhr_atu``, ``pool_reserve``), for labels and units where no system is at hand; None if the
+    name is no metric's."""
+    return describe(name, CATALOGUE + LEDGER_CATALOGUE)

@@ -31,7 +31,7 @@ From Python::
     c.table                                  # the tidy table of comparison.csv
     c.write("outputs/compare/my-comparison")  # comparison.csv, comparison.png, manifest.json
 
-The chart is ``sim.plots.compare.forest_chart``; the intervals are ``sim.results.intervals``. From the
+The chart is drawn by ``sim.plots.compare``; the intervals are ``sim.results.intervals``. From the
 command line (``sim.cli.compare_main``; the first scenario is the baseline, other overrides apply to
 every scenario)::
 
@@ -58,7 +58,7 @@ from omegaconf import DictConfig, open_dict
 
 from sim.api import RunResult, compose, run
 from sim.config import ConfigError, build_spec
-from sim.metrics import PLAN_METRIC, catalogue
+from sim.metrics import about, catalogue
 from sim.results.intervals import paired_ci, replications_needed, welch_half_width, width_ratio
 
 #: Compared by default: inpatients (a stock, at the end and at each milestone), then flows summed by
@@ -70,6 +70,7 @@ DEFAULT_METRICS: tuple[str, ...] = (
     "delayed_bed_days",
     "cost_total",
 )
+PLAN_METRIC = "p_at_or_under_plan"  # compare's own: the chance of being at or under the planned trajectory
 SEED_LIMIT = 2**32
 POWER = 0.8  # the chance of separating a difference that the replication estimate aims at
 COLUMNS = [
@@ -87,6 +88,17 @@ COLUMNS = [
     "baseline_mean",
     "scenario_mean",
 ]
+
+
+#: How the chart draws a difference in a catalogue unit: its unit, and the factor from the table's.
+CHART_UNITS: dict[str, tuple[str, float]] = {
+    "pounds": ("£ thousand", 1e-3),
+    "share": ("percentage points", 100.0),
+    "yes/no": ("percentage points", 100.0),
+}
+#: What a compared value is, by the metric's kind (compare reads stocks at a month end, sums flows over a
+#: period, and averages levels over its months).
+PERIOD_WORDS = {"stock": " at month end", "flow": " in the period", "level": ", mean of months"}
 
 
 class CannotSeparateWarning(UserWarning):
@@ -168,8 +180,6 @@ class Comparison:
             raise ConfigError("--out", f"{out} already holds a comparison; choose a new directory")
         out.mkdir(parents=True, exist_ok=True)
         self.table.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
-        from sim.plots.compare import forest_chart  # matplotlib loads only when a chart is drawn
-
         forest_chart(self, out / "comparison.png")
         manifest = {
             "system": self.system,
@@ -402,6 +412,36 @@ def separation_warnings(
 
 
 # --------------------------------------------------------------------------------------------------
+# Chart (drawn by sim.plots.compare)
+
+
+def chart_label(metric: str) -> tuple[str, str, float]:
+    """A compared metric's panel title, the unit its difference is drawn in and the factor from the
+    table's units to it, from the metric catalogue (``sim.metrics.about``)."""
+    if metric.endswith(PLAN_METRIC):
+        return f"P({metric[: -len(PLAN_METRIC)]}inpatients at or under the plan)", "percentage points", 100.0
+    known = about(metric)
+    if known is None:
+        return metric.replace("_", " ").capitalize(), "", 1.0
+    unit, scale = CHART_UNITS.get(known.unit, (known.unit, 1.0))
+    tcp = f"{metric.rsplit('/', 1)[0]}: " if "/" in metric else ""
+    return f"{tcp}{known.label[:1].upper()}{known.label[1:]}{PERIOD_WORDS[known.kind]}", unit, scale
+
+
+def chart_labels(metrics: Sequence[str]) -> dict[str, tuple[str, str, float]]:
+    """Each metric's panel title, unit and display scale, as ``sim.plots.compare.forest_chart`` takes them."""
+    return {m: chart_label(m) for m in metrics}
+
+
+def forest_chart(c: Comparison, path: Path | None = None) -> Any:
+    """The comparison chart of ``c`` (``sim.plots.compare.forest_chart``), written to ``path`` if given;
+    matplotlib loads only when a chart is drawn."""
+    from sim.plots.compare import forest_chart as draw
+
+    return draw(c, chart_labels(list(dict.fromkeys(c.table["metric"]))), path)
+
+
+# --------------------------------------------------------------------------------------------------
 # Printed table
 
 
@@ -460,12 +500,3 @@ def variance_reduction_lines(c: Comparison) -> list[str]:
 def compose_scenarios(names: Sequence[str], overrides: Sequence[str]) -> dict[str, DictConfig]:
     """Compose configs/config.yaml once per scenario, with the shared overrides."""
     return {name: compose([*overrides, f"scenario={name}"]) for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """``forest_chart``, drawn in ``sim.plots.compare``, is still found here (the notebooks import it)."""
-    if name == "forest_chart":
-        from sim.plots.compare import forest_chart
-
-        return forest_chart
-    raise AttributeError(f"module 'sim.compare' has no attribute {name!r}")

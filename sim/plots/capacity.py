@@ -11,8 +11,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from sim.metrics import MEASURES
-from sim.pathway import UNIT_NAMES
 from sim.plots.frame import BAND_50, GREY, MEDIAN, PLAN, figure, finish, units
 
 #: What each share counts, as the share panel's legend says it.
@@ -48,16 +46,16 @@ def share_panel(
     label: str,
     target: float | None,
     confidence: float,
-    measure: str,
+    share: str,
     fewest: int | None,
 ) -> None:
-    """The out-of-area share against beds: the measured share with its band, the other share dashed, the
-    target and the fewest beds that meet it."""
+    """The out-of-area share against beds: the ``share`` the target applies to (a column of the table)
+    with its band, the other share of the same scope dashed, the target and the fewest beds that meet it."""
     x = t["beds"].to_numpy()
-    by_unit = measure.startswith("unit")
+    by_unit = share.startswith("ooa_unit")
     pair = ("ooa_unit_share", "ooa_unit_full_beds_share") if by_unit else ("ooa_share", "ooa_full_beds_share")
     for col, style in zip(pair, ("-", "--")):
-        main = col == MEASURES[measure]
+        main = col == share
         ax.plot(
             x,
             t[col],
@@ -88,22 +86,22 @@ def share_panel(
 def capacity_chart(
     table: pd.DataFrame,
     *,
-    unit: str,
+    label: str,
     title: str,
     source: str,
+    share: str = "ooa_unit_share",
     target: float | None = None,
     confidence: float = 0.9,
-    measure: str = "unit",
     fewest: int | None = None,
     path: Path | None = None,
 ) -> plt.Figure:
-    """Four panels against in-area beds: out-of-area share (with the target and the fewest beds),
-    occupancy of the swept pool, cost a year and delayed bed-days a year; 95% confidence bands."""
+    """Four panels against in-area beds of the unit type ``label`` names: the out-of-area ``share`` (a
+    column of ``sim.capacity``'s table, with the target and the fewest beds), occupancy of the swept pool,
+    cost a year and delayed bed-days a year; 95% confidence bands."""
     t = table.sort_values("beds")
     x = t["beds"].to_numpy()
-    label = UNIT_NAMES.get(unit, unit)
     fig, axes = figure(2, 2, size=(11, 7.5), sharex=True)
-    share_panel(axes[0, 0], t, label=label, target=target, confidence=confidence, measure=measure, fewest=fewest)
+    share_panel(axes[0, 0], t, label=label, target=target, confidence=confidence, share=share, fewest=fewest)
     panels = (
         (axes[0, 1], "occupancy", f"Occupancy of in-area {label} beds", "bed-days occupied / open (%)", 1.0),
         (axes[1, 0], "cost_per_year", "Cost, all payers", "£ million a year", 1e6),

@@ -1,51 +1,35 @@
 """The comparison chart (``comparison.png`` of ``python -m sim.compare``): each scenario's paired difference
 from the baseline, with its confidence interval on common random numbers beside the wider one independent
-seeds would give, one panel a metric in its own unit."""
+seeds would give, one panel a metric in its own unit. It reads a comparison's fields and the metrics'
+labels (``sim.compare`` knows what its metrics are), so the plots import nothing above them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from sim.metrics import PLAN_METRIC
 from sim.plots.frame import figure, finish
 
-if TYPE_CHECKING:
-    from sim.compare import Comparison
 
-#: Chart labels: what a metric is and the unit of its difference.
-LABELS: dict[str, tuple[str, str]] = {
-    "inpatients": ("Inpatients at month end", "people"),
-    "admissions": ("Admissions in the period", "number"),
-    "out_of_area_placements": ("Out-of-area placements in the period", "number"),
-    "delayed_bed_days": ("Delayed-discharge bed-days in the period", "bed-days"),
-    "cost_total": ("Cost to all payers in the period", "£ thousand"),
-    PLAN_METRIC: ("P(inpatients at or under the plan)", "percentage points"),
-}
-DISPLAY_SCALE: dict[str, float] = {"cost_total": 1e-3, PLAN_METRIC: 100.0}  # table units to chart units
+class Compared(Protocol):
+    """What the chart reads of a comparison (``sim.compare.Comparison`` has it all)."""
 
-
-def metric_label(metric: str) -> tuple[str, str]:
-    """What a compared metric is and the unit its difference is drawn in."""
-    if metric in LABELS:
-        return LABELS[metric]
-    if metric.endswith(PLAN_METRIC):
-        return f"P({metric[: -len(PLAN_METRIC)]}inpatients at or under the plan)", "percentage points"
-    if metric.startswith("occupancy"):
-        return f"{metric.replace('_', ' ').capitalize()}, mean of months", "percentage points"
-    unit = "£ thousand" if metric.startswith("cost_") else ""
-    return metric.replace("_", " ").capitalize(), unit
-
-
-def display_scale(metric: str) -> float:
-    """The factor from the table's units to the chart's (pounds to £ thousand, a probability to points)."""
-    if metric.endswith(PLAN_METRIC) or metric.startswith("occupancy"):
-        return 100.0
-    return DISPLAY_SCALE.get(metric, 1e-3 if metric.startswith("cost_") else 1.0)
+    table: pd.DataFrame
+    baseline: str
+    scenarios: list[str]
+    seed: int
+    independent_seed: int | None
+    replications: int
+    level: float
+    system: str
+    title: str
+    engine: str
 
 
 def signed_tick(x: float, _pos: int | None = None) -> str:
@@ -55,9 +39,11 @@ def signed_tick(x: float, _pos: int | None = None) -> str:
     return f"{x:+,.0f}" if abs(x) >= 1000 else f"{x:+g}"
 
 
-def forest_chart(c: Comparison, path: Path | None = None) -> plt.Figure:
+def forest_chart(c: Compared, labels: Mapping[str, tuple[str, str, float]], path: Path | None = None) -> plt.Figure:
     """Dot-and-whisker chart of the paired differences: one panel a metric (its own unit), one row a
-    period (and scenario); the dark whisker is the paired CI, the pale bar behind it the independent seeds'."""
+    period (and scenario); the dark whisker is the paired CI, the pale bar behind it the independent seeds'.
+    ``labels`` gives each metric's panel title, unit and the factor from the table's units to the unit
+    (``sim.compare.chart_labels``)."""
     table = c.table
     metrics = list(dict.fromkeys(table["metric"]))
     others = c.scenarios[1:]
@@ -73,7 +59,7 @@ def forest_chart(c: Comparison, path: Path | None = None) -> plt.Figure:
     for ax, metric in zip(axes[:, 0], metrics):
         rows = table[table["metric"] == metric]
         periods = list(dict.fromkeys(rows["period"]))
-        scale = display_scale(metric)
+        heading, unit, scale = labels[metric]
         step = 0.8 / max(1, len(others))
         for j, name in enumerate(others):
             r = rows[rows["scenario"] == name].set_index("period").reindex(periods)
@@ -105,8 +91,7 @@ def forest_chart(c: Comparison, path: Path | None = None) -> plt.Figure:
         ax.margins(x=0.04)
         ax.set_yticks(np.arange(len(periods)), periods, fontsize=8.5)
         ax.set_ylim(len(periods) - 0.5, -0.5)
-        name, unit = metric_label(metric)
-        ax.set_title(f"{name}" + (f" ({unit})" if unit else ""), loc="left", fontsize=10)
+        ax.set_title(heading + (f" ({unit})" if unit else ""), loc="left", fontsize=10)
         ax.xaxis.set_major_formatter(FuncFormatter(signed_tick))
         ax.tick_params(axis="x", labelsize=8.5)
         ax.grid(axis="x", alpha=0.3)

@@ -1,5 +1,6 @@
 """The sweep chart (``sweep.png`` of experiments/collect.py): one metric across the jobs of a Hydra sweep, each
-job's median and 90% band over the months, labelled by its swept overrides, with the planned trajectory."""
+job's median and 90% band over the months, labelled by its swept overrides, with the planned trajectory.
+It reads ``sim.sweep``'s stacked tables (columns job, label, system, seed, replications, month, ...)."""
 
 from __future__ import annotations
 
@@ -8,28 +9,23 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sim.config.errors import SweepError
+from sim.metrics import about
 from sim.plots.frame import figure, finish, month_axis, month_end, units
+
+#: A catalogue unit on the sweep chart's axis, and the factor from the table's units.
+AXIS_UNITS: dict[str, tuple[str, float]] = {"pounds": ("£ million", 1e-6), "share": ("share", 1.0)}
+#: When the chart's monthly value is measured, by the metric's kind.
+WHEN = {"stock": "at month end", "flow": "in the month", "level": "over the month"}
 
 
 def metric_unit(metric: str) -> tuple[str, float]:
-    """A metric's axis label and the scale from the table's units to it (README: Metrics)."""
-    base = metric.rsplit("/", 1)[-1]
-    if base.startswith("cost_") or base == "dowries":
-        return "£ million in the month", 1e-6
-    if base.startswith("occupancy"):
-        return "occupancy (share of bed-days open)", 1.0
-    if base.endswith("_per_million"):
-        return "people per million population at month end", 1.0
-    if "bed_days" in base or base.startswith("inpatient_days"):
-        return "bed-days in the month", 1.0
-    if base.startswith("beds_"):
-        return "beds open at month end", 1.0
-    if base.startswith(
-        ("inpatients", "long_stayers", "delayed_discharges", "register", "crisis_support", "placements")
-    ):
-        return "people at month end", 1.0
-    return "number in the month", 1.0  # a flow: admissions, discharges, crises, ...
+    """A metric's axis label and the scale from the table's units to it (the metric catalogue's unit and
+    kind, ``sim.metrics.about``)."""
+    known = about(metric)
+    if known is None:
+        return metric.replace("_", " "), 1.0
+    unit, scale = AXIS_UNITS.get(known.unit, (known.unit, 1.0))
+    return f"{unit} {WHEN[known.kind]}", scale
 
 
 def _span(values: pd.Series, fmt: str = ",") -> str:
@@ -44,7 +40,7 @@ def sweep_chart(
     its swept overrides, with the planned trajectory (one plan, or one per job if they differ)."""
     s = summary[summary["metric"] == metric]
     if s.empty:
-        raise SweepError(f"no metric '{metric}' in the sweep's summaries")
+        raise ValueError(f"no metric '{metric}' in the sweep's summaries")  # collect() checks it first
     ylabel, scale = metric_unit(metric)
     jobs = list(dict.fromkeys(s["job"]))
     colours = plt.get_cmap("tab10" if len(jobs) <= 10 else "viridis")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,41 +20,44 @@ from omegaconf import DictConfig
 
 from sim.config import CONFIG_DIR, UNIT_TYPES, SystemSpec
 from sim.config.scenario import scenario_changes
+from sim.metrics import about
 from sim.report import sources
 
 PROJECT_DIR = CONFIG_DIR.parent
 MODEL_SOURCE = PROJECT_DIR / "sim" / "model" / "model.py"
 CONFIG_DOC = PROJECT_DIR / "docs" / "config.md"
 
-#: Flows totalled per plan year in the key results, with how to show them.
-TOTALS: tuple[tuple[str, str], ...] = (
-    ("crises", "crises"),
-    ("ctrs_pre_admission", "pre-admission CTRs"),
-    ("admissions_averted", "admissions averted"),
-    ("admissions", "admissions"),
-    ("out_of_area_placements", "out-of-area placements"),
-    ("out_of_area_full_beds", "of which for want of a bed"),
-    ("repatriations", "repatriations"),
-    ("discharges", "discharges"),
-    ("delayed_bed_days", "delayed bed-days"),
-    ("cost_ccg", "cost, CCG (£m)"),
-    ("cost_specialised", "cost, specialised commissioning (£m)"),
-    ("cost_la", "cost, local authority (£m)"),
-    ("cost_total", "cost, total (£m)"),
+#: Flows totalled per financial year in the key results (labelled by the metric catalogue).
+TOTALS: tuple[str, ...] = (
+    "crises",
+    "ctrs_pre_admission",
+    "admissions_averted",
+    "admissions",
+    "out_of_area_placements",
+    "out_of_area_full_beds",
+    "repatriations",
+    "discharges",
+    "delayed_bed_days",
+    "cost_ccg",
+    "cost_specialised",
+    "cost_la",
+    "cost_total",
 )
-#: Runs longer than this many years show a year's mean instead of a column a year.
+#: Runs over more financial years than this show a year's mean instead of a column a year.
 MAX_YEAR_COLUMNS = 5
-#: Stocks shown at the start and at the end of the run.
-STOCKS: tuple[tuple[str, str], ...] = (
-    ("inpatients", "inpatients"),
-    ("inpatients_out_of_area", "of which out of area"),
-    ("long_stayers_5y", "in hospital 5+ years"),
-    ("delayed_discharges", "delayed discharges"),
-    ("register", "on the register"),
-    ("crisis_support", "in crisis support"),
-    ("placements", "in community placements"),
-    ("beds_in_area", "in-area beds open"),
+#: Stocks shown at the start and at the end of the run (labelled by the metric catalogue).
+STOCKS: tuple[str, ...] = (
+    "inpatients",
+    "inpatients_out_of_area",
+    "long_stayers_5y",
+    "delayed_discharges",
+    "register",
+    "crisis_support",
+    "placements",
+    "beds_in_area",
 )
+#: How a table shows money: in £ million.
+MILLION = 1e-6
 #: The pooled budget's month-end bands shown at each March (metric, label).
 POOL_BANDS: tuple[tuple[str, str], ...] = (
     ("pool_reserve", "reserve held"),
@@ -251,11 +253,11 @@ def results(spec: SystemSpec, summary: pd.DataFrame, trajectory: pd.DataFrame, r
         for _, t in trajectory.iterrows()
     ]
     stocks = []
-    per_tcp = [(f"{t.name}/inpatients", f"inpatients, {t.name}") for t in spec.tcps if len(spec.tcps) > 1]
-    for metric, label in list(STOCKS) + per_tcp:
+    per_tcp = [f"{t.name}/inpatients" for t in spec.tcps if len(spec.tcps) > 1]
+    for metric in [*STOCKS, *per_tcp]:
         a, b = _band(summary, metric, first), _band(summary, metric, last)
         if a is not None or b is not None:
-            stocks.append({"label": label, "start": a, "end": b})
+            stocks.append({"label": label_of(metric), "start": a, "end": b})
     return {
         "first": first,
         "last": last,
@@ -268,27 +270,39 @@ def results(spec: SystemSpec, summary: pd.DataFrame, trajectory: pd.DataFrame, r
     }
 
 
+def label_of(metric: str) -> str:
+    """A metric's label in the report's tables: the catalogue's, with money in £ million; a TCP's own
+    metric named with its TCP."""
+    known = about(metric)
+    if known is None:
+        return metric
+    tcp = f"{metric.rsplit('/', 1)[0]}: " if "/" in metric else ""
+    return tcp + known.label + (" (£m)" if known.unit == "pounds" else "")
+
+
 def flows(spec: SystemSpec, summary: pd.DataFrame) -> dict[str, Any]:
-    """The flows and spend of ``TOTALS``: the mean over replications of each plan year's total (or, for a
-    run of more than ``MAX_YEAR_COLUMNS`` years, the total a year) and the whole run's; costs in £ million
-    (``digits`` 2, else 1)."""
+    """The flows and spend of ``TOTALS``: the mean over replications of each financial year's total (or,
+    for a run over more than ``MAX_YEAR_COLUMNS`` of them, the total a year) and the whole run's; money in
+    £ million (``digits`` 2, else 1)."""
     labels = spec.calendar.labels
-    periods = _periods(labels)
-    by_year = len(periods) <= MAX_YEAR_COLUMNS
+    periods = list(spec.calendar.plan_periods().items())
+    years = periods[:-1] or periods  # the financial years (a run inside one: the run itself)
+    by_year = len(years) <= MAX_YEAR_COLUMNS
     rows = []
-    for metric, label in TOTALS:
+    for metric in TOTALS:
         found = summary[summary["metric"] == metric]
         if found.empty:
             continue
         by_month = dict(zip(found["month"], found["mean"]))
-        scale = 1e-6 if metric.startswith("cost_") else 1.0
+        known = about(metric)
+        scale = MILLION if known is not None and known.unit == "pounds" else 1.0
         total = sum(by_month.get(m, 0.0) for m in labels) * scale
         if by_year:
-            values = [sum(by_month.get(m, 0.0) for m in months) * scale for _, months in periods]
+            values = [sum(by_month.get(m, 0.0) for m in months) * scale for _, months in years]
         else:
             values = [total * 12 / len(labels)]
-        rows.append({"label": label, "values": values, "total": total, "digits": 2 if scale != 1.0 else 1})
-    heads = [name for name, _ in periods] if by_year else None
+        rows.append({"label": label_of(metric), "values": values, "total": total, "digits": 2 if scale != 1.0 else 1})
+    heads = [name for name, _ in years] if by_year else None
     return {"by_year": by_year, "heads": heads, "years": len(labels) / 12, "rows": rows}
 
 
@@ -297,11 +311,11 @@ def pooled_budget(spec: SystemSpec, summary: pd.DataFrame, run_dir: Path | None)
     at each March of the run; None if the system has no pooled budget."""
     if spec.pooled_budget is None:
         return None
-    marches = _marches(spec.calendar.labels)
+    marches = spec.calendar.year_ends()
     rows = []
     for metric, label in POOL_BANDS:
         bands = [_band(summary, metric, m) for m in marches]
-        cells = [None if b is None else {k: v / 1e6 for k, v in b.items()} for b in bands]  # £ million
+        cells = [None if b is None else {k: v * MILLION for k, v in b.items()} for b in bands]
         rows.append({"label": label, "cells": cells})
     negative = [_band(summary, "pool_balance_negative", m) for m in marches]
     return {
@@ -338,21 +352,6 @@ def _band(summary: pd.DataFrame, metric: str, month: str) -> Band | None:
     """A metric's mean, 5th and 95th percentiles at a month's end, or None if the summary lacks it."""
     rows = summary[(summary["metric"] == metric) & (summary["month"] == month)]
     return None if rows.empty else {k: float(rows[k].iloc[0]) for k in ("mean", "p05", "p95")}
-
-
-def _marches(labels: Iterable[str]) -> list[str]:
-    """The financial year ends (March) inside the run."""
-    return [m for m in labels if m.endswith("-03")]
-
-
-def _periods(labels: Iterable[str]) -> list[tuple[str, list[str]]]:
-    """Reported months in 12-month periods from the first (plan years when the run starts in April)."""
-    labels = list(labels)
-    out = []
-    for i in range(0, len(labels), 12):
-        months = labels[i : i + 12]
-        out.append((f"{months[0]} to {months[-1]}", months))
-    return out
 
 
 def _day_label(spec: SystemSpec, day: float) -> str:

@@ -53,6 +53,19 @@ class Metric:
             ).expand(spec)
         ]
 
+    def pattern(self) -> re.Pattern[str]:
+        """A regular expression of this entry's concrete names, a group a placeholder (``<pool>`` matches any
+        name: pools are named by the system)."""
+        out = []
+        for part in re.split(r"(<\w+>)", self.name):
+            if part == "<pool>":
+                out.append("(.+)")
+            elif part.startswith("<"):
+                out.append("(" + "|".join(map(re.escape, _placeholder_values(part[1:-1], None))) + ")")
+            else:
+                out.append(re.escape(part))
+        return re.compile("".join(out))
+
 
 def _placeholder_values(holder: str, spec: SystemSpec | None) -> tuple[str, ...]:
     fixed = {
@@ -66,7 +79,7 @@ def _placeholder_values(holder: str, spec: SystemSpec | None) -> tuple[str, ...]
     if holder in fixed:
         return fixed[holder]
     if holder == "pool":
-        if spec is None:
+        if spec is None:  # (a pattern of pool names is made by ``Metric.pattern``)
             raise ValueError("<pool> metrics need a system to name its pools")
         return tuple(p.name for p in spec.pools)
     raise ValueError(f"unknown placeholder <{holder}>")
@@ -129,6 +142,21 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("occupancy_<pool>", "level", "share", "bed occupancy, <pool>", per_tcp=False),
     _m("beds_<pool>", "stock", "beds", "in-area beds open, <pool>", per_tcp=False),
 )
+
+
+def describe(name: str, entries: Iterable[Metric]) -> Metric | None:
+    """The concrete metric ``name`` is, from the entries, without a system (a TCP's own, ``<tcp>/<name>``,
+    as its system-wide twin): a name spelled out in full first, then families of fixed values, then pools;
+    None if it is no metric's."""
+    base = name.rsplit("/", 1)[-1]
+    for entry in sorted(entries, key=lambda m: ("<" in m.name, "<pool>" in m.name)):
+        match = entry.pattern().fullmatch(base)
+        if match is not None:
+            label = entry.label
+            for holder, value in zip(re.findall(r"<\w+>", entry.name), match.groups()):
+                label = label.replace(holder, value.replace("_", " "), 1)
+            return Metric(base, entry.kind, entry.unit, label, entry.per_tcp)
+    return None
 
 
 def expand(entries: Iterable[Metric], spec: SystemSpec | None = None) -> dict[str, Metric]:

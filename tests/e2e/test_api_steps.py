@@ -1,0 +1,35 @@
+"""``run`` is prepare, replicate and publish, each callable on its own: preparing writes nothing without a
+directory, replicating again gives the same replications, and a bad auto rule stops before any file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from helpers import make_cfg
+
+from sim import api
+from sim.config import ConfigError
+
+
+def test_replicate_twice_gives_the_same_table(tmp_path) -> None:
+    """Two calls of replicate on one prepared run (no directory) run the same replications, and publish
+    gives what run gives."""
+    cfg = make_cfg(["run.replications=6", "run.chunk_size=3", "run.progress=false"])
+    prepared = api.prepare(cfg)
+    assert prepared.run_dir is None and prepared.settings.replications == 6
+    first, second = api.replicate(prepared), api.replicate(prepared)
+    assert first.count == second.count == 6
+    pd.testing.assert_frame_equal(first.monthly, second.monthly)
+    assert prepared.manifest["replications_done"] == 6  # counted once a call, not added up
+    published = api.publish(prepared, second)
+    whole = api.run(cfg)
+    pd.testing.assert_frame_equal(published.summary, whole.summary)
+    pd.testing.assert_frame_equal(published.trajectory, whole.trajectory)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_auto_metric_stops_before_the_directory_is_made(tmp_path) -> None:
+    cfg = make_cfg(["run.replications=auto", "run.auto.metric=inpatient", "run.progress=false"])
+    with pytest.raises(ConfigError, match="run.auto.metric"):
+        api.prepare(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
