@@ -41,7 +41,8 @@ from sim.api import compose, run
 from sim.config import build_spec
 from sim.engine import Engine
 from sim.model import run_replication
-from sim.results.analytic import erlang_b, ratio_estimate
+from sim.results.analytic import erlang_b
+from sim.results.intervals import ratio_estimate
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

@@ -5,7 +5,7 @@ standard deviation 2.0 years, no queue (an arrival finding all 25 beds busy is l
 out of area). Time runs in days (1 year = 365.25 days) as in ``sim``. Each replication starts empty,
 runs a warm-up that is left out, then a measured window. Blocking is the ratio of sums over
 replications (lost arrivals in the window / arrivals in the window) with a delta-method standard
-error (``sim.results.analytic.ratio_estimate``); by insensitivity it should match Erlang B for the
+error (``sim.results.intervals.ratio_estimate``); by insensitivity it should match Erlang B for the
 offered load a = 20 x 1.5 = 30 and c = 25 (B = 0.2453).
 
 Written against Ciw 3.2 (``pip install ciw``). In Ciw 3 lost arrivals are not kept in a
@@ -24,7 +24,8 @@ import time
 import ciw
 import numpy as np
 
-from sim.results.analytic import erlang_b, ratio_estimate
+from sim.results.analytic import erlang_b
+from sim.results.intervals import ratio_estimate
 
 DAYS_PER_YEAR = 365.25
 ARRIVALS_PER_YEAR = 20.0

@@ -35,13 +35,15 @@ from tqdm import tqdm
 
 from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build
 from sim.config.spec import AutoRule, RunSpec
+from sim.config.store import merged
 from sim.finance import write_finance
 from sim.metrics import check_metric
 from sim.plots import board_charts
 from sim.report import write_report
 from sim.results import summarise, summarise_chunks, trajectory_table
+from sim.results.intervals import half_widths
 from sim.runner import Chunk, chunk_files, read_chunks, run_replications
-from sim.runner.sequential import Precision, half_widths, look_ahead
+from sim.runner.sequential import Precision, look_ahead
 
 PACKAGES = ("sim", "numpy", "scipy", "pandas", "simpy", "numba", "hydra-core", "pyarrow", "matplotlib")
 
@@ -104,7 +106,7 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
     owner = running_pid(run_dir)
     if owner is not None:
         raise ConfigError("run.resume", f"{run_dir} is still being run by process {owner}")
-    cfg = OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.load(run_dir / "config.yaml"))
+    cfg = merged(OmegaConf.structured(Config), OmegaConf.load(run_dir / "config.yaml"))
     return run(cfg, run_dir, progress=progress, resuming=True)
 
 
@@ -311,6 +313,7 @@ def _values(
     """The metric at the month for replications from ``first`` (a whole number of chunks) on, in
     replication order: from ``frame``, or else from those chunks' files."""
     if frame is None:
+        assert run_dir is not None, "replications not kept in memory were written to a run directory"
         frame = read_chunks(run_dir, columns=["replication", "month", metric], first_chunk=first // chunk_size)
     rows = frame[(frame["month"] == month) & (frame["replication"] >= first)].sort_values("replication")
     return rows[metric].to_numpy(dtype=np.float64)

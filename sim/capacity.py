@@ -47,6 +47,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from sim import api
 from sim.config import UNIT_TYPES, Config, ConfigError, SystemSpec, build_spec
 from sim.config.spec import IN_AREA
+from sim.config.store import merged
 from sim.pathway import UNIT_NAMES
 from sim.results.intervals import mean_ci, ratio_estimate, t_interval, upper_bound
 
@@ -98,7 +99,7 @@ def register_schema() -> None:
 def simulator_config(cfg: DictConfig) -> DictConfig:
     """``cfg`` without anything but the simulator's own sections (drops ``capacity``)."""
     keys = [k for k in Config.__dataclass_fields__ if k in cfg]
-    return OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.masked_copy(cfg, keys))
+    return merged(OmegaConf.structured(Config), OmegaConf.masked_copy(cfg, keys))
 
 
 # ------------------------------------------------------------------------------------------- beds

@@ -194,8 +194,7 @@ def _compare(args: argparse.Namespace, command: list[str]) -> int:
     names, rest = parse_scenarios(args.overrides)
     cfgs = compare.compose_scenarios(names, rest)
     out = args.out if args.out is not None else default_out_dir(cfgs[names[0]])
-    if (out / "comparison.csv").exists():
-        raise ConfigError("--out", f"{out} already holds a comparison; choose a new directory")
+    compare.refuse_existing(out)  # before minutes of runs, not after
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     comparison = compare.compare(
         cfgs,

@@ -32,6 +32,7 @@ from omegaconf import OmegaConf
 
 from sim.api import resume_command, running_pid
 from sim.config.errors import SweepError
+from sim.config.store import plain
 
 #: Columns every row of the tables carries before the swept keys and the run's own columns.
 ID_COLUMNS = ["job", "label"]
@@ -100,7 +101,7 @@ def _job_num(job_dir: Path, fallback: int) -> int:
 def _swept_on_command_line(root: Path) -> list[str]:
     """The keys given as sweeps (a,b / range() / choice() ...) on the multirun's command line."""
     cfg = OmegaConf.load(root / "multirun.yaml")
-    task = OmegaConf.to_container(cfg, resolve=False).get("hydra", {}).get("overrides", {}).get("task", [])
+    task = plain(cfg, resolve=False).get("hydra", {}).get("overrides", {}).get("task", [])
     return [o.key_or_group for o in _parse(task or []) if o.is_sweep_override()]
 
 

@@ -101,6 +101,13 @@ CHART_UNITS: dict[str, tuple[str, float]] = {
 PERIOD_WORDS = {"stock": " at month end", "flow": " in the period", "level": ", mean of months"}
 
 
+def refuse_existing(out: Path) -> None:
+    """Refuse a directory that already holds a comparison (earlier outputs are never overwritten): the
+    command line asks before it runs anything, ``Comparison.write`` again before it writes."""
+    if (out / "comparison.csv").exists():
+        raise ConfigError("--out", f"{out} already holds a comparison; choose a new directory")
+
+
 class CannotSeparateWarning(UserWarning):
     """A comparison's paired interval of its headline metric contains zero: more replications are needed."""
 
@@ -176,8 +183,7 @@ class Comparison:
         """Write comparison.csv, comparison.png and manifest.json into ``out_dir`` (which must not already
         hold a comparison: earlier outputs are never overwritten)."""
         out = Path(out_dir)
-        if (out / "comparison.csv").exists():
-            raise ConfigError("--out", f"{out} already holds a comparison; choose a new directory")
+        refuse_existing(out)
         out.mkdir(parents=True, exist_ok=True)
         self.table.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
         forest_chart(self, out / "comparison.png")
@@ -281,7 +287,7 @@ def compare(
         common[name] = outcomes(results[name], metrics)
     apart = (
         {name: outcomes(run(_with_seed(cfgs[name], seed2), progress=progress), metrics) for name in names[1:]}
-        if independent
+        if seed2 is not None
         else {}
     )
     table = paired_table(common, baseline, independent=apart if independent else None, level=level, order=metrics)

@@ -195,15 +195,14 @@ def build_delay(key: str, los: LosConfig) -> Mixture | None:
 # ------------------------------------------------------------------------------------------------ pieces
 
 
-def build_calendar(run: RunConfig, has_census: bool) -> Calendar:
-    """The reported months from ``run.start`` for ``run.years``, and the warm-up before them (none
-    with a census: the census is the state at the start)."""
+def build_calendar(run: RunConfig, has_census: bool, warmup: float) -> Calendar:
+    """The reported months from ``run.start`` for ``run.years``, and the ``warmup`` years before them
+    (checked by ``build_run``; none with a census: the census is the state at the start)."""
     start = parse_month("run.start", run.start)
     years = number("run.years", run.years, minimum=0.0, strict=True)
     n_months = round(years * 12)
     if n_months < 1 or abs(n_months - years * 12) > 1e-6:
         raise ConfigError("run.years", f"{years:g} years is not a whole number of months (>= 1)")
-    warmup = number("run.warmup_years", run.warmup_years, minimum=0.0)
     if has_census and warmup > 0:
         raise ConfigError("run.warmup_years", "must be 0 when a TCP starts from a census")
     months = [add_months(start, m) for m in range(n_months + 1)]
@@ -380,11 +379,11 @@ def build_tcp(key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray
                 f"{key}.routing", f"shares of adult admissions by unit type sum to {route.sum():g}, not 1"
             )
         needed = list(np.flatnonzero(route > 0)) + ([camhs] if child_share > 0 else [])
-        for unit in needed:
-            if pool_of_unit[unit] < 0:
-                name = UNIT_TYPES[unit]
+        for needed_unit in needed:
+            if pool_of_unit[needed_unit] < 0:
+                name = UNIT_TYPES[needed_unit]
                 raise ConfigError(
-                    f"{key}.routing.{name}" if unit != camhs else f"{key}.crisis.child_share",
+                    f"{key}.routing.{name}" if needed_unit != camhs else f"{key}.crisis.child_share",
                     f"admissions go to {name} but {tcp.name} has no {name} pool "
                     "(give it beds with a schedule; 0 beds sends everyone out of area)",
                 )
@@ -626,15 +625,17 @@ def _check_census_fits(
             )
 
 
-def build_system(cfg: Config) -> SystemSpec:
+def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
     """Validate the system a config describes (its TCPs, pools, census, calendar, after the scenario's
-    changes) and build the spec the engines run. Pools are numbered shared pools first, then each TCP's
-    own in TCP order; sources by TCP then kind: the numbering the random streams are keyed on."""
+    changes) and build the spec the engines run, with the run settings ``build_run`` checked. Pools are
+    numbered shared pools first, then each TCP's own in TCP order; sources by TCP then kind: the numbering
+    the random streams are keyed on."""
     run = cfg.run
     cfg = apply_scenario(cfg)
     tcp_cfgs = tcp_configs(cfg)
     names = _tcp_names(tcp_cfgs)
-    calendar = build_calendar(run, has_census=any(tcp.census for _, tcp in tcp_cfgs))
+    has_census = any(tcp.census for _, tcp in tcp_cfgs)
+    calendar = build_calendar(run, has_census, settings.warmup_years)
     start = calendar.start
 
     drafts, shared_pool_of = _shared_pools(cfg.system.shared_pools, names, start)
@@ -660,7 +661,7 @@ def build_system(cfg: Config) -> SystemSpec:
         sources=tuple(sources),
         census=tuple(census),
         calendar=calendar,
-        seed=int(run.seed),
+        seed=settings.seed,
         tcp_metrics=bool(run.tcp_metrics),
         pooled_budget=build_pooled_budget(cfg.system.pooled_budget, names),
     )
@@ -678,8 +679,8 @@ def build(cfg: DictConfig | Config) -> Built:
     """Validate a composed config and build both the system the engines run and the run settings.
     The run settings are checked first, so a bad ``run.*`` key is reported before any TCP's."""
     cfg = _as_config(cfg)
-    run = build_run(cfg.run)
-    return Built(system=build_system(cfg), run=run)
+    settings = build_run(cfg.run)
+    return Built(system=build_system(cfg, settings), run=settings)
 
 
 def build_spec(cfg: DictConfig | Config) -> SystemSpec:

@@ -34,7 +34,7 @@ def user_error_line(e: BaseException) -> str | None:
     """One line for an error that is the user's (config, override, census), else None."""
     if isinstance(e, ConfigError):
         return f"config error: {e}"
-    cause = e
+    cause: BaseException | None = e
     while cause is not None:
         if isinstance(cause, OmegaConfBaseException):
             key = getattr(cause, "full_key", None)

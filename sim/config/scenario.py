@@ -89,9 +89,9 @@ def apply_scenario(cfg: Config) -> Config:
     cfg = copy.deepcopy(cfg)
     start = parse_month("run.start", cfg.run.start)
     if schedule_earlier:
-        for i, pool in enumerate(cfg.system.shared_pools):
+        for i, shared in enumerate(cfg.system.shared_pools):
             key = f"system.shared_pools[{i}].schedule"
-            pool.schedule = earlier_schedule(key, pool.schedule, schedule_earlier, start)
+            shared.schedule = earlier_schedule(key, shared.schedule, schedule_earlier, start)
     for key, tcp in tcp_configs(cfg):
         if coverage is not None:
             tcp.ctr.coverage = coverage

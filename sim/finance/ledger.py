@@ -41,7 +41,7 @@ import numpy as np
 from sim.config.spec import Calendar, SystemSpec
 from sim.pathway import COMMISSIONER_OF_UNIT, IN_AREA, OUT_OF_AREA, PLACEMENT_TYPES, UNIT_TYPES
 from sim.results.catalogue import Metric
-from sim.results.monthly import flow_series
+from sim.results.monthly import array_sum, flow_series
 from sim.results.record import MonthlyArrays
 
 #: Who puts released money into the pool: the commissioner of the bed left (column order).
@@ -191,7 +191,7 @@ def ledger(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
     uplift = (1.0 + pb.nhse_uplift) ** (fy - fy[0])
     for part in released.values():
         part[:, SOURCES.index("specialised")] *= uplift
-    inflow_by_source = sum(released.values())  # [M, 2]
+    inflow_by_source = array_sum(released.values())  # [M, 2]
     release = inflow_by_source.sum(axis=1)
     extra = pb.extra_per_day * days
 

@@ -39,8 +39,9 @@ within a kind by entity number.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import simpy
@@ -80,6 +81,8 @@ from sim.results.record import MonthlyArrays
 from sim.sampling import EntityKind, Mixture, Stream, choice, entity, exponential, uniform_pair
 
 INF = float("inf")
+#: A SimPy process: a generator of the events it waits for.
+Process = Generator[simpy.Event, Any, None]
 
 
 def order(kind: Priority, key: int) -> int:
@@ -94,7 +97,7 @@ class At(simpy.events.Event):
         super().__init__(env)
         self._ok = True
         self._value = None
-        env.schedule(self, priority, delay)
+        env.schedule(self, priority, delay)  # type: ignore[arg-type]  # SimPy orders by any int
 
 
 class BedPool:
@@ -218,7 +221,7 @@ class Model:
     def count(self, flow: np.ndarray, *index: int) -> None:
         """Add one to a flow of the month now running (nothing is counted during the warm-up)."""
         if self.month >= 0:
-            flow[(self.month, *index)] += 1
+            flow[(self.month,) + index] += 1
 
     def accrue(self) -> None:
         """Bring every time integral (person-days, bed-days) up to now; called before any change."""
@@ -262,7 +265,7 @@ class Model:
 
     # ------------------------------------------------------------------------- calendar processes
 
-    def month_ends(self) -> Iterator[simpy.Event]:
+    def month_ends(self) -> Process:
         """Record stocks at every month boundary and the month's time integrals; the warm-up's are dropped."""
         r = self.rec
         b = self.spec.calendar.boundaries
@@ -291,7 +294,7 @@ class Model:
             self.month = s
         self.done.succeed()
 
-    def bed_schedule(self, pool: BedPool) -> Iterator[simpy.Event]:
+    def bed_schedule(self, pool: BedPool) -> Process:
         """Beds free at the start repatriate (after the start state is recorded); then the pool's
         scheduled beds change at each dated step after the start, and new beds repatriate."""
         yield self.at(0.0, Priority.SCHEDULE, pool.spec.index)
@@ -324,7 +327,7 @@ class Model:
             self.count(self.rec.closure_moves, p.tcp, p.unit)
             self.note("closure_move", p)
 
-    def housing_pipeline(self, tcp: TcpSpec) -> Iterator[simpy.Event]:
+    def housing_pipeline(self, tcp: TcpSpec) -> Process:
         """New housing units become free on their dates and go to whoever is waiting."""
         for day, kind, units in tcp.discharge.pipeline:
             if day >= self.spec.calendar.horizon:
@@ -333,7 +336,7 @@ class Model:
             self.housing[tcp.index][kind].free += units
             self.allocate_housing(tcp.index, kind)
 
-    def housing_supply(self, source: SourceSpec) -> Iterator[simpy.Event]:
+    def housing_supply(self, source: SourceSpec) -> Process:
         """Housing units of one type coming free in the local market, a Poisson source."""
         clock = entity(EntityKind.SOURCE, source.index, 0)
         kind = PLACEMENT_TYPES.index(source.kind.removeprefix("housing_"))
@@ -346,7 +349,7 @@ class Model:
             self.allocate_housing(source.tcp, kind)
             k += 1
 
-    def arrivals(self, source: SourceSpec) -> Iterator[simpy.Event]:
+    def arrivals(self, source: SourceSpec) -> Process:
         """A Poisson source of new people: the k-th after an exponential gap drawn at (source, k).
         People not on a register arrive in crisis; the others join the register."""
         clock = entity(EntityKind.SOURCE, source.index, 0)
@@ -371,7 +374,7 @@ class Model:
         self.move(p, REGISTER, event)
         self.env.process(self.register_life(p))
 
-    def register_life(self, p: Person) -> Iterator[simpy.Event]:
+    def register_life(self, p: Person) -> Process:
         """Register dynamics: from each RAG rating, the next of a crisis, a RAG move or leaving (competing
         exponential hazards), its time and kind drawn together at (person, sojourn)."""
         hazards = self.spec.tcps[p.tcp].register.hazards
@@ -416,7 +419,7 @@ class Model:
                 return
         self.admit(p)
 
-    def crisis_support(self, p: Person) -> Iterator[simpy.Event]:
+    def crisis_support(self, p: Person) -> Process:
         """A spell of crisis support, then back on the register rated red."""
         tcp = self.spec.tcps[p.tcp]
         self.support_used[p.tcp] += 1
@@ -466,7 +469,7 @@ class Model:
         self.inpatients[p.id] = p
         p.admissions += 1
 
-    def stay(self, p: Person, length: float, elapsed: float) -> Iterator[simpy.Event]:
+    def stay(self, p: Person, length: float, elapsed: float) -> Process:
         """Time to clinical readiness, ``length`` from now, brought forward by inpatient CTRs; death in
         hospital at a small rate; then the wait for discharge."""
         tcp = self.spec.tcps[p.tcp]
@@ -505,7 +508,7 @@ class Model:
             break
         yield from self.await_discharge(p, admission)
 
-    def await_discharge(self, p: Person, admission: int) -> Iterator[simpy.Event]:
+    def await_discharge(self, p: Person, admission: int) -> Process:
         """Clinically ready: a short stay may go back home at once; otherwise the placement type, then
         housing, funding (and any S117 dispute) and a provider, the last two timed from readiness;
         discharge when all are in place."""
@@ -660,7 +663,7 @@ class Model:
 
     # ------------------------------------------------------------------------------------ community
 
-    def placement(self, p: Person) -> Iterator[simpy.Event]:
+    def placement(self, p: Person) -> Process:
         """Life in a community placement: its initial (dearer) months, then settled; it breaks down with a
         hazard higher in the first year (a crisis), or the person dies."""
         tcp = self.spec.tcps[p.tcp]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from sim.plots.frame import BAND_50, GREY, MEDIAN, PLAN, figure, finish, units
+from sim.plots.frame import BAND_50, GREY, MEDIAN, PLAN, finish, grid, units
 
 #: What each share counts, as the share panel's legend says it.
 SHARE_NAMES = {
@@ -100,7 +100,7 @@ def capacity_chart(
     cost a year and delayed bed-days a year; 95% confidence bands."""
     t = table.sort_values("beds")
     x = t["beds"].to_numpy()
-    fig, axes = figure(2, 2, size=(11, 7.5), sharex=True)
+    fig, axes = grid(2, 2, size=(11, 7.5), sharex=True)
     share_panel(axes[0, 0], t, label=label, target=target, confidence=confidence, share=share, fewest=fewest)
     panels = (
         (axes[0, 1], "occupancy", f"Occupancy of in-area {label} beds", "bed-days occupied / open (%)", 1.0),

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from sim.plots.frame import figure, finish
+from sim.plots.frame import finish, grid
 
 
 class Compared(Protocol):
@@ -49,12 +49,11 @@ def forest_chart(c: Compared, labels: Mapping[str, tuple[str, str, float]], path
     others = c.scenarios[1:]
     colours = plt.get_cmap("tab10")
     heights = [max(1, table[table["metric"] == m]["period"].nunique()) * max(1, len(others)) for m in metrics]
-    fig, axes = figure(
+    fig, axes = grid(
         len(metrics),
         1,
         size=(9, 1.2 + 0.32 * sum(heights) + 0.55 * len(metrics)),
         gridspec_kw={"height_ratios": heights},
-        squeeze=False,
     )
     for ax, metric in zip(axes[:, 0], metrics):
         rows = table[table["metric"] == metric]

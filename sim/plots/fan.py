@@ -21,6 +21,7 @@ from sim.plots.frame import (
     PLAN,
     figure,
     finish,
+    grid,
     month_axis,
     month_end,
     units,
@@ -101,7 +102,7 @@ def small_multiples(
     compare at a glance."""
     cols = min(len(panels), 2)
     rows = -(-len(panels) // cols)
-    fig, axes = figure(rows, cols, size=(5.2 * cols, 3.6 * rows + 0.6), squeeze=False, sharey=share_y)
+    fig, axes = grid(rows, cols, size=(5.2 * cols, 3.6 * rows + 0.6), sharey=share_y)
     for k, (metric, panel_title, plan) in enumerate(panels):
         fan_panel(
             axes.flat[k],

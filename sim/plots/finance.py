@@ -12,7 +12,7 @@ import pandas as pd
 from sim.config.schema import PLACEMENT_TYPES
 from sim.config.spec import SystemSpec
 from sim.plots.fan import fan_panel
-from sim.plots.frame import MARCH, PLAN, figure, finish, month_axis, month_end, units
+from sim.plots.frame import MARCH, PLAN, finish, grid, month_axis, month_end, units
 
 #: Spend by setting, stacked in the chart (label, metric).
 SETTINGS: tuple[tuple[str, str], ...] = (
@@ -71,7 +71,8 @@ def plot_finance(
 ) -> plt.Figure:
     """Two panels: the pool's reserve (``reserve_panel``) and spend by setting (``spend_panel``), with March
     ticks (the financial year ends)."""
-    fig, (left, right) = figure(1, 2, size=(13, 5.2))
+    fig, axes = grid(1, 2, size=(13, 5.2))
+    left, right = axes[0]
     reserve_panel(left, summary, risk)
     spend_panel(right, summary, spec)
     for ax in (left, right):

@@ -11,11 +11,14 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 DPI = 110
 #: The palette: the bands and median of a fan, the plan (and any target), text that is not data.
@@ -26,11 +29,17 @@ TITLE_WIDTH, SOURCE_WIDTH = 95, 150  # characters a line before the text wraps
 MARCH, MARCH_SEPTEMBER = (3,), (3, 9)
 
 
-def figure(
-    rows: int = 1, cols: int = 1, *, size: tuple[float, float], **kwargs: object
-) -> tuple[plt.Figure, np.ndarray | plt.Axes]:
-    """``plt.subplots`` at the frame's resolution (``size`` in inches)."""
-    return plt.subplots(rows, cols, figsize=size, dpi=DPI, **kwargs)
+def figure(*, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    """A figure of one panel at the frame's resolution (``size`` in inches)."""
+    fig, ax = plt.subplots(figsize=size, dpi=DPI)
+    return fig, ax
+
+
+def grid(rows: int, cols: int, *, size: tuple[float, float], **kwargs: Any) -> tuple[Figure, np.ndarray]:
+    """A figure of ``rows`` x ``cols`` panels at the frame's resolution, always a 2-D array of axes (``size``
+    in inches; other keywords as ``plt.subplots`` takes them)."""
+    fig, axes = plt.subplots(rows, cols, figsize=size, dpi=DPI, squeeze=False, **kwargs)
+    return fig, axes
 
 
 def month_end(labels: pd.Series | Sequence[str]) -> pd.Series:

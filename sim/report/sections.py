@@ -165,13 +165,15 @@ def data(cfg: DictConfig, where: Path) -> dict[str, Any]:
     for number in sorted(sources.cited_seeds(every_comment)):
         name, what = known.get(number, (f"seed {number}", ""))
         seeds.append({"number": number, "file": name, "what": what})
-    census = []
+    census: list[dict[str, Any]] = []
     for name, tcp in sources.tcp_configs(cfg):
-        path = sources.census_file(tcp)
-        if path is None:
+        census_path = sources.census_file(tcp)
+        if census_path is None:
             census.append({"tcp": name, "file": None, "comments": []})
         else:
-            census.append({"tcp": name, "file": _link(path, where), "comments": sources.census_comments(path)})
+            census.append(
+                {"tcp": name, "file": _link(census_path, where), "comments": sources.census_comments(census_path)}
+            )
     return {
         "seeds": seeds,
         "files": files,
@@ -228,10 +230,16 @@ def results(spec: SystemSpec, summary: pd.DataFrame, trajectory: pd.DataFrame, r
     cal = spec.calendar
     first, last = cal.start_label, cal.labels[-1]
     plan = spec.trajectory()
-    end = None
+    end: dict[str, Any] | None = None
     band = _band(summary, "inpatients", last)
     if band is not None:
-        end = {"month": last, **band, "planned": plan.get(last), "p_at_or_under": None, "last_milestone": None}
+        end = {
+            "month": last,
+            **band,
+            "planned": plan.get(last),
+            "p_at_or_under": None,
+            "last_milestone": None,
+        }
         if last in plan:
             row = trajectory[(trajectory["metric"] == "inpatients") & (trajectory["month"] == last)]
             if len(row):

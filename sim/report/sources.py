@@ -13,9 +13,10 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from sim.config import CONFIG_DIR
+from sim.config.store import plain
 
 #: A comment cites a source if it names a seed document or a figure of PARAMETERS.md (``_SEED``), or
 #: another dated document, "Name (Mon 2017):" or "Name 2019-20 (...):" (``_DATED``), or a web site.
@@ -40,12 +41,12 @@ def pathway_rules() -> list[str]:
 
 def tcp_configs(cfg: DictConfig) -> list[tuple[str, dict]]:
     """(name, plain config) of each TCP of the run: the system's TCPs, or the single ``tcp`` config."""
-    tcps = OmegaConf.to_container(cfg.system.tcps, resolve=True) if cfg.system.tcps else {}
+    tcps = plain(cfg.system.tcps) if cfg.system.tcps else {}
     if tcps:
         return [(str(t.get("name", k)), t) for k, t in tcps.items()]
     if cfg.tcp is None:
         return []
-    t = OmegaConf.to_container(cfg.tcp, resolve=True)
+    t = plain(cfg.tcp)
     return [(str(t.get("name")), t)]
 
 
@@ -149,7 +150,7 @@ def config_comments(path: Path) -> list[tuple[str, str]]:
 
 def census_comments(path: Path) -> list[str]:
     """The '#' lines at the top of a census CSV (its sources), without the column notes."""
-    lines = []
+    lines: list[str] = []
     if not path.is_file():
         return [f"(file {path} not found)"]
     for line in path.read_text().splitlines():

@@ -1,5 +1,5 @@
 """Closed forms the simulation must reproduce on degenerate configs (the estimators to compare them with,
-``ratio_estimate`` and ``mean_ci``, are in ``sim.results.intervals`` and named here too).
+``ratio_estimate`` and ``mean_ci``, are in ``sim.results.intervals``).
 
 With Poisson arrivals, c beds, overflow (out of area) when all are busy and no discharge delay, the
 system is an M/G/c/c loss system: the share of arrivals that overflow is Erlang B for the offered load
@@ -8,10 +8,6 @@ beds is a(1 - B). With unlimited beds (M/G/infinity) the number in hospital is P
 """
 
 from __future__ import annotations
-
-from sim.results.intervals import mean_ci, ratio_estimate
-
-__all__ = ["erlang_b", "mean_ci", "ratio_estimate"]  # the estimators live in sim.results.intervals
 
 
 def erlang_b(a: float, c: int) -> float:

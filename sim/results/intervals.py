@@ -117,6 +117,17 @@ def t_interval(estimate: float, se: float, replications: int, level: float = 0.9
     return estimate - t * se, estimate + t * se
 
 
+def half_widths(values: np.ndarray, confidence: float) -> np.ndarray:
+    """The t confidence interval half-width of the mean of the first k values, for k = 1..n (NaN at k=1)."""
+    v = np.asarray(values, dtype=np.float64)
+    k = np.arange(1, len(v) + 1)
+    mean = np.cumsum(v) / k
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (np.cumsum(v * v) - k * mean * mean) / (k - 1)
+        t = stats.t.ppf(two_sided(confidence), k - 1)
+        return t * np.sqrt(np.maximum(var, 0.0) / k)
+
+
 def normal_interval(estimate: float, se: float, z: float = Z95) -> tuple[float, float]:
     """The quick normal interval estimate -/+ z x se (95% by default) that the experiments print."""
     return estimate - z * se, estimate + z * se

@@ -8,6 +8,8 @@ before the start); flows are summed within the month; occupancy and costs come f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from sim.config.spec import SystemSpec
@@ -31,6 +33,11 @@ from sim.results.record import MonthlyArrays
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def array_sum(parts: Iterable[np.ndarray]) -> np.ndarray:
+    """Arrays added up as the built-in ``sum`` adds them (from zero, in order), typed as an array."""
+    return np.asarray(sum(parts, np.float64(0.0)))
 
 
 def flow_series(x: np.ndarray) -> np.ndarray:
@@ -72,7 +79,7 @@ def costs(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int]) -> dict[str, np
         setting["crisis_support"] += support
         setting["ctrs"] += pre_ctrs
     out = {f"cost_{p}": flow_series(v) for p, v in by_payer.items()}
-    out["cost_total"] = flow_series(sum(by_payer.values()))
+    out["cost_total"] = flow_series(array_sum(by_payer.values()))
     out.update({f"cost_{k}": flow_series(v) for k, v in setting.items()})
     out["dowries"] = flow_series(dowries)
     return out

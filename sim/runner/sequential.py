@@ -15,7 +15,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from sim.results.intervals import half_widths
 
 LOOK_AHEAD = 5  # kLimit of Hoad et al.: 5 replications up to 100, then 5% of the replications
 
@@ -23,17 +24,6 @@ LOOK_AHEAD = 5  # kLimit of Hoad et al.: 5 replications up to 100, then 5% of th
 def look_ahead(n: int) -> int:
     """Replications the precision must hold for beyond a candidate answer ``n`` (Hoad et al.'s f(n))."""
     return LOOK_AHEAD if n <= 100 else math.floor(LOOK_AHEAD * n / 100)
-
-
-def half_widths(values: np.ndarray, confidence: float) -> np.ndarray:
-    """The t confidence interval half-width of the mean of the first k values, for k = 1..n (NaN at k=1)."""
-    v = np.asarray(values, dtype=np.float64)
-    k = np.arange(1, len(v) + 1)
-    mean = np.cumsum(v) / k
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = (np.cumsum(v * v) - k * mean * mean) / (k - 1)
-        t = stats.t.ppf(0.5 + confidence / 2, k - 1)
-        return t * np.sqrt(np.maximum(var, 0.0) / k)
 
 
 @dataclass(frozen=True)
@@ -44,6 +34,14 @@ class Precision:
     half_width: float | None = None
     relative: float | None = 0.05
     minimum: int = 10  # the algorithm's smallest answer (the CI of very few replications is unreliable)
+
+    def target(self, values: np.ndarray) -> float:
+        """The half-width aimed at: ``half_width``, else ``relative`` to the mean of ``values``."""
+        if self.half_width is not None:
+            return self.half_width
+        if self.relative is None:
+            raise ValueError("a precision needs half_width or relative")
+        return self.relative * abs(float(np.mean(values)))
 
     def achieved(self, values: np.ndarray) -> np.ndarray:
         """For k = 1..n, is the first k replications' interval narrow enough?"""
@@ -74,7 +72,7 @@ class Precision:
         its look-ahead, at least one more ``step``, rounded up to whole steps, at most ``maximum``."""
         n = len(values)
         h = half_widths(values, self.confidence)[-1]
-        target = self.half_width if self.half_width is not None else self.relative * abs(float(np.mean(values)))
+        target = self.target(values)
         want = n + step
         if np.isfinite(h) and target > 0:
             need = math.ceil(n * (h / target) ** 2)

@@ -17,7 +17,8 @@ import pytest
 from helpers import loss_cfg
 
 from sim.api import run
-from sim.results.analytic import erlang_b, ratio_estimate
+from sim.results.analytic import erlang_b
+from sim.results.intervals import ratio_estimate
 
 Z = 4.0  # tolerance in standard errors: a correct model fails this about once in 15,000 seeds
 

@@ -72,7 +72,7 @@ def test_tcp_metrics_off_leaves_only_the_system_columns():
 
 def test_plan_probability_has_a_wilson_interval():
     """P(at or under) comes with its 95% Wilson interval: checked against the closed form by hand."""
-    from sim.results.summary import wilson
+    from sim.results.intervals import wilson
 
     low, high = wilson(26, 100)  # p = 0.26: centre (0.26 + 1.92/100) / 1.0384, half 1.96 sqrt(...) / 1.0384
     z = 1.959964

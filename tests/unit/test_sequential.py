@@ -10,7 +10,8 @@ from scipy import stats
 
 from sim.api import run
 from sim.config import ConfigError
-from sim.runner.sequential import Precision, half_widths, look_ahead
+from sim.results.intervals import half_widths
+from sim.runner.sequential import Precision, look_ahead
 
 
 def test_half_widths_are_the_t_interval_of_each_prefix():
