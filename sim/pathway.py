@@ -50,8 +50,9 @@ RAG: tuple[str, ...] = ("red", "amber", "green")
 #: Community placement types (seed 004: bespoke single, core and cluster, shared housing).
 PLACEMENT_TYPES: tuple[str, ...] = ("bespoke_single", "core_cluster", "shared")
 
-#: Who pays (costs by commissioner).
+#: Who pays (costs by commissioner), and how a sentence names them.
 PAYERS: tuple[str, ...] = ("ccg", "specialised", "la")
+PAYER_NAMES: dict[str, str] = {"ccg": "CCGs", "specialised": "specialised commissioning", "la": "local authorities"}
 
 #: Why a clinically ready inpatient is still in hospital, in the order a reason is assigned: no housing
 #: unit yet, else no funding decision yet, else an S117 responsible-commissioner dispute, else no provider.

@@ -15,7 +15,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sim.config.spec import SystemSpec
-from sim.pathway import COMMISSIONERS, DELAY_REASONS, PAYERS, PLACEMENT_TYPES, RAG, UNIT_TYPES
+from sim.pathway import (
+    COMMISSIONERS,
+    DELAY_REASONS,
+    PAYER_NAMES,
+    PAYERS,
+    PLACEMENT_TYPES,
+    RAG,
+    UNIT_NAMES,
+    UNIT_TYPES,
+)
 
 #: How a metric is measured (DESIGN.md section 5): at month ends, summed within months, or time-weighted.
 KINDS: tuple[str, ...] = ("stock", "flow", "level")
@@ -48,7 +57,7 @@ class Metric:
                 self.name.replace(holder.group(0), v, 1),
                 self.kind,
                 self.unit,
-                self.label.replace(holder.group(0), v.replace("_", " "), 1),
+                self.label.replace(holder.group(0), _spoken(holder.group(1), v), 1),
                 self.per_tcp,
             ).expand(spec)
         ]
@@ -65,6 +74,12 @@ class Metric:
             else:
                 out.append(re.escape(part))
         return re.compile("".join(out))
+
+
+def _spoken(holder: str, value: str) -> str:
+    """How a label says a placeholder's value: a unit type or payer by its name, others as written."""
+    names = {"unit": UNIT_NAMES, "payer": PAYER_NAMES, "commissioner": PAYER_NAMES}.get(holder, {})
+    return names.get(value, value.replace("_", " "))
 
 
 def _placeholder_values(holder: str, spec: SystemSpec | None) -> tuple[str, ...]:
@@ -96,7 +111,7 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("inpatients_out_of_area", "stock", "people", "inpatients out of area"),
     _m("inpatients_per_million", "stock", "people per million", "inpatients per million population"),
     _m("inpatients_<unit>", "stock", "people", "inpatients, <unit>"),
-    _m("inpatients_<commissioner>", "stock", "people", "inpatients, <commissioner> commissioned"),
+    _m("inpatients_<commissioner>", "stock", "people", "inpatients commissioned by <commissioner>"),
     _m("long_stayers_5y", "stock", "people", "inpatients 5+ years"),
     _m("delayed_discharges", "stock", "people", "delayed discharges"),
     _m("delayed_discharges_<reason>", "stock", "people", "delayed discharges, <reason>"),
@@ -128,8 +143,8 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("admissions_<unit>", "flow", "people", "admissions, <unit>"),
     _m("out_of_area_placements_<unit>", "flow", "people", "out-of-area placements, <unit>"),
     _m("out_of_area_full_beds_<unit>", "flow", "people", "out of area for want of a bed, <unit>"),
-    _m("cost_<payer>", "flow", "pounds", "spend, <payer>"),
-    _m("cost_total", "flow", "pounds", "spend, all payers"),
+    _m("cost_<payer>", "flow", "pounds", "spend by <payer>"),
+    _m("cost_total", "flow", "pounds", "spend by all payers"),
     _m("cost_beds_in_area", "flow", "pounds", "spend on in-area beds"),
     _m("cost_beds_out_of_area", "flow", "pounds", "spend on out-of-area beds"),
     _m("cost_community", "flow", "pounds", "spend on community packages"),
@@ -154,7 +169,7 @@ def describe(name: str, entries: Iterable[Metric]) -> Metric | None:
         if match is not None:
             label = entry.label
             for holder, value in zip(re.findall(r"<\w+>", entry.name), match.groups()):
-                label = label.replace(holder, value.replace("_", " "), 1)
+                label = label.replace(holder, _spoken(holder[1:-1], value), 1)
             return Metric(base, entry.kind, entry.unit, label, entry.per_tcp)
     return None
 
