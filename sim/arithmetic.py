@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.pathway import DAYS_PER_YEAR
+from sim.pathway import DAYS_PER_YEAR, DISPUTE, FUNDING, HOUSING, PROVIDER
 from sim.sampling._jit import jit
+
+# the delay reasons' codes as plain ints in compiled code
+_HOUSING, _FUNDING, _DISPUTE, _PROVIDER = (np.int64(r) for r in (HOUSING, FUNDING, DISPUTE, PROVIDER))
 
 
 @jit
@@ -58,3 +61,19 @@ def hazard_pick(u: float, rates: np.ndarray, total: float) -> int:
         if acc / total > u:
             return k
     return n - 1
+
+
+@jit
+def first_unmet(now: float, housed: bool, funding_at: float, dispute_at: float, provider_at: float) -> int:
+    """Why a clinically ready person is still in hospital at ``now``: the first unmet of a housing unit,
+    the funding decision, the end of an S117 dispute and a provider (``DELAY_REASONS`` codes); -1 when
+    nothing is left to wait for."""
+    if not housed:
+        return _HOUSING
+    if now < funding_at:
+        return _FUNDING
+    if now < dispute_at:
+        return _DISPUTE
+    if now < provider_at:
+        return _PROVIDER
+    return -1

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from sim import pathway
-from sim.arithmetic import breakdown_time, hazard_pick, hazard_total, next_ctr
+from sim.arithmetic import breakdown_time, first_unmet, hazard_pick, hazard_total, next_ctr
 from sim.engine.structs import flat, view
 from sim.pathway import Priority
 from sim.sampling import EntityKind, Stream, choice, entity_id, exponential, residual, sample, uniform_pair
@@ -690,16 +690,7 @@ def on_delay(st, i, episode) -> None:
 @kernel
 def delay_reason(st, i) -> int:
     P = st.people
-    now = st.clock
-    if P[i].housed == 0:
-        return HOUSING
-    if now < P[i].funding_at:
-        return FUNDING
-    if now < P[i].dispute_at:
-        return DISPUTE
-    if now < P[i].provider_at:
-        return PROVIDER
-    return -1
+    return first_unmet(st.clock, P[i].housed != 0, P[i].funding_at, P[i].dispute_at, P[i].provider_at)
 
 
 @kernel

@@ -46,17 +46,14 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.arithmetic import breakdown_time, hazard_pick, hazard_total, next_ctr
+from sim.arithmetic import breakdown_time, first_unmet, hazard_pick, hazard_total, next_ctr
 from sim.config.spec import PoolSpec, SourceSpec, SystemSpec, TcpSpec
 from sim.pathway import (
     AMBER,
     CAMHS,
     COMMUNITY,
-    DISPUTE,
     FIFO,
-    FUNDING,
     HOSPITAL,
-    HOUSING,
     IN_AREA,
     INITIAL,
     INPATIENT,
@@ -66,7 +63,6 @@ from sim.pathway import (
     OUTSIDE,
     PLACEMENT,
     PLACEMENT_TYPES,
-    PROVIDER,
     READMISSION_DAYS,
     RED,
     REG_CRISIS,
@@ -550,16 +546,7 @@ class Model:
     def delay_reason(self, p: Person) -> int:
         """Why a ready person is still in hospital: the first unmet of housing, funding, dispute, provider
         (-1: nothing, discharge now)."""
-        now = self.env.now
-        if not p.housed:
-            return HOUSING
-        if now < p.funding_at:
-            return FUNDING
-        if now < p.dispute_at:
-            return DISPUTE
-        if now < p.provider_at:
-            return PROVIDER
-        return -1
+        return int(first_unmet(self.env.now, bool(p.housed), p.funding_at, p.dispute_at, p.provider_at))
 
     def update_reason(self, p: Person) -> int:
         reason = self.delay_reason(p)

@@ -1,0 +1,51 @@
+"""The arithmetic both engines share (sim.arithmetic), each function against a value worked by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.arithmetic import breakdown_time, first_unmet, hazard_pick, hazard_total, next_ctr
+from sim.pathway import DAYS_PER_YEAR, DISPUTE, FUNDING, HOUSING, PROVIDER
+from sim.sampling import choice
+
+
+def test_next_ctr_counts_the_reviews_held_and_the_wait() -> None:
+    """CTRs at 28 days and every 90 after: none yet at day 10 (18 to wait); at day 200 the ones at 28
+    and 118 have been held (the next, at 208, is 8 days away); with no repeat, one and no more."""
+    assert next_ctr(10.0, 28.0, 90.0) == (0, 18.0)
+    assert next_ctr(200.0, 28.0, 90.0) == (2, 8.0)
+    assert next_ctr(28.0, 28.0, 90.0) == (1, 90.0)
+    assert next_ctr(500.0, 28.0, math.inf) == (1, math.inf)
+
+
+def test_breakdown_time_inverts_the_piecewise_hazard() -> None:
+    """A unit-rate hazard h breaks down at h / first_rate inside the first year, else a year plus the rest
+    of it at the later rate; never when the later rate is zero."""
+    first, after = 2.0 / DAYS_PER_YEAR, 0.5 / DAYS_PER_YEAR
+    assert breakdown_time(100.0, 1.0, first, after) == pytest.approx(100.0 + DAYS_PER_YEAR / 2)
+    assert breakdown_time(100.0, 3.0, first, after) == pytest.approx(100.0 + DAYS_PER_YEAR + 2 * DAYS_PER_YEAR)
+    assert breakdown_time(0.0, 3.0, first, 0.0) == math.inf
+    assert breakdown_time(0.0, 0.5, 0.0, after) == pytest.approx(DAYS_PER_YEAR + DAYS_PER_YEAR)
+
+
+def test_hazard_pick_is_choice_on_the_cumulative_shares() -> None:
+    """The event picked for u is the one ``choice`` picks on the cumulative shares, at every u of a grid,
+    and the total is the rates' sum."""
+    rates = np.array([0.2, 0.0, 0.5, 0.3, 1.0])
+    total = hazard_total(rates)
+    assert total == pytest.approx(2.0)
+    for u in np.linspace(0.0, 0.999999, 101):
+        assert hazard_pick(u, rates, total) == choice(u, np.cumsum(rates) / total)
+    assert hazard_pick(0.05, rates, total) == 0 and hazard_pick(0.2, rates, total) == 2
+
+
+def test_first_unmet_takes_the_reasons_in_order() -> None:
+    """Housing first, then funding, a dispute and a provider, by which of their times are still ahead."""
+    assert first_unmet(10.0, False, 0.0, 0.0, 0.0) == HOUSING
+    assert first_unmet(10.0, True, 20.0, 30.0, 40.0) == FUNDING
+    assert first_unmet(25.0, True, 20.0, 30.0, 40.0) == DISPUTE
+    assert first_unmet(35.0, True, 20.0, 30.0, 40.0) == PROVIDER
+    assert first_unmet(45.0, True, 20.0, 30.0, 40.0) == -1
