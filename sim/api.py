@@ -155,6 +155,7 @@ def prepare(cfg: DictConfig, out_dir: str | Path | None = None, *, resuming: boo
         "replications": "auto" if settings.auto is not None else settings.replications,
         "replications_done": 0,
         "workers": settings.workers,
+        "chunk_size": settings.chunk_size,
         "backend": settings.backend,
         "start": spec.calendar.labels[0],
         "months": spec.calendar.n_months,

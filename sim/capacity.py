@@ -45,7 +45,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sim import api
-from sim.config import UNIT_TYPES, Config, ConfigError, SystemSpec, build_spec
+from sim.config import UNIT_TYPES, Config, ConfigError, SystemSpec, build, build_spec
 from sim.config.spec import IN_AREA
 from sim.config.store import merged
 from sim.pathway import UNIT_NAMES
@@ -191,15 +191,17 @@ def check_capacity(cfg: DictConfig) -> list[int]:
         raise ConfigError("capacity.measure", f"unknown measure '{c.measure}' (available: {', '.join(MEASURES)})")
     _check_share(c.target_share)
     _check_confidence(c.confidence)
-    if cfg.run.resume:
-        raise ConfigError("run.resume", "a capacity sweep cannot resume a run; leave run.resume unset")
-    if int(cfg.run.replications) < 2:
-        raise ConfigError(
-            "run.replications", f"{cfg.run.replications} is too few: confidence intervals need at least 2"
-        )
     sim_cfg = simulator_config(cfg)
     _check_single_tcp(sim_cfg)
-    build_spec(sim_cfg)  # the config as given first, so its own mistakes keep their keys
+    settings = build(sim_cfg).run  # the config as given first, so its own mistakes keep their keys
+    if settings.resume:
+        raise ConfigError("run.resume", "a capacity sweep cannot resume a run; leave run.resume unset")
+    if settings.replications is None:
+        raise ConfigError("run.replications", "auto: every bed number runs the same replications; give a number")
+    if settings.replications < 2:
+        raise ConfigError(
+            "run.replications", f"{settings.replications} is too few: confidence intervals need at least 2"
+        )
     beds = bed_numbers(cfg)
     key = "capacity.beds" if c.beds is not None else "capacity.min_beds"
     for b in beds:

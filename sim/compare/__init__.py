@@ -57,7 +57,7 @@ import pandas as pd
 from omegaconf import DictConfig, open_dict
 
 from sim.api import RunResult, compose, run
-from sim.config import ConfigError, build_spec
+from sim.config import ConfigError, RunSpec, build
 from sim.metrics import about, catalogue
 from sim.results.intervals import paired_ci, replications_needed, welch_half_width, width_ratio
 
@@ -218,7 +218,7 @@ def _with_seed(cfg: DictConfig, seed: int) -> DictConfig:
     return cfg
 
 
-def _check_pairable(cfgs: Mapping[str, DictConfig], baseline: str) -> None:
+def _check_pairable(cfgs: Mapping[str, DictConfig], settings: Mapping[str, RunSpec], baseline: str) -> None:
     """Scenarios pair replication by replication only on the same seed, replications and months."""
     if len(cfgs) < 2:
         raise ConfigError(
@@ -226,9 +226,12 @@ def _check_pairable(cfgs: Mapping[str, DictConfig], baseline: str) -> None:
         )
     if baseline not in cfgs:
         raise ConfigError("baseline", f"'{baseline}' is not one of the scenarios compared ({', '.join(cfgs)})")
+    replications = settings[baseline].replications
+    if replications is None:
+        raise ConfigError("run.replications", "auto: a comparison pairs replications, so give every scenario a number")
+    if replications < 2:
+        raise ConfigError("run.replications", f"{replications}: a comparison needs at least 2 replications")
     ref = cfgs[baseline].run
-    if int(ref.replications) < 2:
-        raise ConfigError("run.replications", f"{ref.replications}: a comparison needs at least 2 replications")
     for name, cfg in cfgs.items():
         for key in ("seed", "replications", "start", "years", "warmup_years"):
             if cfg.run[key] != ref[key]:
@@ -262,7 +265,8 @@ def compare(
     ``warn``, issued as a ``CannotSeparateWarning``."""
     t0 = time.perf_counter()
     baseline = baseline if baseline is not None else next(iter(cfgs), "")
-    _check_pairable(cfgs, baseline)
+    built = {name: build(cfg) for name, cfg in cfgs.items()}  # every config checked before any run
+    _check_pairable(cfgs, {name: b.run for name, b in built.items()}, baseline)
     if not 0 < level < 1:
         raise ConfigError("level", f"{level} must be between 0 and 1")
     metrics = list(dict.fromkeys(metrics))
@@ -271,14 +275,14 @@ def compare(
     headline = headline or metrics[0]
     if headline not in metrics:
         raise ConfigError("headline", f"'{headline}' is not one of the metrics compared ({', '.join(metrics)})")
-    specs = {name: build_spec(cfg) for name, cfg in cfgs.items()}  # every config checked before any run
+    specs = {name: b.system for name, b in built.items()}
     for spec in specs.values():
         _check_metrics(spec, metrics)
     labels = {spec.calendar.labels for spec in specs.values()}
     if len(labels) > 1:
         raise ConfigError("run.start", "the scenarios report different months; paired scenarios must share them")
     names = [baseline, *[n for n in cfgs if n != baseline]]
-    seed = int(cfgs[baseline].run.seed)
+    seed = built[baseline].run.seed
     seed2 = independent_seed_of(seed) if independent else None
     results = {baseline: run(cfgs[baseline], progress=progress)}
     common = {baseline: outcomes(results[baseline], metrics)}

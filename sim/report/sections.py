@@ -88,7 +88,7 @@ def report_context(
         "objectives": objectives(cfg, spec),
         "logic": logic(cfg, spec, where),
         "data": data(cfg, where),
-        "experimentation": experimentation(cfg, spec, manifest),
+        "experimentation": experimentation(spec, manifest),
         "implementation": implementation(manifest),
         "code_access": code_access(cfg, manifest, where),
         "results": results(spec, summary, trajectory, run_dir),
@@ -183,25 +183,25 @@ def data(cfg: DictConfig, where: Path) -> dict[str, Any]:
     }
 
 
-def experimentation(cfg: DictConfig, spec: SystemSpec, manifest: dict) -> dict[str, Any]:
-    """4. Experimentation: the start state, the run length, replications, seed, chunks and workers."""
+def experimentation(spec: SystemSpec, manifest: dict) -> dict[str, Any]:
+    """4. Experimentation: the start state, the run length, replications, seed, chunks and workers, as the
+    spec and the run's manifest record them (the validated settings, not the raw config)."""
     cal = spec.calendar
-    r = cfg.run
     return {
         "n_census": len(spec.census),
         "census_month": cal.start_label,
-        "warmup_years": float(r.warmup_years),
+        "warmup_years": float(manifest["warmup_years"]),
         "n_months": cal.n_months,
         "first": cal.labels[0],
         "last": cal.labels[-1],
-        "years": float(r.years),
+        "years": cal.n_months / 12,
         "start_label": cal.start_label,
         "replications": manifest.get("replications"),
         "done": manifest.get("replications_done", manifest.get("replications")),
-        "seed": manifest.get("seed", r.seed),
-        "chunk_size": int(r.chunk_size),
-        "workers": manifest.get("workers", r.workers),
-        "backend": manifest.get("backend", r.backend),
+        "seed": manifest["seed"],
+        "chunk_size": manifest["chunk_size"],
+        "workers": manifest["workers"],
+        "backend": manifest["backend"],
     }
 
 

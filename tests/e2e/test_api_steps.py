@@ -3,6 +3,10 @@ directory, replicating again gives the same replications, and a bad auto rule st
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from helpers import make_cfg
@@ -33,3 +37,24 @@ def test_a_bad_auto_metric_stops_before_the_directory_is_made(tmp_path) -> None:
     with pytest.raises(ConfigError, match="run.auto.metric"):
         api.prepare(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_compare_and_capacity_refuse_auto_replications(tmp_path: Path) -> None:
+    """A comparison pairs replications and the capacity job runs the same ones at every bed number, so
+    ``run.replications=auto`` is refused with one line naming the key and exit 2 (it was a traceback)."""
+    from sim import compare
+
+    cfgs = compare.compose_scenarios(["baseline", "full_ctr_coverage"], ["tcp=bhr", "run.replications=auto"])
+    with pytest.raises(ConfigError, match="run.replications: auto"):
+        compare.compare(cfgs, "baseline", progress=False)
+    script = Path(__file__).resolve().parents[2] / "experiments" / "atu_capacity.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "run.replications=auto", f"hydra.run.dir={tmp_path / 'job'}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "config error: run.replications: auto: every bed number runs the same replications; give a number"
+    ]
