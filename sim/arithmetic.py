@@ -77,3 +77,11 @@ def first_unmet(now: float, housed: bool, funding_at: float, dispute_at: float, 
     if now < provider_at:
         return _PROVIDER
     return -1
+
+
+@jit
+def planning_start(admitted: float, expected_ready: float, ready: float, lead: float) -> float:
+    """When provider and funding work starts for a stay: ``lead`` days before the readiness expected at
+    admission (``expected_ready``), not before the admission, and not after the person is found ready
+    (``ready``: an inpatient CTR can find them ready early, and the work starts then at the latest)."""
+    return min(max(admitted, expected_ready - lead), ready)

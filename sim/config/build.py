@@ -304,6 +304,7 @@ def build_discharge(key: str, tcp: TcpConfig, start: date) -> DischargeSpec:
             f"{key}.placement_mix.{unit}", mix, PLACEMENT_TYPES, "placement type"
         )
     housing_units = np.full(len(PLACEMENT_TYPES), -1, dtype=np.int64)
+    offer_hold = np.zeros(len(PLACEMENT_TYPES))
     pipeline = []
     for kind, housing in discharge.housing.items():
         if kind not in PLACEMENT_TYPES:
@@ -313,6 +314,9 @@ def build_discharge(key: str, tcp: TcpConfig, start: date) -> DischargeSpec:
             )
         placement = PLACEMENT_TYPES.index(kind)
         housing_units[placement] = integer(f"{key}.housing.{kind}.units", housing.units, minimum=0)
+        offer_hold[placement] = (
+            number(f"{key}.housing.{kind}.offer_months", housing.offer_months, minimum=0.0) * DAYS_PER_YEAR / 12
+        )
         previous = None
         for i, step in enumerate(housing.pipeline):
             step_key = f"{key}.housing.{kind}.pipeline[{i}]"
@@ -332,7 +336,9 @@ def build_discharge(key: str, tcp: TcpConfig, start: date) -> DischargeSpec:
         * DAYS_PER_YEAR,
         placement_cum=placement_cum,
         housing_units=housing_units,
+        offer_hold=offer_hold,
         pipeline=tuple(sorted(pipeline)),
+        planning_lead=number(f"{key}.planning_lead_years", discharge.planning_lead_years, minimum=0.0) * DAYS_PER_YEAR,
         provider_lead=build_delay(f"{key}.provider_lead", discharge.provider_lead),
         funding_delay=build_delay(f"{key}.funding_delay", discharge.funding_delay),
         dispute_prob=probability(f"{key}.dispute_prob", discharge.dispute_prob),

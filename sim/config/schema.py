@@ -136,9 +136,10 @@ class HousingConfig:
     """Housing units of one placement type for the TCP's cohort: free at the start, a steady supply, and
     a dated pipeline of new developments."""
 
-    units: int = 0
+    units: int = 0  # held for the cohort from the start (void or commissioned units): they never lapse
     supply_rate: float = 0.0  # units a year coming free in the local market (turnover, providers), Poisson
-    pipeline: List[PipelineConfig] = field(default_factory=list)
+    offer_months: float = 3.0  # a market unit nobody waiting takes is offered this long, then let elsewhere
+    pipeline: List[PipelineConfig] = field(default_factory=list)  # commissioned for the cohort: never lapse
 
 
 @dataclass
@@ -152,8 +153,9 @@ class DischargeConfig:
     return_home_within_years: float = 1.0  # only stays shorter than this can return to the previous home
     placement_mix: Dict[str, Dict[str, float]] = field(default_factory=dict)  # unit -> placement type -> share
     housing: Dict[str, HousingConfig] = field(default_factory=dict)  # placement type -> units
-    provider_lead: LosConfig = field(default_factory=LosConfig)  # years from readiness
-    funding_delay: LosConfig = field(default_factory=LosConfig)  # years from readiness
+    planning_lead_years: float = 0.0  # provider and funding work starts this long before expected readiness
+    provider_lead: LosConfig = field(default_factory=LosConfig)  # years from the planning point
+    funding_delay: LosConfig = field(default_factory=LosConfig)  # years from the planning point
     dispute_prob: float = 0.0
     dispute_delay: LosConfig = field(default_factory=LosConfig)  # years added by a dispute
     policy: str = "fifo"  # who gets the next housing unit: fifo (first ready) or longest_stay

@@ -154,8 +154,10 @@ class DischargeSpec:
     return_home: np.ndarray  # float64 [U], share of ready inpatients going back home
     return_home_within: float  # days: only shorter stays can go back home
     placement_cum: np.ndarray  # float64 [U, H], cumulative placement-type shares by unit left
-    housing_units: np.ndarray  # int64 [H], free units at the start; -1 = not limited
+    housing_units: np.ndarray  # int64 [H], units held free at the start; -1 = not limited
+    offer_hold: np.ndarray  # float64 [H], days a market unit is offered before it lapses
     pipeline: tuple[tuple[float, int, int], ...]  # (day from start, placement type, units)
+    planning_lead: float  # days before expected readiness that provider and funding work starts
     provider_lead: Mixture | None
     funding_delay: Mixture | None
     dispute_prob: float

@@ -51,11 +51,13 @@ class EngineSpec(NamedTuple):
     return_within: np.ndarray  # float64 [T]
     placement_cum: np.ndarray  # float64 [T, U, H]
     housing_units: np.ndarray  # int64 [T, H]
+    offer_hold: np.ndarray  # float64 [T, H], days a market offer stays open
     pipeline_start: np.ndarray  # int64 [T]
     pipeline_end: np.ndarray  # int64 [T]
     pipe_day: np.ndarray  # float64
     pipe_kind: np.ndarray  # int64
     pipe_units: np.ndarray  # int64
+    planning_lead: np.ndarray  # float64 [T], days before expected readiness
     provider_lead: np.ndarray  # int64 [T], distribution id
     funding_delay: np.ndarray
     dispute_delay: np.ndarray
@@ -141,11 +143,13 @@ def build(spec: SystemSpec) -> EngineSpec:
         return_within=per_tcp(lambda t: t.discharge.return_home_within),
         placement_cum=np.stack([t.discharge.placement_cum for t in tcps]).astype(f8),
         housing_units=np.stack([t.discharge.housing_units for t in tcps]).astype(i8),
+        offer_hold=np.stack([t.discharge.offer_hold for t in tcps]).astype(f8),
         pipeline_start=np.cumsum(pipe_len) - pipe_len,
         pipeline_end=np.cumsum(pipe_len),
         pipe_day=np.array([r[0] for r in flat_pipes], dtype=f8),
         pipe_kind=np.array([r[1] for r in flat_pipes], dtype=i8),
         pipe_units=np.array([r[2] for r in flat_pipes], dtype=i8),
+        planning_lead=per_tcp(lambda t: t.discharge.planning_lead),
         provider_lead=provider,
         funding_delay=funding,
         dispute_delay=dispute,

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from sim import pathway
-from sim.arithmetic import breakdown_time, first_unmet, hazard_pick, hazard_total, next_ctr
+from sim.arithmetic import breakdown_time, first_unmet, hazard_pick, hazard_total, next_ctr, planning_start
 from sim.engine.structs import flat, view
 from sim.pathway import Priority
 from sim.sampling import EntityKind, Stream, choice, entity_id, exponential, residual, sample, uniform_pair
@@ -51,9 +51,19 @@ NONE, ZERO, ONE = _i(-1), _i(0), _i(1)  # for call arguments
 MONTH_END, SCHEDULE, DEPARTURE, PROGRESS, CRISIS, JOIN = (_i(p) for p in Priority)
 
 # Event types: what the popped event does
-EV_MONTH, EV_BED, EV_PIPELINE, EV_SUPPLY, EV_ARRIVAL, EV_REGISTER, EV_SUPPORT, EV_STAY, EV_DELAY, EV_PLACEMENT = map(
-    _i, range(10)
-)
+(
+    EV_MONTH,
+    EV_BED,
+    EV_PIPELINE,
+    EV_SUPPLY,
+    EV_ARRIVAL,
+    EV_REGISTER,
+    EV_SUPPORT,
+    EV_STAY,
+    EV_DELAY,
+    EV_PLACEMENT,
+    EV_LAPSE,
+) = map(_i, range(11))
 STAY_DEATH, STAY_CTR, STAY_READY = map(_i, range(3))  # branches of the stay loop
 PL_SETTLE, PL_DEATH, PL_BREAKDOWN = map(_i, range(3))  # branches of the placement loop
 
@@ -402,11 +412,13 @@ def add_person(st, pid, tcp) -> int:
     P[n].by_need = 0
     P[n].is_ready = 0
     P[n].housed = 0
+    P[n].held = 0
     P[n].phase = INITIAL
     # set before they are read; zero so that a reused slot holds nothing of an earlier replication
     P[n].admitted = 0.0
     P[n].ooa_since = 0.0
     P[n].ready_at = 0.0
+    P[n].expected_ready = 0.0
     P[n].funding_at = 0.0
     P[n].dispute_at = 0.0
     P[n].provider_at = 0.0
@@ -582,6 +594,7 @@ def stay_start(st, i, length, elapsed) -> None:
     else:
         P[i].death_at = INF
     P[i].ready_at = st.clock + length
+    P[i].expected_ready = P[i].ready_at
     held, wait = next_ctr(elapsed, st.ctr_first[t], st.ctr_interval[t, P[i].unit])
     P[i].ctr_held = held
     P[i].next_ctr_at = st.clock + wait
@@ -644,10 +657,10 @@ def await_start(st, i) -> None:
         if kind < 0:
             kind = choice(u_kind, st.placement_cum[t, P[i].unit])
     P[i].kind = kind
-    now = st.clock
+    plan = planning_start(P[i].admitted, P[i].expected_ready, st.clock, st.planning_lead[t])
     P[i].is_ready = 1
-    P[i].provider_at = now + delay(st, st.provider_lead[t], S_DELAY, P[i].id, 3 * admission)
-    P[i].funding_at = now + delay(st, st.funding_delay[t], S_DELAY, P[i].id, 3 * admission + 1)
+    P[i].provider_at = plan + delay(st, st.provider_lead[t], S_DELAY, P[i].id, 3 * admission)
+    P[i].funding_at = plan + delay(st, st.funding_delay[t], S_DELAY, P[i].id, 3 * admission + 1)
     dispute = 0.0
     if u_dispute < st.dispute_prob[t]:
         dispute = delay(st, st.dispute_delay[t], S_DELAY, P[i].id, 3 * admission + 2)
@@ -726,10 +739,11 @@ def request_housing(st, i) -> None:
 
 @kernel
 def allocate_housing(st, t, kind) -> None:
-    """Free units to waiting people, FIFO by readiness or longest stay first, ties by entity number."""
+    """Free units to waiting people, FIFO by readiness or longest stay first, ties by entity number;
+    open offers first (Model.allocate_housing)."""
     P = st.people
     lst = housing_list(st, t, kind)
-    while st.housing_free[t, kind] > 0 and st.list_head[lst] >= 0:
+    while st.housing_free[t, kind] + st.offers_made[t, kind] - st.offers_gone[t, kind] > 0 and st.list_head[lst] >= 0:
         best = -1
         j = st.list_head[lst]
         while j >= 0:
@@ -742,7 +756,12 @@ def allocate_housing(st, t, kind) -> None:
                     best = j
             j = P[j].next
         list_remove(st, best)
-        st.housing_free[t, kind] -= 1
+        if st.offers_made[t, kind] > st.offers_gone[t, kind]:
+            st.offers_gone[t, kind] += 1
+            P[best].held = 0
+        else:
+            st.housing_free[t, kind] -= 1
+            P[best].held = 1
         P[best].housed = 1
         if update_reason(st, best) < 0:
             discharge(st, best, ZERO)
@@ -750,11 +769,37 @@ def allocate_housing(st, t, kind) -> None:
 
 @kernel
 def free_housing(st, i) -> None:
+    """Model.free_housing: a held unit back to the cohort's stock, a market unit offered again."""
     P = st.people
     t, kind = P[i].tcp, P[i].kind
-    if st.housing_units[t, kind] >= 0:
+    if st.housing_units[t, kind] < 0:
+        return
+    if P[i].held == 1:
         st.housing_free[t, kind] += 1
         allocate_housing(st, t, kind)
+    else:
+        offer(st, t, kind)
+
+
+@kernel
+def offer(st, t, kind) -> None:
+    """Model.offer: a market unit, offered to whoever waits, else open until its lapse event."""
+    number = st.offers_made[t, kind]
+    st.offers_made[t, kind] = number + 1
+    key = t * st.housing_free.shape[1] + kind
+    schedule(st, st.offer_hold[t, kind], SCHEDULE, key, EV_LAPSE, key, number, ZERO)
+    allocate_housing(st, t, kind)
+
+
+@kernel
+def on_lapse(st, key, number) -> None:
+    """Model.lapse: the offer is let elsewhere if still open."""
+    h = st.housing_free.shape[1]
+    t, kind = key // h, key % h
+    if number >= st.offers_gone[t, kind]:
+        st.offers_gone[t, kind] = number + 1
+        if st.month >= 0:
+            st.rec_housing_lapsed[st.month, t, kind] += 1
 
 
 @kernel
@@ -1000,6 +1045,9 @@ def on_month_end(st, s) -> None:
             for a in range(2):
                 for h in range(now_plc.shape[3]):
                     placements[s, t, h] += now_plc[t, u, a, h, 0] + now_plc[t, u, a, h, 1]
+    for t in range(st.housing_free.shape[0]):
+        for h in range(st.housing_free.shape[1]):
+            st.rec_housing_free[s, t, h] = st.housing_free[t, h] + st.offers_made[t, h] - st.offers_gone[t, h]
     P, inpatients, long_stayers = st.people, st.inpatient_list, st.rec_long_stayers
     for k in range(st.n_inpatients):
         i = inpatients[k]
@@ -1079,9 +1127,7 @@ def next_supply(st, q, k) -> None:
 
 @kernel
 def on_supply(st, q, k) -> None:
-    t, kind = st.source_tcp[q], st.source_kind[q] - HOUSING_SOURCE
-    st.housing_free[t, kind] += 1
-    allocate_housing(st, t, kind)
+    offer(st, st.source_tcp[q], st.source_kind[q] - HOUSING_SOURCE)
     next_supply(st, q, k + 1)
 
 
@@ -1193,4 +1239,6 @@ def simulate(state, replication) -> tuple[int, int]:
             on_delay(st, target, episode)
         elif etype == EV_PLACEMENT:
             on_placement(st, target, aux, episode)
+        elif etype == EV_LAPSE:
+            on_lapse(st, target, aux)
     return st.status, st.events

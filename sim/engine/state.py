@@ -42,6 +42,8 @@ PERSON = np.dtype(
         ("ready_at", np.float64),
         ("reason", np.int64),
         ("housed", np.int64),
+        ("held", np.int64),
+        ("expected_ready", np.float64),
         ("funding_at", np.float64),
         ("dispute_at", np.float64),
         ("provider_at", np.float64),
@@ -132,6 +134,8 @@ def new_state(
         now_register=cell("register"),  # [T, G]
         now_placements=cell("placement_days"),  # [T, U, A left, H, phase]
         now_dowry=cell("dowry_days"),  # [T, U]
+        offers_made=(t, h),  # market housing offers numbered as they come, and how many are taken or lapsed
+        offers_gone=(t, h),
     )
     integrals = dict(
         pool_occ_days=(n_pools,),

@@ -41,6 +41,8 @@ STATE_FIELDS = (
     "pool_occ_days",
     "pool_open_days",
     "housing_free",
+    "offers_made",
+    "offers_gone",
     "support_used",
     "list_head",
     "now_people",

@@ -19,10 +19,12 @@ The system being modelled, one rule per event kind (each a method below, named a
    conditional on the stay so far); death in hospital at a small rate.
 6. Inpatient CTRs at the unit's interval from admission (first after ``first_weeks``): each finds the
    person ready with probability ``ready_prob``.
-7. Discharge (``await_discharge``): a ready person needs a housing unit of their placement type (stock plus
-   a dated pipeline, allocated FIFO or longest stay first: ``allocate_housing``), a provider (lead time)
-   and funding (a delay, and an S117 dispute with some probability). The wait is a delayed discharge,
-   its reason the first unmet of housing, funding, dispute, provider.
+7. Discharge (``await_discharge``): a ready person needs a housing unit of their placement type (units
+   held for the cohort and a dated pipeline, and market offers that lapse when nobody waiting takes
+   them: ``offer``, ``lapse``; allocated FIFO or longest stay first: ``allocate_housing``), a provider
+   (lead time) and funding (a delay, and an S117 dispute with some probability), both worked on from a
+   planning point before the expected readiness. The wait after readiness is a delayed discharge, its
+   reason the first unmet of housing, funding, dispute, provider.
 8. Repatriation (``repatriate``): a freed in-area bed goes first to the longest-waiting out-of-area
    inpatient of that unit type who is there for want of a bed and not yet ready.
 9. Community (``placement``): a placement breaks down with a hazard higher in the first year; a breakdown
@@ -46,7 +48,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.arithmetic import breakdown_time, first_unmet, hazard_pick, hazard_total, next_ctr
+from sim.arithmetic import breakdown_time, first_unmet, hazard_pick, hazard_total, next_ctr, planning_start
 from sim.config.spec import PoolSpec, SourceSpec, SystemSpec, TcpSpec
 from sim.pathway import (
     AMBER,
@@ -123,12 +125,30 @@ class BedPool:
 
 
 class Housing:
-    """Free housing units of one placement type in one TCP, and the ready inpatients waiting for one."""
+    """Free housing units of one placement type in one TCP, and the ready inpatients waiting for one.
 
-    def __init__(self, units: int) -> None:
+    Units held for the cohort (free at the start, the commissioned pipeline) stay until someone takes
+    them. Units coming free in the market are offers: numbered as they come (``offers_made``), taken
+    oldest first, and let elsewhere ``hold`` days after they came if nobody took them. As every offer is
+    held as long, they are taken and lapse in the order they came, so the offers still open are those
+    numbered ``offers_gone`` to ``offers_made - 1``."""
+
+    def __init__(self, units: int, hold: float) -> None:
         self.unlimited = units < 0
         self.free = max(units, 0)
+        self.hold = hold
+        self.offers_made = 0
+        self.offers_gone = 0
         self.waiting: list[Person] = []
+
+    @property
+    def offers(self) -> int:
+        return self.offers_made - self.offers_gone
+
+    @property
+    def available(self) -> int:
+        """Units free now: those held and the open offers."""
+        return self.free + self.offers
 
 
 @dataclass(slots=True, eq=False)
@@ -159,6 +179,8 @@ class Person:
     ready_at: float = 0.0
     reason: int = -1
     housed: bool = False
+    held: bool = False  # the housing unit came from the stock held for the cohort (not a market offer)
+    expected_ready: float = 0.0  # readiness as expected at admission (discharge planning works to it)
     funding_at: float = 0.0
     dispute_at: float = 0.0
     provider_at: float = 0.0
@@ -178,7 +200,10 @@ class Model:
         self.replication = replication
         self.env = simpy.Environment(initial_time=-spec.calendar.warmup_days)
         self.pools = [BedPool(p, self.env.now) for p in spec.pools]
-        self.housing = [[Housing(int(n)) for n in t.discharge.housing_units] for t in spec.tcps]
+        self.housing = [
+            [Housing(int(n), float(hold)) for n, hold in zip(t.discharge.housing_units, t.discharge.offer_hold)]
+            for t in spec.tcps
+        ]
         self.support_used = [0] * len(spec.tcps)
         self.out_of_area: list[dict[int, Person]] = [{} for _ in spec.pools]  # repatriation candidates
         self.inpatients: dict[int, Person] = {}
@@ -284,6 +309,9 @@ class Model:
             r.delayed[s] = self.now_delayed
             r.register[s] = self.now_register
             r.placements[s] = self.now_placements.sum(axis=(1, 2, 4))
+            for t, houses in enumerate(self.housing):
+                for kind, house in enumerate(houses):
+                    r.housing_free[s, t, kind] = house.available
             for p in self.inpatients.values():
                 if self.env.now - p.admitted >= LONG_STAY_DAYS:
                     r.long_stayers[s, p.tcp, p.unit, p.area] += 1
@@ -341,8 +369,7 @@ class Model:
             yield self.at(
                 exponential(self.draw(Stream.ARRIVAL, clock, k)[1], 1.0 / source.rate), Priority.SCHEDULE, clock
             )
-            self.housing[source.tcp][kind].free += 1
-            self.allocate_housing(source.tcp, kind)
+            self.offer(source.tcp, kind)
             k += 1
 
     def arrivals(self, source: SourceSpec) -> Process:
@@ -476,7 +503,7 @@ class Model:
             if tcp.hospital_death > 0
             else INF
         )
-        p.ready_at = self.env.now + length
+        p.ready_at = p.expected_ready = self.env.now + length
         interval = tcp.ctr_interval[p.unit]
         held, wait = next_ctr(elapsed, tcp.ctr_first, interval)
         next_ctr_at = self.env.now + wait
@@ -506,8 +533,9 @@ class Model:
 
     def await_discharge(self, p: Person, admission: int) -> Process:
         """Clinically ready: a short stay may go back home at once; otherwise the placement type, then
-        housing, funding (and any S117 dispute) and a provider, the last two timed from readiness;
-        discharge when all are in place."""
+        housing, funding (and any S117 dispute) and a provider, the last two timed from the discharge
+        planning point (``planning_start``): only the wait after readiness is a delay. Discharge when
+        all are in place."""
         tcp = self.spec.tcps[p.tcp]
         d = tcp.discharge
         self.count(self.rec.ready, p.tcp)
@@ -517,10 +545,10 @@ class Model:
             return
         u_kind, u_dispute = self.draw(Stream.PLACEMENT, p.id, admission)
         p.kind = choice(u_kind, d.placement_cum[p.unit])
-        now = self.env.now
+        plan = planning_start(p.admitted, p.expected_ready, self.env.now, d.planning_lead)
         p.is_ready = True
-        p.provider_at = now + self.delay(d.provider_lead, Stream.DISCHARGE_DELAY, p.id, 3 * admission)
-        p.funding_at = now + self.delay(d.funding_delay, Stream.DISCHARGE_DELAY, p.id, 3 * admission + 1)
+        p.provider_at = plan + self.delay(d.provider_lead, Stream.DISCHARGE_DELAY, p.id, 3 * admission)
+        p.funding_at = plan + self.delay(d.funding_delay, Stream.DISCHARGE_DELAY, p.id, 3 * admission + 1)
         dispute = (
             self.delay(d.dispute_delay, Stream.DISCHARGE_DELAY, p.id, 3 * admission + 2)
             if u_dispute < d.dispute_prob
@@ -571,24 +599,51 @@ class Model:
 
     def allocate_housing(self, tcp: int, kind: int) -> None:
         """Give free units to waiting people: first come first served (by readiness), or the longest
-        stay first (by admission), ties by entity number."""
+        stay first (by admission), ties by entity number. Open market offers go first (the oldest), as
+        they lapse; then units held for the cohort."""
         house = self.housing[tcp][kind]
         policy = self.spec.tcps[tcp].discharge.policy
-        while house.free > 0 and house.waiting:
+        while house.available > 0 and house.waiting:
             key = (lambda q: (q.ready_at, q.id)) if policy == FIFO else (lambda q: (q.admitted, q.id))
             p = min(house.waiting, key=key)
             house.waiting.remove(p)
-            house.free -= 1
+            p.held = house.offers == 0
+            if p.held:
+                house.free -= 1
+            else:
+                house.offers_gone += 1
             p.housed = True
             self.note("housed", p)
             if self.update_reason(p) < 0:
                 self.discharge(p)
 
     def free_housing(self, p: Person) -> None:
+        """A unit someone leaves: back to the cohort's stock if it was held for it, else a market offer."""
         house = self.housing[p.tcp][p.kind]
-        if not house.unlimited:
+        if house.unlimited:
+            return
+        if p.held:
             house.free += 1
             self.allocate_housing(p.tcp, p.kind)
+        else:
+            self.offer(p.tcp, p.kind)
+
+    def offer(self, tcp: int, kind: int) -> None:
+        """A unit coming free in the market: offered to whoever is waiting, else held open ``hold`` days
+        (an event at the lapse time, kind SCHEDULE, keyed by the housing queue) and then let elsewhere."""
+        house = self.housing[tcp][kind]
+        number = house.offers_made
+        house.offers_made += 1
+        lapse = self.at(house.hold, Priority.SCHEDULE, tcp * len(PLACEMENT_TYPES) + kind)
+        lapse.callbacks.append(lambda _: self.lapse(tcp, kind, number))
+        self.allocate_housing(tcp, kind)
+
+    def lapse(self, tcp: int, kind: int, number: int) -> None:
+        """Offer ``number`` is let elsewhere if still open (offers are taken and lapse oldest first)."""
+        house = self.housing[tcp][kind]
+        if number >= house.offers_gone:
+            house.offers_gone = number + 1
+            self.count(self.rec.housing_lapsed, tcp, kind)
 
     # ------------------------------------------------------------------------------ leaving hospital
 

@@ -121,6 +121,11 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: f
     out["placements"] = stock(placements.sum(axis=1))
     for h, kind in enumerate(PLACEMENT_TYPES):
         out[f"placements_{kind}"] = stock(placements[:, h])
+    housing = rec.housing_free[:, tcps].sum(axis=1)  # [S, H]
+    out["housing_free"] = stock(housing.sum(axis=1))
+    for h, kind in enumerate(PLACEMENT_TYPES):
+        out[f"housing_free_{kind}"] = stock(housing[:, h])
+    out["housing_lapsed"] = flow_series(rec.housing_lapsed[:, tcps].sum(axis=(1, 2)))
     delayed_days = rec.delayed_days[:, tcps].sum(axis=1)  # [M, R]
     out.update(
         {

@@ -52,6 +52,8 @@ class MonthlyArrays:
     support_days: np.ndarray  # float64 [M, T], person-days in crisis support
     # community
     placements: np.ndarray  # int64 [S, T, H]
+    housing_free: np.ndarray  # int64 [S, T, H], units free (held for the cohort and open offers)
+    housing_lapsed: np.ndarray  # int64 [M, T, H], market offers let elsewhere as nobody waiting took them
     breakdowns: np.ndarray  # int64 [M, T, H]
     placement_days: np.ndarray  # float64 [M, T, U, A, H, 2], by the unit and area left; initial months and settled
     # float64 [M, T, U], person-days in the community of people discharged after 5+ years, by the unit they left
@@ -102,6 +104,8 @@ class MonthlyArrays:
             "ctr_inpatient": (m, t, u),
             "support_days": (m, t),
             "placements": (s, t, h),
+            "housing_free": (s, t, h),
+            "housing_lapsed": (m, t, h),
             "breakdowns": (m, t, h),
             "placement_days": (m, t, u, a, h, f),
             "dowry_days": (m, t, u),

@@ -93,6 +93,8 @@ def random_overrides(draw: st.DrawFn) -> list[str]:
         f"tcp.discharge.repatriation={b()}",
         f"tcp.discharge.housing.shared.units={i(0, 5)}",
         f"tcp.discharge.housing.shared.supply_rate={u(0, 15)}",
+        f"tcp.discharge.housing.shared.offer_months={u(0, 6)}",
+        f"tcp.discharge.planning_lead_years={u(0, 1)}",
         f"tcp.community.breakdown_rate_first_year={u(0, 1)}",
         f"tcp.community.death_rate={u(0, 0.2)}",
         f"tcp.community.hospital_death_rate={u(0, 0.2)}",

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.arithmetic import breakdown_time, first_unmet, hazard_pick, hazard_total, next_ctr
+from sim.arithmetic import breakdown_time, first_unmet, hazard_pick, hazard_total, next_ctr, planning_start
 from sim.pathway import DAYS_PER_YEAR, DISPUTE, FUNDING, HOUSING, PROVIDER
 from sim.sampling import choice
 
@@ -49,3 +49,14 @@ def test_first_unmet_takes_the_reasons_in_order() -> None:
     assert first_unmet(25.0, True, 20.0, 30.0, 40.0) == DISPUTE
     assert first_unmet(35.0, True, 20.0, 30.0, 40.0) == PROVIDER
     assert first_unmet(45.0, True, 20.0, 30.0, 40.0) == -1
+
+
+def test_planning_starts_a_lead_before_the_expected_readiness() -> None:
+    """Admitted on day 0, expected ready on day 400, a 180-day lead: the work starts on day 220; never
+    before the admission (a short stay: at admission); and at the latest when a CTR finds the person
+    ready (day 100: then)."""
+    assert planning_start(0.0, 400.0, 400.0, 180.0) == 220.0
+    assert planning_start(0.0, 100.0, 100.0, 180.0) == 0.0
+    assert planning_start(0.0, 400.0, 100.0, 180.0) == 100.0
+    assert planning_start(-50.0, 400.0, 300.0, 180.0) == 220.0
+    assert planning_start(0.0, 400.0, 400.0, 0.0) == 400.0  # no lead: from readiness, as before
