@@ -80,6 +80,13 @@ def first_unmet(now: float, housed: bool, funding_at: float, dispute_at: float, 
 
 
 @jit
+def adult_in(u: float, span: float) -> float:
+    """Days until a child new to the model reaches the transition age, for a uniform ``u``: their age is
+    uniform over the ``span`` days up to it (``children.age_low`` to ``children.transition_age``)."""
+    return (1.0 - u) * span
+
+
+@jit
 def planning_start(admitted: float, expected_ready: float, ready: float, lead: float) -> float:
     """When provider and funding work starts for a stay: ``lead`` days before the readiness expected at
     admission (``expected_ready``), not before the admission, and not after the person is found ready

@@ -85,6 +85,12 @@ OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = range(len(STATES))
 PHASES: tuple[str, ...] = ("initial", "settled")
 INITIAL, SETTLED = 0, 1
 
+#: Moves between units without leaving hospital (counted apart from admissions, as the national
+#: statistics count them): a CAMHS tier 4 inpatient reaching the transition age moved to an adult unit,
+#: a step down from secure care, a step up on deterioration.
+TRANSFER_KINDS: tuple[str, ...] = ("camhs_to_adult", "step_down", "step_up")
+CAMHS_TO_ADULT, STEP_DOWN, STEP_UP = range(len(TRANSFER_KINDS))
+
 #: Where a death happened.
 DEATH_PLACES: tuple[str, ...] = ("hospital", "community")
 HOSPITAL, COMMUNITY = 0, 1

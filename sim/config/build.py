@@ -9,6 +9,7 @@ pieces (in days from the start); ``build`` puts them together.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -285,8 +286,16 @@ def build_register(key: str, tcp: TcpConfig) -> RegisterSpec:
         join_cum = shares(f"{key}.join_rag", register.join_rag, RAG, "RAG rating")
     else:
         join_cum = np.array([0.0, 0.0, 1.0])
+    children = by_name(f"{key}.children", register.children, RAG, "RAG rating", lambda k, v: integer(k, v, minimum=0))
+    for g, rag in enumerate(RAG):
+        if children[g] > people[g]:
+            raise ConfigError(
+                f"{key}.children.{rag}", f"{int(children[g])} children but {int(people[g])} {rag} members in all"
+            )
     return RegisterSpec(
         people=people.astype(np.int64),
+        children=children.astype(np.int64),
+        join_child_share=probability(f"{key}.join_child_share", register.join_child_share),
         crisis=by_name(f"{key}.crisis_rate", register.crisis_rate, RAG, "RAG rating") / DAYS_PER_YEAR,
         moves=moves / DAYS_PER_YEAR,
         leave=number(f"{key}.leave_rate", register.leave_rate, minimum=0.0) / DAYS_PER_YEAR,
@@ -369,10 +378,31 @@ def build_costs(key: str, tcp: TcpConfig) -> CostSpec:
     )
 
 
+def transition_age(key: str, tcp: TcpConfig) -> float:
+    """The age (years) at which children move to adult services: 0 to 25 (services for young people with
+    an education, health and care plan run to 25)."""
+    age = number(key, tcp.children.transition_age)
+    if not 0.0 <= age <= 25.0:
+        raise ConfigError(key, f"{age:g} must be an age from 0 to 25 years")
+    return age
+
+
+def child_span(key: str, tcp: TcpConfig) -> float:
+    """Days from the youngest age of a child new to the model to the transition age."""
+    transition = transition_age(f"{key}.transition_age", tcp)
+    low = number(f"{key}.age_low", tcp.children.age_low, minimum=0.0)
+    if low >= transition:
+        raise ConfigError(f"{key}.age_low", f"{low:g} must be below the transition age {transition:g}")
+    return (transition - low) * DAYS_PER_YEAR
+
+
 def build_tcp(key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray, start: date, crises: bool) -> TcpSpec:
     """Check one TCP's parameters and build its spec; ``crises`` says whether anyone can be admitted."""
     population = integer(f"{key}.population", tcp.population, minimum=1)
     child_share = probability(f"{key}.crisis.child_share", tcp.crisis.child_share)
+    register = build_register(f"{key}.register", tcp)
+    to_adult_unit = probability(f"{key}.children.to_adult_unit", tcp.children.to_adult_unit)
+    children = child_share > 0 or register.join_child_share > 0 or register.children.sum() > 0
     route = by_name(f"{key}.routing", tcp.routing, UNIT_TYPES, "unit type", probability)
     camhs = UNIT_TYPES.index("camhs_t4")
     if route[camhs] > 0:
@@ -380,11 +410,11 @@ def build_tcp(key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray
             f"{key}.routing.camhs_t4", "children go to CAMHS tier 4 by crisis.child_share; route adults only"
         )
     if crises:
-        if child_share < 1 and abs(route.sum() - 1.0) > 1e-9:
+        if (child_share < 1 or to_adult_unit > 0) and abs(route.sum() - 1.0) > 1e-9:
             raise ConfigError(
                 f"{key}.routing", f"shares of adult admissions by unit type sum to {route.sum():g}, not 1"
             )
-        needed = list(np.flatnonzero(route > 0)) + ([camhs] if child_share > 0 else [])
+        needed = list(np.flatnonzero(route > 0)) + ([camhs] if children else [])
         for needed_unit in needed:
             if pool_of_unit[needed_unit] < 0:
                 name = UNIT_TYPES[needed_unit]
@@ -409,8 +439,10 @@ def build_tcp(key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray
         name=tcp.name,
         title=tcp.title or tcp.name,
         population=population,
-        register=build_register(f"{key}.register", tcp),
+        register=register,
         child_share=child_share,
+        child_span=child_span(f"{key}.children", tcp),
+        to_adult_unit=to_adult_unit,
         ctr_coverage=probability(f"{key}.ctr.coverage", tcp.ctr.coverage),
         ctr_avert=probability(f"{key}.ctr.avert", tcp.ctr.avert),
         ctr_first=number(f"{key}.ctr.first_weeks", tcp.ctr.first_weeks, minimum=0.0) * 7.0,
@@ -581,14 +613,36 @@ def _census_people(
         return []
     path = census_path(tcp.census)
     people = []
-    for row, unit, area, elapsed, by_need in read_census(f"{key}.census", path, start):
-        if pool_of_unit[unit] < 0:
+    transition = transition_age(f"{key}.children.transition_age", tcp)
+    for c in read_census(f"{key}.census", path, start):
+        where = f"{path.name} row {c.row + 1}"
+        if pool_of_unit[c.unit] < 0:
             raise ConfigError(
                 f"{key}.census",
-                f"{path.name} row {row + 1}: {tcp.name} has no {UNIT_TYPES[unit]} pool "
-                "for this inpatient's length of stay",
+                f"{where}: {tcp.name} has no {UNIT_TYPES[c.unit]} pool for this inpatient's length of stay",
             )
-        people.append(CensusPerson(tcp=tcp_index, row=row, unit=unit, area=area, elapsed=elapsed, by_need=by_need))
+        child = c.unit == UNIT_TYPES.index("camhs_t4")
+        if child and c.age >= transition:
+            raise ConfigError(
+                f"{key}.census", f"{where}: a CAMHS tier 4 inpatient aged {c.age:g}, not under {transition:g}"
+            )
+        if not child and c.age < transition:
+            raise ConfigError(
+                f"{key}.census",
+                f"{where}: aged {c.age:g} in {UNIT_TYPES[c.unit]}; children (under {transition:g}) are in camhs_t4",
+            )
+        adult_in = ((transition - c.age) * DAYS_PER_YEAR if not math.isnan(c.age) else math.nan) if child else math.inf
+        people.append(
+            CensusPerson(
+                tcp=tcp_index,
+                row=c.row,
+                unit=c.unit,
+                area=c.area,
+                elapsed=c.elapsed,
+                by_need=c.by_need,
+                adult_in=adult_in,
+            )
+        )
     return people
 
 

@@ -7,8 +7,10 @@ fix the CSV without reading code.
 from __future__ import annotations
 
 import csv
+import math
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from sim.config.errors import ConfigError
 from sim.config.schema import UNIT_TYPES
@@ -22,8 +24,16 @@ AREAS = {"in": IN_AREA, "out": OUT_OF_AREA}
 #: Values of the optional column ``ooa_reason``: why an out-of-area row is out of area.
 OOA_REASONS = ("beds", "need")
 
-#: A census row as (row number from 0, unit index, area code, days in hospital at the start, out of area by need).
-CensusRow = tuple[int, int, int, float, bool]
+
+class CensusRow(NamedTuple):
+    """One inpatient of a census file, as read (before the TCP's rules are applied)."""
+
+    row: int  # from 0, in file order (the person's entity number)
+    unit: int  # unit type index
+    area: int  # area code
+    elapsed: float  # days in hospital at the start
+    by_need: bool  # out of area because no local unit meets the need
+    age: float  # years at the start (optional column ``age``; NaN when not given)
 
 
 def census_path(census: str) -> Path:
@@ -33,9 +43,10 @@ def census_path(census: str) -> Path:
 
 
 def read_census(key: str, path: Path, start: date) -> list[CensusRow]:
-    """Rows of a census CSV as (row, unit, area, elapsed days, out of area by need); '#' lines are
-    comments (sources). The optional column ``ooa_reason`` says why an out-of-area row is out of area:
-    ``beds`` (the default; repatriation can bring them back) or ``need`` (no local unit meets it)."""
+    """Rows of a census CSV; '#' lines are comments (sources). The optional column ``ooa_reason`` says
+    why an out-of-area row is out of area: ``beds`` (the default; repatriation can bring them back) or
+    ``need`` (no local unit meets it); the optional column ``age`` gives the age in years at the start
+    (empty: not known)."""
     if not path.is_file():
         raise ConfigError(key, f"census file {path} not found")
     rows: list[CensusRow] = []
@@ -73,7 +84,23 @@ def read_census(key: str, path: Path, start: date) -> list[CensusRow]:
         if reason and reason not in OOA_REASONS:
             raise ConfigError(key, f"{where}: ooa_reason '{reason}' must be 'beds' or 'need'")
         by_need = AREAS[value["area"]] == OUT_OF_AREA and reason == "need"
+        age_text = fields[header.index("age")].strip() if "age" in header else ""
+        age = math.nan
+        if age_text:
+            try:
+                age = float(age_text)
+            except ValueError:
+                raise ConfigError(key, f"{where}: age '{age_text}' is not a number of years") from None
+            if not 0 <= age < 130:
+                raise ConfigError(key, f"{where}: age {age_text} must be a number of years from 0 to 130")
         rows.append(
-            (len(rows), UNIT_TYPES.index(value["unit"]), AREAS[value["area"]], float((start - admitted).days), by_need)
+            CensusRow(
+                row=len(rows),
+                unit=UNIT_TYPES.index(value["unit"]),
+                area=AREAS[value["area"]],
+                elapsed=float((start - admitted).days),
+                by_need=by_need,
+                age=age,
+            )
         )
     return rows

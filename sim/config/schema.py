@@ -89,10 +89,12 @@ class RegisterConfig:
     rates, RAG moves (a continuous-time Markov chain), joining and leaving."""
 
     people: Dict[str, int] = field(default_factory=dict)  # RAG -> members at the start
+    children: Dict[str, int] = field(default_factory=dict)  # RAG -> how many of those members are children
     crisis_rate: Dict[str, float] = field(default_factory=dict)  # RAG -> crises per person per year
     transitions: Dict[str, Dict[str, float]] = field(default_factory=dict)  # RAG -> RAG -> moves per person-year
     join_rate: float = 0.0  # new members a year (referrals, children moving to adult services)
     join_rag: Dict[str, float] = field(default_factory=dict)  # RAG of a new member -> share
+    join_child_share: float = 0.0  # share of new members who are children
     leave_rate: float = 0.0  # per person-year: moved away, no longer at risk, or died
 
 
@@ -101,7 +103,17 @@ class CrisisConfig:
     """Crises among people not on the register (registers are incomplete), a Poisson source."""
 
     unregistered_rate: float = 0.0  # crises per year
-    child_share: float = 0.0  # share of new people who are children (routed to CAMHS tier 4)
+    child_share: float = 0.0  # share of these people who are children (routed to CAMHS tier 4)
+
+
+@dataclass
+class ChildrenConfig:
+    """Children (under the transition age): their age when the model meets them, and what happens when
+    they reach the transition age (they move to adult services)."""
+
+    transition_age: float = 18.0  # years: children move to adult services at this age
+    age_low: float = 12.0  # children new to the model (and census rows with no age) are aged uniformly from this
+    to_adult_unit: float = 0.5  # CAMHS tier 4 inpatients not ready at the transition age: share moved to an adult unit
 
 
 @dataclass
@@ -207,6 +219,7 @@ class TcpConfig:
     population: int = MISSING  # GP-registered population, for the rate per million
     register: RegisterConfig = field(default_factory=RegisterConfig)
     crisis: CrisisConfig = field(default_factory=CrisisConfig)
+    children: ChildrenConfig = field(default_factory=ChildrenConfig)
     ctr: CtrConfig = field(default_factory=CtrConfig)
     crisis_support: CrisisSupportConfig = field(default_factory=CrisisSupportConfig)
     routing: Dict[str, float] = field(default_factory=dict)  # adult admissions: unit type -> share

@@ -9,6 +9,7 @@ else, so a model never reads a config object and every check happens once, up fr
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -127,6 +128,7 @@ class CensusPerson:
     area: int
     elapsed: float  # days in hospital at the start
     by_need: bool = False  # out of area because no local unit meets the need (never repatriated)
+    adult_in: float = math.nan  # a child's days to the transition age (NaN: not given, drawn; adults: inf)
 
 
 @dataclass(frozen=True)
@@ -134,10 +136,12 @@ class RegisterSpec:
     """The register's start and dynamics, rates per day; index order RAG (red, amber, green)."""
 
     people: np.ndarray  # int64 [3], members at the start
+    children: np.ndarray  # int64 [3], of whom children (numbered first within their RAG rating)
     crisis: np.ndarray  # float64 [3], crises per person-day
     moves: np.ndarray  # float64 [3, 3], RAG moves per person-day (zero diagonal)
     leave: float  # per person-day
     join_cum: np.ndarray  # float64 [3], cumulative RAG shares of joiners
+    join_child_share: float  # share of joiners who are children
 
     @functools.cached_property
     def hazards(self) -> np.ndarray:
@@ -188,7 +192,9 @@ class TcpSpec:
     title: str
     population: int
     register: RegisterSpec
-    child_share: float
+    child_share: float  # of people in crisis not on the register
+    child_span: float  # days from ``children.age_low`` to the transition age (a new child's time left is drawn in it)
+    to_adult_unit: float  # share of CAMHS tier 4 inpatients not ready at the transition moved to an adult unit
     ctr_coverage: float
     ctr_avert: float
     ctr_first: float  # days from admission to the post-admission CTR

@@ -36,7 +36,10 @@ class EngineSpec(NamedTuple):
     pool_of_unit: np.ndarray  # int64 [T, U]
     route_cum: np.ndarray  # float64 [T, U]
     ooa_need: np.ndarray  # float64 [T, U]
-    child_share: np.ndarray  # float64 [T]
+    child_share: np.ndarray  # float64 [T], of people in crisis not on the register
+    join_child_share: np.ndarray  # float64 [T], of people joining the register
+    child_span: np.ndarray  # float64 [T], days
+    to_adult_unit: np.ndarray  # float64 [T]
     ctr_coverage: np.ndarray
     ctr_avert: np.ndarray
     ctr_first: np.ndarray
@@ -45,6 +48,7 @@ class EngineSpec(NamedTuple):
     support_places: np.ndarray  # int64 [T]
     support_length: np.ndarray  # int64 [T], distribution id
     reg_people: np.ndarray  # int64 [T, G]
+    reg_children: np.ndarray  # int64 [T, G]
     reg_hazards: np.ndarray  # float64 [T, G, E], each register event's hazard (REGISTER_EVENTS order)
     join_cum: np.ndarray  # float64 [T, G]
     return_home: np.ndarray  # float64 [T, U]
@@ -81,6 +85,7 @@ class EngineSpec(NamedTuple):
     census_area: np.ndarray
     census_by_need: np.ndarray
     census_elapsed: np.ndarray  # float64
+    census_adult_in: np.ndarray  # float64, NaN: drawn
 
 
 def build(spec: SystemSpec) -> EngineSpec:
@@ -129,6 +134,9 @@ def build(spec: SystemSpec) -> EngineSpec:
         route_cum=np.stack([t.route_cum for t in tcps]).astype(f8),
         ooa_need=np.stack([t.ooa_need for t in tcps]).astype(f8),
         child_share=per_tcp(lambda t: t.child_share),
+        join_child_share=per_tcp(lambda t: t.register.join_child_share),
+        child_span=per_tcp(lambda t: t.child_span),
+        to_adult_unit=per_tcp(lambda t: t.to_adult_unit),
         ctr_coverage=per_tcp(lambda t: t.ctr_coverage),
         ctr_avert=per_tcp(lambda t: t.ctr_avert),
         ctr_first=per_tcp(lambda t: t.ctr_first),
@@ -137,6 +145,7 @@ def build(spec: SystemSpec) -> EngineSpec:
         support_places=per_tcp(lambda t: t.support_places, i8),
         support_length=support,
         reg_people=np.stack([t.register.people for t in tcps]).astype(i8),
+        reg_children=np.stack([t.register.children for t in tcps]).astype(i8),
         reg_hazards=np.stack([t.register.hazards for t in tcps]).astype(f8),
         join_cum=np.stack([t.register.join_cum for t in tcps]).astype(f8),
         return_home=np.stack([t.discharge.return_home for t in tcps]).astype(f8),
@@ -171,6 +180,7 @@ def build(spec: SystemSpec) -> EngineSpec:
         census_area=np.array([c.area for c in census], dtype=i8),
         census_by_need=np.array([int(c.by_need) for c in census], dtype=i8),
         census_elapsed=np.array([c.elapsed for c in census], dtype=f8),
+        census_adult_in=np.array([c.adult_in for c in census], dtype=f8),
     )
 
 

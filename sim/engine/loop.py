@@ -20,7 +20,15 @@ import math
 import numpy as np
 
 from sim import pathway
-from sim.arithmetic import breakdown_time, first_unmet, hazard_pick, hazard_total, next_ctr, planning_start
+from sim.arithmetic import (
+    adult_in,
+    breakdown_time,
+    first_unmet,
+    hazard_pick,
+    hazard_total,
+    next_ctr,
+    planning_start,
+)
 from sim.engine.structs import flat, view
 from sim.pathway import Priority
 from sim.sampling import EntityKind, Stream, choice, entity_id, exponential, residual, sample, uniform_pair
@@ -33,6 +41,7 @@ INF = np.inf
 # functions instead of about 70, doubling the cold compile). A NumPy int64 is typed as plain int64.
 _i = np.int64
 CAMHS, RED, AMBER = _i(pathway.CAMHS), _i(pathway.RED), _i(pathway.AMBER)
+CAMHS_TO_ADULT = _i(pathway.CAMHS_TO_ADULT)
 HOUSING, FUNDING, DISPUTE, PROVIDER = (
     _i(r) for r in (pathway.HOUSING, pathway.FUNDING, pathway.DISPUTE, pathway.PROVIDER)
 )
@@ -63,7 +72,8 @@ MONTH_END, SCHEDULE, DEPARTURE, PROGRESS, CRISIS, JOIN = (_i(p) for p in Priorit
     EV_DELAY,
     EV_PLACEMENT,
     EV_LAPSE,
-) = map(_i, range(11))
+    EV_AGE,
+) = map(_i, range(12))
 STAY_DEATH, STAY_CTR, STAY_READY = map(_i, range(3))  # branches of the stay loop
 PL_SETTLE, PL_DEATH, PL_BREAKDOWN = map(_i, range(3))  # branches of the placement loop
 
@@ -76,8 +86,8 @@ S_JOIN, S_RAG, S_CTR, S_SUPPORT = (
 S_INPATIENT_CTR, S_DELAY, S_PLACEMENT = (
     _i(s) for s in (Stream.INPATIENT_CTR, Stream.DISCHARGE_DELAY, Stream.PLACEMENT)
 )
-S_BREAKDOWN, S_DEATH, S_PERSON, S_HOME = (
-    _i(s) for s in (Stream.BREAKDOWN, Stream.DEATH, Stream.PERSON, Stream.RETURN_HOME)
+S_BREAKDOWN, S_DEATH, S_PERSON, S_HOME, S_TRANSFER = (
+    _i(s) for s in (Stream.BREAKDOWN, Stream.DEATH, Stream.PERSON, Stream.RETURN_HOME, Stream.TRANSFER)
 )
 K_CENSUS, K_ARRIVAL, K_REGISTER, K_SOURCE = (
     _i(k) for k in (EntityKind.CENSUS, EntityKind.ARRIVAL, EntityKind.REGISTER, EntityKind.SOURCE)
@@ -370,13 +380,52 @@ def move(st, i, state) -> None:
 
 
 @kernel
-def new_person(st, kind, index, number, tcp) -> int:
-    """A person new to the model; children by the TCP's share (Model.new_person)."""
+def new_person(st, kind, index, number, tcp, child_share) -> int:
+    """A person new to the model, a child with probability ``child_share`` (Model.new_person)."""
     pid = entity_id(kind, index, number)
     n = add_person(st, pid, tcp)
-    if n >= 0 and st.child_share[tcp] > 0:  # a draw whose answer is known is skipped (draws are addressed)
-        st.people[n].child = 1 if draw(st, S_PERSON, pid, ZERO)[0] < st.child_share[tcp] else 0
+    if n >= 0 and child_share > 0:  # a draw whose answer is known is skipped (draws are addressed)
+        u_child, u_age = draw(st, S_PERSON, pid, ZERO)
+        if u_child < child_share:
+            make_child(st, n, u_age, np.nan)
     return n
+
+
+@kernel
+def make_child(st, i, u_age, days_left) -> None:
+    P = st.people
+    P[i].child = 1
+    P[i].adult_in = days_left if not np.isnan(days_left) else adult_in(u_age, st.child_span[P[i].tcp])
+
+
+@kernel
+def meet(st, i) -> None:
+    """Model.meet: a child reaches the transition age ``adult_in`` days on."""
+    P = st.people
+    if P[i].child == 1:
+        schedule(st, P[i].adult_in, PROGRESS, P[i].id, EV_AGE, i, ZERO, ZERO)
+
+
+@kernel
+def come_of_age(st, i) -> None:
+    """Model.come_of_age: an adult now; a CAMHS tier 4 inpatient not yet ready moves to an adult unit
+    or is ready for discharge."""
+    P = st.people
+    if P[i].state == LEFT:
+        return
+    P[i].child = 0
+    t = P[i].tcp
+    count(st, st.rec_transitions, t)
+    if P[i].state != INPATIENT or P[i].unit != CAMHS or P[i].is_ready == 1:
+        return
+    u_move = draw(st, S_TRANSFER, P[i].id, P[i].transfers)[0]
+    P[i].transfers += 1
+    if u_move < st.to_adult_unit[t] and st.route_cum[t, -1] > 0:
+        transfer(st, i, CAMHS_TO_ADULT)
+        return
+    P[i].episode += 1
+    P[i].ready_at = st.clock
+    await_start(st, i)
 
 
 @kernel
@@ -390,6 +439,8 @@ def add_person(st, pid, tcp) -> int:
     P[n].id = pid
     P[n].tcp = tcp
     P[n].child = 0
+    P[n].adult_in = INF
+    P[n].transfers = 0
     P[n].state = OUTSIDE
     P[n].rag = -1
     P[n].unit = -1
@@ -560,6 +611,57 @@ def admit(st, i) -> None:
 
 
 @kernel
+def transfer(st, i, kind) -> None:
+    """Model.transfer: to an adult unit type without leaving hospital."""
+    P = st.people
+    t = P[i].tcp
+    u_unit, u_need = draw(st, S_ROUTE, P[i].id, P[i].admissions)
+    if st.month >= 0:
+        st.rec_transfers[st.month, t, kind] += 1
+    leave_bed(st, i)
+    u = choice(u_unit, st.route_cum[t])
+    q = st.pool_of_unit[t, u]
+    P[i].unit = u
+    P[i].pool = q
+    P[i].by_need = 1 if u_need < st.ooa_need[t, u] else 0
+    P[i].area = OUT_OF_AREA if P[i].by_need == 1 or st.pool_occupied[q] >= st.pool_scheduled[q] else IN_AREA
+    P[i].ooa_since = st.clock
+    u0, u1 = draw(st, S_LOS, P[i].id, P[i].admissions)
+    length = sample(dist(st, st.pool_los[q]), u0, u1)
+    take_bed(st, i)
+    P[i].admissions += 1
+    P[i].episode += 1
+    stay_start(st, i, length, 0.0)
+
+
+@kernel
+def take_bed(st, i) -> None:
+    """Model.take_bed: into the stocks at the person's unit and area."""
+    P = st.people
+    touch_inpatients(st, P[i].tcp, P[i].unit, P[i].area)
+    st.now_inpatients[P[i].tcp, P[i].unit, P[i].area] += 1
+    if P[i].area == IN_AREA:
+        touch_pool(st, P[i].pool)
+        st.pool_occupied[P[i].pool] += 1
+    elif P[i].by_need == 0 and st.repatriation[P[i].tcp] == 1:
+        list_add(st, P[i].pool, i)  # a repatriation candidate
+
+
+@kernel
+def leave_bed(st, i) -> None:
+    """Model.leave_bed: out of the stocks of the person's unit and area; a freed in-area bed repatriates."""
+    P = st.people
+    touch_inpatients(st, P[i].tcp, P[i].unit, P[i].area)
+    st.now_inpatients[P[i].tcp, P[i].unit, P[i].area] -= 1
+    if P[i].list_id >= 0 and P[i].list_id < st.pool_scheduled.shape[0]:
+        list_remove(st, i)
+    if P[i].area == IN_AREA:
+        touch_pool(st, P[i].pool)
+        st.pool_occupied[P[i].pool] -= 1
+        repatriate(st, P[i].pool)
+
+
+@kernel
 def enter_hospital(st, i, admitted) -> None:
     P = st.people
     P[i].admitted = admitted
@@ -568,13 +670,7 @@ def enter_hospital(st, i, admitted) -> None:
     P[i].reason = -1
     P[i].housed = 0
     move(st, i, INPATIENT)
-    touch_inpatients(st, P[i].tcp, P[i].unit, P[i].area)
-    st.now_inpatients[P[i].tcp, P[i].unit, P[i].area] += 1
-    if P[i].area == IN_AREA:
-        touch_pool(st, P[i].pool)
-        st.pool_occupied[P[i].pool] += 1
-    elif P[i].by_need == 0 and st.repatriation[P[i].tcp] == 1:
-        list_add(st, P[i].pool, i)  # a repatriation candidate
+    take_bed(st, i)
     P[i].admissions += 1
     k = st.n_inpatients
     st.inpatient_list[k] = i
@@ -810,18 +906,11 @@ def leave_hospital(st, i) -> None:
         touch_delayed(st, t, P[i].reason)
         st.now_delayed[t, P[i].reason] -= 1
         P[i].reason = -1
-    touch_inpatients(st, t, P[i].unit, P[i].area)
-    st.now_inpatients[t, P[i].unit, P[i].area] -= 1
     last = st.inpatient_list[st.n_inpatients - 1]  # swap the last inpatient into this one's slot
     st.inpatient_list[P[i].ip_slot] = last
     P[last].ip_slot = P[i].ip_slot
     st.n_inpatients -= 1
-    if P[i].list_id >= 0 and P[i].list_id < st.pool_scheduled.shape[0]:
-        list_remove(st, i)
-    if P[i].area == IN_AREA:
-        touch_pool(st, P[i].pool)
-        st.pool_occupied[P[i].pool] -= 1
-        repatriate(st, P[i].pool)
+    leave_bed(st, i)
 
 
 @kernel
@@ -1136,7 +1225,9 @@ def next_arrival(st, q, k) -> None:
     """Model.arrivals: draw the gap to arrival k and make its person (numbered by source and k)."""
     clock = entity_id(K_SOURCE, st.source_index[q], ZERO)
     u = draw(st, S_ARRIVAL, clock, k)[1]
-    i = new_person(st, K_ARRIVAL, st.source_index[q], k, st.source_tcp[q])
+    t = st.source_tcp[q]
+    share = st.join_child_share[t] if st.source_kind[q] == REGISTER_JOIN else st.child_share[t]
+    i = new_person(st, K_ARRIVAL, st.source_index[q], k, t, share)
     if i < 0:
         return
     kind = JOIN if st.source_kind[q] == REGISTER_JOIN else CRISIS
@@ -1146,6 +1237,7 @@ def next_arrival(st, q, k) -> None:
 @kernel(forceinline=True)
 def on_arrival(st, q, k, i) -> None:
     P = st.people
+    meet(st, i)
     if st.source_kind[q] == REGISTER_JOIN:
         P[i].rag = choice(draw(st, S_JOIN, P[i].id, ZERO)[0], st.join_cum[st.source_tcp[q]])
         join_register(st, i)
@@ -1178,7 +1270,8 @@ def simulate(state, replication) -> tuple[int, int]:
             return st.status, st.events
         P = st.people
         u = st.census_unit[c]
-        P[i].child = 1 if u == CAMHS else 0
+        if u == CAMHS:
+            make_child(st, i, draw(st, S_PERSON, pid, ZERO)[1], st.census_adult_in[c])
         P[i].unit = u
         P[i].area = st.census_area[c]
         P[i].pool = st.pool_of_unit[t, u]
@@ -1186,16 +1279,20 @@ def simulate(state, replication) -> tuple[int, int]:
         u0, u1 = draw(st, S_RESIDUAL, pid, ZERO)
         remaining = residual(dist(st, st.pool_los[P[i].pool]), st.census_elapsed[c], u0, u1)
         enter_hospital(st, i, -st.census_elapsed[c])
+        meet(st, i)
         stay_start(st, i, remaining, st.census_elapsed[c])
     # register members, numbered by TCP then RAG order
     for t in range(st.reg_people.shape[0]):
         n = 0
         for rag in range(st.reg_people.shape[1]):
-            for _ in range(st.reg_people[t, rag]):
-                i = new_person(st, K_REGISTER, t, n, t)
+            for k in range(st.reg_people[t, rag]):
+                i = new_person(st, K_REGISTER, t, n, t, 0.0)
                 if i < 0:
                     return st.status, st.events
+                if k < st.reg_children[t, rag]:
+                    make_child(st, i, draw(st, S_PERSON, st.people[i].id, ZERO)[1], np.nan)
                 st.people[i].rag = rag
+                meet(st, i)
                 join_register(st, i)
                 n += 1
     schedule(st, st.boundaries[0] - st.clock, MONTH_END, ZERO, EV_MONTH, ZERO, ZERO, ZERO)
@@ -1241,4 +1338,6 @@ def simulate(state, replication) -> tuple[int, int]:
             on_placement(st, target, aux, episode)
         elif etype == EV_LAPSE:
             on_lapse(st, target, aux)
+        elif etype == EV_AGE:
+            come_of_age(st, target)
     return st.status, st.events

@@ -29,6 +29,8 @@ PERSON = np.dtype(
         ("sojourns", np.int64),
         ("crises", np.int64),
         ("child", np.int64),
+        ("adult_in", np.float64),
+        ("transfers", np.int64),
         ("supports", np.int64),
         ("admissions", np.int64),
         ("placements", np.int64),

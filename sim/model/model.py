@@ -48,11 +48,20 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.arithmetic import breakdown_time, first_unmet, hazard_pick, hazard_total, next_ctr, planning_start
+from sim.arithmetic import (
+    adult_in,
+    breakdown_time,
+    first_unmet,
+    hazard_pick,
+    hazard_total,
+    next_ctr,
+    planning_start,
+)
 from sim.config.spec import PoolSpec, SourceSpec, SystemSpec, TcpSpec
 from sim.pathway import (
     AMBER,
     CAMHS,
+    CAMHS_TO_ADULT,
     COMMUNITY,
     FIFO,
     HOSPITAL,
@@ -158,7 +167,8 @@ class Person:
 
     id: int
     tcp: int
-    child: bool
+    child: bool = False  # under the transition age (admitted to CAMHS tier 4)
+    adult_in: float = INF  # a child's days to the transition age from when the model meets them
     state: int = OUTSIDE
     rag: int = -1
     episode: int = 0  # bumped when the person's pending events become stale (discharge, death, move)
@@ -166,8 +176,9 @@ class Person:
     sojourns: int = 0
     crises: int = 0
     supports: int = 0
-    admissions: int = 0
+    admissions: int = 0  # hospital episodes: admissions and transfers
     placements: int = 0
+    transfers: int = 0
     # in hospital
     unit: int = -1
     area: int = -1
@@ -278,11 +289,48 @@ class Model:
         p.episode += 1
         self.note(event, p)
 
-    def new_person(self, kind: EntityKind, index: int, number: int, tcp: int) -> Person:
-        """A person new to the model; children (routed to CAMHS tier 4) by the TCP's share."""
-        pid = entity(kind, index, number)
-        child = self.draw(Stream.PERSON, pid, 0)[0] < self.spec.tcps[tcp].child_share
-        return Person(id=pid, tcp=tcp, child=child)
+    def new_person(self, kind: EntityKind, index: int, number: int, tcp: int, child_share: float) -> Person:
+        """A person new to the model, a child with probability ``child_share`` (the source's share); a
+        child's age is drawn with it (``make_child``)."""
+        p = Person(id=entity(kind, index, number), tcp=tcp)
+        if child_share > 0:
+            u_child, u_age = self.draw(Stream.PERSON, p.id, 0)
+            if u_child < child_share:
+                self.make_child(p, u_age)
+        return p
+
+    def make_child(self, p: Person, u_age: float, days_left: float = math.nan) -> None:
+        """A child, ``days_left`` to the transition age when known, else drawn (``adult_in``)."""
+        p.child = True
+        p.adult_in = days_left if not math.isnan(days_left) else adult_in(u_age, self.spec.tcps[p.tcp].child_span)
+
+    def meet(self, p: Person) -> None:
+        """The model meets the person (start state, arrival): a child reaches the transition age
+        ``adult_in`` days on (an event of kind PROGRESS)."""
+        if p.child:
+            event = self.at(p.adult_in, Priority.PROGRESS, p.id)
+            event.callbacks.append(lambda _: self.come_of_age(p))
+
+    def come_of_age(self, p: Person) -> None:
+        """Transition to adult services: on the register, in a placement or crisis support the person is
+        now an adult (their next admission goes to an adult unit). A CAMHS tier 4 inpatient not yet ready
+        moves to an adult unit (``children.to_adult_unit``, a transfer) or is ready for discharge now."""
+        if p.state == LEFT:
+            return
+        p.child = False
+        self.count(self.rec.transitions, p.tcp)
+        self.note("adult", p)
+        if p.state != INPATIENT or p.unit != CAMHS or p.is_ready:
+            return
+        tcp = self.spec.tcps[p.tcp]
+        u_move = self.draw(Stream.TRANSFER, p.id, p.transfers)[0]
+        p.transfers += 1
+        if u_move < tcp.to_adult_unit and tcp.route_cum[-1] > 0:
+            self.transfer(p, CAMHS_TO_ADULT)
+            return
+        p.episode += 1  # the stay's pending events are stale
+        p.ready_at = self.env.now
+        self.env.process(self.await_discharge(p, p.admissions - 1))
 
     # ------------------------------------------------------------------------- calendar processes
 
@@ -380,8 +428,11 @@ class Model:
         k = 0
         while True:
             _, u = self.draw(Stream.ARRIVAL, clock, k)
-            p = self.new_person(EntityKind.ARRIVAL, source.index, k, source.tcp)
+            tcp = self.spec.tcps[source.tcp]
+            share = tcp.register.join_child_share if joins else tcp.child_share
+            p = self.new_person(EntityKind.ARRIVAL, source.index, k, source.tcp, share)
             yield self.at(exponential(u, 1.0 / source.rate), Priority.JOIN if joins else Priority.CRISIS, p.id)
+            self.meet(p)
             if joins:
                 p.rag = choice(
                     self.draw(Stream.REGISTER_JOIN, p.id, 0)[0], self.spec.tcps[source.tcp].register.join_cum
@@ -480,17 +531,52 @@ class Model:
         self.enter_hospital(p, self.env.now, "admission")
         self.env.process(self.stay(p, length, elapsed=0.0))
 
+    def transfer(self, p: Person, kind: int) -> None:
+        """A move to an adult unit type (by the TCP's shares, drawn as an admission's) without leaving
+        hospital: counted as a transfer of ``kind``, not an admission; the stay goes on from its
+        admission date, with a new time to readiness from the new pool and its CTRs from now."""
+        tcp = self.spec.tcps[p.tcp]
+        u_unit, u_need = self.draw(Stream.ROUTE, p.id, p.admissions)
+        self.count(self.rec.transfers, p.tcp, kind)
+        self.leave_bed(p)
+        p.unit = choice(u_unit, tcp.route_cum)
+        p.pool = int(tcp.pool_of_unit[p.unit])
+        p.by_need = u_need < tcp.ooa_need[p.unit]
+        p.area = OUT_OF_AREA if p.by_need or not self.pools[p.pool].has_free_bed() else IN_AREA
+        p.ooa_since = self.env.now
+        length = self.pools[p.pool].spec.los.sample(*self.draw(Stream.LOS, p.id, p.admissions))
+        self.take_bed(p)
+        p.admissions += 1
+        p.episode += 1  # the old stay's pending events are stale
+        self.note("transfer", p)
+        self.env.process(self.stay(p, length, elapsed=0.0))
+
     def enter_hospital(self, p: Person, admitted: float, event: str) -> None:
         p.admitted = p.ooa_since = admitted
         p.is_ready, p.reason, p.housed = False, -1, False
         self.move(p, INPATIENT, event)
+        self.take_bed(p)
+        self.inpatients[p.id] = p
+        p.admissions += 1
+
+    def take_bed(self, p: Person) -> None:
+        """Into the hospital stocks at the person's unit and area: an in-area bed of the pool, or a bed out
+        of area (a repatriation candidate when there for want of a bed)."""
+        self.accrue()
         self.now_inpatients[p.tcp, p.unit, p.area] += 1
         if p.area == IN_AREA:
             self.pools[p.pool].occupied += 1
         elif not p.by_need:
             self.out_of_area[p.pool][p.id] = p
-        self.inpatients[p.id] = p
-        p.admissions += 1
+
+    def leave_bed(self, p: Person) -> None:
+        """Out of the hospital stocks of the person's unit and area; a freed in-area bed repatriates someone."""
+        self.accrue()
+        self.now_inpatients[p.tcp, p.unit, p.area] -= 1
+        self.out_of_area[p.pool].pop(p.id, None)
+        if p.area == IN_AREA:
+            self.pools[p.pool].occupied -= 1
+            self.repatriate(self.pools[p.pool])
 
     def stay(self, p: Person, length: float, elapsed: float) -> Process:
         """Time to clinical readiness, ``length`` from now, brought forward by inpatient CTRs; death in
@@ -653,12 +739,8 @@ class Model:
         if p.reason >= 0:
             self.now_delayed[p.tcp, p.reason] -= 1
             p.reason = -1
-        self.now_inpatients[p.tcp, p.unit, p.area] -= 1
-        self.out_of_area[p.pool].pop(p.id, None)
         del self.inpatients[p.id]
-        if p.area == IN_AREA:
-            self.pools[p.pool].occupied -= 1
-            self.repatriate(self.pools[p.pool])
+        self.leave_bed(p)
 
     def discharge(self, p: Person, home: bool = False) -> None:
         """Discharge back home (on the register, rated amber) or to a community placement (the housing
@@ -762,20 +844,27 @@ class Model:
         """Census inpatients at time 0, their remaining stays drawn given the stay so far."""
         for c in self.spec.census:
             tcp = self.spec.tcps[c.tcp]
-            p = Person(id=entity(EntityKind.CENSUS, c.tcp, c.row), tcp=c.tcp, child=c.unit == CAMHS)
+            p = Person(id=entity(EntityKind.CENSUS, c.tcp, c.row), tcp=c.tcp)
+            if c.unit == CAMHS:
+                self.make_child(p, self.draw(Stream.PERSON, p.id, 0)[1], c.adult_in)
             p.unit, p.area, p.pool, p.by_need = c.unit, c.area, int(tcp.pool_of_unit[c.unit]), c.by_need
             remaining = self.pools[p.pool].spec.los.residual(c.elapsed, *self.draw(Stream.CENSUS_RESIDUAL, p.id, 0))
             self.enter_hospital(p, -c.elapsed, "census")
+            self.meet(p)
             self.env.process(self.stay(p, remaining, elapsed=c.elapsed))
 
     def start_register(self) -> None:
-        """Register members at the start, numbered by TCP then RAG order."""
+        """Register members at the start, numbered by TCP then RAG order; the first ``children`` of each
+        rating are children."""
         for t in self.spec.tcps:
             n = 0
             for rag, people in enumerate(t.register.people):
-                for _ in range(int(people)):
-                    p = self.new_person(EntityKind.REGISTER, t.index, n, t.index)
+                for k in range(int(people)):
+                    p = self.new_person(EntityKind.REGISTER, t.index, n, t.index, 0.0)
+                    if k < t.register.children[rag]:
+                        self.make_child(p, self.draw(Stream.PERSON, p.id, 0)[1])
                     p.rag = rag
+                    self.meet(p)
                     self.join_register(p, "register_start")
                     n += 1
 

@@ -1,7 +1,8 @@
 """The metric catalogue: every metric's name, kind, unit and label, declared once.
 
 A name may hold a placeholder that a system expands: ``<unit>`` (unit types), ``<commissioner>``,
-``<reason>`` (delay reasons), ``<rag>``, ``<type>`` (placement types), ``<payer>``, ``<pool>`` (the
+``<reason>`` (delay reasons), ``<rag>``, ``<type>`` (placement types), ``<payer>``, ``<transfer>``
+(transfer kinds), ``<pool>`` (the
 system's bed pools). Person metrics (``per_tcp``) also come as ``<tcp>/<name>`` for each TCP of a system
 of several. Validation of metric names (``run.auto.metric``, compare's ``--metrics``), compare's labels,
 the sweep's units, the report's tables and the README's metrics table read it; the pooled budget's
@@ -22,6 +23,7 @@ from sim.pathway import (
     PAYERS,
     PLACEMENT_TYPES,
     RAG,
+    TRANSFER_KINDS,
     UNIT_NAMES,
     UNIT_TYPES,
 )
@@ -90,6 +92,7 @@ def _placeholder_values(holder: str, spec: SystemSpec | None) -> tuple[str, ...]
         "rag": RAG,
         "type": PLACEMENT_TYPES,
         "payer": PAYERS,
+        "transfer": TRANSFER_KINDS,
     }
     if holder in fixed:
         return fixed[holder]
@@ -132,6 +135,9 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("repatriations", "flow", "people", "repatriations"),
     _m("closure_moves", "flow", "people", "moved out of area by a bed closing"),
     _m("clinically_ready", "flow", "people", "becoming clinically ready"),
+    _m("transfers", "flow", "people", "transfers between units"),
+    _m("transfers_<transfer>", "flow", "people", "transfers, <transfer>"),
+    _m("transitions_to_adult", "flow", "people", "children reaching the transition age"),
     _m("deaths_in_hospital", "flow", "people", "deaths in hospital"),
     _m("deaths_in_community", "flow", "people", "deaths in the community"),
     _m("crises", "flow", "people", "crises"),

@@ -25,6 +25,7 @@ from sim.pathway import (
     PLACEMENT_TYPES,
     RAG,
     SUPPORT,
+    TRANSFER_KINDS,
     UNIT_TYPES,
 )
 from sim.results.record import MonthlyArrays
@@ -138,6 +139,8 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: f
             "repatriations": flow_series(rec.repatriations[:, tcps].sum(axis=(1, 2))),
             "closure_moves": flow_series(rec.closure_moves[:, tcps].sum(axis=(1, 2))),
             "clinically_ready": flow_series(rec.ready[:, tcps].sum(axis=1)),
+            "transfers": flow_series(rec.transfers[:, tcps].sum(axis=(1, 2))),
+            "transitions_to_adult": flow_series(rec.transitions[:, tcps].sum(axis=1)),
             "deaths_in_hospital": flow_series(rec.deaths[:, tcps, HOSPITAL].sum(axis=1)),
             "deaths_in_community": flow_series(rec.deaths[:, tcps, COMMUNITY].sum(axis=1)),
             "crises": flow_series(rec.crises[:, tcps].sum(axis=1)),
@@ -152,6 +155,8 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: f
     )
     for r, reason in enumerate(DELAY_REASONS):
         out[f"delayed_bed_days_{reason}"] = flow_series(delayed_days[:, r])
+    for k, kind in enumerate(TRANSFER_KINDS):
+        out[f"transfers_{kind}"] = flow_series(rec.transfers[:, tcps, k].sum(axis=1))
     for u, unit in enumerate(UNIT_TYPES):  # by unit type: what one unit's beds change (capacity curves)
         out[f"admissions_{unit}"] = flow_series(adm[:, u].sum(axis=1))
         out[f"out_of_area_placements_{unit}"] = flow_series(adm[:, u, OUT_OF_AREA])

@@ -12,14 +12,24 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.config.spec import SystemSpec
-from sim.pathway import AREAS, DEATH_PLACES, DELAY_REASONS, PHASES, PLACEMENT_TYPES, RAG, STATES, UNIT_TYPES
+from sim.pathway import (
+    AREAS,
+    DEATH_PLACES,
+    DELAY_REASONS,
+    PHASES,
+    PLACEMENT_TYPES,
+    RAG,
+    STATES,
+    TRANSFER_KINDS,
+    UNIT_TYPES,
+)
 
 
 @dataclass
 class MonthlyArrays:
     """One replication's record. Dimensions: S = months + 1 stock points, M = months, T = TCPs (the
     person's home), U = unit types, A = 2 areas (in, out of area), P = pools, X = states, G = RAG ratings,
-    H = placement types, R = delay reasons."""
+    H = placement types, R = delay reasons, K = transfer kinds."""
 
     # people in each state, and moves between states (conservation is checked on these)
     people: np.ndarray  # int64 [S, T, X]
@@ -35,6 +45,8 @@ class MonthlyArrays:
     repatriations: np.ndarray  # int64 [M, T, U], out-of-area inpatients moved to a freed in-area bed
     closure_moves: np.ndarray  # int64 [M, T, U], in-area inpatients moved out of area as their bed closed
     ready: np.ndarray  # int64 [M, T], inpatients becoming clinically ready for discharge
+    transfers: np.ndarray  # int64 [M, T, K], moves between units without leaving hospital, by kind
+    transitions: np.ndarray  # int64 [M, T], children reaching the transition age (moving to adult services)
     delayed: np.ndarray  # int64 [S, T, R], ready but still in hospital, by reason
     deaths: np.ndarray  # int64 [M, T, 2], in hospital and in the community
     inpatient_days: np.ndarray  # float64 [M, T, U, A]
@@ -90,6 +102,8 @@ class MonthlyArrays:
             "repatriations": (m, t, u),
             "closure_moves": (m, t, u),
             "ready": (m, t),
+            "transfers": (m, t, len(TRANSFER_KINDS)),
+            "transitions": (m, t),
             "delayed": (s, t, r),
             "deaths": (m, t, d),
             "inpatient_days": (m, t, u, a),

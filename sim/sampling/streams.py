@@ -70,6 +70,7 @@ class Stream(enum.IntEnum):
     DEATH = 16  # hospital death (occurrence 2 x admission number) and community death (2 x placement number + 1)
     PERSON = 17  # attributes of a new person (child or adult); occurrence 0
     RETURN_HOME = 18  # a ready inpatient goes back to their previous home; occurrence = admission number
+    TRANSFER = 19  # where a transfer between units goes (u0); occurrence = transfer number of that person
 
 
 class EntityKind(enum.IntEnum):

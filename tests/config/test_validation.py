@@ -37,6 +37,14 @@ BAD_OVERRIDES = [
     (["tcp.ctr.coverage=1.2"], "tcp.ctr.coverage", "[0, 1]"),
     (["tcp.ctr.avert=-0.5"], "tcp.ctr.avert", "[0, 1]"),
     (["tcp.crisis.child_share=2"], "tcp.crisis.child_share", "[0, 1]"),
+    (["tcp.children.transition_age=30"], "tcp.children.transition_age", "from 0 to 25"),
+    (["tcp.children.transition_age=-1"], "tcp.children.transition_age", "from 0 to 25"),
+    (["tcp.children.age_low=19"], "tcp.children.age_low", "below the transition age 18"),
+    (["tcp.children.to_adult_unit=1.5"], "tcp.children.to_adult_unit", "[0, 1]"),
+    (["tcp.register.children.red=20"], "tcp.register.children.red", "20 children but 13 red members"),
+    (["tcp.register.join_child_share=-0.1"], "tcp.register.join_child_share", "[0, 1]"),
+    (["tcp.discharge.housing.shared.offer_months=-1"], "tcp.discharge.housing.shared.offer_months", "at least 0"),
+    (["tcp.discharge.planning_lead_years=-0.5"], "tcp.discharge.planning_lead_years", "at least 0"),
     (["tcp.crisis_support.places=-1"], "tcp.crisis_support.places", "at least 0"),
     (["tcp.discharge.housing.shared.units=-4"], "tcp.discharge.housing.shared.units", "at least 0"),
     (
@@ -128,6 +136,8 @@ CENSUS_CASES = [
     ),
     ("unit,area,admitted\natu,in\n", "line 2: 2 fields, the header has 3"),
     ("unit,area,admitted\natu,,2015-01-01\n", "line 2: area is empty"),
+    ("unit,area,admitted,age\natu,in,2015-01-01,old\n", "line 2: age 'old' is not a number of years"),
+    ("unit,area,admitted,age\natu,in,2015-01-01,-4\n", "line 2: age -4 must be a number of years from 0 to 130"),
 ]
 
 
@@ -174,3 +184,20 @@ def test_every_shipped_config_is_valid():
         build_spec(make_cfg([f"scenario={scenario.stem}"]))
     for experiment in sorted((CONFIG_DIR / "experiment").glob("*.yaml")):
         build_spec(make_cfg([f"experiment={experiment.stem}"]))
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("camhs_t4,in,2015-01-01,18", "row 1: a CAMHS tier 4 inpatient aged 18, not under 18"),
+        ("atu,in,2015-01-01,16.5", "row 1: aged 16.5 in atu; children (under 18) are in camhs_t4"),
+    ],
+)
+def test_a_census_age_must_fit_the_unit(tmp_path, row, message):
+    """Only children (under the transition age) are in CAMHS tier 4, and only adults elsewhere."""
+    path = tmp_path / "census.csv"
+    path.write_text("unit,area,admitted,age\n" + row + "\n")
+    camhs = {"schedule": [{"date": "2000-01", "beds": 2}], "los": {"components": [{"family": "fixed", "value": 1}]}}
+    with pytest.raises(ConfigError) as err:
+        build_spec(loss_cfg(**{"tcp.census": str(path), "tcp.beds": {"camhs_t4": camhs}}))
+    assert err.value.key == "tcp.census" and f"census.csv {message}" in str(err.value)

@@ -31,9 +31,9 @@ def fixed_los(years: float) -> dict:
     return {"components": fixed(years)}
 
 
-def census_file(tmp_path, rows: list[str], reason: bool = False) -> str:
+def census_file(tmp_path, rows: list[str], reason: bool = False, age: bool = False) -> str:
     path = tmp_path / "census.csv"
-    header = "unit,area,admitted" + (",ooa_reason" if reason else "")
+    header = "unit,area,admitted" + (",ooa_reason" if reason else "") + (",age" if age else "")
     path.write_text(header + "\n" + "\n".join(rows) + "\n")
     return str(path)
 
@@ -888,6 +888,7 @@ def child_cfg(share: float, **updates):
             "run.years": 2,
             "tcp.crisis.child_share": share,
             "tcp.beds": {"camhs_t4": camhs},
+            "tcp.children.to_adult_unit": 0.0,  # children reaching 18 in hospital are discharged, not moved
             **updates,
         },
     )
