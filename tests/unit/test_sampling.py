@@ -188,6 +188,7 @@ def test_stream_and_entity_kind_numbers_are_fixed():
         "DEATH": 16,
         "PERSON": 17,
         "RETURN_HOME": 18,
+        "TRANSFER": 19,
     }
     assert {k.name: int(k) for k in EntityKind} == {"CENSUS": 1, "ARRIVAL": 2, "REGISTER": 3, "SOURCE": 4}
 
