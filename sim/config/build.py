@@ -57,6 +57,7 @@ from sim.config.spec import (
     DischargeSpec,
     PooledBudgetSpec,
     PoolSpec,
+    Population,
     RegisterSpec,
     RunSpec,
     SourceSpec,
@@ -365,7 +366,10 @@ def build_costs(key: str, tcp: TcpConfig) -> CostSpec:
 
 def build_tcp(key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray, start: date, crises: bool) -> TcpSpec:
     """Check one TCP's parameters and build its spec; ``crises`` says whether anyone can be admitted."""
-    population = integer(f"{key}.population", tcp.population, minimum=1)
+    population = Population(
+        adults=integer(f"{key}.population.adults", tcp.population.adults, minimum=1),
+        children=integer(f"{key}.population.children", tcp.population.children, minimum=1),
+    )
     child_share = probability(f"{key}.crisis.child_share", tcp.crisis.child_share)
     route = by_name(f"{key}.routing", tcp.routing, UNIT_TYPES, "unit type", probability)
     camhs = UNIT_TYPES.index("camhs_t4")

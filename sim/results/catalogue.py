@@ -109,7 +109,7 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("inpatients", "stock", "people", "inpatients"),
     _m("inpatients_in_area", "stock", "people", "inpatients in area"),
     _m("inpatients_out_of_area", "stock", "people", "inpatients out of area"),
-    _m("inpatients_per_million", "stock", "people per million", "inpatients per million population"),
+    _m("inpatients_per_million", "stock", "people per million", "inpatients per million adults"),
     _m("inpatients_<unit>", "stock", "people", "inpatients, <unit>"),
     _m("inpatients_<commissioner>", "stock", "people", "inpatients commissioned by <commissioner>"),
     _m("long_stayers_5y", "stock", "people", "inpatients 5+ years"),

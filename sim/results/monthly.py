@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from sim.config.spec import SystemSpec
+from sim.config.spec import Population, SystemSpec
 from sim.pathway import (
     COMMISSIONER_OF_UNIT,
     COMMISSIONERS,
@@ -85,8 +85,9 @@ def costs(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int]) -> dict[str, np
     return out
 
 
-def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: float) -> dict[str, np.ndarray]:
-    """Person metrics of the TCPs listed (all of them for the system, one for a TCP's own metrics)."""
+def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: Population) -> dict[str, np.ndarray]:
+    """Person metrics of the TCPs listed (all of them for the system, one for a TCP's own metrics), whose
+    adults and children are ``population``."""
     inp = rec.inpatients[:, tcps].sum(axis=1)  # [S, U, A]
     adm = rec.admissions[:, tcps].sum(axis=1)
     dis = rec.discharges[:, tcps].sum(axis=1)
@@ -100,7 +101,7 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: f
         "inpatients": n,
         "inpatients_in_area": stock(inp[:, :, IN_AREA].sum(axis=1)),
         "inpatients_out_of_area": stock(inp[:, :, OUT_OF_AREA].sum(axis=1)),
-        "inpatients_per_million": n / population * 1e6,
+        "inpatients_per_million": n / population.adults * 1e6,
     }
     for u, unit in enumerate(UNIT_TYPES):
         out[f"inpatients_{unit}"] = stock(inp[:, u].sum(axis=1))
