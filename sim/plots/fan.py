@@ -126,7 +126,8 @@ def per_million(plan: dict[str, float], population: float) -> dict[str, float]:
 
 def board_charts(summary: pd.DataFrame, spec: SystemSpec, source: str, out_dir: Path) -> list[Path]:
     """The charts of a run for a board paper: inpatients against the plan; by unit type; in and out of
-    area; inpatients per million adults against the plan per million adults. Returns the files written."""
+    area; adult inpatients per million adults against the plan per million adults. Returns the files
+    written."""
     out_dir = Path(out_dir)
     plan = spec.trajectory()
     where = spec.title
@@ -167,9 +168,9 @@ def board_charts(summary: pd.DataFrame, spec: SystemSpec, source: str, out_dir: 
         summary,
         "inpatients_per_million",
         plan=per_million(plan, spec.population.adults),
-        ylabel="inpatients per million adults",
+        ylabel="adult inpatients per million adults",
         source=source,
         path=files[3],
-        title=f"Inpatients per million adults, {where} ({spec.population.adults:,} adults)",
+        title=f"Adult inpatients per million adults, {where} ({spec.population.adults:,} adults)",
     )
     return files
