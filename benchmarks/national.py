@@ -43,7 +43,7 @@ def national_config(years: int = 10, replications: int = 1000, workdir: Path | N
         t = copy.deepcopy(bhr)
         t["name"] = f"tcp{k:02d}"
         t["title"] = f"Synthetic TCP {k}"
-        t["population"] = int(bhr["population"] * grow)
+        t["population"] = {age: int(n * grow) for age, n in bhr["population"].items()}
         t["trajectory"] = []
         t["register"]["people"] = {rag: int(round(n * reg)) for rag, n in bhr["register"]["people"].items()}
         t["register"]["join_rate"] = bhr["register"]["join_rate"] * reg

@@ -51,7 +51,7 @@ def system_cfg(n_tcps: int = 2, shared_beds: int | None = 4, **updates: Any) -> 
     for i in range(n_tcps):
         t = copy.deepcopy(base)
         t["name"] = f"a{i + 1}"
-        t["population"] = 500_000 * (i + 1)
+        t["population"] = {"adults": 500_000 * (i + 1), "children": 100_000 * (i + 1)}
         t["trajectory"] = [{"date": "2016-12", "inpatients": 10}]
         tcps[t["name"]] = t
     _set(cfg, {"tcp": None, "system.name": "test_system", "system.tcps": tcps})

@@ -58,6 +58,7 @@ from sim.config.spec import (
     DischargeSpec,
     PooledBudgetSpec,
     PoolSpec,
+    Population,
     RegisterSpec,
     RunSpec,
     SourceSpec,
@@ -398,7 +399,10 @@ def child_span(key: str, tcp: TcpConfig) -> float:
 
 def build_tcp(key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray, start: date, crises: bool) -> TcpSpec:
     """Check one TCP's parameters and build its spec; ``crises`` says whether anyone can be admitted."""
-    population = integer(f"{key}.population", tcp.population, minimum=1)
+    population = Population(
+        adults=integer(f"{key}.population.adults", tcp.population.adults, minimum=1),
+        children=integer(f"{key}.population.children", tcp.population.children, minimum=1),
+    )
     child_share = probability(f"{key}.crisis.child_share", tcp.crisis.child_share)
     register = build_register(f"{key}.register", tcp)
     to_adult_unit = probability(f"{key}.children.to_adult_unit", tcp.children.to_adult_unit)

@@ -210,13 +210,22 @@ class MilestoneConfig:
 
 
 @dataclass
+class PopulationConfig:
+    """A TCP's GP-registered population by age: the denominators of the rates per million, stated as the
+    national targets are (adult inpatients per million adults, children's per million children)."""
+
+    adults: int = MISSING  # aged 18 and over: for adult inpatients (every unit type but CAMHS tier 4)
+    children: int = MISSING  # under 18: for CAMHS tier 4 inpatients
+
+
+@dataclass
 class TcpConfig:
     """One Transforming Care Partnership: population, register, crises, CTRs, routing, beds, discharge,
     community, costs, plan and start census."""
 
     name: str = MISSING
     title: str = ""
-    population: int = MISSING  # GP-registered population, for the rate per million
+    population: PopulationConfig = field(default_factory=PopulationConfig)  # adults and children
     register: RegisterConfig = field(default_factory=RegisterConfig)
     crisis: CrisisConfig = field(default_factory=CrisisConfig)
     children: ChildrenConfig = field(default_factory=ChildrenConfig)

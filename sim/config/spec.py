@@ -184,13 +184,25 @@ class CostSpec:
 
 
 @dataclass(frozen=True)
+class Population:
+    """GP-registered people by age, the denominators of the rates per million (as the national targets
+    are stated): adults (18 and over) for adult inpatients, children (under 18) for CAMHS tier 4."""
+
+    adults: int
+    children: int
+
+    def __add__(self, other: Population) -> Population:
+        return Population(self.adults + other.adults, self.children + other.children)
+
+
+@dataclass(frozen=True)
 class TcpSpec:
     """A TCP: population, register, crises, CTRs, routing, discharge, community, costs and plan."""
 
     index: int
     name: str
     title: str
-    population: int
+    population: Population
     register: RegisterSpec
     child_share: float  # of people in crisis not on the register
     child_span: float  # days from ``children.age_low`` to the transition age (a new child's time left is drawn in it)
@@ -260,8 +272,9 @@ class SystemSpec:
         return self.tcps[0].title if len(self.tcps) == 1 else (self.system_title or self.name)
 
     @property
-    def population(self) -> int:
-        return sum(t.population for t in self.tcps)
+    def population(self) -> Population:
+        """The system's adults and children: its TCPs' added up."""
+        return sum((t.population for t in self.tcps), Population(0, 0))
 
     def trajectory(self) -> dict[str, float]:
         """The system's planned inpatients by month: the sum over TCPs at the months all of them plan."""

@@ -120,13 +120,14 @@ def small_multiples(
 
 
 def per_million(plan: dict[str, float], population: float) -> dict[str, float]:
-    """A plan of inpatients as inpatients per million population."""
+    """A plan of inpatients as inpatients per million of ``population`` (adults, as the targets are stated)."""
     return {m: v / population * 1e6 for m, v in plan.items()}
 
 
 def board_charts(summary: pd.DataFrame, spec: SystemSpec, source: str, out_dir: Path) -> list[Path]:
     """The charts of a run for a board paper: inpatients against the plan; by unit type; in and out of
-    area; per million population against the plan. Returns the files written."""
+    area; adult inpatients per million adults against the plan per million adults. Returns the files
+    written."""
     out_dir = Path(out_dir)
     plan = spec.trajectory()
     where = spec.title
@@ -166,10 +167,10 @@ def board_charts(summary: pd.DataFrame, spec: SystemSpec, source: str, out_dir: 
     fan_chart(
         summary,
         "inpatients_per_million",
-        plan=per_million(plan, spec.population),
-        ylabel="inpatients per million population",
+        plan=per_million(plan, spec.population.adults),
+        ylabel="adult inpatients per million adults",
         source=source,
         path=files[3],
-        title=f"Inpatients per million population, {where} (population {spec.population:,})",
+        title=f"Adult inpatients per million adults, {where} ({spec.population.adults:,} adults)",
     )
     return files

@@ -115,7 +115,12 @@ def objectives(cfg: DictConfig, spec: SystemSpec) -> dict[str, Any]:
     scenario's changes."""
     return {
         "question": " ".join(str(cfg.scenario.question or "").split()),
-        "system": {"title": spec.title, "name": spec.name, "population": spec.population},
+        "system": {
+            "title": spec.title,
+            "name": spec.name,
+            "adults": spec.population.adults,
+            "children": spec.population.children,
+        },
         "tcps": [{"title": t.title, "name": t.name} for t in spec.tcps],
         "plan": [{"month": m, "planned": v} for m, v in spec.trajectory().items()],
         "scenario": cfg.scenario.name,

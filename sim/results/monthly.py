@@ -12,8 +12,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from sim.config.spec import SystemSpec
+from sim.config.spec import Population, SystemSpec
 from sim.pathway import (
+    CAMHS,
     COMMISSIONER_OF_UNIT,
     COMMISSIONERS,
     COMMUNITY,
@@ -86,8 +87,11 @@ def costs(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int]) -> dict[str, np
     return out
 
 
-def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: float) -> dict[str, np.ndarray]:
-    """Person metrics of the TCPs listed (all of them for the system, one for a TCP's own metrics)."""
+def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: Population) -> dict[str, np.ndarray]:
+    """Person metrics of the TCPs listed (all of them for the system, one for a TCP's own metrics), whose
+    adults and children are ``population``. Rates per million are stated as the national targets are:
+    adult inpatients (every unit type but CAMHS tier 4) per million adults, and CAMHS tier 4 inpatients
+    per million children."""
     inp = rec.inpatients[:, tcps].sum(axis=1)  # [S, U, A]
     adm = rec.admissions[:, tcps].sum(axis=1)
     dis = rec.discharges[:, tcps].sum(axis=1)
@@ -97,11 +101,13 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: f
         return np.asarray(x, dtype=np.float64)
 
     n = stock(inp.sum(axis=(1, 2)))
+    children = stock(inp[:, CAMHS].sum(axis=1))  # inpatients in CAMHS tier 4 beds are the children
     out = {
         "inpatients": n,
         "inpatients_in_area": stock(inp[:, :, IN_AREA].sum(axis=1)),
         "inpatients_out_of_area": stock(inp[:, :, OUT_OF_AREA].sum(axis=1)),
-        "inpatients_per_million": n / population * 1e6,
+        "inpatients_per_million": (n - children) / population.adults * 1e6,
+        "inpatients_per_million_children": children / population.children * 1e6,
     }
     for u, unit in enumerate(UNIT_TYPES):
         out[f"inpatients_{unit}"] = stock(inp[:, u].sum(axis=1))

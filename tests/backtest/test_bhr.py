@@ -54,3 +54,15 @@ def test_a_figure_outside_its_band_is_reported_as_outside():
     assert not any(bt.inside_band(far).values())
     near = {name: np.full(REPLICATIONS, float(recorded)) for name, recorded in bt.RECORDED.items()}
     assert all(bt.inside_band(near).values())
+
+
+def test_the_rates_per_million_are_seed_001s_on_bhrs_adults(backtest):
+    """seed 001 states its rates per million GP-registered adults: the 26 of the baseline are 44.86, the 22 of
+    April 2017 37.96 and the target of 14 24.16. The start census gives the first as the simulated adult rate
+    (no child is in hospital at the start), and the adults give the others."""
+    _, result, _, _ = backtest
+    adults = result.spec.population.adults
+    start = result.monthly[result.monthly["month"] == "2016-03"]
+    assert (start["inpatients_camhs_t4"] == 0).all()
+    assert np.round(start["inpatients_per_million"].to_numpy(), 2).tolist() == [44.86] * REPLICATIONS
+    assert [round(n / adults * 1e6, 2) for n in (22, 14)] == [37.96, 24.16]

@@ -136,7 +136,7 @@ def test_schema_run_defaults_match_the_shipped_yaml():
 def test_run_settings_are_checked_before_the_system():
     """A config wrong in both run.* and a TCP reports the run key first (as before the split)."""
     with pytest.raises(ConfigError) as err:
-        build(make_cfg(["run.workers=0", "tcp.population=0"]))
+        build(make_cfg(["run.workers=0", "tcp.population.adults=0"]))
     assert err.value.key == "run.workers"
 
 

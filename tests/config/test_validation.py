@@ -7,6 +7,7 @@ from helpers import loss_cfg, make_cfg, system_cfg
 
 from sim.api import compose
 from sim.config import ConfigError, build_spec
+from sim.config.errors import user_error_line
 
 # (overrides, key the message must name, words it must contain)
 BAD_OVERRIDES = [
@@ -27,7 +28,8 @@ BAD_OVERRIDES = [
     (["tcp.routing.atu=-0.1"], "tcp.routing.atu", "[0, 1]"),
     (["tcp.routing.atu=0.5"], "tcp.routing", "sum to"),
     (["tcp.beds.camhs_t4.schedule.0.beds=-2"], "tcp.beds.camhs_t4.schedule[0].beds", "at least 0"),
-    (["tcp.population=0"], "tcp.population", "at least 1"),
+    (["tcp.population.adults=0"], "tcp.population.adults", "at least 1"),
+    (["tcp.population.children=-5"], "tcp.population.children", "at least 1"),
     (["tcp.crisis.unregistered_rate=-2"], "tcp.crisis.unregistered_rate", "at least 0"),
     (["tcp.register.join_rate=-1"], "tcp.register.join_rate", "at least 0"),
     (["tcp.register.people.red=-3"], "tcp.register.people.red", "at least 0"),
@@ -170,6 +172,25 @@ def test_type_errors_are_caught_by_the_schema():
     while cause is not None and not isinstance(cause, ValidationError):
         cause = cause.__cause__
     assert cause is not None and cause.full_key == "run.seed"
+
+
+def test_population_in_one_number_is_one_line_naming_it():
+    """A population given as one number (before adults and children) stops with one line naming the key."""
+    with pytest.raises(Exception) as err:
+        compose(["tcp.population=579570"])
+    line = user_error_line(err.value)
+    assert line is not None and line.startswith("config error: tcp.population: ") and "\n" not in line
+
+
+def test_population_without_children_is_one_line_naming_the_key():
+    """A TCP that gives its adults but not its children is refused before anything runs."""
+    cfg = make_cfg()
+    cfg.tcp.population.children = "???"  # OmegaConf's MISSING, as a YAML file leaving it out gives
+    with pytest.raises(Exception) as err:
+        build_spec(cfg)
+    line = user_error_line(err.value)
+    assert line is not None and line.startswith("config error: tcp.population.children: ") and "missing" in line
+    assert "\n" not in line
 
 
 def test_every_shipped_config_is_valid():

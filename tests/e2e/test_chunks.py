@@ -43,12 +43,12 @@ def test_run_result_reads_its_tables_from_the_directory(tmp_path):
 
 
 def test_board_charts_draw_the_plan_per_million(bhr_result, tmp_path):
-    """The per-million chart draws the plan scaled by the population: 26 at the census is 26/579,570 a million."""
+    """The per-million chart draws the plan per million adults: 26 at the census is 26/579,570 a million."""
     import matplotlib.pyplot as plt
 
     from sim.plots.fan import board_charts, per_million
 
-    plan = per_million(bhr_result.spec.trajectory(), bhr_result.spec.population)
+    plan = per_million(bhr_result.spec.trajectory(), bhr_result.spec.population.adults)
     assert plan["2016-03"] == pytest.approx(26 / 579_570 * 1e6)
     files = board_charts(bhr_result.summary, bhr_result.spec, "Source: test", tmp_path)
     assert [f.name for f in files] == [
