@@ -15,7 +15,8 @@ Per bed number, across replications:
   local unit meets (``tcp.out_of_area_need``) and the other unit types' placements do not fall with the
   swept unit's beds: they set a floor under the share;
 * occupancy of the swept pool (time-weighted: bed-days occupied over bed-days open);
-* delayed bed-days and total cost a year (all payers, pounds);
+* delayed bed-days and total cost a year (all payers, pounds; every open bed is paid its fixed share of
+  its price whether or not it is occupied, ``costs.bed_fixed_share``, so the cost rises with beds);
 
 each with a 95% confidence interval (Student t across replications). The fewest beds is the smallest
 bed number whose one-sided upper confidence bound on the share, at the stated confidence, is at or

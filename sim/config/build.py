@@ -359,9 +359,11 @@ def build_discharge(key: str, tcp: TcpConfig, start: date) -> DischargeSpec:
 
 
 def build_costs(key: str, tcp: TcpConfig) -> CostSpec:
-    """The TCP's costs in pounds a day: beds in and out of area, packages in their first months and after."""
+    """The TCP's costs in pounds a day: beds in and out of area (and the share of an in-area bed's price
+    paid whether or not it is occupied), packages in their first months and after."""
     costs = tcp.costs
     bed = by_name(f"{key}.bed_per_year", costs.bed_per_year, UNIT_TYPES, "unit type") / DAYS_PER_YEAR
+    fixed = by_name(f"{key}.bed_fixed_share", costs.bed_fixed_share, UNIT_TYPES, "unit type", probability)
     premium = number(f"{key}.out_of_area_premium", costs.out_of_area_premium, minimum=0.0)
     package = (
         by_name(f"{key}.package_per_year", costs.package_per_year, PLACEMENT_TYPES, "placement type") / DAYS_PER_YEAR
@@ -369,6 +371,7 @@ def build_costs(key: str, tcp: TcpConfig) -> CostSpec:
     initial = number(f"{key}.initial_premium", costs.initial_premium, minimum=0.0)
     return CostSpec(
         bed=np.stack([bed, bed * (1.0 + premium)], axis=1),
+        bed_fixed=fixed,
         package=np.stack([package * (1.0 + initial), package], axis=1),
         initial_days=number(f"{key}.initial_months", costs.initial_months, minimum=0.0) * DAYS_PER_YEAR / 12,
         la_share=probability(f"{key}.package_la_share", costs.package_la_share),
@@ -503,7 +506,6 @@ def build_pooled_budget(pb: PooledBudgetConfig, names: list[str]) -> PooledBudge
         tcps=tcps,
         units=units,
         section75_tcps=section75,
-        marginal_share=probability(f"{key}.marginal_share", pb.marginal_share),
         out_of_area_release=probability(f"{key}.out_of_area_release", pb.out_of_area_release),
         cap_factor=number(f"{key}.cap_factor", pb.cap_factor, minimum=0.0),
         extra_per_day=number(f"{key}.extra_per_year", pb.extra_per_year, minimum=0.0) / DAYS_PER_YEAR,
@@ -526,6 +528,7 @@ class _PoolDraft:
     tcps: list[int]
     schedule: tuple[np.ndarray, np.ndarray]  # (day from start, beds)
     los: Mixture
+    cost: tuple[float, float] | None = None  # a shared pool's (pounds a bed-day, fixed share); None: its TCP's
 
 
 def _tcp_names(tcps: list[tuple[str, TcpConfig]]) -> list[str]:
@@ -565,6 +568,10 @@ def _shared_pools(
                 members,
                 build_schedule(f"{key}.schedule", pool.schedule, start),
                 build_los(f"{key}.los", pool.los),
+                (
+                    number(f"{key}.bed_per_year", pool.bed_per_year, minimum=0.0) / DAYS_PER_YEAR,
+                    probability(f"{key}.bed_fixed_share", pool.bed_fixed_share),
+                ),
             )
         )
     return drafts, shared_pool_of
@@ -650,26 +657,48 @@ def _census_people(
     return people
 
 
-def _pools(drafts: list[_PoolDraft], close_occupied: bool) -> tuple[PoolSpec, ...]:
-    """The pools in their final order, each name used once."""
-    pools = tuple(
-        PoolSpec(
-            index=index,
-            name=draft.name,
-            unit=draft.unit,
-            tcps=tuple(draft.tcps),
-            step_days=draft.schedule[0],
-            step_beds=draft.schedule[1],
-            los=draft.los,
-            close_occupied=close_occupied,
+def _pool_cost(draft: _PoolDraft, index: int, tcps: list[TcpSpec]) -> tuple[float, float]:
+    """A pool's price of an occupied bed-day and its fixed share: a TCP's own pool has the TCP's for the
+    unit; a shared pool its own, which must be given if its TCPs pay for beds of the unit (else its beds
+    would be free and the run would not say so)."""
+    if draft.cost is None:
+        costs = tcps[draft.tcps[0]].costs
+        return float(costs.bed[draft.unit, IN_AREA]), float(costs.bed_fixed[draft.unit])
+    rate, share = draft.cost
+    priced = [t for t in draft.tcps if tcps[t].costs.bed[draft.unit, IN_AREA] > 0]
+    if rate == 0 and priced:
+        name, unit = tcps[priced[0]].name, UNIT_TYPES[draft.unit]
+        raise ConfigError(
+            f"system.shared_pools[{index}].bed_per_year",
+            f"0, but {name} pays for {unit} beds: give the shared pool's price of a bed a year",
         )
-        for index, draft in enumerate(drafts)
-    )
+    return rate, share
+
+
+def _pools(drafts: list[_PoolDraft], close_occupied: bool, tcps: list[TcpSpec]) -> tuple[PoolSpec, ...]:
+    """The pools in their final order, each name used once, each with what its beds cost."""
+    pools = []
+    for index, draft in enumerate(drafts):
+        rate, share = _pool_cost(draft, index, tcps)
+        pools.append(
+            PoolSpec(
+                index=index,
+                name=draft.name,
+                unit=draft.unit,
+                tcps=tuple(draft.tcps),
+                step_days=draft.schedule[0],
+                step_beds=draft.schedule[1],
+                los=draft.los,
+                close_occupied=close_occupied,
+                bed_per_day=rate,
+                fixed_share=share,
+            )
+        )
     pool_names = [pool.name for pool in pools]
     for pool in pools:
         if pool_names.count(pool.name) > 1:
             raise ConfigError("system.shared_pools", f"pool name '{pool.name}' is used twice")
-    return pools
+    return tuple(pools)
 
 
 def _check_census_fits(
@@ -714,7 +743,7 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
         sources.extend(tcp_sources)
         census.extend(_census_people(key, tcp, tcp_index, pool_of_unit, start))
 
-    pools = _pools(drafts, close_occupied=bool(cfg.scenario.close_occupied))
+    pools = _pools(drafts, bool(cfg.scenario.close_occupied), tcps)
     _check_census_fits(census, tcps, pools, calendar)
     return SystemSpec(
         name=cfg.system.name if cfg.system.tcps else tcps[0].name,

@@ -16,7 +16,16 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from sim.config.checks import add_months, integer, month_label, number, parse_month, probability, tcp_configs
+from sim.config.checks import (
+    add_months,
+    integer,
+    month_label,
+    number,
+    parse_month,
+    probability,
+    tcp_configs,
+    unit_index,
+)
 from sim.config.schema import Config, LosConfig, ScenarioConfig, StepConfig
 
 #: The scenario keys that change every TCP (ScenarioConfig), each with its value that changes nothing.
@@ -29,6 +38,7 @@ SCENARIO_NEUTRAL: dict[str, Any] = {
     "close_occupied": False,
     "package_cost_factor": 1.0,
     "schedule_months_earlier": 0,
+    "bed_fixed_share": {},
 }
 
 #: Fields of a LOS component that are times (scaled by ``funding_delay_factor``); ``shape`` is not.
@@ -84,14 +94,21 @@ def apply_scenario(cfg: Config) -> Config:
     funding = number("scenario.funding_delay_factor", s.funding_delay_factor, minimum=0.0)
     packages = number("scenario.package_cost_factor", s.package_cost_factor, minimum=0.0)
     schedule_earlier = integer("scenario.schedule_months_earlier", s.schedule_months_earlier, minimum=0)
+    fixed_share = {}
+    for unit, share in s.bed_fixed_share.items():
+        key = f"scenario.bed_fixed_share.{unit}"
+        unit_index(key, unit)
+        fixed_share[unit] = probability(key, share)
     if not scenario_changes(s):
         return cfg
     cfg = copy.deepcopy(cfg)
     start = parse_month("run.start", cfg.run.start)
-    if schedule_earlier:
-        for i, shared in enumerate(cfg.system.shared_pools):
+    for i, shared in enumerate(cfg.system.shared_pools):
+        if schedule_earlier:
             key = f"system.shared_pools[{i}].schedule"
             shared.schedule = earlier_schedule(key, shared.schedule, schedule_earlier, start)
+        if shared.unit in fixed_share:
+            shared.bed_fixed_share = fixed_share[shared.unit]
     for key, tcp in tcp_configs(cfg):
         if coverage is not None:
             tcp.ctr.coverage = coverage
@@ -115,4 +132,6 @@ def apply_scenario(cfg: Config) -> Config:
         if schedule_earlier:
             for unit, pool in tcp.beds.items():
                 pool.schedule = earlier_schedule(f"{key}.beds.{unit}.schedule", pool.schedule, schedule_earlier, start)
+        if fixed_share:
+            tcp.costs.bed_fixed_share = {**tcp.costs.bed_fixed_share, **fixed_share}
     return cfg

@@ -81,6 +81,10 @@ class SharedPoolConfig:
     tcps: List[str] = field(default_factory=list)
     schedule: List[StepConfig] = field(default_factory=list)
     los: LosConfig = field(default_factory=LosConfig)
+    # the pool's beds are paid at its own price, whichever TCP fills them (as costs.bed_per_year and
+    # costs.bed_fixed_share of a TCP's own pool); the TCPs' own prices still set their out-of-area beds'
+    bed_per_year: float = 0.0  # an in-area bed a year, pounds
+    bed_fixed_share: float = 0.0  # share of that paid for each day the bed is open, occupied or not
 
 
 @dataclass
@@ -191,6 +195,9 @@ class CostConfig:
     CCG; inpatient CTRs the bed's commissioner; dowries NHS to the local authority."""
 
     bed_per_year: Dict[str, float] = field(default_factory=dict)  # unit -> in-area bed a year
+    # unit -> share of an in-area bed's yearly price paid for each day it is open, occupied or not (the
+    # rest for each occupied day, so a bed occupied all year costs bed_per_year); 0: paid only when occupied
+    bed_fixed_share: Dict[str, float] = field(default_factory=dict)
     out_of_area_premium: float = 0.0  # an out-of-area bed costs (1 + premium) times as much
     package_per_year: Dict[str, float] = field(default_factory=dict)  # placement type -> a year
     initial_months: float = 0.0  # months after discharge at the higher initial cost
@@ -245,12 +252,13 @@ class TcpConfig:
 class PooledBudgetConfig:
     """A pooled budget following the south-east hub's funding principles (seed 000, "Funding principles
     for the pooled resource"), computed from the simulated flows by ``sim.finance.ledger``. Off by default.
-    Each principle is one parameter; money in pounds, rates per year. docs/config.md says what each does."""
+    Each principle is one parameter; money in pounds, rates per year. docs/config.md says what each does.
+    The marginal saving of an open in-area bed is the part of its price not fixed (1 - its pool's
+    ``bed_fixed_share``): the costs' own parameter, not one of this section."""
 
     enabled: bool = False
     tcps: List[str] = field(default_factory=list)  # TCPs in the pool; empty: every TCP of the system
     units: List[str] = field(default_factory=lambda: ["low_secure", "medium_secure"])  # beds whose leavers it funds
-    marginal_share: float = 0.3  # share of an in-area bed's cost released while the bed stays open
     out_of_area_release: float = 1.0  # share of an out-of-area bed's cost released when its occupant leaves
     cap_factor: float = 1.0  # the pool funds a person's community support up to this times the bed's cost
     extra_per_year: float = 0.0  # additional money put into the pool from outside, pounds a year
@@ -292,6 +300,8 @@ class ScenarioConfig:
     repatriation: Optional[bool] = None  # if set: every TCP's discharge.repatriation
     close_occupied: bool = False  # beds close on their planned dates even if occupied (occupants move out of area)
     package_cost_factor: float = 1.0  # every TCP's costs.package_per_year times this
+    # unit -> share: every TCP's costs.bed_fixed_share and every shared pool's bed_fixed_share of that unit
+    bed_fixed_share: Dict[str, float] = field(default_factory=dict)
     schedule_months_earlier: int = (
         0  # every bed schedule step after the first this many months earlier (not before the month after run.start)
     )

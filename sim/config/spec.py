@@ -91,7 +91,13 @@ class Calendar:
 
 @dataclass(frozen=True)
 class PoolSpec:
-    """An in-area bed pool: one unit type, the TCPs it serves, its bed schedule and length of stay."""
+    """An in-area bed pool: one unit type, the TCPs it serves, its bed schedule and length of stay, and
+    what its beds cost (the engines never read the costs: ``sim.results.monthly.costs`` does).
+
+    A bed costs ``bed_per_day`` for a day it is occupied and ``fixed_share`` of that for a day it is open
+    but empty: ``fixed_share x bed_per_day`` for each open bed-day plus ``(1 - fixed_share) x
+    bed_per_day`` for each occupied one. A TCP's own pool has the TCP's price and share for the unit, a
+    shared pool its own."""
 
     index: int
     name: str
@@ -101,6 +107,18 @@ class PoolSpec:
     step_beds: np.ndarray  # int64, in-area beds from that day
     los: Mixture  # in days
     close_occupied: bool = False  # a step closes occupied beds on its date (occupants move out of area)
+    bed_per_day: float = 0.0  # pounds: an occupied bed-day (a bed occupied all year costs its yearly price)
+    fixed_share: float = 0.0  # share of ``bed_per_day`` paid for every open bed-day, occupied or not
+
+    @property
+    def open_day_cost(self) -> float:
+        """Pounds paid for each day a bed is open, occupied or not."""
+        return self.fixed_share * self.bed_per_day
+
+    @property
+    def occupied_day_cost(self) -> float:
+        """Pounds paid on top for each day a bed is occupied: the marginal saving of an empty bed."""
+        return (1.0 - self.fixed_share) * self.bed_per_day
 
     def beds_at(self, t: float) -> int:
         """Scheduled in-area beds at time t (during a warm-up, t < 0, the start's beds)."""
@@ -174,7 +192,8 @@ class DischargeSpec:
 class CostSpec:
     """Costs in pounds per day (per CTR for ``ctr``)."""
 
-    bed: np.ndarray  # float64 [U, A]
+    bed: np.ndarray  # float64 [U, A]: a bed-day occupied in area (the TCP's own pools), out of area
+    bed_fixed: np.ndarray  # float64 [U]: share of an in-area bed's price paid for each day it is open
     package: np.ndarray  # float64 [H, 2]: initial months, then settled
     initial_days: float
     la_share: float
@@ -234,7 +253,6 @@ class PooledBudgetSpec:
     tcps: tuple[int, ...]  # TCP indices in the pool
     units: tuple[int, ...]  # unit types whose leavers the pool funds (a section 75 TCP: every unit type)
     section75_tcps: tuple[int, ...]  # TCPs under the section 75 variant
-    marginal_share: float  # share of an open in-area bed's cost released for a person who left it
     out_of_area_release: float  # share of an out-of-area bed's cost released for a person who left it
     cap_factor: float  # the pool funds community support up to this times the cost of the bed it replaces
     extra_per_day: float  # money put in from outside the pool, pounds a day

@@ -3,11 +3,14 @@
 Seed 000 (../shared/seeds/000_c99b38896d54c3d9.txt, "Funding principles for the pooled resource") sets
 the rules; each is one parameter of ``system.pooled_budget`` (``PooledBudgetSpec``):
 
-1. *Release* (``marginal_share``, ``out_of_area_release``): money is released to the pool for the people
-   who left the pool's beds (secure units; with section 75 every unit) for a community placement, for
-   each day they live in the community: while the in-area bed they left stays open only its marginal
-   saving (``marginal_share`` of its cost), its full cost once beds of that pool have closed (at most one
-   closed bed per person); an out-of-area bed is spot purchased, so ``out_of_area_release`` of its price.
+1. *Release* (the beds' fixed share, ``out_of_area_release``): money is released to the pool for the
+   people who left the pool's beds (secure units; with section 75 every unit) for a community placement,
+   for each day they live in the community: while the in-area bed they left stays open only its marginal
+   saving, the part of its price that is paid per occupied day (``1 - fixed_share`` of its pool, the
+   share ``sim.results.monthly.costs`` charges for an open bed whether or not it is occupied: one
+   number for both), its full price once beds of that pool have closed (at most one closed bed per
+   person); an out-of-area bed is spot purchased, so ``out_of_area_release`` of its price. In-area beds
+   are priced as their pool's (``PoolSpec``: a shared pool's own price, a TCP's own pool the TCP's).
 2. *Cap* (``cap_factor``, ``extra_per_year``, ``balanced_plan``): the pool funds a person's community
    support up to ``cap_factor`` times the cost of the bed it replaces. Support above that is paid first
    from money put in from outside (``extra_per_year``); the rest by the reserve only under a longer-term
@@ -131,6 +134,16 @@ def _pool_beds(spec: SystemSpec, rec: MonthlyArrays, days: np.ndarray) -> tuple[
     return (start[None] - fewest) * days[:, None], (open_beds - fewest) * days[:, None]
 
 
+def _bed_prices(spec: SystemSpec, t: int, u: int) -> np.ndarray:
+    """The full price of a bed-day of TCP ``t``'s unit ``u``, in area (its pool's) and out of area (the
+    TCP's own with the premium), pounds; float64 [A]."""
+    bed = spec.tcps[t].costs.bed[u].copy()
+    p = spec.tcps[t].pool_of_unit[u]
+    if p >= 0:
+        bed[IN_AREA] = spec.pools[p].bed_per_day
+    return bed
+
+
 def ledger(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
     """The pooled budget's monthly ledger of one replication: each metric (``FLOWS``, ``STOCKS``) as an
     array over the months (flows, M) or the stock points (stocks, M + 1). Pounds; ``pool_cohort`` in people."""
@@ -164,9 +177,11 @@ def ledger(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
             person_days = d[:, u].sum(axis=(2, 3))  # [M, A]
             p = spec.tcps[t].pool_of_unit[u]
             f = full[:, p] if p >= 0 else np.zeros(m_count)
-            marginal = person_days[:, IN_AREA] * c.bed[u, IN_AREA] * (1.0 - f) * pb.marginal_share
-            closed = person_days[:, IN_AREA] * c.bed[u, IN_AREA] * f
-            ooa = person_days[:, OUT_OF_AREA] * c.bed[u, OUT_OF_AREA] * pb.out_of_area_release
+            bed = _bed_prices(spec, t, u)  # [A]
+            saving = spec.pools[p].occupied_day_cost if p >= 0 else 0.0  # no pool: no one left an in-area bed
+            marginal = person_days[:, IN_AREA] * saving * (1.0 - f)
+            closed = person_days[:, IN_AREA] * bed[IN_AREA] * f
+            ooa = person_days[:, OUT_OF_AREA] * bed[OUT_OF_AREA] * pb.out_of_area_release
             keep = np.ones(m_count)
             if t in pb.section75_tcps:  # rule 6: a 5+ year stayer brings a dowry in place of the saving
                 everyone = person_days.sum(axis=1)
@@ -178,7 +193,7 @@ def ledger(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
             released["out_of_area"][:, src] += ooa * keep
             # rule 2: the pool's part of each person's support is capped at the bed it replaces
             for a in (IN_AREA, OUT_OF_AREA):
-                cap = pb.cap_factor * c.bed[u, a]
+                cap = pb.cap_factor * bed[a]
                 for h in range(len(PLACEMENT_TYPES)):
                     for phase in (0, 1):
                         rate = c.package[h, phase]
@@ -199,8 +214,8 @@ def ledger(spec: SystemSpec, rec: MonthlyArrays) -> dict[str, np.ndarray]:
     beds_cost = np.zeros((m_count, len(SOURCES)))
     for pool in spec.pools:
         if any(pool.unit in pb.scope(t) for t in pool.tcps):
-            rate = np.mean([spec.tcps[t].costs.bed[pool.unit, IN_AREA] for t in pool.tcps])
-            beds_cost[:, SOURCES.index(COMMISSIONER_OF_UNIT[UNIT_TYPES[pool.unit]])] += new_days[:, pool.index] * rate
+            source = SOURCES.index(COMMISSIONER_OF_UNIT[UNIT_TYPES[pool.unit]])
+            beds_cost[:, source] += new_days[:, pool.index] * pool.bed_per_day
     new_beds = beds_cost.sum(axis=1)
 
     # rules 2-4 month by month: the reserve's running balance

@@ -28,6 +28,7 @@ SPEND: tuple[str, ...] = (
     *(f"cost_{p}" for p in PAYERS),
     "cost_total",
     "cost_beds_in_area",
+    "cost_beds_empty",
     "cost_beds_out_of_area",
     "cost_community",
     *(f"cost_community_{k}" for k in PLACEMENT_TYPES),

@@ -20,6 +20,7 @@ from omegaconf import DictConfig
 
 from sim.config import CONFIG_DIR, UNIT_TYPES, SystemSpec
 from sim.config.scenario import scenario_changes
+from sim.config.spec import DAYS_PER_YEAR
 from sim.metrics import about
 from sim.report import sources
 
@@ -130,7 +131,8 @@ def objectives(cfg: DictConfig, spec: SystemSpec) -> dict[str, Any]:
 
 
 def logic(cfg: DictConfig, spec: SystemSpec, where: Path) -> dict[str, Any]:
-    """2. Logic: the model's event rules, a link to the model, the bed pools and the keys the scenario
+    """2. Logic: the model's event rules, a link to the model, the bed pools (with what a bed costs: its
+    price a year and the share of it paid whether or not it is occupied) and the keys the scenario
     changes."""
     pools = []
     for p in spec.pools:
@@ -143,6 +145,8 @@ def logic(cfg: DictConfig, spec: SystemSpec, where: Path) -> dict[str, Any]:
                 "beds_start": p.beds_at(0.0),
                 "beds_last": int(p.step_beds[-1]) if stepped else None,
                 "last_from": _day_label(spec, float(p.step_days[-1])) if stepped else None,
+                "bed_per_year": round(p.bed_per_day * DAYS_PER_YEAR),  # pounds (the config's figure)
+                "fixed_share": p.fixed_share,
             }
         )
     return {

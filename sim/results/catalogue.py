@@ -161,6 +161,7 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("cost_<payer>", "flow", "pounds", "spend by <payer>"),
     _m("cost_total", "flow", "pounds", "spend by all payers"),
     _m("cost_beds_in_area", "flow", "pounds", "spend on in-area beds"),
+    _m("cost_beds_empty", "flow", "pounds", "spend on in-area beds while empty"),
     _m("cost_beds_out_of_area", "flow", "pounds", "spend on out-of-area beds"),
     _m("cost_community", "flow", "pounds", "spend on community packages"),
     _m("cost_crisis_support", "flow", "pounds", "spend on crisis support"),

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from sim.config.spec import Population, SystemSpec
+from sim.config.spec import PoolSpec, Population, SystemSpec
 from sim.pathway import (
     CAMHS,
     COMMISSIONER_OF_UNIT,
@@ -48,23 +48,59 @@ def flow_series(x: np.ndarray) -> np.ndarray:
     return np.concatenate([np.full((1, *x.shape[1:]), np.nan), x])
 
 
+def pool_shares(rec: MonthlyArrays, pool: PoolSpec) -> dict[int, np.ndarray]:
+    """Each member TCP's share of a pool's month: its in-area inpatient-days of the pool's unit over all
+    its members' (the pool's occupied bed-days), equal shares in a month nobody was in it; a TCP's own
+    pool is all its TCP's. The shares of every month sum to 1, so what is split by them adds up to the
+    pool's whole."""
+    if len(pool.tcps) == 1:
+        return {pool.tcps[0]: np.ones(rec.open_days[:, pool.index].shape)}
+    days = {t: rec.inpatient_days[:, t, pool.unit, IN_AREA] for t in pool.tcps}
+    occupied = array_sum(days.values())
+    equal = 1.0 / len(pool.tcps)
+    return {t: np.where(occupied > 0, _ratio(d, occupied), equal) for t, d in days.items()}
+
+
 def costs(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int]) -> dict[str, np.ndarray]:
-    """Money in the month (pounds) for the TCPs listed: by payer and by setting. Rates are the home TCP's;
-    every cost is person-days (or CTRs) times a rate, so both engines' costs agree by construction."""
+    """Money in the month (pounds) for the TCPs listed: by payer and by setting. Every cost is bed-days,
+    person-days (or CTRs) times a rate, so both engines' costs agree by construction.
+
+    In-area beds are paid as a pool pays for them (``PoolSpec``): its fixed share of the price for every
+    open bed-day, occupied or not, and the rest for every occupied one, at the pool's price (a TCP's own
+    pool at the TCP's, a shared pool at its own). A pool's variable part is each TCP's own in-area
+    inpatient-days; its fixed part is split between its TCPs by ``pool_shares`` (their shares of its
+    occupied bed-days that month, equally when it was empty), so the system's cost is the sum over pools
+    whatever the split. ``cost_beds_empty`` is the part of ``cost_beds_in_area`` paid for beds open but
+    empty (the fixed share of their price). Out-of-area beds are paid per occupied day at the TCP's price
+    times (1 + premium); everything else at the person's home TCP's rates."""
     m = (rec.crises.shape[0], *rec.crises.shape[2:])  # months (and replications, when stacked)
     by_payer = {p: np.zeros(m) for p in PAYERS}
-    setting = {k: np.zeros(m) for k in ("beds_in_area", "beds_out_of_area", "community", "crisis_support", "ctrs")}
+    setting = {
+        k: np.zeros(m)
+        for k in ("beds_in_area", "beds_empty", "beds_out_of_area", "community", "crisis_support", "ctrs")
+    }
     setting.update({f"community_{kind}": np.zeros(m) for kind in PLACEMENT_TYPES})
     dowries = np.zeros(m)
+    for pool in spec.pools:
+        members = [t for t in pool.tcps if t in tcps]
+        if not members:
+            continue
+        payer = COMMISSIONER_OF_UNIT[UNIT_TYPES[pool.unit]]
+        share = pool_shares(rec, pool)
+        open_days, occupied = rec.open_days[:, pool.index], rec.occupied_days[:, pool.index]
+        for t in members:
+            fixed = share[t] * open_days * pool.open_day_cost
+            variable = rec.inpatient_days[:, t, pool.unit, IN_AREA] * pool.occupied_day_cost
+            by_payer[payer] += fixed + variable
+            setting["beds_in_area"] += fixed + variable
+            setting["beds_empty"] += share[t] * np.maximum(open_days - occupied, 0.0) * pool.open_day_cost
     for t in tcps:
         c = spec.tcps[t].costs
         for u, unit in enumerate(UNIT_TYPES):
             payer = COMMISSIONER_OF_UNIT[unit]
-            beds_in = rec.inpatient_days[:, t, u, IN_AREA] * c.bed[u, IN_AREA]
             beds_out = rec.inpatient_days[:, t, u, OUT_OF_AREA] * c.bed[u, OUT_OF_AREA]
             ctrs = rec.ctr_inpatient[:, t, u] * c.ctr
-            by_payer[payer] += beds_in + beds_out + ctrs
-            setting["beds_in_area"] += beds_in
+            by_payer[payer] += beds_out + ctrs
             setting["beds_out_of_area"] += beds_out
             setting["ctrs"] += ctrs
             dowries += rec.dowry_days[:, t, u] * c.dowry

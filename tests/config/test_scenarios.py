@@ -12,6 +12,7 @@ import pytest
 from sim.api import compose, run
 from sim.config import CONFIG_DIR, ConfigError, SystemSpec, build_spec
 from sim.config.checks import add_months
+from sim.config.schema import UNIT_TYPES
 
 SCENARIOS = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
 #: The scenarios of issue 5, point 1 (besides baseline and the hub's pooling pair).
@@ -125,6 +126,20 @@ def test_planned_closures_close_occupied_beds_on_the_configured_dates(baseline):
         assert list(s.step_days) == list(b.step_days) and list(s.step_beds) == list(b.step_beds)
     assert any(len(p.step_beds) > 1 and p.step_beds[-1] < p.step_beds[0] for p in spec.pools)
     assert all(p.close_occupied for p in spec.pools) and not any(p.close_occupied for p in base.pools)
+
+
+def test_double_running_fixes_the_whole_price_of_every_secure_bed(baseline):
+    """Double running: every secure pool, a TCP's own (BHR) or shared (the hub), has its whole price fixed
+    (an empty bed saves nothing, so the pooled budget releases nothing until a bed closes); the other
+    pools keep the baseline's share (0.7 in the configs)."""
+    where, base = baseline
+    spec = spec_of("pooled_budget_double_running", where)
+    secure = {UNIT_TYPES.index("low_secure"), UNIT_TYPES.index("medium_secure")}
+    assert any(p.unit in secure and len(p.tcps) > 1 for p in spec.pools) == (where != "tcp=bhr")
+    for b, s in zip(base.pools, spec.pools):
+        assert b.fixed_share == 0.7
+        assert s.fixed_share == (1.0 if s.unit in secure else b.fixed_share), s.name
+        assert s.bed_per_day == b.bed_per_day > 0
 
 
 @pytest.mark.parametrize(

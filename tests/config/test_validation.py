@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from helpers import loss_cfg, make_cfg, system_cfg
 
@@ -59,6 +63,26 @@ BAD_OVERRIDES = [
     (["tcp.discharge.dispute_prob=1.01"], "tcp.discharge.dispute_prob", "[0, 1]"),
     (["tcp.costs.package_la_share=1.5"], "tcp.costs.package_la_share", "[0, 1]"),
     (["tcp.costs.bed_per_year.atu=-1"], "tcp.costs.bed_per_year.atu", "at least 0"),
+    (["tcp.costs.bed_fixed_share.atu=1.5"], "tcp.costs.bed_fixed_share.atu", "[0, 1]"),
+    (["tcp.costs.bed_fixed_share.low_secure=-0.1"], "tcp.costs.bed_fixed_share.low_secure", "[0, 1]"),
+    (["+tcp.costs.bed_fixed_share.ward=0.5"], "tcp.costs.bed_fixed_share.ward", "unknown unit type"),
+    (["+scenario.bed_fixed_share.low_secure=2"], "scenario.bed_fixed_share.low_secure", "[0, 1]"),
+    (["+scenario.bed_fixed_share.ward=1"], "scenario.bed_fixed_share.ward", "unknown unit type"),
+    (
+        ["system=south_east_hub", "system.shared_pools.0.bed_fixed_share=1.5"],
+        "system.shared_pools[0].bed_fixed_share",
+        "[0, 1]",
+    ),
+    (
+        ["system=south_east_hub", "system.shared_pools.1.bed_per_year=-1"],
+        "system.shared_pools[1].bed_per_year",
+        "at least 0",
+    ),
+    (  # its TCPs pay for medium secure beds, so a shared pool of them priced at 0 is a mistake, not free beds
+        ["system=south_east_hub", "system.shared_pools.1.bed_per_year=0"],
+        "system.shared_pools[1].bed_per_year",
+        "pays for medium_secure beds",
+    ),
     (["tcp.community.breakdown_rate_first_year=-1"], "tcp.community.breakdown_rate_first_year", "at least 0"),
     (["tcp.beds.atu.los.components.0.weight=1.2"], "tcp.beds.atu.los.components[0].weight", "[0, 1]"),
     (["tcp.beds.atu.los.components.0.sd=-1"], "tcp.beds.atu.los.components[0]", "sd"),
@@ -68,7 +92,7 @@ BAD_OVERRIDES = [
 ]
 
 
-@pytest.mark.parametrize("overrides, key, words", BAD_OVERRIDES, ids=[o[0][0] for o in BAD_OVERRIDES])
+@pytest.mark.parametrize("overrides, key, words", BAD_OVERRIDES, ids=[o[0][-1] for o in BAD_OVERRIDES])
 def test_bad_value_names_its_key(overrides, key, words):
     """A wrong value raises ConfigError whose key and one-line message say where and what."""
     with pytest.raises(ConfigError) as err:
@@ -222,3 +246,26 @@ def test_a_census_age_must_fit_the_unit(tmp_path, row, message):
     with pytest.raises(ConfigError) as err:
         build_spec(loss_cfg(**{"tcp.census": str(path), "tcp.beds": {"camhs_t4": camhs}}))
     assert err.value.key == "tcp.census" and f"census.csv {message}" in str(err.value)
+
+
+def test_the_cli_stops_on_a_bad_fixed_share():
+    """A fixed share outside [0, 1] (here a shared pool's) stops the command line with exit status 2 and
+    one line naming the key, before anything runs."""
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "system=south_east_hub",
+            "system.shared_pools.0.bed_fixed_share=1.2",
+            "hydra.run.dir=/tmp/never-made",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [
+        "config error: system.shared_pools[0].bed_fixed_share: 1.2 is a probability and must be in [0, 1]"
+    ]

@@ -92,6 +92,9 @@ def test_objectives_and_logic(small_run, report):
     ):
         assert re.search(rf"^\d+\. {rule}", text, flags=re.M), rule
     assert "DESIGN.md" in text
+    # the pools with what a bed costs (configs/tcp/bhr.yaml): its price a year and the share paid when empty
+    assert "| bhr_atu | atu | bhr | 10 | " in text and " | 180,000 | 0.7 |" in text
+    assert "paid its fixed share of its price a year for every day it is open" in text
 
 
 def test_data_lists_the_cited_sources_of_the_tcp_config(report):

@@ -30,6 +30,7 @@ from sim.results.analytic import erlang_b
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "experiments" / "atu_capacity.py"
 Z = 4.0  # tolerance in standard errors, as tests/analytic/test_queueing.py
+YEAR = 365.25
 
 
 def app_cfg(overrides: list[str]) -> DictConfig:
@@ -82,6 +83,40 @@ def test_loss_system_curve_is_erlang_b():
     assert (np.diff(table["ooa_share"]) < 0).all()  # with common random numbers, more beds never block more
     analytic = min(c for c in beds if erlang_b(a, c) <= 0.10)
     assert fewest_beds(table, target=0.10, confidence=0.9, measure="all") == analytic == 13
+
+
+# ------------------------------------------------------------------------------------------- cost
+
+
+@pytest.mark.parametrize("fixed_share", [0.0, 0.7])
+def test_cost_rises_with_beds_by_their_fixed_share(fixed_share):
+    """An open bed is paid for whether or not it is occupied. On the loss system with a light load (2
+    admissions a year staying half a year on average: one bed busy, 8 or 12 open), both bed numbers
+    admit everyone in area (common random numbers: the same people, the same stays), so 4 more beds cost
+    4 x the fixed share of a bed's price a year more: 4 x 0.7 x 100,000 = 280,000 a year (less the
+    quarter day a year the 365-day years lack of 365.25). With no fixed share (beds paid only when
+    occupied, the old rule) the curve's cost is flat."""
+    price, years = 100_000.0, 2
+    cfg = loss_cfg(
+        beds=1,
+        rate=2.0,
+        los=[{"family": "exponential", "weight": 1.0, "mean": 0.5}],
+        **{
+            "run.replications": 20,
+            "run.years": years,
+            "run.warmup_years": 2,
+            "run.engine": "numba",
+            "tcp.costs.bed_per_year": {"atu": price},
+            "tcp.costs.bed_fixed_share": {"atu": fixed_share},
+        },
+    )
+    table = capacity_curve(cfg, [8, 12], unit="atu").set_index("beds")
+    assert (table["ooa_share"] == 0).all() and table["occupancy"].max() < 0.2
+    assert table["admissions_per_year"].nunique() == 1
+    days = 730  # April 2016 to March 2018
+    expected = 4 * fixed_share * price * days / YEAR / years
+    assert table.loc[12, "cost_per_year"] - table.loc[8, "cost_per_year"] == pytest.approx(expected, abs=1e-6)
+    assert table.loc[8, "cost_per_year"] > 8 * fixed_share * price * days / YEAR / years  # and the busy beds
 
 
 # ------------------------------------------------------------------------------------------- fewest beds

@@ -3,8 +3,10 @@ tiny hand-filled monthly record whose answer is worked out by hand here; the spl
 the unit left; the balance identities every month on a real hub run; the finance outputs; the config.
 
 Tiny record: one TCP (the loss system) with an ATU pool of 4 beds and a low secure pool of 4 beds; an
-ATU bed costs 1 a day (2 out of area), a low secure bed 2 a day (4 out of area); a shared-housing
-package 0.5 a day, a bespoke one 3 a day; no initial premium, no breakdowns or deaths, nobody goes home.
+ATU bed costs 1 a day (2 out of area), a low secure bed 2 a day (4 out of area), 70% of an in-area bed's
+price fixed (paid whether or not it is occupied), so an open bed's marginal saving is 30% of it; a
+shared-housing package 0.5 a day, a bespoke one 3 a day; no initial premium, no breakdowns or deaths,
+nobody goes home.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def tiny_spec(pool: dict | None = None, *, years: float = 1, mix: str = "shared"
             "run.years": years,
             "tcp.beds": {"low_secure": beds},
             "tcp.costs.bed_per_year": {"atu": YEAR, "low_secure": 2 * YEAR},
+            "tcp.costs.bed_fixed_share": {"atu": 0.7, "low_secure": 0.7},
             "tcp.costs.out_of_area_premium": 1.0,
             "tcp.costs.package_per_year": {"shared": 0.5 * YEAR, "bespoke_single": 3 * YEAR},
             "tcp.costs.dowry_per_year": 0.2 * YEAR,
@@ -85,8 +88,9 @@ def pool_of(spec, name: str) -> int:
 
 def test_marginal_saving_only_while_the_bed_is_open_and_the_shortfall_split():
     """A person leaves an open ATU bed (1 a day) for shared housing (0.5 a day) for 10 days, then 20:
-    only the marginal 30% of the bed is released (3, then 6) against support of 5, then 10. The empty
-    reserve cannot pay, so the shortfalls (2, then 4) fall a quarter to local authorities."""
+    only the marginal 30% of the bed (its price less the 70% fixed) is released (3, then 6) against
+    support of 5, then 10. The empty reserve cannot pay, so the shortfalls (2, then 4) fall a quarter to
+    local authorities."""
     spec = tiny_spec()
     rec = record(spec)
     leave(rec, 0, ATU, IN_AREA, {0: 10, 1: 20})
@@ -99,6 +103,45 @@ def test_marginal_saving_only_while_the_bed_is_open_and_the_shortfall_split():
     np.testing.assert_allclose(out["pool_reserve"][:3], [0.0, 0.0, 0.0])
     np.testing.assert_allclose(out["pool_balance"][:3], [0.0, -2.0, -6.0])
     assert out["pool_in_ccg"][0] == pytest.approx(3.0) and out["pool_in_specialised"][0] == 0  # ATU: the CCG's bed
+
+
+@pytest.mark.parametrize("fixed, released", [(0.7, 3.0), (0.4, 6.0), (1.0, 0.0), (0.0, 10.0)])
+def test_the_marginal_saving_is_the_part_of_the_bed_price_not_fixed(fixed, released):
+    """The saving released for 10 days out of an open ATU bed (1 a day) is (1 - bed_fixed_share) of its
+    price: the costs' own share, so the ledger and the spend agree on what an empty bed saves. A fixed
+    share of 1 (double running) releases nothing until a bed closes."""
+    spec = tiny_spec(**{"tcp.costs.bed_fixed_share.atu": fixed})
+    rec = record(spec)
+    leave(rec, 0, ATU, IN_AREA, {0: 10})
+    assert ledger(spec, rec)["pool_in_marginal"][0] == pytest.approx(released)
+
+
+def test_a_shared_pools_leaver_releases_the_pools_saving_and_its_new_beds_cost_its_price():
+    """Two TCPs share an ATU pool at 2 a day with 0.25 of it fixed, while their own ATU price is 1 a day
+    with nothing fixed: 10 days of a1's leaver out of the shared pool release 0.75 x 2 x 10 = 15 (the
+    pool's price and share, not the TCP's); a bed it opens again in June (30 days) costs 2 x 30 = 60."""
+    cfg = system_cfg(
+        2,
+        shared_beds=3,
+        **{
+            "system.shared_pools[0].bed_per_year": 2 * YEAR,
+            "system.shared_pools[0].bed_fixed_share": 0.25,
+            "system.tcps.a1.costs.bed_per_year": {"atu": YEAR},
+            "system.tcps.a2.costs.bed_per_year": {"atu": YEAR},
+            "system.pooled_budget": {"enabled": True, "units": ["atu"]},
+        },
+    )
+    spec = build_spec(cfg)
+    shared = pool_of(spec, "shared_atu")
+    rec = MonthlyArrays.zeros(spec)
+    days = np.diff(spec.calendar.boundaries)
+    rec.beds[0] = 3
+    rec.open_days[:] = 3 * days[:, None]
+    rec.open_days[1, shared] = 2 * days[1]
+    rec.placement_days[0, 0, ATU, IN_AREA, SHARED, SETTLED] = 10
+    out = ledger(spec, rec)
+    assert out["pool_in_marginal"][0] == pytest.approx(15.0)
+    np.testing.assert_allclose(out["pool_new_beds_cost"][:3], [0.0, 0.0, 60.0])
 
 
 def test_full_cost_once_a_bed_of_the_pool_closes():
@@ -116,7 +159,7 @@ def test_full_cost_once_a_bed_of_the_pool_closes():
 
 def test_one_closed_bed_releases_full_cost_for_one_person_only():
     """Two people out of the ATU all of May (31 days each) but one bed closed: one bed's full cost (31)
-    and the other's marginal saving (0.3 x 31)."""
+    and the other's marginal saving (0.3 x 31: the 70% fixed part of the open bed's price stays paid)."""
     spec = tiny_spec()
     atu = pool_of(spec, "loss_system_atu")
     rec = record(spec, {atu: [4, 3] + [3] * 10})
@@ -406,7 +449,6 @@ def test_no_pooled_budget_no_ledger_and_no_files(tmp_path):
         ),
         ({"units": ["forensic"]}, "system.pooled_budget.units", "unknown unit type"),
         ({"units": []}, "system.pooled_budget.units", "funds no one"),
-        ({"marginal_share": 1.5}, "system.pooled_budget.marginal_share", "[0, 1]"),
         ({"out_of_area_release": -0.1}, "system.pooled_budget.out_of_area_release", "[0, 1]"),
         ({"shortfall_la_share": 2}, "system.pooled_budget.shortfall_la_share", "[0, 1]"),
         ({"cap_factor": -1}, "system.pooled_budget.cap_factor", "at least 0"),
@@ -423,26 +465,30 @@ def test_bad_pooled_budget_values_name_their_key(pool, key, words):
     assert err.value.key == key and words in str(err.value) and "\n" not in str(err.value)
 
 
-def test_the_cli_stops_on_a_bad_pooled_budget_value():
+@pytest.mark.parametrize(
+    "override, line",
+    [
+        (
+            "tcp.costs.bed_fixed_share.low_secure=2",
+            "config error: tcp.costs.bed_fixed_share.low_secure: 2 is a probability and must be in [0, 1]",
+        ),
+        (  # the marginal saving is the beds' fixed share now: the old key is refused, not ignored
+            "system.pooled_budget.marginal_share=0.3",
+            "config error: system.pooled_budget.marginal_share: Key 'marginal_share' not in 'PooledBudgetConfig'",
+        ),
+    ],
+)
+def test_the_cli_stops_on_a_bad_pooled_budget_value(override, line):
     """On the command line: exit status 2 and one line naming the key."""
     p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "scenario=pooled_budget",
-            "system.pooled_budget.marginal_share=2",
-            "hydra.run.dir=/tmp/never-made",
-        ],
+        [sys.executable, "-m", "sim", "scenario=pooled_budget", override, "hydra.run.dir=/tmp/never-made"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert p.returncode == 2
-    assert p.stderr.strip().splitlines() == [
-        "config error: system.pooled_budget.marginal_share: 2 is a probability and must be in [0, 1]"
-    ]
+    assert p.stderr.strip().splitlines() == [line]
 
 
 def test_scenario_keys_for_packages_and_faster_schedules():

@@ -790,8 +790,9 @@ def test_ready_prob_zero_never_shortens_a_stay(tmp_path):
 
 
 def test_bed_costs_are_person_days_times_rates():
-    """Bed costs only (an in-area day costs 1, an out-of-area day 2): each month's cost_total equals the
-    in-area plus twice the out-of-area inpatient-days computed from the event log, clipped to the month."""
+    """Bed costs only (an in-area day costs 1, an out-of-area day 2; no part of the in-area price fixed,
+    the loss system's bed_fixed_share 0): each month's cost_total equals the in-area plus twice the
+    out-of-area inpatient-days computed from the event log, clipped to the month."""
     res = run(
         loss_cfg(
             beds=3,
@@ -824,6 +825,60 @@ def test_bed_costs_are_person_days_times_rates():
         np.testing.assert_allclose(rep["cost_total"].to_numpy()[1:], cost, rtol=1e-9)
         np.testing.assert_allclose(rep["inpatient_days_out_of_area"].to_numpy()[1:], ooa_days, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(rep["cost_ccg"].to_numpy()[1:], cost, rtol=1e-9)  # ATU beds: the CCG's
+
+
+def one_bed_cfg(tmp_path, beds: int, census: list[str], fixed_share: float, years: float = 1, **updates):
+    """``beds`` ATU beds open all the run, no one admitted; the census rows stay for the run (a fixed stay
+    of 20 years); an ATU bed's price is one a day (``YEAR`` a year), ``fixed_share`` of it fixed."""
+    return loss_cfg(
+        beds=beds,
+        rate=0.0,
+        los=fixed(20.0),
+        **{
+            "run.replications": 1,
+            "run.years": years,
+            "tcp.census": census_file(tmp_path, census) if census else None,
+            "tcp.costs.bed_per_year": {"atu": YEAR},
+            "tcp.costs.bed_fixed_share": {"atu": fixed_share},
+            **updates,
+        },
+    )
+
+
+def test_an_open_bed_costs_its_fixed_share_occupied_or_not(tmp_path):
+    """Two beds open all month, one occupied, a bed one a day with 0.7 of it fixed: each month costs
+    2 x 0.7 x days (both open beds' fixed part) + 1 x 0.3 x days (the occupied one's variable part) =
+    1.7 x days; of that, 0.7 x days is the empty bed's (cost_beds_empty). Worked by hand."""
+    res = run(one_bed_cfg(tmp_path, beds=2, census=["atu,in,2016-03-01"], fixed_share=0.7))
+    m = res.monthly.set_index("month").iloc[1:]
+    days = np.diff(res.spec.calendar.boundaries)
+    np.testing.assert_allclose(m["inpatient_days"], days, rtol=1e-12)  # one person, all month
+    np.testing.assert_allclose(m["occupancy"], 0.5, rtol=1e-12)
+    np.testing.assert_allclose(m["cost_beds_in_area"], 2 * 0.7 * days + 1 * 0.3 * days, rtol=1e-12)
+    np.testing.assert_allclose(m["cost_beds_empty"], 0.7 * days, rtol=1e-12)
+    np.testing.assert_allclose(m["cost_total"], 1.7 * days, rtol=1e-12)
+    np.testing.assert_allclose(m["cost_ccg"], 1.7 * days, rtol=1e-12)  # ATU beds: the CCG's
+
+
+@pytest.mark.parametrize("fixed_share", [0.0, 0.7, 1.0])
+def test_a_bed_occupied_all_year_costs_its_price_and_an_empty_one_its_fixed_share(tmp_path, fixed_share):
+    """Over 4 years from April 2016 (1,461 days: 4 x 365.25), a bed occupied throughout costs 4 x
+    bed_per_year whatever its fixed share; a bed open and empty throughout costs 4 x the fixed share of it."""
+    price = 180_000.0
+    for census, expected in ((["atu,in,2016-03-01"], 4 * price), ([], 4 * fixed_share * price)):
+        res = run(
+            one_bed_cfg(
+                tmp_path,
+                beds=1,
+                census=census,
+                fixed_share=fixed_share,
+                years=4,
+                **{"tcp.costs.bed_per_year.atu": price},
+            )
+        )
+        assert res.spec.calendar.horizon == 4 * YEAR
+        assert res.monthly["cost_total"].sum() == pytest.approx(expected, rel=1e-12, abs=1e-6)
+        assert res.monthly["cost_beds_empty"].sum() == pytest.approx(0 if census else expected, abs=1e-6)
 
 
 def test_package_costs_initial_premium_and_payer_split(tmp_path):
