@@ -48,7 +48,7 @@ def yearly(overrides: list[str], replications: int) -> None:
     months = ("start", *spec.calendar.labels)  # stock point s is the end of month s (0: the start)
     stays = long_stay_columns(m)
     head = ["year", "admissions", "readmit%", "discharges", "delayed%", "inpatients", *[f"{k}%" for k in stays]]
-    head += ["placements", "breakdowns", "housing_free"]
+    head += ["placements", "breakdowns", "housing_free", "register", "transfers"]
     print(" ".join(f"{h:>11}" for h in head))
     n = len(months)
     for start in range(1, n, 12):
@@ -78,6 +78,8 @@ def yearly(overrides: list[str], replications: int) -> None:
             f"{stock('placements'):.1f}",
             f"{flow('breakdowns'):.1f}",
             f"{stock('housing_free'):.1f}" if "housing_free" in m else "-",
+            f"{stock('register'):.1f}",
+            f"{flow('transfers'):.1f}" if "transfers" in m else "-",
         ]
         print(" ".join(f"{v:>11}" for v in row))
 

@@ -60,7 +60,10 @@ PERSON = np.dtype(
         ("next_ctr_at", np.float64),
         ("breakdown_at", np.float64),
         ("pl_death_at", np.float64),
-        ("settle_at", np.float64),
+        ("initial_end_at", np.float64),
+        ("settled_at", np.float64),
+        ("exit_at", np.float64),
+        ("exit_how", np.int64),
         # membership of one linked list at a time: a pool's repatriation candidates or a housing queue
         ("list_id", np.int64),
         ("prev", np.int64),
