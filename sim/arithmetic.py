@@ -90,6 +90,31 @@ def adult_in(u: float, span: float) -> float:
 
 
 @jit
+def ctr_ready_prob(stay: float, ready: float, ready_long: float, long_stay: float) -> float:
+    """The chance an inpatient CTR finds the person ready, ``stay`` days into their stay: ``ready``, or
+    ``ready_long`` once the stay is ``long_stay`` days old (inf: never)."""
+    return ready if stay < long_stay else ready_long
+
+
+@jit
+def discharge_times(
+    delayed_for: int, now: float, plan: float, provider: float, funding: float, dispute: float
+) -> tuple[float, float, float]:
+    """When a ready person's provider, funding decision and dispute's end come (provider_at, funding_at,
+    dispute_at), from the planning point ``plan`` and the drawn times. A start census row can say what
+    the person is delayed for now (``delayed_for``, a DELAY_REASONS code; -1: nothing said): then that
+    wait starts now and what comes before it in the order of reasons is done (housing is held by
+    the caller)."""
+    if delayed_for == _FUNDING:
+        return plan + provider, now + funding, now + funding + dispute
+    if delayed_for == _DISPUTE:
+        return plan + provider, now, now + dispute
+    if delayed_for == _PROVIDER:
+        return now + provider, now, now
+    return plan + provider, plan + funding, plan + funding + dispute
+
+
+@jit
 def planning_start(admitted: float, expected_ready: float, ready: float, lead: float) -> float:
     """When provider and funding work starts for a stay: ``lead`` days before the readiness expected at
     admission (``expected_ready``), not before the admission, and not after the person is found ready

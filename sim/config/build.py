@@ -455,6 +455,12 @@ def build_tcp(key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray
         ctr_first=number(f"{key}.ctr.first_weeks", tcp.ctr.first_weeks, minimum=0.0) * 7.0,
         ctr_interval=ctr_interval,
         ctr_ready=probability(f"{key}.ctr.ready_prob", tcp.ctr.ready_prob),
+        ctr_ready_long=probability(f"{key}.ctr.ready_prob_long", tcp.ctr.ready_prob_long),
+        ctr_long_stay=(
+            math.inf
+            if tcp.ctr.long_stay_years is None
+            else number(f"{key}.ctr.long_stay_years", tcp.ctr.long_stay_years, minimum=0.0) * DAYS_PER_YEAR
+        ),
         support_places=integer(f"{key}.crisis_support.places", tcp.crisis_support.places, minimum=0),
         support_length=build_delay(f"{key}.crisis_support.length", tcp.crisis_support.length),
         route_cum=route_cum,
@@ -654,7 +660,7 @@ def _census_people(
                 f"{key}.census",
                 f"{where}: aged {c.age:g} in {UNIT_TYPES[c.unit]}; children (under {transition:g}) are in camhs_t4",
             )
-        adult_in = ((transition - c.age) * DAYS_PER_YEAR if not math.isnan(c.age) else math.nan) if child else math.inf
+        adult_in = ((transition - c.age) * DAYS_PER_YEAR if not math.isnan(c.age) else -1.0) if child else math.inf
         people.append(
             CensusPerson(
                 tcp=tcp_index,
@@ -664,6 +670,8 @@ def _census_people(
                 elapsed=c.elapsed,
                 by_need=c.by_need,
                 adult_in=adult_in,
+                ready_at=-c.ready_days if c.delayed_for >= 0 else math.inf,
+                delayed_for=c.delayed_for,
             )
         )
     return people

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from sim.config.errors import ConfigError
-from sim.config.schema import UNIT_TYPES
+from sim.config.schema import DELAY_REASONS, UNIT_TYPES
 from sim.config.spec import IN_AREA, OUT_OF_AREA
 from sim.config.store import CONFIG_DIR
 
@@ -34,6 +34,8 @@ class CensusRow(NamedTuple):
     elapsed: float  # days in hospital at the start
     by_need: bool  # out of area because no local unit meets the need
     age: float  # years at the start (optional column ``age``; NaN when not given)
+    ready_days: float  # days clinically ready at the start (optional ``ready``, ``ready_date``); NaN: not ready
+    delayed_for: int  # what a ready row is delayed for (``delay_reason``, a DELAY_REASONS code); -1: not ready
 
 
 def census_path(census: str) -> Path:
@@ -46,7 +48,9 @@ def read_census(key: str, path: Path, start: date) -> list[CensusRow]:
     """Rows of a census CSV; '#' lines are comments (sources). The optional column ``ooa_reason`` says
     why an out-of-area row is out of area: ``beds`` (the default; repatriation can bring them back) or
     ``need`` (no local unit meets it); the optional column ``age`` gives the age in years at the start
-    (empty: not known)."""
+    (empty: not known); the optional columns ``ready`` (yes or no), ``ready_date`` (YYYY-MM-DD) and
+    ``delay_reason`` (one of DELAY_REASONS) say that the person is clinically ready since that date and
+    still in hospital for that reason."""
     if not path.is_file():
         raise ConfigError(key, f"census file {path} not found")
     rows: list[CensusRow] = []
@@ -93,6 +97,7 @@ def read_census(key: str, path: Path, start: date) -> list[CensusRow]:
                 raise ConfigError(key, f"{where}: age '{age_text}' is not a number of years") from None
             if not 0 <= age < 130:
                 raise ConfigError(key, f"{where}: age {age_text} must be a number of years from 0 to 130")
+        ready_days, delayed_for = _readiness(key, where, header, fields, admitted, start)
         rows.append(
             CensusRow(
                 row=len(rows),
@@ -101,6 +106,41 @@ def read_census(key: str, path: Path, start: date) -> list[CensusRow]:
                 elapsed=float((start - admitted).days),
                 by_need=by_need,
                 age=age,
+                ready_days=ready_days,
+                delayed_for=delayed_for,
             )
         )
     return rows
+
+
+def _readiness(
+    key: str, where: str, header: list[str], fields: list[str], admitted: date, start: date
+) -> tuple[float, int]:
+    """A row's optional ``ready``, ``ready_date`` and ``delay_reason``: (days ready at the start, reason
+    code), or (NaN, -1) for a row that is not ready."""
+
+    def column(name: str) -> str:
+        return fields[header.index(name)].strip() if name in header else ""
+
+    ready, when, reason = column("ready").lower(), column("ready_date"), column("delay_reason")
+    if ready not in ("", "yes", "no"):
+        raise ConfigError(key, f"{where}: ready '{ready}' must be 'yes' or 'no'")
+    if ready != "yes":
+        if when or reason:
+            raise ConfigError(key, f"{where}: ready_date or delay_reason given, but ready is not 'yes'")
+        return math.nan, -1
+    if not when:
+        raise ConfigError(key, f"{where}: ready is 'yes' but ready_date is empty")
+    try:
+        ready_date = date.fromisoformat(when)
+    except ValueError:
+        raise ConfigError(key, f"{where}: ready_date '{when}' is not a date (YYYY-MM-DD)") from None
+    if not admitted <= ready_date <= start:
+        raise ConfigError(
+            key, f"{where}: ready_date {ready_date} must be from the admission {admitted} to the start {start}"
+        )
+    if reason not in DELAY_REASONS:
+        raise ConfigError(
+            key, f"{where}: ready is 'yes', so delay_reason must be one of {', '.join(DELAY_REASONS)} (not '{reason}')"
+        )
+    return float((start - ready_date).days), DELAY_REASONS.index(reason)

@@ -129,6 +129,8 @@ class CtrConfig:
     first_weeks: float = 4.0  # post-admission CTR this many weeks after admission
     interval_months: Dict[str, float] = field(default_factory=dict)  # unit -> months between inpatient CTRs
     ready_prob: float = 0.0  # probability that an inpatient CTR finds the person ready for discharge
+    long_stay_years: Optional[float] = None  # from this stay so far on, CTRs find people ready with ready_prob_long
+    ready_prob_long: float = 0.0  # (none: ready_prob throughout)
 
 
 @dataclass

@@ -146,7 +146,9 @@ class CensusPerson:
     area: int
     elapsed: float  # days in hospital at the start
     by_need: bool = False  # out of area because no local unit meets the need (never repatriated)
-    adult_in: float = math.nan  # a child's days to the transition age (NaN: not given, drawn; adults: inf)
+    adult_in: float = -1.0  # a child's days to the transition age (-1: not given, drawn; adults: inf)
+    ready_at: float = math.inf  # clinically ready since this day (before 0), for a row that is delayed at the start
+    delayed_for: int = -1  # what that row is delayed for (DELAY_REASONS code); -1: not ready
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,8 @@ class TcpSpec:
     ctr_first: float  # days from admission to the post-admission CTR
     ctr_interval: np.ndarray  # float64 per unit type: days between inpatient CTRs (inf: none)
     ctr_ready: float
+    ctr_ready_long: float  # once the stay is ``ctr_long_stay`` days old
+    ctr_long_stay: float  # days (inf: never)
     support_places: int
     support_length: Mixture | None
     route_cum: np.ndarray  # float64 per unit type: cumulative share of adult admissions

@@ -45,6 +45,8 @@ class EngineSpec(NamedTuple):
     ctr_first: np.ndarray
     ctr_interval: np.ndarray  # float64 [T, U]
     ctr_ready: np.ndarray
+    ctr_ready_long: np.ndarray
+    ctr_long_stay: np.ndarray  # float64 [T], days
     support_places: np.ndarray  # int64 [T]
     support_length: np.ndarray  # int64 [T], distribution id
     reg_people: np.ndarray  # int64 [T, G]
@@ -87,7 +89,9 @@ class EngineSpec(NamedTuple):
     census_area: np.ndarray
     census_by_need: np.ndarray
     census_elapsed: np.ndarray  # float64
-    census_adult_in: np.ndarray  # float64, NaN: drawn
+    census_adult_in: np.ndarray  # float64, -1: drawn
+    census_ready_at: np.ndarray  # float64, day clinically ready (a delayed row)
+    census_delayed_for: np.ndarray  # int64, delay reason code; -1: not ready
 
 
 def build(spec: SystemSpec) -> EngineSpec:
@@ -144,6 +148,8 @@ def build(spec: SystemSpec) -> EngineSpec:
         ctr_first=per_tcp(lambda t: t.ctr_first),
         ctr_interval=np.stack([t.ctr_interval for t in tcps]).astype(f8),
         ctr_ready=per_tcp(lambda t: t.ctr_ready),
+        ctr_ready_long=per_tcp(lambda t: t.ctr_ready_long),
+        ctr_long_stay=per_tcp(lambda t: t.ctr_long_stay),
         support_places=per_tcp(lambda t: t.support_places, i8),
         support_length=support,
         reg_people=np.stack([t.register.people for t in tcps]).astype(i8),
@@ -185,6 +191,8 @@ def build(spec: SystemSpec) -> EngineSpec:
         census_by_need=np.array([int(c.by_need) for c in census], dtype=i8),
         census_elapsed=np.array([c.elapsed for c in census], dtype=f8),
         census_adult_in=np.array([c.adult_in for c in census], dtype=f8),
+        census_ready_at=np.array([c.ready_at for c in census], dtype=f8),
+        census_delayed_for=np.array([c.delayed_for for c in census], dtype=i8),
     )
 
 

@@ -23,6 +23,8 @@ from sim import pathway
 from sim.arithmetic import (
     adult_in,
     breakdown_time,
+    ctr_ready_prob,
+    discharge_times,
     first_unmet,
     hazard_pick,
     hazard_total,
@@ -389,7 +391,7 @@ def new_person(st, kind, index, number, tcp, child_share) -> int:
     if n >= 0 and child_share > 0:  # a draw whose answer is known is skipped (draws are addressed)
         u_child, u_age = draw(st, S_PERSON, pid, ZERO)
         if u_child < child_share:
-            make_child(st, n, u_age, np.nan)
+            make_child(st, n, u_age, -1.0)
     return n
 
 
@@ -397,7 +399,7 @@ def new_person(st, kind, index, number, tcp, child_share) -> int:
 def make_child(st, i, u_age, days_left) -> None:
     P = st.people
     P[i].child = 1
-    P[i].adult_in = days_left if not np.isnan(days_left) else adult_in(u_age, st.child_span[P[i].tcp])
+    P[i].adult_in = days_left if days_left >= 0 else adult_in(u_age, st.child_span[P[i].tcp])
 
 
 @kernel
@@ -427,7 +429,7 @@ def come_of_age(st, i) -> None:
         return
     P[i].episode += 1
     P[i].ready_at = st.clock
-    await_start(st, i)
+    await_start(st, i, NONE)
 
 
 @kernel
@@ -690,16 +692,34 @@ def stay_start(st, i, length, elapsed) -> None:
     t = P[i].tcp
     admission = P[i].admissions - 1
     P[i].admission = admission
-    if st.hospital_death[t] > 0:
-        P[i].death_at = st.clock + exponential(draw(st, S_DEATH, P[i].id, 2 * admission)[1], 1.0 / st.hospital_death[t])
-    else:
-        P[i].death_at = INF
+    P[i].death_at = hospital_death_at(st, i, admission)
     P[i].ready_at = st.clock + length
     P[i].expected_ready = P[i].ready_at
     held, wait = next_ctr(elapsed, st.ctr_first[t], st.ctr_interval[t, P[i].unit])
     P[i].ctr_held = held
     P[i].next_ctr_at = st.clock + wait
     stay_next(st, i)
+
+
+@kernel
+def hospital_death_at(st, i, admission) -> float:
+    """Model.hospital_death_at."""
+    P = st.people
+    rate = st.hospital_death[P[i].tcp]
+    if rate <= 0:
+        return INF
+    return st.clock + exponential(draw(st, S_DEATH, P[i].id, 2 * admission)[1], 1.0 / rate)
+
+
+@kernel
+def ready_at_start(st, i, ready_at, delayed_for) -> None:
+    """Model.ready_at_start: a census row ready and delayed at the start waits for discharge."""
+    P = st.people
+    P[i].admission = 0
+    P[i].death_at = hospital_death_at(st, i, ZERO)
+    P[i].ready_at = ready_at
+    P[i].expected_ready = ready_at
+    await_start(st, i, delayed_for)
 
 
 @kernel
@@ -729,27 +749,28 @@ def on_stay(st, i, branch, episode) -> None:
         if st.month >= 0:
             st.rec_ctr_inpatient[st.month, t, P[i].unit] += 1
         occurrence = (P[i].admission << 16) | P[i].ctr_held
-        if draw(st, S_INPATIENT_CTR, P[i].id, occurrence)[0] < st.ctr_ready[t]:
+        ready = ctr_ready_prob(st.clock - P[i].admitted, st.ctr_ready[t], st.ctr_ready_long[t], st.ctr_long_stay[t])
+        if draw(st, S_INPATIENT_CTR, P[i].id, occurrence)[0] < ready:
             P[i].ready_at = st.clock
         P[i].ctr_held += 1
         P[i].next_ctr_at = st.clock + st.ctr_interval[t, P[i].unit]
         stay_next(st, i)
         return
-    await_start(st, i)
+    await_start(st, i, NONE)
 
 
 # ------------------------------------------------------------------------------------- discharge
 
 
 @kernel
-def await_start(st, i) -> None:
+def await_start(st, i, delayed_for) -> None:
     """Model.await_discharge up to its loop."""
     P = st.people
     t = P[i].tcp
     admission = P[i].admission
     count(st, st.rec_ready, t)
     home = st.return_home[t, P[i].unit] > 0 and draw(st, S_HOME, P[i].id, admission)[0] < st.return_home[t, P[i].unit]
-    if home and st.clock - P[i].admitted < st.return_within[t]:
+    if delayed_for < 0 and home and st.clock - P[i].admitted < st.return_within[t]:
         discharge(st, i, ONE)
         return
     kind, u_dispute = sure_choice(st.placement_cum[t, P[i].unit]), 1.0
@@ -758,17 +779,22 @@ def await_start(st, i) -> None:
         if kind < 0:
             kind = choice(u_kind, st.placement_cum[t, P[i].unit])
     P[i].kind = kind
-    plan = planning_start(P[i].admitted, P[i].expected_ready, st.clock, st.planning_lead[t])
+    plan = planning_start(P[i].admitted, P[i].expected_ready, P[i].ready_at, st.planning_lead[t])
     P[i].is_ready = 1
-    P[i].provider_at = plan + delay(st, st.provider_lead[t], S_DELAY, P[i].id, 3 * admission)
-    P[i].funding_at = plan + delay(st, st.funding_delay[t], S_DELAY, P[i].id, 3 * admission + 1)
+    provider = delay(st, st.provider_lead[t], S_DELAY, P[i].id, 3 * admission)
+    funding = delay(st, st.funding_delay[t], S_DELAY, P[i].id, 3 * admission + 1)
     dispute = 0.0
-    if u_dispute < st.dispute_prob[t]:
+    if u_dispute < st.dispute_prob[t] or delayed_for == DISPUTE:
         dispute = delay(st, st.dispute_delay[t], S_DELAY, P[i].id, 3 * admission + 2)
-    P[i].dispute_at = P[i].funding_at + dispute
+    P[i].provider_at, P[i].funding_at, P[i].dispute_at = discharge_times(
+        delayed_for, st.clock, plan, provider, funding, dispute
+    )
     list_remove(st, i)  # a ready person is not moved between hospitals
     episode = P[i].episode
-    request_housing(st, i)
+    if delayed_for > HOUSING:
+        P[i].housed = 1  # found outside the stock before the start
+    else:
+        request_housing(st, i)
     await_loop(st, i, episode)
 
 
@@ -1334,7 +1360,8 @@ def simulate(state, replication) -> tuple[int, int]:
         remaining = residual(dist(st, st.pool_los[P[i].pool]), st.census_elapsed[c], u0, u1)
         enter_hospital(st, i, -st.census_elapsed[c])
         meet(st, i)
-        stay_start(st, i, remaining, st.census_elapsed[c])
+        if st.census_delayed_for[c] < 0:  # (a row delayed at the start waits for discharge, below)
+            stay_start(st, i, remaining, st.census_elapsed[c])
     # register members, numbered by TCP then RAG order
     for t in range(st.reg_people.shape[0]):
         n = 0
@@ -1344,11 +1371,17 @@ def simulate(state, replication) -> tuple[int, int]:
                 if i < 0:
                     return st.status, st.events
                 if k < st.reg_children[t, rag]:
-                    make_child(st, i, draw(st, S_PERSON, st.people[i].id, ZERO)[1], np.nan)
+                    make_child(st, i, draw(st, S_PERSON, st.people[i].id, ZERO)[1], -1.0)
                 st.people[i].rag = rag
                 meet(st, i)
                 join_register(st, i)
                 n += 1
+    # census rows ready and delayed at the start wait for discharge once everyone is in place (the model's
+    # processes start after its start state is made)
+    for c in range(st.census_tcp.shape[0]):
+        if st.census_delayed_for[c] >= 0:
+            i = c  # census people are the first people, in row order
+            ready_at_start(st, i, st.census_ready_at[c], st.census_delayed_for[c])
     schedule(st, st.boundaries[0] - st.clock, MONTH_END, ZERO, EV_MONTH, ZERO, ZERO, ZERO)
     for q in range(n_pools):
         schedule(st, 0.0, SCHEDULE, q, EV_BED, q, NONE, ZERO)

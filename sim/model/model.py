@@ -53,6 +53,8 @@ import simpy
 from sim.arithmetic import (
     adult_in,
     breakdown_time,
+    ctr_ready_prob,
+    discharge_times,
     first_unmet,
     hazard_pick,
     hazard_total,
@@ -66,9 +68,11 @@ from sim.pathway import (
     CAMHS_TO_ADULT,
     COMMUNITY,
     DAYS_PER_YEAR,
+    DISPUTE,
     FIFO,
     GREEN,
     HOSPITAL,
+    HOUSING,
     IN_AREA,
     INITIAL,
     INPATIENT,
@@ -305,10 +309,10 @@ class Model:
                 self.make_child(p, u_age)
         return p
 
-    def make_child(self, p: Person, u_age: float, days_left: float = math.nan) -> None:
-        """A child, ``days_left`` to the transition age when known, else drawn (``adult_in``)."""
+    def make_child(self, p: Person, u_age: float, days_left: float = -1.0) -> None:
+        """A child, ``days_left`` to the transition age when known (at least 0), else drawn (``adult_in``)."""
         p.child = True
-        p.adult_in = days_left if not math.isnan(days_left) else adult_in(u_age, self.spec.tcps[p.tcp].child_span)
+        p.adult_in = days_left if days_left >= 0 else adult_in(u_age, self.spec.tcps[p.tcp].child_span)
 
     def meet(self, p: Person) -> None:
         """The model meets the person (start state, arrival): a child reaches the transition age
@@ -585,17 +589,20 @@ class Model:
             self.pools[p.pool].occupied -= 1
             self.repatriate(self.pools[p.pool])
 
+    def hospital_death_at(self, p: Person, admission: int) -> float:
+        """When the person would die in hospital in this stay (inf: no deaths), drawn at its start."""
+        rate = self.spec.tcps[p.tcp].hospital_death
+        if rate <= 0:
+            return INF
+        return self.env.now + exponential(self.draw(Stream.DEATH, p.id, 2 * admission)[1], 1.0 / rate)
+
     def stay(self, p: Person, length: float, elapsed: float) -> Process:
         """Time to clinical readiness, ``length`` from now, brought forward by inpatient CTRs; death in
         hospital at a small rate; then the wait for discharge."""
         tcp = self.spec.tcps[p.tcp]
         admission = p.admissions - 1
         episode = p.episode
-        p.death_at = (
-            self.env.now + exponential(self.draw(Stream.DEATH, p.id, 2 * admission)[1], 1.0 / tcp.hospital_death)
-            if tcp.hospital_death > 0
-            else INF
-        )
+        p.death_at = self.hospital_death_at(p, admission)
         p.ready_at = p.expected_ready = self.env.now + length
         interval = tcp.ctr_interval[p.unit]
         held, wait = next_ctr(elapsed, tcp.ctr_first, interval)
@@ -612,7 +619,8 @@ class Model:
                 if p.episode != episode:
                     return
                 self.count(self.rec.ctr_inpatient, p.tcp, p.unit)
-                if self.draw(Stream.INPATIENT_CTR, p.id, (admission << 16) | held)[0] < tcp.ctr_ready:
+                ready = ctr_ready_prob(self.env.now - p.admitted, tcp.ctr_ready, tcp.ctr_ready_long, tcp.ctr_long_stay)
+                if self.draw(Stream.INPATIENT_CTR, p.id, (admission << 16) | held)[0] < ready:
                     p.ready_at = self.env.now
                 held += 1
                 next_ctr_at = self.env.now + interval
@@ -624,34 +632,38 @@ class Model:
             break
         yield from self.await_discharge(p, admission)
 
-    def await_discharge(self, p: Person, admission: int) -> Process:
-        """Clinically ready: a short stay may go back home at once; otherwise the placement type, then
-        housing, funding (and any S117 dispute) and a provider, the last two timed from the discharge
-        planning point (``planning_start``): only the wait after readiness is a delay. Discharge when
-        all are in place."""
+    def await_discharge(self, p: Person, admission: int, delayed_for: int = -1) -> Process:
+        """Clinically ready (since ``p.ready_at``): a short stay may go back home at once; otherwise the
+        placement type, then housing, funding (and any S117 dispute) and a provider, the last two timed
+        from the discharge planning point (``planning_start``): only the wait after readiness is a
+        delay. Discharge when all are in place. A start census row that is delayed says for what
+        (``delayed_for``): that wait starts now (``discharge_times``), and a housing unit is already
+        found unless it is housing."""
         tcp = self.spec.tcps[p.tcp]
         d = tcp.discharge
         self.count(self.rec.ready, p.tcp)
         home = self.draw(Stream.RETURN_HOME, p.id, admission)[0] < d.return_home[p.unit]
-        if home and self.env.now - p.admitted < d.return_home_within:
+        if delayed_for < 0 and home and self.env.now - p.admitted < d.return_home_within:
             self.discharge(p, home=True)
             return
         u_kind, u_dispute = self.draw(Stream.PLACEMENT, p.id, admission)
         p.kind = choice(u_kind, d.placement_cum[p.unit])
-        plan = planning_start(p.admitted, p.expected_ready, self.env.now, d.planning_lead)
+        plan = planning_start(p.admitted, p.expected_ready, p.ready_at, d.planning_lead)
         p.is_ready = True
-        p.provider_at = plan + self.delay(d.provider_lead, Stream.DISCHARGE_DELAY, p.id, 3 * admission)
-        p.funding_at = plan + self.delay(d.funding_delay, Stream.DISCHARGE_DELAY, p.id, 3 * admission + 1)
-        dispute = (
-            self.delay(d.dispute_delay, Stream.DISCHARGE_DELAY, p.id, 3 * admission + 2)
-            if u_dispute < d.dispute_prob
-            else 0.0
+        provider = self.delay(d.provider_lead, Stream.DISCHARGE_DELAY, p.id, 3 * admission)
+        funding = self.delay(d.funding_delay, Stream.DISCHARGE_DELAY, p.id, 3 * admission + 1)
+        disputed = u_dispute < d.dispute_prob or delayed_for == DISPUTE
+        dispute = self.delay(d.dispute_delay, Stream.DISCHARGE_DELAY, p.id, 3 * admission + 2) if disputed else 0.0
+        p.provider_at, p.funding_at, p.dispute_at = discharge_times(
+            delayed_for, self.env.now, plan, provider, funding, dispute
         )
-        p.dispute_at = p.funding_at + dispute
         self.out_of_area[p.pool].pop(p.id, None)  # a ready person is not moved between hospitals
         self.note("ready", p)
         episode = p.episode  # before asking for housing: a free unit may discharge the person at once
-        self.request_housing(p)
+        if delayed_for > HOUSING:
+            p.housed = True  # found outside the stock before the start
+        else:
+            self.request_housing(p)
         while p.episode == episode:
             if self.update_reason(p) < 0:
                 self.discharge(p)
@@ -887,7 +899,8 @@ class Model:
     # ----------------------------------------------------------------------------------------- start
 
     def start_census(self) -> None:
-        """Census inpatients at time 0, their remaining stays drawn given the stay so far."""
+        """Census inpatients at time 0, their remaining stays drawn given the stay so far; those the row
+        says are ready and delayed wait for discharge from the start."""
         for c in self.spec.census:
             tcp = self.spec.tcps[c.tcp]
             p = Person(id=entity(EntityKind.CENSUS, c.tcp, c.row), tcp=c.tcp)
@@ -897,7 +910,17 @@ class Model:
             remaining = self.pools[p.pool].spec.los.residual(c.elapsed, *self.draw(Stream.CENSUS_RESIDUAL, p.id, 0))
             self.enter_hospital(p, -c.elapsed, "census")
             self.meet(p)
-            self.env.process(self.stay(p, remaining, elapsed=c.elapsed))
+            if c.delayed_for >= 0:
+                self.env.process(self.ready_at_start(p, c.ready_at, c.delayed_for))
+            else:
+                self.env.process(self.stay(p, remaining, elapsed=c.elapsed))
+
+    def ready_at_start(self, p: Person, ready_at: float, delayed_for: int) -> Process:
+        """A census inpatient who is clinically ready (since ``ready_at``) and delayed at the start: no stay
+        to run, only the wait for discharge, for what the row says."""
+        p.death_at = self.hospital_death_at(p, 0)
+        p.ready_at = p.expected_ready = ready_at
+        yield from self.await_discharge(p, 0, delayed_for)
 
     def start_register(self) -> None:
         """Register members at the start, numbered by TCP then RAG order; the first ``children`` of each

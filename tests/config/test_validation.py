@@ -51,6 +51,8 @@ BAD_OVERRIDES = [
     (["tcp.register.join_child_share=-0.1"], "tcp.register.join_child_share", "[0, 1]"),
     (["tcp.discharge.housing.shared.offer_months=-1"], "tcp.discharge.housing.shared.offer_months", "at least 0"),
     (["tcp.discharge.planning_lead_years=-0.5"], "tcp.discharge.planning_lead_years", "at least 0"),
+    (["tcp.ctr.long_stay_years=-1"], "tcp.ctr.long_stay_years", "at least 0"),
+    (["tcp.ctr.ready_prob_long=1.5"], "tcp.ctr.ready_prob_long", "[0, 1]"),
     (["tcp.crisis_support.places=-1"], "tcp.crisis_support.places", "at least 0"),
     (["tcp.discharge.housing.shared.units=-4"], "tcp.discharge.housing.shared.units", "at least 0"),
     (
@@ -166,6 +168,20 @@ CENSUS_CASES = [
     ("unit,area,admitted\natu,in\n", "line 2: 2 fields, the header has 3"),
     ("unit,area,admitted\natu,,2015-01-01\n", "line 2: area is empty"),
     ("unit,area,admitted,age\natu,in,2015-01-01,old\n", "line 2: age 'old' is not a number of years"),
+    ("unit,area,admitted,ready\natu,in,2015-01-01,yes\n", "line 2: ready is 'yes' but ready_date is empty"),
+    (
+        "unit,area,admitted,ready,ready_date,delay_reason\natu,in,2015-01-01,yes,2015-06-01,\n",
+        "line 2: ready is 'yes', so delay_reason must be one of housing, funding, dispute, provider",
+    ),
+    (
+        "unit,area,admitted,ready,ready_date,delay_reason\natu,in,2015-01-01,yes,2014-06-01,housing\n",
+        "line 2: ready_date 2014-06-01 must be from the admission 2015-01-01 to the start 2016-04-01",
+    ),
+    (
+        "unit,area,admitted,ready,ready_date,delay_reason\natu,in,2015-01-01,,2015-06-01,housing\n",
+        "line 2: ready_date or delay_reason given, but ready is not 'yes'",
+    ),
+    ("unit,area,admitted,ready\natu,in,2015-01-01,maybe\n", "line 2: ready 'maybe' must be 'yes' or 'no'"),
     ("unit,area,admitted,age\natu,in,2015-01-01,-4\n", "line 2: age -4 must be a number of years from 0 to 130"),
 ]
 

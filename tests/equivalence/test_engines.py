@@ -89,6 +89,8 @@ def random_overrides(draw: st.DrawFn) -> list[str]:
         f"tcp.ctr.coverage={u(0, 1)}",
         f"tcp.ctr.avert={u(0, 1)}",
         f"tcp.ctr.ready_prob={u(0, 0.5)}",
+        f"tcp.ctr.long_stay_years={u(0, 3)}",
+        f"tcp.ctr.ready_prob_long={u(0, 0.2)}",
         f"tcp.crisis_support.places={i(0, 4)}",
         f"tcp.register.join_rate={u(0, 20)}",
         f"tcp.register.leave_rate={u(0, 0.5)}",

@@ -193,3 +193,62 @@ def test_readiness_found_early_by_a_ctr_starts_the_planning_then(tmp_path):
     assert len(both) > 10
     np.testing.assert_allclose((ready.loc[both] - adm.loc[both]).to_numpy(), 28.0, atol=1e-9)
     np.testing.assert_allclose((dis.loc[both] - ready.loc[both]).to_numpy(), 0.2 * YEAR, atol=1e-9)
+
+
+# -------------------------------------------------------------------- delayed at the start (census)
+
+
+def ready_row_cfg(tmp_path, reason: str, **updates):
+    """One census inpatient ready since 2016-01-01 and delayed for ``reason`` at the start; no housing
+    free (a pipeline unit on 2016-07), a fixed 0.2-year provider lead and 0.1-year funding time."""
+    rows = [f"atu,in,2012-01-01,,yes,2016-01-01,{reason}"]
+    path = tmp_path / "census.csv"
+    path.write_text("unit,area,admitted,ooa_reason,ready,ready_date,delay_reason\n" + "\n".join(rows) + "\n")
+    return loss_cfg(
+        beds=1,
+        rate=0.0,
+        los=fixed(5.0),
+        **{
+            "run.replications": 1,
+            "run.years": 1,
+            "run.event_log": True,
+            "tcp.census": str(path),
+            "tcp.discharge.provider_lead": fixed_los(0.2),
+            "tcp.discharge.funding_delay": fixed_los(0.1),
+            "tcp.discharge.housing": {"shared": {"units": 0, "pipeline": [{"date": "2016-07", "units": 1}]}},
+            **updates,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "reason, leaves",
+    [
+        ("housing", 91.0),  # the pipeline unit on 2016-07-01 (provider and funding were done before the start)
+        ("funding", 0.1 * YEAR),  # the funding decision, from the start; a unit is already found
+        ("provider", 0.2 * YEAR),  # the provider, from the start
+    ],
+)
+def test_a_census_row_delayed_at_the_start_waits_for_what_it_says(tmp_path, reason, leaves):
+    """The start record counts the delayed discharge under its reason (not 0, as when nobody in a census
+    could be ready); the person leaves when that wait ends, and never goes back home at once."""
+    res = run(ready_row_cfg(tmp_path, reason, **{"tcp.discharge.return_home": {"atu": 1.0}}))
+    m, ev = res.monthly.set_index("month"), res.events
+    start = m.iloc[0]
+    assert start["delayed_discharges"] == 1 and start[f"delayed_discharges_{reason}"] == 1
+    dis = ev.loc[ev["event"] == "discharge", "time"].tolist()
+    assert dis == [pytest.approx(leaves)]
+    assert flows(res.monthly, "discharges_home").sum() == 0
+    assert flows(res.monthly, "delayed_bed_days").sum() == pytest.approx(leaves)
+
+
+def test_bhrs_start_census_has_its_delayed_discharges():
+    """BHR's census marks 3 inpatients ready and delayed (configs/tcp/census/bhr_2016-03.csv): every
+    replication starts with 3 delayed discharges, for a provider, funding and an S117 dispute."""
+    from helpers import make_cfg
+
+    m = run(make_cfg(["run.replications=3", "run.years=1"])).monthly
+    start = m[m["month"] == m["month"].min()]
+    assert (start["delayed_discharges"] == 3).all()
+    for reason in ("provider", "funding", "dispute"):
+        assert (start[f"delayed_discharges_{reason}"] == 1).all()
