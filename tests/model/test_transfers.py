@@ -171,23 +171,30 @@ def test_step_destinations_follow_their_shares(tmp_path):
     assert abs((units == ATU).sum() - 0.2 * n) < 4 * np.sqrt(n * 0.2 * 0.8)
 
 
+def arrivals_cfg(rate: float, atu: float, low_secure: float, transfers: dict, **updates):
+    """Crises (``rate`` a year) admitted to a fixed ATU stay of ``atu`` years, a low secure pool of fixed
+    ``low_secure``-year stays, the ``transfers`` given; two replications of two years, with the event log."""
+    return loss_cfg(
+        beds=1000,
+        rate=rate,
+        los=fixed(atu),
+        **{
+            "run.replications": 2,
+            "run.years": 2,
+            "run.event_log": True,
+            "tcp.beds": {"low_secure": pool(low_secure, 1000)},
+            "tcp.transfers": transfers,
+            **updates,
+        },
+    )
+
+
 def test_readiness_first_means_no_step():
     """Admissions to a fixed 0.2-year ATU stay with a step up at 2 a year: a stay steps up only if its
     step comes before readiness, with probability 1 - exp(-0.4) (binomial, 4 SE); a stepped-up stay moves
     within 0.2 years of its admission."""
-    cfg = loss_cfg(
-        beds=1000,
-        rate=100.0,
-        los=fixed(0.2),
-        **{
-            "run.replications": 2,
-            "run.years": 3,
-            "run.event_log": True,
-            "tcp.beds": {"low_secure": pool(5.0, 1000)},
-            "tcp.transfers": {"step_up_rate": {"atu": 2.0}, "step_up_to": {"atu": {"low_secure": 1.0}}},
-        },
-    )
-    res = run(cfg)
+    up = {"step_up_rate": {"atu": 2.0}, "step_up_to": {"atu": {"low_secure": 1.0}}}
+    res = run(arrivals_cfg(100.0, 0.2, 5.0, up, **{"run.years": 3}))
     ev = res.events
     admitted = ev[ev["event"] == "admission"].set_index(["replication", "person"])["time"]
     moved = ev[ev["event"] == "transfer"].set_index(["replication", "person"])["time"]
@@ -205,26 +212,14 @@ def test_transfers_are_counted_apart_from_admissions_and_readmissions():
     between the ATU and low secure: admissions are the "admission" events, transfers the "transfer"
     events, readmissions_12m the admissions within a year of the person's last discharge, and
     first_admissions the rest."""
-    cfg = loss_cfg(
-        beds=1000,
-        rate=30.0,
-        los=fixed(0.1),
-        **{
-            "run.replications": 2,
-            "run.years": 2,
-            "run.event_log": True,
-            "tcp.beds": {"low_secure": pool(0.3, 1000)},
-            "tcp.discharge.return_home": {"atu": 1.0, "low_secure": 1.0},
-            "tcp.register.crisis_rate": {"amber": 3.0},
-            "tcp.transfers": {
-                "step_up_rate": {"atu": 3.0},
-                "step_up_to": {"atu": {"low_secure": 1.0}},
-                "step_down_rate": {"low_secure": 3.0},
-                "step_down_to": {"low_secure": {"atu": 1.0}},
-            },
-        },
-    )
-    res = run(cfg)
+    both = {
+        "step_up_rate": {"atu": 3.0},
+        "step_up_to": {"atu": {"low_secure": 1.0}},
+        "step_down_rate": {"low_secure": 3.0},
+        "step_down_to": {"low_secure": {"atu": 1.0}},
+    }
+    home = {"tcp.discharge.return_home": {"atu": 1.0, "low_secure": 1.0}, "tcp.register.crisis_rate": {"amber": 3.0}}
+    res = run(arrivals_cfg(30.0, 0.1, 0.3, both, **home))
     ev, m = res.events, res.monthly
     kinds = ev["event"].value_counts()
     assert flows(m, "admissions").sum() == kinds["admission"]
