@@ -51,7 +51,7 @@ def yearly(overrides: list[str], replications: int) -> None:
     stays = long_stay_columns(m)
     head = ["year", "admissions", "readmit%", "transfers", "transfer%", "discharges", "delayed%", "inpatients"]
     head += [f"{k}%" for k in stays]
-    head += ["placements", "breakdowns", "housing_free"]
+    head += ["placements", "breakdowns", "housing_free", "register"]
     print(" ".join(f"{h:>11}" for h in head))
     n = len(months)
     for start in range(1, n, 12):
@@ -70,7 +70,7 @@ def yearly(overrides: list[str], replications: int) -> None:
         inpatients = m["inpatients"][window].mean()
         delayed = m["delayed_discharges"][window].mean()
         admissions = flow("admissions")
-        transfers = flow("transfers")
+        transfers = flow("transfers") if "transfers" in m else float("nan")
         row = [
             f"{months[start][:4]}/{(int(months[start][2:4]) + 1) % 100:02d}",
             f"{admissions:.1f}",
@@ -84,6 +84,7 @@ def yearly(overrides: list[str], replications: int) -> None:
             f"{stock('placements'):.1f}",
             f"{flow('breakdowns'):.1f}",
             f"{stock('housing_free'):.1f}" if "housing_free" in m else "-",
+            f"{stock('register'):.1f}",
         ]
         print(" ".join(f"{v:>11}" for v in row))
 

@@ -29,16 +29,19 @@ def next_ctr(elapsed: float, first: float, interval: float) -> tuple[int, float]
 
 
 @jit
-def breakdown_time(start: float, hazard: float, first_rate: float, after_rate: float) -> float:
+def breakdown_time(start: float, hazard: float, first_rate: float, after_rate: float, settle: float) -> float:
     """When a placement started at ``start`` breaks down, for a unit-rate exponential ``hazard``: the
     breakdown hazard is ``first_rate`` a day in the placement's first year and ``after_rate`` after it
-    (piecewise constant, so the time inverts the cumulative hazard); inf if it never does."""
+    (piecewise constant, so the time inverts the cumulative hazard) until the placement is settled,
+    ``settle`` days in, when it ends; inf if it never breaks down."""
     first_year = first_rate * DAYS_PER_YEAR
     if hazard < first_year:
-        return start + hazard / first_rate
-    if after_rate > 0:
-        return start + DAYS_PER_YEAR + (hazard - first_year) / after_rate
-    return np.inf
+        at = start + hazard / first_rate
+    elif after_rate > 0:
+        at = start + DAYS_PER_YEAR + (hazard - first_year) / after_rate
+    else:
+        return np.inf
+    return at if at < start + settle else np.inf
 
 
 @jit

@@ -81,9 +81,14 @@ IN_AREA, OUT_OF_AREA = 0, 1
 STATES: tuple[str, ...] = ("outside", "register", "crisis_support", "inpatient", "placement", "left")
 OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = range(len(STATES))
 
-#: Placement phases: the first months after discharge cost more.
-PHASES: tuple[str, ...] = ("initial", "settled")
-INITIAL, SETTLED = 0, 1
+#: Placement phases of cost: the first months after discharge cost more, then the ongoing cost.
+PHASES: tuple[str, ...] = ("initial", "ongoing")
+INITIAL, ONGOING = 0, 1
+
+#: How a settled placement ends (``community.settled_*_rate``), in the order of their hazards: the person
+#: leaves the at-risk pathway, or goes back on the register (rated green).
+SETTLED_EXITS: tuple[str, ...] = ("left", "register")
+SETTLED_LEFT, SETTLED_REGISTER = range(len(SETTLED_EXITS))
 
 #: Moves between units without leaving hospital (counted apart from admissions, as the national
 #: statistics count them): a CAMHS tier 4 inpatient reaching the transition age moved to an adult unit,
@@ -112,8 +117,11 @@ REG_CRISIS, REG_LEAVE = 0, len(REGISTER_EVENTS) - 1
 
 # ---------------------------------------------------------------------------------------- thresholds
 
-#: "In hospital 5+ years" (seed 001: 11 people in April 2017).
+#: "In hospital 5+ years" (seed 001: 11 people in April 2017): a dowry follows a person discharged after it.
 LONG_STAY_DAYS = 5 * DAYS_PER_YEAR
+#: The lengths of stay so far the record counts inpatients by at each month end, in years, as the national
+#: statistics publish them (PARAMETERS.md: 2+ years 47-62%, 5+ about 34%, 10+ about 6% of inpatients).
+LONG_STAY_YEARS: tuple[int, ...] = (2, 5, 10)
 #: A readmission is an admission within 12 months of the person's last discharge.
 READMISSION_DAYS = DAYS_PER_YEAR
 
@@ -125,7 +133,7 @@ class Priority(IntEnum):
     MONTH_END = 1  # the record at a boundary sees the state before anything else at that instant
     SCHEDULE = 2  # bed-schedule steps and housing pipeline units take effect at the start of their month
     DEPARTURE = 3  # discharges, deaths, leaving, end of crisis support: free what they held first
-    PROGRESS = 4  # inpatient CTRs, RAG moves, end of a placement's initial months
+    PROGRESS = 4  # inpatient CTRs, RAG moves, a placement's initial months ending or its settling
     CRISIS = 5  # crises (register members, people not on a register, placement breakdowns)
     JOIN = 6  # people joining the register
 

@@ -521,6 +521,18 @@ def build_tcp(key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray
         / DAYS_PER_YEAR,
         breakdown_after=number(f"{key}.community.breakdown_rate_after", community.breakdown_rate_after, minimum=0.0)
         / DAYS_PER_YEAR,
+        settle=(
+            math.inf
+            if community.settle_years is None
+            else number(f"{key}.community.settle_years", community.settle_years, minimum=0.0) * DAYS_PER_YEAR
+        ),
+        settled_exit=np.array(
+            [
+                number(f"{key}.community.settled_{name}_rate", getattr(community, f"settled_{name}_rate"), minimum=0.0)
+                for name in ("leave", "register")
+            ]
+        )
+        / DAYS_PER_YEAR,
         community_death=number(f"{key}.community.death_rate", community.death_rate, minimum=0.0) / DAYS_PER_YEAR,
         hospital_death=number(f"{key}.community.hospital_death_rate", community.hospital_death_rate, minimum=0.0)
         / DAYS_PER_YEAR,

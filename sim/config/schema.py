@@ -198,6 +198,9 @@ class CommunityConfig:
 
     breakdown_rate_first_year: float = 0.0  # per person-year in the first year after discharge
     breakdown_rate_after: float = 0.0  # per person-year after that
+    settle_years: Optional[float] = None  # a placement this long without a breakdown is settled (none: never)
+    settled_leave_rate: float = 0.0  # per person-year once settled: leaving the at-risk pathway
+    settled_register_rate: float = 0.0  # per person-year once settled: back on the register, rated green
     death_rate: float = 0.0  # per person-year in a placement
     hospital_death_rate: float = 0.0  # per person-year in hospital
 

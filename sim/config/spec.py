@@ -200,7 +200,7 @@ class CostSpec:
 
     bed: np.ndarray  # float64 [U, A]: a bed-day occupied in area (the TCP's own pools), out of area
     bed_fixed: np.ndarray  # float64 [U]: share of an in-area bed's price paid for each day it is open
-    package: np.ndarray  # float64 [H, 2]: initial months, then settled
+    package: np.ndarray  # float64 [H, 2]: initial months, then ongoing
     initial_days: float
     la_share: float
     ctr: float
@@ -245,6 +245,8 @@ class TcpSpec:
     discharge: DischargeSpec
     breakdown_first: float  # per person-day in the first year of a placement
     breakdown_after: float
+    settle: float  # days without a breakdown after which a placement is settled (inf: never)
+    settled_exit: np.ndarray  # float64 [2], per person-day once settled: leaving, back on the register (SETTLED_EXITS)
     community_death: float  # per person-day
     hospital_death: float
     costs: CostSpec

@@ -71,6 +71,8 @@ class EngineSpec(NamedTuple):
     repatriation: np.ndarray  # int64 [T] (0/1)
     breakdown_first: np.ndarray  # float64 [T]
     breakdown_after: np.ndarray
+    settle: np.ndarray  # float64 [T], days (inf: never)
+    settled_exit: np.ndarray  # float64 [T, 2], per day (SETTLED_EXITS order)
     community_death: np.ndarray
     hospital_death: np.ndarray
     initial_days: np.ndarray  # float64 [T]
@@ -169,6 +171,8 @@ def build(spec: SystemSpec) -> EngineSpec:
         repatriation=per_tcp(lambda t: int(t.discharge.repatriation), i8),
         breakdown_first=per_tcp(lambda t: t.breakdown_first),
         breakdown_after=per_tcp(lambda t: t.breakdown_after),
+        settle=per_tcp(lambda t: t.settle),
+        settled_exit=np.stack([t.settled_exit for t in tcps]).astype(f8),
         community_death=per_tcp(lambda t: t.community_death),
         hospital_death=per_tcp(lambda t: t.hospital_death),
         initial_days=per_tcp(lambda t: t.costs.initial_days),

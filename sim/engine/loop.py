@@ -76,7 +76,7 @@ MONTH_END, SCHEDULE, DEPARTURE, PROGRESS, CRISIS, JOIN = (_i(p) for p in Priorit
 ) = map(_i, range(12))
 STAY_DEATH, STAY_CTR, STAY_READY, STAY_STEP = map(_i, range(4))  # branches of the stay loop
 N_UNITS = _i(len(pathway.UNIT_TYPES))  # a step's code is kind x N_UNITS + unit (TcpSpec.step_hazards)
-PL_SETTLE, PL_DEATH, PL_BREAKDOWN = map(_i, range(3))  # branches of the placement loop
+PL_INITIAL_END, PL_SETTLED, PL_DEATH, PL_EXIT, PL_BREAKDOWN = map(_i, range(5))  # branches of the placement loop
 
 S_ARRIVAL, S_ROUTE, S_LOS, S_RESIDUAL = (
     _i(s) for s in (Stream.ARRIVAL, Stream.ROUTE, Stream.LOS, Stream.CENSUS_RESIDUAL)
@@ -84,8 +84,8 @@ S_ARRIVAL, S_ROUTE, S_LOS, S_RESIDUAL = (
 S_JOIN, S_RAG, S_CTR, S_SUPPORT = (
     _i(s) for s in (Stream.REGISTER_JOIN, Stream.REGISTER_RAG, Stream.CTR, Stream.CRISIS_SUPPORT_LOS)
 )
-S_INPATIENT_CTR, S_DELAY, S_PLACEMENT = (
-    _i(s) for s in (Stream.INPATIENT_CTR, Stream.DISCHARGE_DELAY, Stream.PLACEMENT)
+S_INPATIENT_CTR, S_DELAY, S_PLACEMENT, S_SETTLED_EXIT = (
+    _i(s) for s in (Stream.INPATIENT_CTR, Stream.DISCHARGE_DELAY, Stream.PLACEMENT, Stream.SETTLED_EXIT)
 )
 S_BREAKDOWN, S_DEATH, S_PERSON, S_HOME, S_TRANSFER = (
     _i(s) for s in (Stream.BREAKDOWN, Stream.DEATH, Stream.PERSON, Stream.RETURN_HOME, Stream.TRANSFER)
@@ -98,9 +98,11 @@ OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = (
     _i(x)
     for x in (pathway.OUTSIDE, pathway.REGISTER, pathway.SUPPORT, pathway.INPATIENT, pathway.PLACEMENT, pathway.LEFT)
 )
-INITIAL, SETTLED = _i(pathway.INITIAL), _i(pathway.SETTLED)
+INITIAL, ONGOING = _i(pathway.INITIAL), _i(pathway.ONGOING)
+SETTLED_LEFT, GREEN = _i(pathway.SETTLED_LEFT), _i(pathway.GREEN)
 HOSPITAL, COMMUNITY = _i(pathway.HOSPITAL), _i(pathway.COMMUNITY)
 LONG_STAY_DAYS, READMISSION_DAYS = pathway.LONG_STAY_DAYS, pathway.READMISSION_DAYS
+LONG_STAYS = np.array([y * pathway.DAYS_PER_YEAR for y in pathway.LONG_STAY_YEARS])  # days
 
 
 @kernel
@@ -480,7 +482,10 @@ def add_person(st, pid, tcp) -> int:
     P[n].step = 0
     P[n].breakdown_at = 0.0
     P[n].pl_death_at = 0.0
-    P[n].settle_at = 0.0
+    P[n].initial_end_at = 0.0
+    P[n].settled_at = 0.0
+    P[n].exit_at = 0.0
+    P[n].exit_how = -1
     P[n].reg_event = 0
     P[n].admission = 0
     P[n].ctr_held = 0
@@ -1025,34 +1030,43 @@ def placement_start(st, i) -> None:
     P = st.people
     t = P[i].tcp
     start = st.clock
-    set_placement(st, i, INITIAL if st.initial_days[t] > 0 else SETTLED, ONE)
+    number = P[i].placements
+    P[i].placements += 1
+    set_placement(st, i, INITIAL if st.initial_days[t] > 0 else ONGOING, ONE)
     if P[i].dowry_unit >= 0:
         touch_dowry(st, t, P[i].dowry_unit)
         st.now_dowry[t, P[i].dowry_unit] += 1
     P[i].breakdown_at = INF
     if st.breakdown_first[t] > 0 or st.breakdown_after[t] > 0:  # no draw when no breakdown can happen
-        hazard = -math.log1p(-draw(st, S_BREAKDOWN, P[i].id, P[i].placements)[1])
-        P[i].breakdown_at = breakdown_time(start, hazard, st.breakdown_first[t], st.breakdown_after[t])
+        hazard = -math.log1p(-draw(st, S_BREAKDOWN, P[i].id, number)[1])
+        P[i].breakdown_at = breakdown_time(start, hazard, st.breakdown_first[t], st.breakdown_after[t], st.settle[t])
     P[i].pl_death_at = INF
     if st.community_death[t] > 0:
-        u_death = draw(st, S_DEATH, P[i].id, 2 * P[i].placements + 1)[1]
+        u_death = draw(st, S_DEATH, P[i].id, 2 * number + 1)[1]
         P[i].pl_death_at = start + exponential(u_death, 1.0 / st.community_death[t])
-    P[i].settle_at = start + st.initial_days[t] if P[i].phase == INITIAL else INF
-    P[i].placements += 1
+    P[i].initial_end_at = start + st.initial_days[t] if P[i].phase == INITIAL else INF
+    P[i].settled_at = start + st.settle[t]
+    P[i].exit_at = INF
+    P[i].exit_how = -1
     placement_next(st, i)
 
 
 @kernel
 def placement_next(st, i) -> None:
+    """The placement loop's next wait (Model.placement): the first of its five times; ties in the model's order."""
     P = st.people
-    t = min(P[i].breakdown_at, P[i].pl_death_at, P[i].settle_at)
+    t = min(P[i].breakdown_at, P[i].pl_death_at, P[i].initial_end_at, P[i].settled_at, P[i].exit_at)
     if t == INF:
         return
     now = st.clock
-    if t == P[i].settle_at:
-        schedule(st, t - now, PROGRESS, P[i].id, EV_PLACEMENT, i, PL_SETTLE, P[i].episode)
+    if t == P[i].initial_end_at:
+        schedule(st, t - now, PROGRESS, P[i].id, EV_PLACEMENT, i, PL_INITIAL_END, P[i].episode)
+    elif t == P[i].settled_at:
+        schedule(st, t - now, PROGRESS, P[i].id, EV_PLACEMENT, i, PL_SETTLED, P[i].episode)
     elif t == P[i].pl_death_at:
         schedule(st, t - now, DEPARTURE, P[i].id, EV_PLACEMENT, i, PL_DEATH, P[i].episode)
+    elif t == P[i].exit_at:
+        schedule(st, t - now, DEPARTURE, P[i].id, EV_PLACEMENT, i, PL_EXIT, P[i].episode)
     else:
         schedule(st, t - now, CRISIS, P[i].id, EV_PLACEMENT, i, PL_BREAKDOWN, P[i].episode)
 
@@ -1062,31 +1076,70 @@ def on_placement(st, i, branch, episode) -> None:
     P = st.people
     if P[i].episode != episode:
         return
-    if branch == PL_SETTLE:
+    if branch == PL_INITIAL_END:
         set_placement(st, i, INITIAL, NONE)
-        set_placement(st, i, SETTLED, ONE)
-        P[i].settle_at = INF
+        set_placement(st, i, ONGOING, ONE)
+        P[i].initial_end_at = INF
+        placement_next(st, i)
+        return
+    if branch == PL_SETTLED:
+        P[i].settled_at = INF
+        settle(st, i)
         placement_next(st, i)
         return
     if branch == PL_DEATH:
-        end_placement(st, i)
+        end_placement(st, i, ONE)
         die(st, i, COMMUNITY)
+        return
+    if branch == PL_EXIT:
+        leave_settled(st, i)
         return
     if st.month >= 0:
         st.rec_breakdowns[st.month, P[i].tcp, P[i].kind] += 1
-    end_placement(st, i)
+    end_placement(st, i, ONE)
     crisis(st, i)
 
 
 @kernel
-def end_placement(st, i) -> None:
+def settle(st, i) -> None:
+    """Model.settle: when and how the settled placement will end."""
+    P = st.people
+    t = P[i].tcp
+    count(st, st.rec_settled, t)
+    rates = st.settled_exit[t]
+    total = hazard_total(rates)
+    if total <= 0:
+        return
+    u_how, u_when = draw(st, S_SETTLED_EXIT, P[i].id, P[i].placements - 1)
+    P[i].exit_at = st.clock + exponential(u_when, 1.0 / total)
+    P[i].exit_how = hazard_pick(u_how, rates, total)
+
+
+@kernel
+def leave_settled(st, i) -> None:
+    """Model.leave_settled: off the pathway or back on the register (green), keeping the home."""
+    P = st.people
+    how = P[i].exit_how
+    if st.month >= 0:
+        st.rec_settled_exits[st.month, P[i].tcp, how] += 1
+    end_placement(st, i, ZERO)
+    if how == SETTLED_LEFT:
+        move(st, i, LEFT)
+    else:
+        P[i].rag = GREEN
+        join_register(st, i)
+
+
+@kernel
+def end_placement(st, i, free) -> None:
     P = st.people
     set_placement(st, i, P[i].phase, NONE)
     if P[i].dowry_unit >= 0:
         touch_dowry(st, P[i].tcp, P[i].dowry_unit)
         st.now_dowry[P[i].tcp, P[i].dowry_unit] -= 1
         P[i].dowry_unit = -1
-    free_housing(st, i)
+    if free == 1:
+        free_housing(st, i)
 
 
 # ------------------------------------------------------------------------------ calendar events
@@ -1165,8 +1218,9 @@ def on_month_end(st, s) -> None:
     P, inpatients, long_stayers = st.people, st.inpatient_list, st.rec_long_stayers
     for k in range(st.n_inpatients):
         i = inpatients[k]
-        if now - P[i].admitted >= LONG_STAY_DAYS:
-            long_stayers[s, P[i].tcp, P[i].unit, P[i].area] += 1
+        for k in range(LONG_STAYS.shape[0]):
+            if now - P[i].admitted >= LONG_STAYS[k]:
+                long_stayers[s, P[i].tcp, k] += 1
     st.month = s
 
 

@@ -16,10 +16,10 @@ from sim.results.record import MonthlyArrays
 
 _i = np.int64
 
-# A person is 368 bytes (46 eight-byte fields). Arrays start on a cache line, but 368 is not a multiple of
-# 64, so a person spans six or seven lines and only some start on one (at 320 bytes, five lines, each did).
-# The first fields are all that a register event reads and writes, as most events of a large system are
-# register events.
+# A person is 392 bytes (49 eight-byte fields). Arrays start on a cache line, but 392 is not a multiple of
+# 64, so every person spans seven lines and only one in eight starts on one (at 320 bytes, five lines, each
+# did). The first fields are all that a register event reads and writes, as most events of a large system
+# are register events.
 PERSON = np.dtype(
     [
         ("id", np.int64),
@@ -64,7 +64,10 @@ PERSON = np.dtype(
         ("step", np.int64),  # which: kind x U + unit (TcpSpec.step_hazards)
         ("breakdown_at", np.float64),
         ("pl_death_at", np.float64),
-        ("settle_at", np.float64),
+        ("initial_end_at", np.float64),
+        ("settled_at", np.float64),
+        ("exit_at", np.float64),
+        ("exit_how", np.int64),
         # membership of one linked list at a time: a pool's repatriation candidates or a housing queue
         ("list_id", np.int64),
         ("prev", np.int64),

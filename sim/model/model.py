@@ -30,7 +30,9 @@ The system being modelled, one rule per event kind (each a method below, named a
 8. Repatriation (``repatriate``): a freed in-area bed goes first to the longest-waiting out-of-area
    inpatient of that unit type who is there for want of a bed and not yet ready.
 9. Community (``placement``): a placement breaks down with a hazard higher in the first year; a breakdown
-   frees the housing unit and is a crisis (back to 3), so readmissions emerge. Deaths at a small rate.
+   frees the housing unit and is a crisis (back to 3), so readmissions emerge. A placement with no
+   breakdown for ``settle_years`` is settled (``settle``): the person then leaves the at-risk pathway or
+   goes back on the register rated green (``leave_settled``). Deaths at a small rate.
 10. Costs accrue per day by state (see ``sim.results.monthly.costs``), from the time integrals kept here.
 
 Every random number comes from ``sim.sampling.uniform_pair`` at an address (seed, replication, stream,
@@ -65,13 +67,17 @@ from sim.pathway import (
     CAMHS,
     CAMHS_TO_ADULT,
     COMMUNITY,
+    DAYS_PER_YEAR,
     FIFO,
+    GREEN,
     HOSPITAL,
     IN_AREA,
     INITIAL,
     INPATIENT,
     LEFT,
     LONG_STAY_DAYS,
+    LONG_STAY_YEARS,
+    ONGOING,
     OUT_OF_AREA,
     OUTSIDE,
     PLACEMENT,
@@ -82,7 +88,7 @@ from sim.pathway import (
     REG_LEAVE,
     REGISTER,
     REGISTER_EVENT_PRIORITY,
-    SETTLED,
+    SETTLED_LEFT,
     SUPPORT,
     UNIT_TYPES,
     Priority,
@@ -364,8 +370,9 @@ class Model:
                 for kind, house in enumerate(houses):
                     r.housing_free[s, t, kind] = house.available
             for p in self.inpatients.values():
-                if self.env.now - p.admitted >= LONG_STAY_DAYS:
-                    r.long_stayers[s, p.tcp, p.unit, p.area] += 1
+                for k, years in enumerate(LONG_STAY_YEARS):
+                    if self.env.now - p.admitted >= years * DAYS_PER_YEAR:
+                        r.long_stayers[s, p.tcp, k] += 1
             self.month = s
         self.done.succeed()
 
@@ -812,36 +819,50 @@ class Model:
     # ------------------------------------------------------------------------------------ community
 
     def placement(self, p: Person) -> Process:
-        """Life in a community placement: its initial (dearer) months, then settled; it breaks down with a
-        hazard higher in the first year (a crisis), or the person dies."""
+        """Life in a community placement: its initial (dearer) months, then its ongoing cost. It breaks
+        down (a crisis) with a hazard higher in the first year, until it is settled (``settle`` days with
+        no breakdown); once settled, the person leaves the at-risk pathway or goes back on the register
+        rated green, at the settled rates (``settled_exit``), keeping their home. Or the person dies."""
         tcp = self.spec.tcps[p.tcp]
         episode = p.episode
         start = self.env.now
-        self.set_placement(p, INITIAL if tcp.costs.initial_days > 0 else SETTLED, +1)
+        number = p.placements
+        p.placements += 1
+        self.set_placement(p, INITIAL if tcp.costs.initial_days > 0 else ONGOING, +1)
         if p.dowry_unit >= 0:
             self.now_dowry[p.tcp, p.dowry_unit] += 1
-        hazard = -math.log1p(-self.draw(Stream.BREAKDOWN, p.id, p.placements)[1])  # a unit-rate exponential
-        breakdown_at = breakdown_time(start, hazard, tcp.breakdown_first, tcp.breakdown_after)
-        u_death = self.draw(Stream.DEATH, p.id, 2 * p.placements + 1)[1]
+        hazard = -math.log1p(-self.draw(Stream.BREAKDOWN, p.id, number)[1])  # a unit-rate exponential
+        breakdown_at = breakdown_time(start, hazard, tcp.breakdown_first, tcp.breakdown_after, tcp.settle)
+        u_death = self.draw(Stream.DEATH, p.id, 2 * number + 1)[1]
         death_at = start + exponential(u_death, 1.0 / tcp.community_death) if tcp.community_death > 0 else INF
-        settle_at = start + tcp.costs.initial_days if p.phase == INITIAL else INF
-        p.placements += 1
+        initial_end = start + tcp.costs.initial_days if p.phase == INITIAL else INF
+        settled_at = start + tcp.settle
+        exit_at, how = INF, -1
         while True:
-            t = min(breakdown_at, death_at, settle_at)
+            t = min(breakdown_at, death_at, initial_end, settled_at, exit_at)
             if t == INF:
                 return
-            kind = Priority.PROGRESS if t == settle_at else Priority.DEPARTURE if t == death_at else Priority.CRISIS
+            if t in (initial_end, settled_at):
+                kind = Priority.PROGRESS
+            else:
+                kind = Priority.DEPARTURE if t in (death_at, exit_at) else Priority.CRISIS
             yield self.at(t - self.env.now, kind, p.id)
             if p.episode != episode:
                 return
-            if t == settle_at:
+            if t == initial_end:
                 self.set_placement(p, INITIAL, -1)
-                self.set_placement(p, SETTLED, +1)
-                settle_at = INF
+                self.set_placement(p, ONGOING, +1)
+                initial_end = INF
+                continue
+            if t == settled_at:
+                settled_at = INF
+                exit_at, how = self.settle(p, number)
                 continue
             if t == death_at:
                 self.end_placement(p)
                 self.die(p, COMMUNITY)
+            elif t == exit_at:
+                self.leave_settled(p, how)
             else:
                 self.count(self.rec.breakdowns, p.tcp, p.kind)
                 self.note("breakdown", p)
@@ -849,18 +870,43 @@ class Model:
                 self.crisis(p)
             return
 
+    def settle(self, p: Person, number: int) -> tuple[float, int]:
+        """The placement is settled: when and how it will end (the first of competing exponential
+        hazards, leaving or the register, drawn together at (person, placement number)); inf: never."""
+        self.count(self.rec.settled, p.tcp)
+        self.note("settled", p)
+        rates = self.spec.tcps[p.tcp].settled_exit
+        total = hazard_total(rates)
+        if total <= 0:
+            return INF, -1
+        u_how, u_when = self.draw(Stream.SETTLED_EXIT, p.id, number)
+        return self.env.now + exponential(u_when, 1.0 / total), hazard_pick(u_how, rates, total)
+
+    def leave_settled(self, p: Person, how: int) -> None:
+        """A settled placement ends: out of the placement stocks (the home stays the person's, so no
+        housing unit comes free), then off the pathway, or on the register rated green."""
+        self.count(self.rec.settled_exits, p.tcp, how)
+        self.end_placement(p, free=False)
+        if how == SETTLED_LEFT:
+            self.move(p, LEFT, "settled_leave")
+        else:
+            p.rag = GREEN
+            self.join_register(p, "settled_register")
+
     def set_placement(self, p: Person, phase: int, change: int) -> None:
         self.accrue()
         p.phase = phase
         self.now_placements[p.tcp, p.unit, p.area, p.kind, phase] += change  # by the bed left (the pooled budget)
 
-    def end_placement(self, p: Person) -> None:
-        """Leave the placement: its unit is free for the next person waiting, the dowry stops."""
+    def end_placement(self, p: Person, free: bool = True) -> None:
+        """Leave the placement: its unit is free for the next person waiting (unless the person keeps
+        it), the dowry stops."""
         self.set_placement(p, p.phase, -1)
         if p.dowry_unit >= 0:
             self.now_dowry[p.tcp, p.dowry_unit] -= 1
             p.dowry_unit = -1
-        self.free_housing(p)
+        if free:
+            self.free_housing(p)
 
     # ----------------------------------------------------------------------------------------- start
 

@@ -19,6 +19,7 @@ from sim.config.spec import SystemSpec
 from sim.pathway import (
     COMMISSIONERS,
     DELAY_REASONS,
+    LONG_STAY_YEARS,
     PAYER_NAMES,
     PAYERS,
     PLACEMENT_TYPES,
@@ -93,6 +94,7 @@ def _placeholder_values(holder: str, spec: SystemSpec | None) -> tuple[str, ...]
         "type": PLACEMENT_TYPES,
         "payer": PAYERS,
         "transfer": TRANSFER_KINDS,
+        "stay": tuple(str(years) for years in LONG_STAY_YEARS),
     }
     if holder in fixed:
         return fixed[holder]
@@ -121,7 +123,7 @@ CATALOGUE: tuple[Metric, ...] = (
     ),
     _m("inpatients_<unit>", "stock", "people", "inpatients, <unit>"),
     _m("inpatients_<commissioner>", "stock", "people", "inpatients commissioned by <commissioner>"),
-    _m("long_stayers_5y", "stock", "people", "inpatients 5+ years"),
+    _m("long_stayers_<stay>y", "stock", "people", "inpatients in hospital <stay>+ years"),
     _m("delayed_discharges", "stock", "people", "delayed discharges"),
     _m("delayed_discharges_<reason>", "stock", "people", "delayed discharges, <reason>"),
     _m("register", "stock", "people", "register"),
@@ -152,6 +154,9 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("admissions_averted", "flow", "people", "admissions averted"),
     _m("ctrs_inpatient", "flow", "people", "inpatient CTRs"),
     _m("breakdowns", "flow", "people", "placement breakdowns"),
+    _m("placements_settled", "flow", "people", "placements settling"),
+    _m("settled_left", "flow", "people", "settled people leaving the pathway"),
+    _m("settled_to_register", "flow", "people", "settled people back on the register"),
     _m("inpatient_days", "flow", "bed-days", "inpatient bed-days"),
     _m("inpatient_days_out_of_area", "flow", "bed-days", "out-of-area bed-days"),
     _m("delayed_bed_days", "flow", "bed-days", "delayed bed-days"),

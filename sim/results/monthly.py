@@ -21,10 +21,13 @@ from sim.pathway import (
     DELAY_REASONS,
     HOSPITAL,
     IN_AREA,
+    LONG_STAY_YEARS,
     OUT_OF_AREA,
     PAYERS,
     PLACEMENT_TYPES,
     RAG,
+    SETTLED_LEFT,
+    SETTLED_REGISTER,
     SUPPORT,
     TRANSFER_KINDS,
     UNIT_TYPES,
@@ -151,7 +154,9 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: P
         units = [u for u, unit in enumerate(UNIT_TYPES) if COMMISSIONER_OF_UNIT[unit] == c]
         out[f"inpatients_{c}"] = stock(inp[:, units].sum(axis=(1, 2)))
     delayed = rec.delayed[:, tcps].sum(axis=1)  # [S, R]
-    out["long_stayers_5y"] = stock(rec.long_stayers[:, tcps].sum(axis=(1, 2, 3)))
+    long_stayers = rec.long_stayers[:, tcps].sum(axis=1)  # [S, L]
+    for k, years in enumerate(LONG_STAY_YEARS):
+        out[f"long_stayers_{years}y"] = stock(long_stayers[:, k])
     out["delayed_discharges"] = stock(delayed.sum(axis=1))
     for r, reason in enumerate(DELAY_REASONS):
         out[f"delayed_discharges_{reason}"] = stock(delayed[:, r])
@@ -191,6 +196,9 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: P
             "admissions_averted": flow_series(rec.averted[:, tcps].sum(axis=1)),
             "ctrs_inpatient": flow_series(rec.ctr_inpatient[:, tcps].sum(axis=(1, 2))),
             "breakdowns": flow_series(rec.breakdowns[:, tcps].sum(axis=(1, 2))),
+            "placements_settled": flow_series(rec.settled[:, tcps].sum(axis=1)),
+            "settled_left": flow_series(rec.settled_exits[:, tcps, SETTLED_LEFT].sum(axis=1)),
+            "settled_to_register": flow_series(rec.settled_exits[:, tcps, SETTLED_REGISTER].sum(axis=1)),
             "inpatient_days": flow_series(days.sum(axis=(1, 2))),
             "inpatient_days_out_of_area": flow_series(days[:, :, OUT_OF_AREA].sum(axis=1)),
             "delayed_bed_days": flow_series(delayed_days.sum(axis=1)),

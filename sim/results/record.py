@@ -16,6 +16,7 @@ from sim.pathway import (
     AREAS,
     DEATH_PLACES,
     DELAY_REASONS,
+    LONG_STAY_YEARS,
     PHASES,
     PLACEMENT_TYPES,
     RAG,
@@ -36,7 +37,7 @@ class MonthlyArrays:
     moves: np.ndarray  # int64 [M, T, X, X] from, to
     # inpatients
     inpatients: np.ndarray  # int64 [S, T, U, A]
-    long_stayers: np.ndarray  # int64 [S, T, U, A], in hospital 5+ years
+    long_stayers: np.ndarray  # int64 [S, T, L], in hospital at least each of LONG_STAY_YEARS
     admissions: np.ndarray  # int64 [M, T, U, A], by where the bed was
     ooa_full: np.ndarray  # int64 [M, T, U], placed out of area because no in-area bed was free
     readmissions: np.ndarray  # int64 [M, T], admissions within 12 months of a discharge
@@ -67,7 +68,9 @@ class MonthlyArrays:
     housing_free: np.ndarray  # int64 [S, T, H], units free (held for the cohort and open offers)
     housing_lapsed: np.ndarray  # int64 [M, T, H], market offers let elsewhere as nobody waiting took them
     breakdowns: np.ndarray  # int64 [M, T, H]
-    placement_days: np.ndarray  # float64 [M, T, U, A, H, 2], by the unit and area left; initial months and settled
+    settled: np.ndarray  # int64 [M, T], placements settling (``community.settle_years`` without a breakdown)
+    settled_exits: np.ndarray  # int64 [M, T, 2], settled placements ending (SETTLED_EXITS: left, register)
+    placement_days: np.ndarray  # float64 [M, T, U, A, H, 2], by the unit and area left; initial months, ongoing
     # float64 [M, T, U], person-days in the community of people discharged after 5+ years, by the unit they left
     dowry_days: np.ndarray
 
@@ -93,7 +96,7 @@ class MonthlyArrays:
             "people": (s, t, x),
             "moves": (m, t, x, x),
             "inpatients": (s, t, u, a),
-            "long_stayers": (s, t, u, a),
+            "long_stayers": (s, t, len(LONG_STAY_YEARS)),
             "admissions": (m, t, u, a),
             "ooa_full": (m, t, u),
             "readmissions": (m, t),
@@ -121,6 +124,8 @@ class MonthlyArrays:
             "housing_free": (s, t, h),
             "housing_lapsed": (m, t, h),
             "breakdowns": (m, t, h),
+            "settled": (m, t),
+            "settled_exits": (m, t, 2),
             "placement_days": (m, t, u, a, h, f),
             "dowry_days": (m, t, u),
         }

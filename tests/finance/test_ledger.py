@@ -26,7 +26,7 @@ from sim.config import ConfigError, build_spec
 from sim.config.schema import PLACEMENT_TYPES, UNIT_TYPES
 from sim.config.spec import IN_AREA, OUT_OF_AREA
 from sim.finance import finance_years, ledger, reserve_risk, write_finance
-from sim.pathway import SETTLED
+from sim.pathway import ONGOING
 from sim.results.record import MonthlyArrays
 
 YEAR = 365.25
@@ -76,7 +76,7 @@ def leave(rec, month: int, unit: int, area: int, days_by_month: dict[int, float]
     given days in each month (settled phase: no initial months in the tiny config)."""
     rec.discharges[month, 0, unit, area] += 1
     for m, d in days_by_month.items():
-        rec.placement_days[m, 0, unit, area, kind, SETTLED] += d
+        rec.placement_days[m, 0, unit, area, kind, ONGOING] += d
 
 
 def pool_of(spec, name: str) -> int:
@@ -138,7 +138,7 @@ def test_a_shared_pools_leaver_releases_the_pools_saving_and_its_new_beds_cost_i
     rec.beds[0] = 3
     rec.open_days[:] = 3 * days[:, None]
     rec.open_days[1, shared] = 2 * days[1]
-    rec.placement_days[0, 0, ATU, IN_AREA, SHARED, SETTLED] = 10
+    rec.placement_days[0, 0, ATU, IN_AREA, SHARED, ONGOING] = 10
     out = ledger(spec, rec)
     assert out["pool_in_marginal"][0] == pytest.approx(15.0)
     np.testing.assert_allclose(out["pool_new_beds_cost"][:3], [0.0, 0.0, 60.0])
@@ -333,7 +333,7 @@ def test_section_75_applies_only_to_its_tcps():
     rec.open_days[:] = 3 * days[:, None]
     for t in (0, 1):
         rec.discharges[0, t, ATU, OUT_OF_AREA] = 1
-        rec.placement_days[0, t, ATU, OUT_OF_AREA, SHARED, SETTLED] = 10
+        rec.placement_days[0, t, ATU, OUT_OF_AREA, SHARED, ONGOING] = 10
         rec.dowry_days[0, t, ATU] = 10
     out = ledger(spec, rec)
     assert out["pool_in_dowries"][0] == pytest.approx(10.0) and out["pool_in_out_of_area"][0] == 0

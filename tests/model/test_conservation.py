@@ -17,8 +17,8 @@ from sim.runner import run_replications
 
 def assert_conserved(monthly: pd.DataFrame, prefix: str = "") -> None:
     """Each month's inpatients are the previous month's plus admissions, minus discharges and deaths in
-    hospital; placements likewise with discharges (other than back home) in and breakdowns and community
-    deaths out."""
+    hospital; placements likewise with discharges (other than back home) in and breakdowns, community
+    deaths and settled placements ending out."""
     for _, rep in monthly.groupby("replication"):
         col = lambda name, rep=rep: rep[f"{prefix}{name}"].to_numpy()
         stock = col("inpatients")
@@ -29,7 +29,14 @@ def assert_conserved(monthly: pd.DataFrame, prefix: str = "") -> None:
         np.testing.assert_array_equal(
             place[1:],
             place[:-1]
-            + (col("discharges") - col("discharges_home") - col("breakdowns") - col("deaths_in_community"))[1:],
+            + (
+                col("discharges")
+                - col("discharges_home")
+                - col("breakdowns")
+                - col("deaths_in_community")
+                - col("settled_left")
+                - col("settled_to_register")
+            )[1:],
         )
 
 

@@ -23,12 +23,15 @@ def test_next_ctr_counts_the_reviews_held_and_the_wait() -> None:
 
 def test_breakdown_time_inverts_the_piecewise_hazard() -> None:
     """A unit-rate hazard h breaks down at h / first_rate inside the first year, else a year plus the rest
-    of it at the later rate; never when the later rate is zero."""
-    first, after = 2.0 / DAYS_PER_YEAR, 0.5 / DAYS_PER_YEAR
-    assert breakdown_time(100.0, 1.0, first, after) == pytest.approx(100.0 + DAYS_PER_YEAR / 2)
-    assert breakdown_time(100.0, 3.0, first, after) == pytest.approx(100.0 + DAYS_PER_YEAR + 2 * DAYS_PER_YEAR)
-    assert breakdown_time(0.0, 3.0, first, 0.0) == math.inf
-    assert breakdown_time(0.0, 0.5, 0.0, after) == pytest.approx(DAYS_PER_YEAR + DAYS_PER_YEAR)
+    of it at the later rate; never when the later rate is zero, nor once the placement has settled."""
+    first, after, never = 2.0 / DAYS_PER_YEAR, 0.5 / DAYS_PER_YEAR, math.inf
+    assert breakdown_time(100.0, 1.0, first, after, never) == pytest.approx(100.0 + DAYS_PER_YEAR / 2)
+    assert breakdown_time(100.0, 3.0, first, after, never) == pytest.approx(100.0 + 3 * DAYS_PER_YEAR)
+    assert breakdown_time(0.0, 3.0, first, 0.0, never) == math.inf
+    assert breakdown_time(0.0, 0.5, 0.0, after, never) == pytest.approx(DAYS_PER_YEAR + DAYS_PER_YEAR)
+    # settled 2 years in: the breakdown due at 3 years never comes; the one at half a year still does
+    assert breakdown_time(100.0, 3.0, first, after, 2 * DAYS_PER_YEAR) == math.inf
+    assert breakdown_time(100.0, 1.0, first, after, 2 * DAYS_PER_YEAR) == pytest.approx(100.0 + DAYS_PER_YEAR / 2)
 
 
 def test_hazard_pick_is_choice_on_the_cumulative_shares() -> None:
