@@ -1,13 +1,15 @@
 """The long-run figures of a TCP's baseline, set beside the published patterns they should follow (issue
-12): for each financial year, admissions and their readmission share, placements and breakdowns at the
-year's end, the delayed share of inpatients (the mean over month ends), the shares of inpatients in
-hospital 2+, 5+ and 10+ years each March, free housing units; and, with ``--capacity``, the cost a year
-of the ATU capacity curve at two bed counts.
+12): for each financial year, admissions and their readmission share, transfers between units and their
+share of admissions and transfers together (the national statistics count transfers among admissions),
+placements and breakdowns at the year's end, the delayed share of inpatients (the mean over month ends),
+the shares of inpatients in hospital 2+, 5+ and 10+ years each March, free housing units; and, with
+``--capacity``, the cost a year of the ATU capacity curve at two bed counts.
 
     python benchmarks/realism.py [--tcp bhr] [--years 9] [--replications 200] [overrides ...]
 
 Means over replications of the Numba engine. National patterns to read them against (PARAMETERS.md):
 about 6% of inpatients delayed (2019-21); 15-20% of admissions are readmissions within 12 months;
+about 22% of admissions are transfers between hospitals (Hatton 2016);
 about half or more of inpatients in hospital 2+ years (47% in 2015, 62% in 2017), 5+ years about 34%
 (2016), 10+ years 6% (2015). The recorded BHR figures of 2016/17 (seed 001): 19 admissions, 26
 discharges, 22 inpatients on 30 April 2017, about 11 in hospital 5+ years.
@@ -47,8 +49,9 @@ def yearly(overrides: list[str], replications: int) -> None:
     m = metrics(spec, MonthlyArrays.stack(records))
     months = ("start", *spec.calendar.labels)  # stock point s is the end of month s (0: the start)
     stays = long_stay_columns(m)
-    head = ["year", "admissions", "readmit%", "discharges", "delayed%", "inpatients", *[f"{k}%" for k in stays]]
-    head += ["placements", "breakdowns", "housing_free", "register", "transfers"]
+    head = ["year", "admissions", "readmit%", "transfers", "transfer%", "discharges", "delayed%", "inpatients"]
+    head += [f"{k}%" for k in stays]
+    head += ["placements", "breakdowns", "housing_free", "register"]
     print(" ".join(f"{h:>11}" for h in head))
     n = len(months)
     for start in range(1, n, 12):
@@ -67,10 +70,13 @@ def yearly(overrides: list[str], replications: int) -> None:
         inpatients = m["inpatients"][window].mean()
         delayed = m["delayed_discharges"][window].mean()
         admissions = flow("admissions")
+        transfers = flow("transfers") if "transfers" in m else float("nan")
         row = [
             f"{months[start][:4]}/{(int(months[start][2:4]) + 1) % 100:02d}",
             f"{admissions:.1f}",
             f"{100 * flow('readmissions_12m') / max(admissions, 1e-9):.1f}",
+            f"{transfers:.1f}",
+            f"{100 * transfers / max(admissions + transfers, 1e-9):.1f}",
             f"{flow('discharges'):.1f}",
             f"{100 * delayed / max(inpatients, 1e-9):.1f}",
             f"{stock('inpatients'):.1f}",
@@ -79,7 +85,6 @@ def yearly(overrides: list[str], replications: int) -> None:
             f"{flow('breakdowns'):.1f}",
             f"{stock('housing_free'):.1f}" if "housing_free" in m else "-",
             f"{stock('register'):.1f}",
-            f"{flow('transfers'):.1f}" if "transfers" in m else "-",
         ]
         print(" ".join(f"{v:>11}" for v in row))
 

@@ -96,6 +96,11 @@ SETTLED_LEFT, SETTLED_REGISTER = range(len(SETTLED_EXITS))
 TRANSFER_KINDS: tuple[str, ...] = ("camhs_to_adult", "step_down", "step_up")
 CAMHS_TO_ADULT, STEP_DOWN, STEP_UP = range(len(TRANSFER_KINDS))
 
+#: Adult unit types from the least secure to the most: a step down (``transfers.step_down_to``) goes to a
+#: unit before the one it leaves in this order, a step up to one after it. CAMHS tier 4 is for children
+#: and is neither left nor entered by a step (children move at the transition age, ``come_of_age``).
+SECURITY_ORDER: tuple[str, ...] = ("atu", "low_secure", "medium_secure")
+
 #: Where a death happened.
 DEATH_PLACES: tuple[str, ...] = ("hospital", "community")
 HOSPITAL, COMMUNITY = 0, 1

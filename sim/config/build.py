@@ -65,6 +65,7 @@ from sim.config.spec import (
     SystemSpec,
     TcpSpec,
 )
+from sim.pathway import SECURITY_ORDER, STEP_DOWN, STEP_UP, TRANSFER_KINDS
 from sim.sampling import Empirical, Exponential, Fixed, Lognormal, Mixture, Uniform, Weibull, check_seed
 
 #: Engines a run can use: the compiled one and the SimPy reference model (the same results).
@@ -400,6 +401,59 @@ def child_span(key: str, tcp: TcpConfig) -> float:
     return (transition - low) * DAYS_PER_YEAR
 
 
+def build_transfers(key: str, tcp: TcpConfig, pool_of_unit: np.ndarray) -> np.ndarray:
+    """Steps down and up between adult units (``transfers``) as ``TcpSpec.step_hazards``: each unit's
+    rate per person-year spread over its destinations by their shares, per person-day. A step down goes
+    to a less secure unit (``SECURITY_ORDER``), a step up to a more secure one, each to a unit the TCP has
+    a pool for; CAMHS tier 4 is no step's source or destination (children move at the transition age)."""
+    transfers = tcp.transfers
+    n = len(UNIT_TYPES)
+    hazards = np.zeros((n, len(TRANSFER_KINDS) * n))
+    for kind, name in ((STEP_DOWN, "step_down"), (STEP_UP, "step_up")):
+        rates = by_name(f"{key}.{name}_rate", getattr(transfers, f"{name}_rate"), UNIT_TYPES, "unit type")
+        destinations = getattr(transfers, f"{name}_to")
+        for unit in destinations:
+            unit_index(f"{key}.{name}_to.{unit}", unit)
+        direction = "less" if kind == STEP_DOWN else "more"
+        for u, unit in enumerate(UNIT_TYPES):
+            to = destinations.get(unit)
+            if unit not in SECURITY_ORDER:
+                if rates[u] > 0 or to:
+                    raise ConfigError(
+                        f"{key}.{name}_rate.{unit}" if rates[u] > 0 else f"{key}.{name}_to.{unit}",
+                        "CAMHS tier 4 inpatients move to an adult unit only at the transition age "
+                        "(children.to_adult_unit)",
+                    )
+                continue
+            if not to:
+                if rates[u] > 0:
+                    raise ConfigError(
+                        f"{key}.{name}_to.{unit}",
+                        f"{name}_rate.{unit} is {rates[u]:g} a year but no destinations are given",
+                    )
+                continue
+            share = by_name(f"{key}.{name}_to.{unit}", to, UNIT_TYPES, "unit type", probability)
+            if abs(share.sum() - 1.0) > 1e-9:
+                raise ConfigError(f"{key}.{name}_to.{unit}", f"shares sum to {share.sum():g}, not 1")
+            for v, destination in enumerate(UNIT_TYPES):
+                if share[v] == 0:
+                    continue
+                where = f"{key}.{name}_to.{unit}.{destination}"
+                if destination not in SECURITY_ORDER:
+                    raise ConfigError(where, "CAMHS tier 4 is for children, not a destination of adults' steps")
+                lower = SECURITY_ORDER.index(destination) < SECURITY_ORDER.index(unit)
+                if destination == unit or lower != (kind == STEP_DOWN):
+                    raise ConfigError(
+                        where,
+                        f"a {name.replace('_', ' ')} goes to a {direction} secure unit than {unit} "
+                        f"(least secure first: {', '.join(SECURITY_ORDER)})",
+                    )
+                if pool_of_unit[v] < 0:
+                    raise ConfigError(where, f"steps go to {destination} but {tcp.name} has no {destination} pool")
+                hazards[u, kind * n + v] = rates[u] * share[v] / DAYS_PER_YEAR
+    return hazards
+
+
 def build_tcp(key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray, start: date, crises: bool) -> TcpSpec:
     """Check one TCP's parameters and build its spec; ``crises`` says whether anyone can be admitted."""
     population = Population(
@@ -490,6 +544,7 @@ def build_tcp(key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray
         / DAYS_PER_YEAR,
         costs=build_costs(f"{key}.costs", tcp),
         trajectory=build_trajectory(f"{key}.trajectory", tcp),
+        step_hazards=build_transfers(f"{key}.transfers", tcp, pool_of_unit),
     )
 
 

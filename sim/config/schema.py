@@ -121,6 +121,20 @@ class ChildrenConfig:
 
 
 @dataclass
+class TransfersConfig:
+    """Moves between adult units during a stay, counted apart from admissions (the national statistics
+    count first admissions, readmissions and transfers apart): a step down from secure care to a less
+    secure unit when the person is ready for it, a step up to a more secure one on deterioration. Each is
+    a hazard per person-year while the person is in the unit and not yet ready for discharge, competing
+    with readiness, death and the next inpatient CTR; the destination is drawn by the shares."""
+
+    step_down_rate: Dict[str, float] = field(default_factory=dict)  # unit -> steps down per person-year
+    step_down_to: Dict[str, Dict[str, float]] = field(default_factory=dict)  # unit -> less secure unit -> share
+    step_up_rate: Dict[str, float] = field(default_factory=dict)  # unit -> steps up per person-year
+    step_up_to: Dict[str, Dict[str, float]] = field(default_factory=dict)  # unit -> more secure unit -> share
+
+
+@dataclass
 class CtrConfig:
     """Care and Treatment Reviews: pre-admission (community or blue-light) and during a stay."""
 
@@ -241,6 +255,7 @@ class TcpConfig:
     register: RegisterConfig = field(default_factory=RegisterConfig)
     crisis: CrisisConfig = field(default_factory=CrisisConfig)
     children: ChildrenConfig = field(default_factory=ChildrenConfig)
+    transfers: TransfersConfig = field(default_factory=TransfersConfig)  # steps down and up between units
     ctr: CtrConfig = field(default_factory=CtrConfig)
     crisis_support: CrisisSupportConfig = field(default_factory=CrisisSupportConfig)
     routing: Dict[str, float] = field(default_factory=dict)  # adult admissions: unit type -> share

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
@@ -23,9 +23,15 @@ from sim.pathway import (  # noqa: F401 - the codes a spec's fields hold, import
     LONGEST_STAY,
     OUT_OF_AREA,
     SOURCE_KINDS,
+    TRANSFER_KINDS,
     UNIT_TYPES,
 )
 from sim.sampling import Mixture
+
+
+def no_steps() -> np.ndarray:
+    """A TCP's step hazards (``TcpSpec.step_hazards``) when it has none: every one zero."""
+    return np.zeros((len(UNIT_TYPES), len(TRANSFER_KINDS) * len(UNIT_TYPES)))
 
 
 @dataclass(frozen=True)
@@ -249,6 +255,10 @@ class TcpSpec:
     hospital_death: float
     costs: CostSpec
     trajectory: tuple[tuple[str, float], ...]  # (YYYY-MM, planned inpatients at its end)
+    # float64 [U, K x U]: from each unit type, the hazard per person-day (while not yet ready) of a transfer
+    # of kind k (TRANSFER_KINDS) to unit v, at k x U + v: steps down and up (``transfers``); camhs_to_adult
+    # is 0 here (it happens at the transition age). The stay's step is picked among them (``hazard_pick``).
+    step_hazards: np.ndarray = field(default_factory=no_steps)
 
 
 @dataclass(frozen=True)

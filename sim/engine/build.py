@@ -40,6 +40,7 @@ class EngineSpec(NamedTuple):
     join_child_share: np.ndarray  # float64 [T], of people joining the register
     child_span: np.ndarray  # float64 [T], days
     to_adult_unit: np.ndarray  # float64 [T]
+    step_hazards: np.ndarray  # float64 [T, U, K x U], per day: a step of kind k to unit v at k x U + v
     ctr_coverage: np.ndarray
     ctr_avert: np.ndarray
     ctr_first: np.ndarray
@@ -143,6 +144,7 @@ def build(spec: SystemSpec) -> EngineSpec:
         join_child_share=per_tcp(lambda t: t.register.join_child_share),
         child_span=per_tcp(lambda t: t.child_span),
         to_adult_unit=per_tcp(lambda t: t.to_adult_unit),
+        step_hazards=np.stack([t.step_hazards for t in tcps]).astype(f8),
         ctr_coverage=per_tcp(lambda t: t.ctr_coverage),
         ctr_avert=per_tcp(lambda t: t.ctr_avert),
         ctr_first=per_tcp(lambda t: t.ctr_first),

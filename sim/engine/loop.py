@@ -76,7 +76,8 @@ MONTH_END, SCHEDULE, DEPARTURE, PROGRESS, CRISIS, JOIN = (_i(p) for p in Priorit
     EV_LAPSE,
     EV_AGE,
 ) = map(_i, range(12))
-STAY_DEATH, STAY_CTR, STAY_READY = map(_i, range(3))  # branches of the stay loop
+STAY_DEATH, STAY_CTR, STAY_READY, STAY_STEP = map(_i, range(4))  # branches of the stay loop
+N_UNITS = _i(len(pathway.UNIT_TYPES))  # a step's code is kind x N_UNITS + unit (TcpSpec.step_hazards)
 PL_INITIAL_END, PL_SETTLED, PL_DEATH, PL_EXIT, PL_BREAKDOWN = map(_i, range(5))  # branches of the placement loop
 
 S_ARRIVAL, S_ROUTE, S_LOS, S_RESIDUAL = (
@@ -91,6 +92,7 @@ S_INPATIENT_CTR, S_DELAY, S_PLACEMENT, S_SETTLED_EXIT = (
 S_BREAKDOWN, S_DEATH, S_PERSON, S_HOME, S_TRANSFER = (
     _i(s) for s in (Stream.BREAKDOWN, Stream.DEATH, Stream.PERSON, Stream.RETURN_HOME, Stream.TRANSFER)
 )
+S_STEP = _i(Stream.STEP)
 K_CENSUS, K_ARRIVAL, K_REGISTER, K_SOURCE = (
     _i(k) for k in (EntityKind.CENSUS, EntityKind.ARRIVAL, EntityKind.REGISTER, EntityKind.SOURCE)
 )
@@ -425,7 +427,7 @@ def come_of_age(st, i) -> None:
     u_move = draw(st, S_TRANSFER, P[i].id, P[i].transfers)[0]
     P[i].transfers += 1
     if u_move < st.to_adult_unit[t] and st.route_cum[t, -1] > 0:
-        transfer(st, i, CAMHS_TO_ADULT)
+        transfer(st, i, CAMHS_TO_ADULT, NONE)
         return
     P[i].episode += 1
     P[i].ready_at = st.clock
@@ -478,6 +480,8 @@ def add_person(st, pid, tcp) -> int:
     P[n].dispute_at = 0.0
     P[n].provider_at = 0.0
     P[n].next_ctr_at = 0.0
+    P[n].step_at = 0.0
+    P[n].step = 0
     P[n].breakdown_at = 0.0
     P[n].pl_death_at = 0.0
     P[n].initial_end_at = 0.0
@@ -618,15 +622,15 @@ def admit(st, i) -> None:
 
 
 @kernel
-def transfer(st, i, kind) -> None:
-    """Model.transfer: to an adult unit type without leaving hospital."""
+def transfer(st, i, kind, unit) -> None:
+    """Model.transfer: to ``unit`` (-1: an adult unit type by the TCP's shares) without leaving hospital."""
     P = st.people
     t = P[i].tcp
     u_unit, u_need = draw(st, S_ROUTE, P[i].id, P[i].admissions)
     if st.month >= 0:
         st.rec_transfers[st.month, t, kind] += 1
     leave_bed(st, i)
-    u = choice(u_unit, st.route_cum[t])
+    u = unit if unit >= 0 else choice(u_unit, st.route_cum[t])
     q = st.pool_of_unit[t, u]
     P[i].unit = u
     P[i].pool = q
@@ -695,6 +699,7 @@ def stay_start(st, i, length, elapsed) -> None:
     P[i].death_at = hospital_death_at(st, i, admission)
     P[i].ready_at = st.clock + length
     P[i].expected_ready = P[i].ready_at
+    next_step(st, i, admission)
     held, wait = next_ctr(elapsed, st.ctr_first[t], st.ctr_interval[t, P[i].unit])
     P[i].ctr_held = held
     P[i].next_ctr_at = st.clock + wait
@@ -723,15 +728,32 @@ def ready_at_start(st, i, ready_at, delayed_for) -> None:
 
 
 @kernel
-def stay_next(st, i) -> None:
-    """The stay loop's next wait: death, an inpatient CTR, or readiness, whichever is first."""
+def next_step(st, i, admission) -> None:
+    """Model.next_step: when the stay's step down or up would come (inf: none) and which."""
     P = st.people
-    t = min(P[i].ready_at, P[i].death_at, P[i].next_ctr_at)
+    rates = st.step_hazards[P[i].tcp, P[i].unit]
+    total = hazard_total(rates)
+    if total <= 0:  # no draw when no step can happen
+        P[i].step_at = INF
+        return
+    u_step, u_time = draw(st, S_STEP, P[i].id, admission)
+    P[i].step = hazard_pick(u_step, rates, total)
+    P[i].step_at = st.clock + exponential(u_time, 1.0 / total)
+
+
+@kernel
+def stay_next(st, i) -> None:
+    """The stay loop's next wait: death, an inpatient CTR, a step to another unit, or readiness,
+    whichever is first."""
+    P = st.people
+    t = min(P[i].ready_at, P[i].death_at, P[i].next_ctr_at, P[i].step_at)
     now = st.clock
     if t == P[i].death_at:
         schedule(st, t - now, DEPARTURE, P[i].id, EV_STAY, i, STAY_DEATH, P[i].episode)
     elif t == P[i].next_ctr_at:
         schedule(st, t - now, PROGRESS, P[i].id, EV_STAY, i, STAY_CTR, P[i].episode)
+    elif t == P[i].step_at:
+        schedule(st, t - now, PROGRESS, P[i].id, EV_STAY, i, STAY_STEP, P[i].episode)
     else:
         schedule(st, t - now, DEPARTURE, P[i].id, EV_STAY, i, STAY_READY, P[i].episode)
 
@@ -755,6 +777,9 @@ def on_stay(st, i, branch, episode) -> None:
         P[i].ctr_held += 1
         P[i].next_ctr_at = st.clock + st.ctr_interval[t, P[i].unit]
         stay_next(st, i)
+        return
+    if branch == STAY_STEP:
+        transfer(st, i, P[i].step // N_UNITS, P[i].step % N_UNITS)
         return
     await_start(st, i, NONE)
 

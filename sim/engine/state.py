@@ -16,8 +16,10 @@ from sim.results.record import MonthlyArrays
 
 _i = np.int64
 
-# A person is 320 bytes (five cache lines, arrays start on a line): the first line holds all that a
-# register event reads and writes, as most events of a large system are register events.
+# A person is 392 bytes (49 eight-byte fields). Arrays start on a cache line, but 392 is not a multiple of
+# 64, so every person spans seven lines and only one in eight starts on one (at 320 bytes, five lines, each
+# did). The first fields are all that a register event reads and writes, as most events of a large system
+# are register events.
 PERSON = np.dtype(
     [
         ("id", np.int64),
@@ -58,6 +60,8 @@ PERSON = np.dtype(
         ("admission", np.int64),
         ("ctr_held", np.int64),
         ("next_ctr_at", np.float64),
+        ("step_at", np.float64),  # the stay's step down or up to another unit (inf: none)
+        ("step", np.int64),  # which: kind x U + unit (TcpSpec.step_hazards)
         ("breakdown_at", np.float64),
         ("pl_death_at", np.float64),
         ("initial_end_at", np.float64),

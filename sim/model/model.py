@@ -16,7 +16,9 @@ The system being modelled, one rule per event kind (each a method below, named a
    take an in-area bed if one is free, else go out of area. In-area beds follow the pool's schedule; a
    bed the schedule closes goes only when empty (``bed_schedule``).
 5. Length of stay (``stay``): time to clinical readiness from the pool's distribution (census inpatients:
-   conditional on the stay so far); death in hospital at a small rate.
+   conditional on the stay so far); death in hospital at a small rate. A step down from secure care or a
+   step up on deterioration (``next_step``, ``transfer``) competes with readiness: a move to another unit
+   type without leaving hospital, counted apart from admissions, where a new stay starts.
 6. Inpatient CTRs at the unit's interval from admission (first after ``first_weeks``): each finds the
    person ready with probability ``ready_prob``.
 7. Discharge (``await_discharge``): a ready person needs a housing unit of their placement type (units
@@ -92,6 +94,7 @@ from sim.pathway import (
     REGISTER_EVENT_PRIORITY,
     SETTLED_LEFT,
     SUPPORT,
+    UNIT_TYPES,
     Priority,
 )
 from sim.results.record import MonthlyArrays
@@ -542,15 +545,29 @@ class Model:
         self.enter_hospital(p, self.env.now, "admission")
         self.env.process(self.stay(p, length, elapsed=0.0))
 
-    def transfer(self, p: Person, kind: int) -> None:
-        """A move to an adult unit type (by the TCP's shares, drawn as an admission's) without leaving
-        hospital: counted as a transfer of ``kind``, not an admission; the stay goes on from its
+    def next_step(self, p: Person, admission: int) -> tuple[float, int]:
+        """When the stay's step down or up to another unit would come (inf: none) and which it is: among
+        the unit's step hazards (``TcpSpec.step_hazards``, kind x U + unit), competing exponentials,
+        picked (u0) and timed (u1) at (person, stay's admission number). It happens only if it comes
+        before readiness, death and the next inpatient CTR (an event of kind PROGRESS)."""
+        rates = self.spec.tcps[p.tcp].step_hazards[p.unit]
+        total = hazard_total(rates)
+        if total <= 0:
+            return INF, -1
+        u_step, u_time = self.draw(Stream.STEP, p.id, admission)
+        return self.env.now + exponential(u_time, 1.0 / total), int(hazard_pick(u_step, rates, total))
+
+    def transfer(self, p: Person, kind: int, unit: int = -1) -> None:
+        """A move to another unit type without leaving hospital: to ``unit`` (a step down or up), or with
+        none (-1: a child coming of age) to an adult unit type by the TCP's shares, drawn as an
+        admission's. Out of area by the new unit's need (drawn as an admission's), else in area if a bed
+        is free. Counted as a transfer of ``kind``, not an admission; the stay goes on from its
         admission date, with a new time to readiness from the new pool and its CTRs from now."""
         tcp = self.spec.tcps[p.tcp]
         u_unit, u_need = self.draw(Stream.ROUTE, p.id, p.admissions)
         self.count(self.rec.transfers, p.tcp, kind)
         self.leave_bed(p)
-        p.unit = choice(u_unit, tcp.route_cum)
+        p.unit = unit if unit >= 0 else choice(u_unit, tcp.route_cum)
         p.pool = int(tcp.pool_of_unit[p.unit])
         p.by_need = u_need < tcp.ooa_need[p.unit]
         p.area = OUT_OF_AREA if p.by_need or not self.pools[p.pool].has_free_bed() else IN_AREA
@@ -598,17 +615,19 @@ class Model:
 
     def stay(self, p: Person, length: float, elapsed: float) -> Process:
         """Time to clinical readiness, ``length`` from now, brought forward by inpatient CTRs; death in
-        hospital at a small rate; then the wait for discharge."""
+        hospital at a small rate; a step down or up to another unit (``next_step``) if it comes first; then
+        the wait for discharge."""
         tcp = self.spec.tcps[p.tcp]
         admission = p.admissions - 1
         episode = p.episode
         p.death_at = self.hospital_death_at(p, admission)
         p.ready_at = p.expected_ready = self.env.now + length
+        step_at, step = self.next_step(p, admission)
         interval = tcp.ctr_interval[p.unit]
         held, wait = next_ctr(elapsed, tcp.ctr_first, interval)
         next_ctr_at = self.env.now + wait
         while True:
-            t = min(p.ready_at, p.death_at, next_ctr_at)
+            t = min(p.ready_at, p.death_at, next_ctr_at, step_at)
             if t == p.death_at:
                 yield self.at(t - self.env.now, Priority.DEPARTURE, p.id)
                 if p.episode == episode:
@@ -626,6 +645,11 @@ class Model:
                 next_ctr_at = self.env.now + interval
                 self.note("inpatient_ctr", p)
                 continue
+            if t == step_at:
+                yield self.at(t - self.env.now, Priority.PROGRESS, p.id)
+                if p.episode == episode:
+                    self.transfer(p, step // len(UNIT_TYPES), step % len(UNIT_TYPES))
+                return
             yield self.at(t - self.env.now, Priority.DEPARTURE, p.id)
             if p.episode != episode:
                 return

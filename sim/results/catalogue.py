@@ -138,6 +138,7 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("out_of_area_placements", "flow", "people", "out-of-area placements"),
     _m("out_of_area_full_beds", "flow", "people", "out of area for want of a bed"),
     _m("readmissions_12m", "flow", "people", "readmissions within 12 months"),
+    _m("first_admissions", "flow", "people", "admissions not within 12 months of a discharge"),
     _m("discharges", "flow", "people", "discharges"),
     _m("discharges_home", "flow", "people", "discharges home"),
     _m("repatriations", "flow", "people", "repatriations"),

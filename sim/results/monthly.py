@@ -181,6 +181,7 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: P
             "out_of_area_placements": flow_series(adm[:, :, OUT_OF_AREA].sum(axis=1)),
             "out_of_area_full_beds": flow_series(rec.ooa_full[:, tcps].sum(axis=(1, 2))),
             "readmissions_12m": flow_series(rec.readmissions[:, tcps].sum(axis=1)),
+            "first_admissions": flow_series(adm.sum(axis=(1, 2)) - rec.readmissions[:, tcps].sum(axis=1)),
             "discharges": flow_series(dis.sum(axis=(1, 2))),
             "discharges_home": flow_series(rec.discharges_home[:, tcps].sum(axis=1)),
             "repatriations": flow_series(rec.repatriations[:, tcps].sum(axis=(1, 2))),

@@ -71,6 +71,7 @@ class Stream(enum.IntEnum):
     PERSON = 17  # attributes of a new person (child or adult); occurrence 0
     RETURN_HOME = 18  # a ready inpatient goes back to their previous home; occurrence = admission number
     TRANSFER = 19  # where a transfer between units goes (u0); occurrence = transfer number of that person
+    STEP = 20  # a step down or up between units in a stay: which and where (u0), when (u1); occurrence = admission no.
     SETTLED_EXIT = 21  # how (u0) and when (u1) a settled placement ends; occurrence = placement number
 
 

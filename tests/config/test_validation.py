@@ -47,6 +47,29 @@ BAD_OVERRIDES = [
     (["tcp.children.transition_age=-1"], "tcp.children.transition_age", "from 0 to 25"),
     (["tcp.children.age_low=19"], "tcp.children.age_low", "below the transition age 18"),
     (["tcp.children.to_adult_unit=1.5"], "tcp.children.to_adult_unit", "[0, 1]"),
+    (["tcp.transfers.step_down_rate.medium_secure=-0.3"], "tcp.transfers.step_down_rate.medium_secure", "at least 0"),
+    (["tcp.transfers.step_up_rate.atu=-1"], "tcp.transfers.step_up_rate.atu", "at least 0"),
+    (["+tcp.transfers.step_down_rate.ward=0.1"], "tcp.transfers.step_down_rate.ward", "unknown unit type"),
+    (["+tcp.transfers.step_up_to.ward={atu:1.0}"], "tcp.transfers.step_up_to.ward", "unknown unit type"),
+    (
+        ["+tcp.transfers.step_down_to.medium_secure.ward=0.1"],
+        "tcp.transfers.step_down_to.medium_secure.ward",
+        "unknown unit type",
+    ),
+    (["tcp.transfers.step_down_to.medium_secure.low_secure=0.5"], "tcp.transfers.step_down_to.medium_secure", "sum to"),
+    (["tcp.transfers.step_up_to.atu.low_secure=1.5"], "tcp.transfers.step_up_to.atu.low_secure", "[0, 1]"),
+    (
+        ["tcp.transfers.step_down_to.low_secure.atu=0", "+tcp.transfers.step_down_to.low_secure.medium_secure=1"],
+        "tcp.transfers.step_down_to.low_secure.medium_secure",
+        "goes to a less secure unit than low_secure",
+    ),
+    (
+        ["tcp.transfers.step_up_to.low_secure.medium_secure=0", "+tcp.transfers.step_up_to.low_secure.camhs_t4=1"],
+        "tcp.transfers.step_up_to.low_secure.camhs_t4",
+        "not a destination of adults' steps",
+    ),
+    (["+tcp.transfers.step_down_rate.camhs_t4=0.5"], "tcp.transfers.step_down_rate.camhs_t4", "transition age"),
+    (["+tcp.transfers.step_up_rate.medium_secure=0.2"], "tcp.transfers.step_up_to.medium_secure", "no destinations"),
     (["tcp.register.children.red=20"], "tcp.register.children.red", "20 children but 13 red members"),
     (["tcp.register.join_child_share=-0.1"], "tcp.register.join_child_share", "[0, 1]"),
     (["tcp.discharge.housing.shared.offer_months=-1"], "tcp.discharge.housing.shared.offer_months", "at least 0"),
@@ -138,6 +161,19 @@ def test_routing_to_a_unit_without_a_pool_is_refused():
         ConfigError, match="tcp.routing.low_secure: admissions go to low_secure but loss_system has no low_secure pool"
     ):
         build_spec(loss_cfg(**{"tcp.routing": {"atu": 0.5, "low_secure": 0.5}}))
+
+
+def test_a_step_to_a_unit_without_a_pool_is_refused():
+    """A step up from the ATU to low secure in a TCP with no low secure pool would have nowhere to go."""
+    with pytest.raises(
+        ConfigError,
+        match="tcp.transfers.step_up_to.atu.low_secure: steps go to low_secure but loss_system has no low_secure pool",
+    ):
+        build_spec(
+            loss_cfg(
+                **{"tcp.transfers.step_up_rate": {"atu": 0.5}, "tcp.transfers.step_up_to": {"atu": {"low_secure": 1.0}}}
+            )
+        )
 
 
 def test_a_system_with_its_own_tcps_refuses_a_tcp_choice():

@@ -78,6 +78,10 @@ def random_overrides(draw: st.DrawFn) -> list[str]:
     def b() -> str:
         return "true" if draw(st.booleans()) else "false"
 
+    def split(key: str, first: str, second: str) -> list[str]:  # two shares summing to 1
+        k = i(0, 1001)
+        return [f"{key}.{first}={k / 1000:.3f}", f"{key}.{second}={(1000 - k) / 1000:.3f}"]
+
     return [
         "run.years=2",
         f"tcp.crisis.unregistered_rate={u(2, 30)}",
@@ -86,6 +90,12 @@ def random_overrides(draw: st.DrawFn) -> list[str]:
         f"tcp.register.children.amber={i(0, 5)}",
         f"tcp.children.age_low={u(10, 17.9)}",
         f"tcp.children.to_adult_unit={u(0, 1)}",
+        f"tcp.transfers.step_down_rate.medium_secure={u(0, 3)}",
+        f"tcp.transfers.step_down_rate.low_secure={u(0, 3)}",
+        *split("tcp.transfers.step_down_to.medium_secure", "low_secure", "atu"),
+        f"tcp.transfers.step_up_rate.atu={u(0, 3)}",
+        f"tcp.transfers.step_up_rate.low_secure={u(0, 3)}",
+        *split("tcp.transfers.step_up_to.atu", "low_secure", "medium_secure"),
         f"tcp.ctr.coverage={u(0, 1)}",
         f"tcp.ctr.avert={u(0, 1)}",
         f"tcp.ctr.ready_prob={u(0, 0.5)}",

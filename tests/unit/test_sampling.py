@@ -189,6 +189,7 @@ def test_stream_and_entity_kind_numbers_are_fixed():
         "PERSON": 17,
         "RETURN_HOME": 18,
         "TRANSFER": 19,
+        "STEP": 20,
         "SETTLED_EXIT": 21,
     }
     assert {k.name: int(k) for k in EntityKind} == {"CENSUS": 1, "ARRIVAL": 2, "REGISTER": 3, "SOURCE": 4}
