@@ -594,6 +594,10 @@ def admit(st, i) -> None:
     q = P[i].pool
     if P[i].by_need == 1:
         P[i].area = OUT_OF_AREA
+    elif st.pool_scheduled[q] == 0:
+        P[i].area = OUT_OF_AREA
+        if st.month >= 0:
+            st.rec_ooa_no_unit[st.month, t, u] += 1
     elif st.pool_occupied[q] < st.pool_scheduled[q]:
         P[i].area = IN_AREA
     else:

@@ -509,7 +509,8 @@ class Model:
 
     def admit(self, p: Person) -> None:
         """Admission: route by need (children to CAMHS tier 4, adults by the TCP's shares), then out of
-        area by need, else an in-area bed if one is free, else out of area because the beds are full."""
+        area by need, else out of area if the pool has no in-area beds at all (no local unit), else an
+        in-area bed if one is free, else out of area because the beds are full."""
         tcp = self.spec.tcps[p.tcp]
         u_unit, u_need = self.draw(Stream.ROUTE, p.id, p.admissions)
         p.unit = CAMHS if p.child else choice(u_unit, tcp.route_cum)
@@ -519,6 +520,9 @@ class Model:
         p.by_need = u_need < tcp.ooa_need[p.unit]
         if p.by_need:
             p.area = OUT_OF_AREA
+        elif pool.scheduled == 0:
+            p.area = OUT_OF_AREA
+            self.count(self.rec.ooa_no_unit, p.tcp, p.unit)
         elif pool.has_free_bed():
             p.area = IN_AREA
         else:

@@ -175,6 +175,7 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: P
             "admissions": flow_series(adm.sum(axis=(1, 2))),
             "out_of_area_placements": flow_series(adm[:, :, OUT_OF_AREA].sum(axis=1)),
             "out_of_area_full_beds": flow_series(rec.ooa_full[:, tcps].sum(axis=(1, 2))),
+            "out_of_area_no_local_unit": flow_series(rec.ooa_no_unit[:, tcps].sum(axis=(1, 2))),
             "readmissions_12m": flow_series(rec.readmissions[:, tcps].sum(axis=1)),
             "discharges": flow_series(dis.sum(axis=(1, 2))),
             "discharges_home": flow_series(rec.discharges_home[:, tcps].sum(axis=1)),
@@ -203,6 +204,7 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: P
         out[f"admissions_{unit}"] = flow_series(adm[:, u].sum(axis=1))
         out[f"out_of_area_placements_{unit}"] = flow_series(adm[:, u, OUT_OF_AREA])
         out[f"out_of_area_full_beds_{unit}"] = flow_series(rec.ooa_full[:, tcps, u].sum(axis=1))
+        out[f"out_of_area_no_local_unit_{unit}"] = flow_series(rec.ooa_no_unit[:, tcps, u].sum(axis=1))
     out.update(costs(spec, rec, tcps))
     return out
 

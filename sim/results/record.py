@@ -39,6 +39,7 @@ class MonthlyArrays:
     long_stayers: np.ndarray  # int64 [S, T, U, A], in hospital 5+ years
     admissions: np.ndarray  # int64 [M, T, U, A], by where the bed was
     ooa_full: np.ndarray  # int64 [M, T, U], placed out of area because no in-area bed was free
+    ooa_no_unit: np.ndarray  # int64 [M, T, U], placed out of area because the pool had no in-area beds at all
     readmissions: np.ndarray  # int64 [M, T], admissions within 12 months of a discharge
     discharges: np.ndarray  # int64 [M, T, U, A]
     discharges_home: np.ndarray  # int64 [M, T], of those, back to the home they came from (not a placement)
@@ -96,6 +97,7 @@ class MonthlyArrays:
             "long_stayers": (s, t, u, a),
             "admissions": (m, t, u, a),
             "ooa_full": (m, t, u),
+            "ooa_no_unit": (m, t, u),
             "readmissions": (m, t),
             "discharges": (m, t, u, a),
             "discharges_home": (m, t),
