@@ -11,7 +11,9 @@ Per bed number, across replications:
 
 * out-of-area share: all out-of-area placements over all admissions of the TCP (every unit type), a ratio
   of sums with a delta-method standard error (``sim.results.intervals.ratio_estimate``); also the share
-  placed out of area for want of an in-area bed (``out_of_area_full_beds``). Placements for needs no
+  placed out of area for want of an in-area bed: because the beds were full (``out_of_area_full_beds``)
+  or because the pool had none at all (``out_of_area_no_local_unit``, as at 0 beds), both of which more
+  beds would avoid. Placements for needs no
   local unit meets (``tcp.out_of_area_need``) and the other unit types' placements do not fall with the
   swept unit's beds: they set a floor under the share;
 * occupancy of the swept pool (time-weighted: bed-days occupied over bed-days open);
@@ -55,9 +57,9 @@ from sim.results.intervals import mean_ci, ratio_estimate, t_interval, upper_bou
 #: Shares the fewest-beds rule can be applied to: measure -> column of the capacity table.
 MEASURES = {
     "unit": "ooa_unit_share",  # the swept unit type's out-of-area placements over its admissions
-    "unit_full_beds": "ooa_unit_full_beds_share",  # of those, placed out of area because no bed was free
+    "unit_full_beds": "ooa_unit_full_beds_share",  # of those, out of area because no bed was free (or none open)
     "all": "ooa_share",  # all out-of-area placements over admissions (every unit type)
-    "full_beds": "ooa_full_beds_share",  # placed out of area because no in-area bed was free, over admissions
+    "full_beds": "ooa_full_beds_share",  # out of area because no in-area bed was free (or none open), over admissions
 }
 
 LARGE = 1_000_000  # beds that never fill: used only to read the start census
@@ -245,16 +247,21 @@ def curve_point(result: api.RunResult, unit: str, confidence: float) -> dict[str
             f"admissions_{unit}",
             f"out_of_area_placements_{unit}",
             f"out_of_area_full_beds_{unit}",
+            "out_of_area_no_local_unit",
+            f"out_of_area_no_local_unit_{unit}",
         ]
     ].sum()
+    # for want of an in-area bed: full beds, or none at all (no local unit: 0 beds is a want of beds too)
+    sums["want_of_bed"] = sums["out_of_area_full_beds"] + sums["out_of_area_no_local_unit"]
+    sums["unit_want_of_bed"] = sums[f"out_of_area_full_beds_{unit}"] + sums[f"out_of_area_no_local_unit_{unit}"]
     n = len(sums)
     years = cal.n_months / 12.0
     row: dict[str, float] = {"replications": n, "admissions_per_year": float(sums["admissions"].mean() / years)}
     for name, column, base in (
         ("ooa_unit_share", f"out_of_area_placements_{unit}", f"admissions_{unit}"),
-        ("ooa_unit_full_beds_share", f"out_of_area_full_beds_{unit}", f"admissions_{unit}"),
+        ("ooa_unit_full_beds_share", "unit_want_of_bed", f"admissions_{unit}"),
         ("ooa_share", "out_of_area_placements", "admissions"),
-        ("ooa_full_beds_share", "out_of_area_full_beds", "admissions"),
+        ("ooa_full_beds_share", "want_of_bed", "admissions"),
     ):
         if sums[base].sum() > 0:
             share, se = ratio_estimate(sums[column].to_numpy(), sums[base].to_numpy())

@@ -77,9 +77,20 @@ AREAS: tuple[str, ...] = ("in", "out")
 IN_AREA, OUT_OF_AREA = 0, 1
 
 #: Where a person is (DESIGN.md section 2). ``outside`` is anyone the model does not yet know (people not
-#: on a register before their crisis); ``left`` counts people who left the register or died.
-STATES: tuple[str, ...] = ("outside", "register", "crisis_support", "inpatient", "placement", "left")
-OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = range(len(STATES))
+#: on a register before their crisis); ``left`` counts people who left the register or died;
+#: ``awaiting_bed`` is someone in crisis waiting in the community for an in-area bed (the "or wait" policy
+#: of a pool, ``wait_months``), in a crisis-support place if one was free, else at home.
+STATES: tuple[str, ...] = ("outside", "register", "crisis_support", "inpatient", "placement", "left", "awaiting_bed")
+OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT, AWAITING_BED = range(len(STATES))
+
+#: Where a person waits for an in-area bed: in a crisis-support place (one of the TCP's
+#: ``crisis_support.places``, held while they wait), or at home when none was free.
+WAIT_PLACES: tuple[str, ...] = ("crisis_support", "home")
+WAIT_SUPPORT, WAIT_HOME = range(len(WAIT_PLACES))
+#: How a wait for an in-area bed ends: admitted to a freed in-area bed, or out of area (for want of a bed)
+#: once the pool's ``wait_months`` have passed.
+WAIT_ENDS: tuple[str, ...] = ("admitted", "out_of_area")
+WAIT_ADMITTED, WAIT_OUT_OF_AREA = range(len(WAIT_ENDS))
 
 #: Placement phases of cost: the first months after discharge cost more, then the ongoing cost.
 PHASES: tuple[str, ...] = ("initial", "ongoing")

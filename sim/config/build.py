@@ -602,6 +602,13 @@ class _PoolDraft:
     schedule: tuple[np.ndarray, np.ndarray]  # (day from start, beds)
     los: Mixture
     cost: tuple[float, float] | None = None  # a shared pool's (pounds a bed-day, fixed share); None: its TCP's
+    wait_days: float = 0.0  # the "or wait" policy (wait_months, in days)
+
+
+def wait_days(key: str, months: Any) -> float:
+    """The "or wait" policy of a pool: how long someone in crisis waits in the community for an in-area
+    bed when all are full, in days from its ``wait_months`` (0: out of area at once)."""
+    return number(key, months, minimum=0.0) * DAYS_PER_YEAR / 12
 
 
 def _tcp_names(tcps: list[tuple[str, TcpConfig]]) -> list[str]:
@@ -645,6 +652,7 @@ def _shared_pools(
                     number(f"{key}.bed_per_year", pool.bed_per_year, minimum=0.0) / DAYS_PER_YEAR,
                     probability(f"{key}.bed_fixed_share", pool.bed_fixed_share),
                 ),
+                wait_days(f"{key}.wait_months", pool.wait_months),
             )
         )
     return drafts, shared_pool_of
@@ -674,6 +682,7 @@ def _own_pools(
                 [tcp_index],
                 build_schedule(f"{key}.beds.{unit_name}.schedule", pool.schedule, start),
                 build_los(f"{key}.beds.{unit_name}.los", pool.los),
+                wait_days=wait_days(f"{key}.beds.{unit_name}.wait_months", pool.wait_months),
             )
         )
     for (member, unit), pool_index in shared_pool_of.items():
@@ -767,6 +776,7 @@ def _pools(drafts: list[_PoolDraft], close_occupied: bool, tcps: list[TcpSpec]) 
                 close_occupied=close_occupied,
                 bed_per_day=rate,
                 fixed_share=share,
+                wait_days=draft.wait_days,
             )
         )
     pool_names = [pool.name for pool in pools]

@@ -69,6 +69,10 @@ class PoolConfig:
 
     schedule: List[StepConfig] = field(default_factory=list)
     los: LosConfig = field(default_factory=LosConfig)
+    # the "or wait" policy: with the beds full, a person in crisis waits in the community (in a crisis-
+    # support place if one is free) up to this many months for an in-area bed before going out of area;
+    # 0: out of area at once
+    wait_months: float = 0.0
 
 
 @dataclass
@@ -85,6 +89,7 @@ class SharedPoolConfig:
     # costs.bed_fixed_share of a TCP's own pool); the TCPs' own prices still set their out-of-area beds'
     bed_per_year: float = 0.0  # an in-area bed a year, pounds
     bed_fixed_share: float = 0.0  # share of that paid for each day the bed is open, occupied or not
+    wait_months: float = 0.0  # the "or wait" policy, as a TCP's own pool's (beds.<unit>.wait_months)
 
 
 @dataclass

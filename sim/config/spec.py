@@ -98,7 +98,9 @@ class Calendar:
 @dataclass(frozen=True)
 class PoolSpec:
     """An in-area bed pool: one unit type, the TCPs it serves, its bed schedule and length of stay, and
-    what its beds cost (the engines never read the costs: ``sim.results.monthly.costs`` does).
+    what its beds cost (the engines never read the costs: ``sim.results.monthly.costs`` does), and how
+    long someone in crisis waits in the community for one of its beds when all are full (``wait_days``;
+    0: out of area at once).
 
     A bed costs ``bed_per_day`` for a day it is occupied and ``fixed_share`` of that for a day it is open
     but empty: ``fixed_share x bed_per_day`` for each open bed-day plus ``(1 - fixed_share) x
@@ -115,6 +117,7 @@ class PoolSpec:
     close_occupied: bool = False  # a step closes occupied beds on its date (occupants move out of area)
     bed_per_day: float = 0.0  # pounds: an occupied bed-day (a bed occupied all year costs its yearly price)
     fixed_share: float = 0.0  # share of ``bed_per_day`` paid for every open bed-day, occupied or not
+    wait_days: float = 0.0  # the "or wait" policy: days a person in crisis waits for a bed when all are full
 
     @property
     def open_day_cost(self) -> float:

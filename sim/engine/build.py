@@ -28,6 +28,7 @@ class EngineSpec(NamedTuple):
     # pools
     pool_los: np.ndarray  # int64 [P], distribution id
     pool_close_occupied: np.ndarray  # int64 [P], 1: a step closes occupied beds on its date
+    pool_wait: np.ndarray  # float64 [P], days someone in crisis waits for a bed when all are full (0: none)
     pool_step_start: np.ndarray  # int64 [P], into step_days / step_beds
     pool_step_end: np.ndarray  # int64 [P]
     step_days: np.ndarray  # float64
@@ -133,6 +134,7 @@ def build(spec: SystemSpec) -> EngineSpec:
         dist_end=ends,
         pool_los=pool_los,
         pool_close_occupied=np.array([p.close_occupied for p in pools], dtype=i8),
+        pool_wait=np.array([p.wait_days for p in pools], dtype=f8),
         pool_step_start=np.cumsum(step_len) - step_len,
         pool_step_end=np.cumsum(step_len),
         step_days=np.concatenate([d for d, _ in steps]).astype(f8) if steps else np.zeros(0),

@@ -75,7 +75,8 @@ MONTH_END, SCHEDULE, DEPARTURE, PROGRESS, CRISIS, JOIN = (_i(p) for p in Priorit
     EV_PLACEMENT,
     EV_LAPSE,
     EV_AGE,
-) = map(_i, range(12))
+    EV_WAIT,
+) = map(_i, range(13))
 STAY_DEATH, STAY_CTR, STAY_READY, STAY_STEP = map(_i, range(4))  # branches of the stay loop
 N_UNITS = _i(len(pathway.UNIT_TYPES))  # a step's code is kind x N_UNITS + unit (TcpSpec.step_hazards)
 PL_INITIAL_END, PL_SETTLED, PL_DEATH, PL_EXIT, PL_BREAKDOWN = map(_i, range(5))  # branches of the placement loop
@@ -103,6 +104,9 @@ OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = (
 INITIAL, ONGOING = _i(pathway.INITIAL), _i(pathway.ONGOING)
 SETTLED_LEFT, GREEN = _i(pathway.SETTLED_LEFT), _i(pathway.GREEN)
 HOSPITAL, COMMUNITY = _i(pathway.HOSPITAL), _i(pathway.COMMUNITY)
+AWAITING_BED = _i(pathway.AWAITING_BED)
+WAIT_SUPPORT, WAIT_HOME = _i(pathway.WAIT_SUPPORT), _i(pathway.WAIT_HOME)
+WAIT_ADMITTED, WAIT_OUT_OF_AREA = _i(pathway.WAIT_ADMITTED), _i(pathway.WAIT_OUT_OF_AREA)
 LONG_STAY_DAYS, READMISSION_DAYS = pathway.LONG_STAY_DAYS, pathway.READMISSION_DAYS
 LONG_STAYS = np.array([y * pathway.DAYS_PER_YEAR for y in pathway.LONG_STAY_YEARS])  # days
 
@@ -457,6 +461,9 @@ def add_person(st, pid, tcp) -> int:
     P[n].dowry_unit = -1
     P[n].death_at = INF
     P[n].last_discharge = -INF
+    P[n].wait_since = 0.0
+    P[n].wait_los = 0.0
+    P[n].wait_place = -1
     P[n].list_id = -1
     P[n].prev = -1
     P[n].next = -1
@@ -590,6 +597,7 @@ def on_support_end(st, i) -> None:
 
 @kernel
 def admit(st, i) -> None:
+    """Model.admit: by need, no local unit, a free bed, a wait for one, or full beds."""
     P = st.people
     t = P[i].tcp
     u = CAMHS if P[i].child == 1 else sure_choice(st.route_cum[t])
@@ -603,22 +611,130 @@ def admit(st, i) -> None:
     P[i].unit = u
     P[i].pool = st.pool_of_unit[t, u]
     q = P[i].pool
-    if P[i].by_need == 1:
-        P[i].area = OUT_OF_AREA
-    elif st.pool_occupied[q] < st.pool_scheduled[q]:
-        P[i].area = IN_AREA
-    else:
-        P[i].area = OUT_OF_AREA
-        if st.month >= 0:
-            st.rec_ooa_full[st.month, t, u] += 1
-    if st.month >= 0:
-        st.rec_admissions[st.month, t, u, P[i].area] += 1
-    if st.clock - P[i].last_discharge <= READMISSION_DAYS:
-        count(st, st.rec_readmissions, t)
     u0, u1 = draw(st, S_LOS, P[i].id, P[i].admissions)
     length = sample(dist(st, st.pool_los[q]), u0, u1)
+    if P[i].by_need == 1:
+        area = OUT_OF_AREA
+    elif st.pool_scheduled[q] == 0:
+        area = OUT_OF_AREA
+        if st.month >= 0:
+            st.rec_ooa_no_unit[st.month, t, u] += 1
+    elif st.pool_occupied[q] < st.pool_scheduled[q]:
+        area = IN_AREA
+    elif st.pool_wait[q] > 0:
+        start_wait(st, i, length)
+        return
+    else:
+        area = OUT_OF_AREA
+        if st.month >= 0:
+            st.rec_ooa_full[st.month, t, u] += 1
+    hospitalise(st, i, area, length)
+
+
+@kernel
+def hospitalise(st, i, area, length) -> None:
+    """Model.hospitalise: into hospital now, counted as an admission."""
+    P = st.people
+    t = P[i].tcp
+    P[i].area = area
+    if st.month >= 0:
+        st.rec_admissions[st.month, t, P[i].unit, area] += 1
+    if st.clock - P[i].last_discharge <= READMISSION_DAYS:
+        count(st, st.rec_readmissions, t)
     enter_hospital(st, i, st.clock)
     stay_start(st, i, length, 0.0)
+
+
+# ---------------------------------------------------------------------------- or wait for a bed
+
+
+@kernel
+def wait_list(st, q) -> int:
+    """The list id of the people waiting in the community for a bed of pool q (after the housing queues)."""
+    return st.pool_scheduled.shape[0] + st.housing_free.shape[0] * st.housing_free.shape[1] + q
+
+
+@kernel
+def touch_waits(st, t, w) -> None:
+    now = st.clock
+    st.wait_days[t, w] += st.now_waiting[t, w] * (now - st.last_waits[t, w])
+    st.last_waits[t, w] = now
+
+
+@kernel
+def start_wait(st, i, length) -> None:
+    """Model.start_wait: wait in the community for an in-area bed, in a crisis-support place if one is
+    free, until one frees (admit_waiting) or the pool's wait has passed (an EV_WAIT event)."""
+    P = st.people
+    t = P[i].tcp
+    P[i].wait_since = st.clock
+    P[i].wait_los = length
+    w = WAIT_SUPPORT if st.support_used[t] < st.support_places[t] else WAIT_HOME
+    P[i].wait_place = w
+    if w == WAIT_SUPPORT:
+        st.support_used[t] += 1
+    move(st, i, AWAITING_BED)
+    touch_waits(st, t, w)
+    st.now_waiting[t, w] += 1
+    if st.month >= 0:
+        st.rec_waits[st.month, t, P[i].unit, w] += 1
+    list_add(st, wait_list(st, P[i].pool), i)
+    schedule(st, st.pool_wait[P[i].pool], CRISIS, P[i].id, EV_WAIT, i, ZERO, P[i].episode)
+
+
+@kernel
+def on_wait_end(st, i, episode) -> None:
+    """Model.await_bed after its wait: still waiting, so out of area for want of a bed."""
+    P = st.people
+    if P[i].episode != episode:
+        return
+    end_wait(st, i, WAIT_OUT_OF_AREA)
+    if st.month >= 0:
+        st.rec_ooa_full[st.month, P[i].tcp, P[i].unit] += 1
+    hospitalise(st, i, OUT_OF_AREA, P[i].wait_los)
+
+
+@kernel
+def end_wait(st, i, how) -> None:
+    """Model.end_wait: off the pool's waiting list, its crisis-support place free."""
+    P = st.people
+    t, w = P[i].tcp, P[i].wait_place
+    list_remove(st, i)
+    touch_waits(st, t, w)
+    st.now_waiting[t, w] -= 1
+    if w == WAIT_SUPPORT:
+        st.support_used[t] -= 1
+    if st.month >= 0:
+        st.rec_wait_ends[st.month, t, P[i].unit, how] += 1
+
+
+@kernel
+def admit_waiting(st, q) -> None:
+    """Model.admit_waiting: free beds of pool q to the people waiting for one, longest waiting first."""
+    P = st.people
+    lst = wait_list(st, q)
+    while st.list_head[lst] >= 0 and st.pool_occupied[q] < st.pool_scheduled[q]:
+        best = -1
+        j = st.list_head[lst]
+        while j >= 0:
+            if (
+                best < 0
+                or P[j].wait_since < P[best].wait_since
+                or (P[j].wait_since == P[best].wait_since and P[j].id < P[best].id)
+            ):
+                best = j
+            j = P[j].next
+        end_wait(st, best, WAIT_ADMITTED)
+        hospitalise(st, best, IN_AREA, P[best].wait_los)
+
+
+@kernel
+def close_waits(st, s, m, record) -> None:
+    """Model.month_ends for the waits: the month's waiting days (when ``record``) and who waits at boundary s."""
+    close_month(
+        flat(st.wait_days), flat(st.now_waiting), flat(st.last_waits), flat(st.rec_wait_days[m]), st.clock, record
+    )
+    copy_flat(flat(st.rec_waiting[s]), flat(st.now_waiting))
 
 
 @kernel
@@ -1003,7 +1119,9 @@ def die(st, i, where) -> None:
 
 @kernel
 def repatriate(st, q) -> None:
-    """Free in-area beds to out-of-area candidates of the pool, longest out first (Model.repatriate)."""
+    """Free in-area beds to people waiting for one (admit_waiting), then to out-of-area candidates of the
+    pool, longest out first (Model.repatriate)."""
+    admit_waiting(st, q)
     P = st.people
     while st.pool_occupied[q] < st.pool_scheduled[q]:
         best = -1
@@ -1228,6 +1346,7 @@ def on_month_end(st, s) -> None:
         st.pool_occ_days[q] = 0.0
         st.pool_open_days[q] = 0.0
         st.rec_beds[s, q] = open_beds(st, q)
+    close_waits(st, s, m, record)
     copy_flat(flat(st.rec_people[s]), flat(st.now_people))
     copy_flat(flat(st.rec_register[s]), flat(st.now_register))
     copy_flat(flat(st.rec_delayed[s]), flat(st.now_delayed))
@@ -1452,4 +1571,6 @@ def simulate(state, replication) -> tuple[int, int]:
             on_lapse(st, target, aux)
         elif etype == EV_AGE:
             come_of_age(st, target)
+        elif etype == EV_WAIT:
+            on_wait_end(st, target, episode)
     return st.status, st.events

@@ -56,6 +56,10 @@ PERSON = np.dtype(
         ("phase", np.int64),
         ("dowry_unit", np.int64),
         ("last_discharge", np.float64),
+        # waiting in the community for an in-area bed (Model.start_wait)
+        ("wait_since", np.float64),
+        ("wait_los", np.float64),
+        ("wait_place", np.int64),
         # loop state of the person's current process
         ("admission", np.int64),
         ("ctr_held", np.int64),
@@ -68,7 +72,8 @@ PERSON = np.dtype(
         ("settled_at", np.float64),
         ("exit_at", np.float64),
         ("exit_how", np.int64),
-        # membership of one linked list at a time: a pool's repatriation candidates or a housing queue
+        # membership of one linked list at a time: a pool's repatriation candidates, a housing queue or
+        # the people waiting in the community for a pool's bed
         ("list_id", np.int64),
         ("prev", np.int64),
         ("next", np.int64),
@@ -127,7 +132,8 @@ def new_state(
     time. What starts at zero (the record and the state's counts and integrals) lies in two flat
     buffers, and the integrals' clocks in a third, so a reset is three fills."""
     t, h = n_out_tcps, spec.housing_units.shape[1]
-    n_lists = n_pools + t * h  # list ids: pools' candidates, then housing queues (t * h + kind)
+    # list ids: pools' candidates, then housing queues (t * h + kind), then each pool's waiting people
+    n_lists = n_pools + t * h + n_pools
 
     def cell(field: str) -> tuple[int, ...]:
         """The cells of one month of a record field (its shape less the month axis), as the model keeps them."""
@@ -145,6 +151,7 @@ def new_state(
         now_dowry=cell("dowry_days"),  # [T, U]
         offers_made=(t, h),  # market housing offers numbered as they come, and how many are taken or lapsed
         offers_gone=(t, h),
+        now_waiting=cell("waiting"),  # [T, W], waiting in the community for an in-area bed
     )
     integrals = dict(
         pool_occ_days=(n_pools,),
@@ -154,6 +161,7 @@ def new_state(
         support_days=cell("support_days"),
         placement_days=cell("placement_days"),
         dowry_days=cell("dowry_days"),
+        wait_days=cell("wait_days"),
     )
     clocks = dict(
         pool_last=(n_pools,),
@@ -162,6 +170,7 @@ def new_state(
         last_support=cell("support_days"),
         last_placements=cell("placement_days"),
         last_dowry=cell("dowry_days"),
+        last_waits=cell("wait_days"),
     )
     rec_int = {f"rec_{n}": shape for n, (shape, dtype) in record_shapes.items() if dtype == np.int64}
     rec_float = {f"rec_{n}": shape for n, (shape, dtype) in record_shapes.items() if dtype == np.float64}

@@ -71,6 +71,9 @@ STATE_FIELDS = (
     "zeros_i",
     "zeros_f",
     "clocks",
+    "now_waiting",
+    "wait_days",
+    "last_waits",
 )
 #: The state's scalar fields (the rest are arrays): the only fields the kernel ever sets.
 STATE_SCALARS = (

@@ -13,8 +13,11 @@ The system being modelled, one rule per event kind (each a method below, named a
    (``crisis_support``), then is back on the register rated red. Otherwise:
 4. Admission (``admit``): children to CAMHS tier 4, adults to a unit type by the TCP's shares; the unit
    names the bed pool (own or shared) and the commissioner. A share goes out of area by need; the rest
-   take an in-area bed if one is free, else go out of area. In-area beds follow the pool's schedule; a
-   bed the schedule closes goes only when empty (``bed_schedule``).
+   go out of area if the pool has no in-area beds at all (no local unit), else take an in-area bed if
+   one is free, else, if the pool waits ("or wait": ``wait_days``), wait in the community for one
+   (``await_bed``: in a crisis-support place if one is free, else at home) until a bed frees (they take
+   it) or the wait's limit passes, else go out of area for want of a bed. In-area beds follow the pool's
+   schedule; a bed the schedule closes goes only when empty (``bed_schedule``).
 5. Length of stay (``stay``): time to clinical readiness from the pool's distribution (census inpatients:
    conditional on the stay so far); death in hospital at a small rate. A step down from secure care or a
    step up on deterioration (``next_step``, ``transfer``) competes with readiness: a move to another unit
@@ -27,8 +30,9 @@ The system being modelled, one rule per event kind (each a method below, named a
    (lead time) and funding (a delay, and an S117 dispute with some probability), both worked on from a
    planning point before the expected readiness. The wait after readiness is a delayed discharge, its
    reason the first unmet of housing, funding, dispute, provider.
-8. Repatriation (``repatriate``): a freed in-area bed goes first to the longest-waiting out-of-area
-   inpatient of that unit type who is there for want of a bed and not yet ready.
+8. Repatriation (``repatriate``): a freed in-area bed goes first to whoever waits in the community for
+   one (longest waiting first: ``admit_waiting``), then to the longest-waiting out-of-area inpatient of
+   that unit type who is there for want of a bed (or of a local unit) and not yet ready.
 9. Community (``placement``): a placement breaks down with a hazard higher in the first year; a breakdown
    frees the housing unit and is a crisis (back to 3), so readmissions emerge. A placement with no
    breakdown for ``settle_years`` is settled (``settle``): the person then leaves the at-risk pathway or
@@ -66,6 +70,7 @@ from sim.arithmetic import (
 from sim.config.spec import PoolSpec, SourceSpec, SystemSpec, TcpSpec
 from sim.pathway import (
     AMBER,
+    AWAITING_BED,
     CAMHS,
     CAMHS_TO_ADULT,
     COMMUNITY,
@@ -95,6 +100,10 @@ from sim.pathway import (
     SETTLED_LEFT,
     SUPPORT,
     UNIT_TYPES,
+    WAIT_ADMITTED,
+    WAIT_HOME,
+    WAIT_OUT_OF_AREA,
+    WAIT_SUPPORT,
     Priority,
 )
 from sim.results.record import MonthlyArrays
@@ -214,6 +223,10 @@ class Person:
     phase: int = INITIAL
     dowry_unit: int = -1
     last_discharge: float = -INF
+    # waiting in the community for an in-area bed (``await_bed``)
+    wait_since: float = 0.0
+    wait_los: float = 0.0  # the stay to readiness drawn at the crisis, for the admission at the wait's end
+    wait_place: int = -1  # WAIT_SUPPORT (a crisis-support place) or WAIT_HOME
 
 
 class Model:
@@ -230,6 +243,7 @@ class Model:
         ]
         self.support_used = [0] * len(spec.tcps)
         self.out_of_area: list[dict[int, Person]] = [{} for _ in spec.pools]  # repatriation candidates
+        self.waiting: list[dict[int, Person]] = [{} for _ in spec.pools]  # waiting in the community for a bed
         self.inpatients: dict[int, Person] = {}
         self.rec = MonthlyArrays.zeros(spec)
         r = self.rec
@@ -240,9 +254,10 @@ class Model:
         self.now_register = np.zeros(r.register.shape[1:], np.int64)
         self.now_placements = np.zeros(r.placement_days.shape[1:], np.int64)  # [T, U, A left, H, phase]
         self.now_dowry = np.zeros(r.dowry_days.shape[1:], np.int64)
+        self.now_waiting = np.zeros(r.waiting.shape[1:], np.int64)  # [T, W]
         self.days = {
             name: np.zeros(getattr(r, name).shape[1:])
-            for name in ("inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days")
+            for name in ("inpatient_days", "delayed_days", "support_days", "placement_days", "dowry_days", "wait_days")
         }
         self.last = self.env.now
         self.month = -1  # reported month now running; -1 during the warm-up
@@ -278,6 +293,7 @@ class Model:
             self.days["support_days"] += self.now_people[:, SUPPORT] * dt
             self.days["placement_days"] += self.now_placements * dt
             self.days["dowry_days"] += self.now_dowry * dt
+            self.days["wait_days"] += self.now_waiting * dt
         self.last = now
         for pool in self.pools:
             pool.accrue(now)
@@ -368,6 +384,7 @@ class Model:
             r.people[s] = self.now_people
             r.inpatients[s] = self.now_inpatients
             r.delayed[s] = self.now_delayed
+            r.waiting[s] = self.now_waiting
             r.register[s] = self.now_register
             r.placements[s] = self.now_placements.sum(axis=(1, 2, 4))
             for t, houses in enumerate(self.housing):
@@ -523,27 +540,87 @@ class Model:
 
     def admit(self, p: Person) -> None:
         """Admission: route by need (children to CAMHS tier 4, adults by the TCP's shares), then out of
-        area by need, else an in-area bed if one is free, else out of area because the beds are full."""
+        area by need, else out of area if the pool has no in-area beds at all (no local unit), else an
+        in-area bed if one is free, else, if the pool waits, a wait in the community for one
+        (``start_wait``), else out of area because the beds are full. The unit, the need and the stay
+        are drawn now, at the crisis, whenever the person goes into hospital."""
         tcp = self.spec.tcps[p.tcp]
         u_unit, u_need = self.draw(Stream.ROUTE, p.id, p.admissions)
         p.unit = CAMHS if p.child else choice(u_unit, tcp.route_cum)
         p.pool = int(tcp.pool_of_unit[p.unit])
         pool = self.pools[p.pool]
-        self.accrue()
         p.by_need = u_need < tcp.ooa_need[p.unit]
+        length = pool.spec.los.sample(*self.draw(Stream.LOS, p.id, p.admissions))
         if p.by_need:
-            p.area = OUT_OF_AREA
+            area = OUT_OF_AREA
+        elif pool.scheduled == 0:
+            area = OUT_OF_AREA
+            self.count(self.rec.ooa_no_unit, p.tcp, p.unit)
         elif pool.has_free_bed():
-            p.area = IN_AREA
+            area = IN_AREA
+        elif pool.spec.wait_days > 0:
+            self.start_wait(p, length)
+            return
         else:
-            p.area = OUT_OF_AREA
+            area = OUT_OF_AREA
             self.count(self.rec.ooa_full, p.tcp, p.unit)
-        self.count(self.rec.admissions, p.tcp, p.unit, p.area)
+        self.hospitalise(p, area, length)
+
+    def hospitalise(self, p: Person, area: int, length: float) -> None:
+        """Into hospital now, in area or out of area, for ``length`` days to readiness: an admission (a
+        readmission within 12 months of the last discharge), counted when it happens."""
+        p.area = area
+        self.count(self.rec.admissions, p.tcp, p.unit, area)
         if self.env.now - p.last_discharge <= READMISSION_DAYS:
             self.count(self.rec.readmissions, p.tcp)
-        length = pool.spec.los.sample(*self.draw(Stream.LOS, p.id, p.admissions))
         self.enter_hospital(p, self.env.now, "admission")
         self.env.process(self.stay(p, length, elapsed=0.0))
+
+    # --------------------------------------------------------------------------- or wait for a bed
+
+    def start_wait(self, p: Person, length: float) -> None:
+        """The in-area beds are full and the pool waits (``wait_days``): the person waits in the
+        community for one, in a crisis-support place if one of the TCP's is free (held while they wait),
+        else at home, with the stay drawn at the crisis (``length``)."""
+        p.wait_since, p.wait_los = self.env.now, length
+        p.wait_place = WAIT_SUPPORT if self.support_used[p.tcp] < self.spec.tcps[p.tcp].support_places else WAIT_HOME
+        if p.wait_place == WAIT_SUPPORT:
+            self.support_used[p.tcp] += 1
+        self.move(p, AWAITING_BED, "await_bed")
+        self.now_waiting[p.tcp, p.wait_place] += 1
+        self.count(self.rec.waits, p.tcp, p.unit, p.wait_place)
+        self.waiting[p.pool][p.id] = p
+        self.env.process(self.await_bed(p, p.episode))
+
+    def await_bed(self, p: Person, episode: int) -> Process:
+        """A wait for an in-area bed: a bed freed meanwhile admits the person (``admit_waiting``); if none
+        has when the pool's ``wait_days`` have passed (an event of kind CRISIS, so a bed a departure frees
+        at that very instant is still theirs), out of area for want of a bed."""
+        yield self.at(self.pools[p.pool].spec.wait_days, Priority.CRISIS, p.id)
+        if p.episode != episode:
+            return  # admitted to a freed in-area bed
+        self.end_wait(p, WAIT_OUT_OF_AREA)
+        self.count(self.rec.ooa_full, p.tcp, p.unit)
+        self.hospitalise(p, OUT_OF_AREA, p.wait_los)
+
+    def end_wait(self, p: Person, how: int) -> None:
+        """The wait is over (``how``: admitted in area, or out of area): its crisis-support place is free."""
+        self.accrue()
+        del self.waiting[p.pool][p.id]
+        self.now_waiting[p.tcp, p.wait_place] -= 1
+        if p.wait_place == WAIT_SUPPORT:
+            self.support_used[p.tcp] -= 1
+        self.count(self.rec.wait_ends, p.tcp, p.unit, how)
+
+    def admit_waiting(self, pool: BedPool) -> None:
+        """Free in-area beds of the pool go first to the people waiting in the community for one (in
+        crisis, before any out-of-area inpatient is repatriated), longest waiting first (ties by entity
+        number): each is admitted in area now."""
+        waiting = self.waiting[pool.spec.index]
+        while waiting and pool.has_free_bed():
+            p = min(waiting.values(), key=lambda q: (q.wait_since, q.id))
+            self.end_wait(p, WAIT_ADMITTED)
+            self.hospitalise(p, IN_AREA, p.wait_los)
 
     def next_step(self, p: Person, admission: int) -> tuple[float, int]:
         """When the stay's step down or up to another unit would come (inf: none) and which it is: among
@@ -811,8 +888,11 @@ class Model:
         self.move(p, LEFT, "death")
 
     def repatriate(self, pool: BedPool) -> None:
-        """Fill free in-area beds with out-of-area inpatients of this pool who are there for want of a bed
-        and not yet ready, longest out of area first (ties by entity number), if their TCP repatriates."""
+        """Fill free in-area beds: first with people waiting in the community for one (``admit_waiting``),
+        then with out-of-area inpatients of this pool who are there for want of a bed (or of a local
+        unit) and not yet ready, longest out of area first (ties by entity number), if their TCP
+        repatriates."""
+        self.admit_waiting(pool)
         candidates = self.out_of_area[pool.spec.index]
         while pool.has_free_bed():
             eligible = [q for q in candidates.values() if self.spec.tcps[q.tcp].discharge.repatriation]

@@ -36,6 +36,7 @@ TOTALS: tuple[str, ...] = (
     "admissions",
     "out_of_area_placements",
     "out_of_area_full_beds",
+    "out_of_area_no_local_unit",
     "repatriations",
     "discharges",
     "delayed_bed_days",

@@ -39,7 +39,7 @@ class Metric:
 
     name: str
     kind: str  # stock (at the month end), flow (within the month) or level (time-weighted over the month)
-    unit: str  # people, bed-days, pounds, beds, share, people per million, yes/no
+    unit: str  # people, bed-days, person-days, pounds, beds, share, people per million, yes/no
     label: str  # what it is, in a few words, for charts and tables
     per_tcp: bool = False  # also reported for each TCP of a system, as <tcp>/<name>
 
@@ -129,6 +129,8 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("register", "stock", "people", "register"),
     _m("register_<rag>", "stock", "people", "register, <rag>"),
     _m("crisis_support", "stock", "people", "in crisis support"),
+    _m("awaiting_bed", "stock", "people", "waiting in the community for an in-area bed"),
+    _m("awaiting_bed_crisis_support", "stock", "people", "waiting for an in-area bed in a crisis-support place"),
     _m("placements", "stock", "people", "community placements"),
     _m("placements_<type>", "stock", "people", "community placements, <type>"),
     _m("housing_free", "stock", "units", "housing units free"),
@@ -137,6 +139,7 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("admissions", "flow", "people", "admissions"),
     _m("out_of_area_placements", "flow", "people", "out-of-area placements"),
     _m("out_of_area_full_beds", "flow", "people", "out of area for want of a bed"),
+    _m("out_of_area_no_local_unit", "flow", "people", "out of area as no local unit has beds"),
     _m("readmissions_12m", "flow", "people", "readmissions within 12 months"),
     _m("first_admissions", "flow", "people", "admissions not within 12 months of a discharge"),
     _m("discharges", "flow", "people", "discharges"),
@@ -161,9 +164,16 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("inpatient_days_out_of_area", "flow", "bed-days", "out-of-area bed-days"),
     _m("delayed_bed_days", "flow", "bed-days", "delayed bed-days"),
     _m("delayed_bed_days_<reason>", "flow", "bed-days", "delayed bed-days, <reason>"),
+    _m("bed_waits", "flow", "people", "waits for an in-area bed started"),
+    _m("bed_waits_crisis_support", "flow", "people", "waits for an in-area bed started in crisis support"),
+    _m("bed_waits_admitted", "flow", "people", "waits for an in-area bed ended in one"),
+    _m("bed_waits_out_of_area", "flow", "people", "waits for an in-area bed ended out of area"),
+    _m("bed_wait_days", "flow", "person-days", "days waiting for an in-area bed"),
+    _m("bed_wait_days_crisis_support", "flow", "person-days", "days waiting for an in-area bed in crisis support"),
     _m("admissions_<unit>", "flow", "people", "admissions, <unit>"),
     _m("out_of_area_placements_<unit>", "flow", "people", "out-of-area placements, <unit>"),
     _m("out_of_area_full_beds_<unit>", "flow", "people", "out of area for want of a bed, <unit>"),
+    _m("out_of_area_no_local_unit_<unit>", "flow", "people", "out of area as no local unit has beds, <unit>"),
     _m("cost_<payer>", "flow", "pounds", "spend by <payer>"),
     _m("cost_total", "flow", "pounds", "spend by all payers"),
     _m("cost_beds_in_area", "flow", "pounds", "spend on in-area beds"),

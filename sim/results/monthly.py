@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.config.spec import PoolSpec, Population, SystemSpec
 from sim.pathway import (
+    AWAITING_BED,
     CAMHS,
     COMMISSIONER_OF_UNIT,
     COMMISSIONERS,
@@ -31,6 +32,9 @@ from sim.pathway import (
     SUPPORT,
     TRANSFER_KINDS,
     UNIT_TYPES,
+    WAIT_ADMITTED,
+    WAIT_OUT_OF_AREA,
+    WAIT_SUPPORT,
 )
 from sim.results.record import MonthlyArrays
 
@@ -114,7 +118,8 @@ def costs(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int]) -> dict[str, np
         by_payer["la"] += package * c.la_share
         by_payer["ccg"] += package * (1.0 - c.la_share)
         setting["community"] += package
-        support = rec.support_days[:, t] * c.crisis_support
+        # a crisis-support place is paid for a spell after an averted admission and while someone waits in it for a bed
+        support = (rec.support_days[:, t] + rec.wait_days[:, t, WAIT_SUPPORT]) * c.crisis_support
         pre_ctrs = rec.ctr_pre[:, t] * c.ctr
         by_payer["ccg"] += support + pre_ctrs
         setting["crisis_support"] += support
@@ -165,6 +170,8 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: P
     for g, rag in enumerate(RAG):
         out[f"register_{rag}"] = stock(register[:, g])
     out["crisis_support"] = stock(rec.people[:, tcps, SUPPORT].sum(axis=1))
+    out["awaiting_bed"] = stock(rec.people[:, tcps, AWAITING_BED].sum(axis=1))
+    out["awaiting_bed_crisis_support"] = stock(rec.waiting[:, tcps, WAIT_SUPPORT].sum(axis=1))
     placements = rec.placements[:, tcps].sum(axis=1)
     out["placements"] = stock(placements.sum(axis=1))
     for h, kind in enumerate(PLACEMENT_TYPES):
@@ -175,11 +182,13 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: P
         out[f"housing_free_{kind}"] = stock(housing[:, h])
     out["housing_lapsed"] = flow_series(rec.housing_lapsed[:, tcps].sum(axis=(1, 2)))
     delayed_days = rec.delayed_days[:, tcps].sum(axis=1)  # [M, R]
+    waits, wait_ends = rec.waits[:, tcps].sum(axis=2), rec.wait_ends[:, tcps].sum(axis=2)  # [M, T, W], [M, T, E]
     out.update(
         {
             "admissions": flow_series(adm.sum(axis=(1, 2))),
             "out_of_area_placements": flow_series(adm[:, :, OUT_OF_AREA].sum(axis=1)),
             "out_of_area_full_beds": flow_series(rec.ooa_full[:, tcps].sum(axis=(1, 2))),
+            "out_of_area_no_local_unit": flow_series(rec.ooa_no_unit[:, tcps].sum(axis=(1, 2))),
             "readmissions_12m": flow_series(rec.readmissions[:, tcps].sum(axis=1)),
             "first_admissions": flow_series(adm.sum(axis=(1, 2)) - rec.readmissions[:, tcps].sum(axis=1)),
             "discharges": flow_series(dis.sum(axis=(1, 2))),
@@ -202,6 +211,12 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: P
             "inpatient_days": flow_series(days.sum(axis=(1, 2))),
             "inpatient_days_out_of_area": flow_series(days[:, :, OUT_OF_AREA].sum(axis=1)),
             "delayed_bed_days": flow_series(delayed_days.sum(axis=1)),
+            "bed_waits": flow_series(waits.sum(axis=(1, 2))),
+            "bed_waits_crisis_support": flow_series(waits[:, :, WAIT_SUPPORT].sum(axis=1)),
+            "bed_waits_admitted": flow_series(wait_ends[:, :, WAIT_ADMITTED].sum(axis=1)),
+            "bed_waits_out_of_area": flow_series(wait_ends[:, :, WAIT_OUT_OF_AREA].sum(axis=1)),
+            "bed_wait_days": flow_series(rec.wait_days[:, tcps].sum(axis=(1, 2))),
+            "bed_wait_days_crisis_support": flow_series(rec.wait_days[:, tcps, WAIT_SUPPORT].sum(axis=1)),
         }
     )
     for r, reason in enumerate(DELAY_REASONS):
@@ -212,6 +227,7 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: P
         out[f"admissions_{unit}"] = flow_series(adm[:, u].sum(axis=1))
         out[f"out_of_area_placements_{unit}"] = flow_series(adm[:, u, OUT_OF_AREA])
         out[f"out_of_area_full_beds_{unit}"] = flow_series(rec.ooa_full[:, tcps, u].sum(axis=1))
+        out[f"out_of_area_no_local_unit_{unit}"] = flow_series(rec.ooa_no_unit[:, tcps, u].sum(axis=1))
     out.update(costs(spec, rec, tcps))
     return out
 

@@ -23,6 +23,8 @@ from sim.pathway import (
     STATES,
     TRANSFER_KINDS,
     UNIT_TYPES,
+    WAIT_ENDS,
+    WAIT_PLACES,
 )
 
 
@@ -30,7 +32,8 @@ from sim.pathway import (
 class MonthlyArrays:
     """One replication's record. Dimensions: S = months + 1 stock points, M = months, T = TCPs (the
     person's home), U = unit types, A = 2 areas (in, out of area), P = pools, X = states, G = RAG ratings,
-    H = placement types, R = delay reasons, K = transfer kinds."""
+    H = placement types, R = delay reasons, K = transfer kinds, W = where a person waits for a bed (crisis
+    support, home), E = how a wait ends (admitted in area, out of area)."""
 
     # people in each state, and moves between states (conservation is checked on these)
     people: np.ndarray  # int64 [S, T, X]
@@ -40,6 +43,7 @@ class MonthlyArrays:
     long_stayers: np.ndarray  # int64 [S, T, L], in hospital at least each of LONG_STAY_YEARS
     admissions: np.ndarray  # int64 [M, T, U, A], by where the bed was
     ooa_full: np.ndarray  # int64 [M, T, U], placed out of area because no in-area bed was free
+    ooa_no_unit: np.ndarray  # int64 [M, T, U], placed out of area because the pool had no in-area beds at all
     readmissions: np.ndarray  # int64 [M, T], admissions within 12 months of a discharge
     discharges: np.ndarray  # int64 [M, T, U, A]
     discharges_home: np.ndarray  # int64 [M, T], of those, back to the home they came from (not a placement)
@@ -73,6 +77,11 @@ class MonthlyArrays:
     placement_days: np.ndarray  # float64 [M, T, U, A, H, 2], by the unit and area left; initial months, ongoing
     # float64 [M, T, U], person-days in the community of people discharged after 5+ years, by the unit they left
     dowry_days: np.ndarray
+    # waiting in the community for an in-area bed (the "or wait" policy of a pool)
+    waiting: np.ndarray  # int64 [S, T, W], people waiting at the month end, by where
+    waits: np.ndarray  # int64 [M, T, U, W], waits started, by the unit waited for and where
+    wait_ends: np.ndarray  # int64 [M, T, U, E], waits ended, by how
+    wait_days: np.ndarray  # float64 [M, T, W], person-days waiting, by where
 
     @classmethod
     def zeros(cls, spec: SystemSpec) -> MonthlyArrays:
@@ -99,6 +108,7 @@ class MonthlyArrays:
             "long_stayers": (s, t, len(LONG_STAY_YEARS)),
             "admissions": (m, t, u, a),
             "ooa_full": (m, t, u),
+            "ooa_no_unit": (m, t, u),
             "readmissions": (m, t),
             "discharges": (m, t, u, a),
             "discharges_home": (m, t),
@@ -128,6 +138,10 @@ class MonthlyArrays:
             "settled_exits": (m, t, 2),
             "placement_days": (m, t, u, a, h, f),
             "dowry_days": (m, t, u),
+            "waiting": (s, t, len(WAIT_PLACES)),
+            "waits": (m, t, u, len(WAIT_PLACES)),
+            "wait_ends": (m, t, u, len(WAIT_ENDS)),
+            "wait_days": (m, t, len(WAIT_PLACES)),
         }
         return {f.name: (shapes[f.name], np.float64 if f.name.endswith("_days") else np.int64) for f in fields(cls)}
 

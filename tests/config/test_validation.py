@@ -32,6 +32,13 @@ BAD_OVERRIDES = [
     (["tcp.routing.atu=-0.1"], "tcp.routing.atu", "[0, 1]"),
     (["tcp.routing.atu=0.5"], "tcp.routing", "sum to"),
     (["tcp.beds.camhs_t4.schedule.0.beds=-2"], "tcp.beds.camhs_t4.schedule[0].beds", "at least 0"),
+    (["tcp.beds.atu.wait_months=-1"], "tcp.beds.atu.wait_months", "at least 0"),
+    (["tcp.beds.low_secure.wait_months=inf"], "tcp.beds.low_secure.wait_months", "not a finite number"),
+    (
+        ["system=south_east_hub", "system.shared_pools.1.wait_months=-0.5"],
+        "system.shared_pools[1].wait_months",
+        "at least 0",
+    ),
     (["tcp.population.adults=0"], "tcp.population.adults", "at least 1"),
     (["tcp.population.children=-5"], "tcp.population.children", "at least 1"),
     (["tcp.crisis.unregistered_rate=-2"], "tcp.crisis.unregistered_rate", "at least 0"),
@@ -301,6 +308,19 @@ def test_a_census_age_must_fit_the_unit(tmp_path, row, message):
     with pytest.raises(ConfigError) as err:
         build_spec(loss_cfg(**{"tcp.census": str(path), "tcp.beds": {"camhs_t4": camhs}}))
     assert err.value.key == "tcp.census" and f"census.csv {message}" in str(err.value)
+
+
+def test_the_cli_stops_on_a_negative_wait():
+    """A negative wait for a bed stops the command line with exit status 2 and one line naming the key."""
+    p = subprocess.run(
+        [sys.executable, "-m", "sim", "tcp.beds.atu.wait_months=-2", "hydra.run.dir=/tmp/never-made"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == ["config error: tcp.beds.atu.wait_months: -2 must be at least 0"]
 
 
 def test_the_cli_stops_on_a_bad_fixed_share():

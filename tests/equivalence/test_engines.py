@@ -46,6 +46,17 @@ CONFIGS = {
     "hub_separate_pools": lambda: make_cfg(["system=south_east_hub", "scenario=separate_pools", "run.years=2"]),
     "shared_pool_system": lambda: system_cfg(**{"run.years": 3, "run.warmup_years": 2}),
     "hub_planned_closures": lambda: make_cfg(["system=south_east_hub", "scenario=planned_closures", "run.years=2"]),
+    # the "or wait" policy: a shared pool and a TCP's own pool wait, beds closing under the waiting
+    "hub_or_wait": lambda: make_cfg(
+        [
+            "system=south_east_hub",
+            "scenario=planned_closures",
+            "run.years=2",
+            "system.shared_pools.0.wait_months=1",
+            "system.shared_pools.1.wait_months=3",
+            "system.tcps.surrey.beds.atu.wait_months=0.5",
+        ]
+    ),
 }
 # every scenario file on BHR (hub_pooling and separate_pools are the hub's, above)
 CONFIGS.update(
@@ -120,6 +131,8 @@ def random_overrides(draw: st.DrawFn) -> list[str]:
         f"tcp.out_of_area_need.atu={u(0, 0.5)}",
         f"tcp.costs.initial_months={u(0, 12)}",
         f"tcp.beds.atu.schedule=[{{date:'2000-01',beds:{i(9, 14)}}},{{date:'2016-10',beds:{i(2, 9)}}}]",
+        f"tcp.beds.atu.wait_months={u(0, 3)}",
+        f"tcp.beds.low_secure.wait_months={u(0, 3)}",
         f"scenario.close_occupied={b()}",
     ]
 

@@ -42,6 +42,21 @@ def app_cfg(overrides: list[str]) -> DictConfig:
         sim.config.store.register()  # back to the simulator's own root schema
 
 
+# ------------------------------------------------------------------------------------------- no beds
+
+
+def test_no_beds_at_all_is_out_of_area_for_want_of_a_bed():
+    """At 0 beds every admission is out of area for want of a local unit (out_of_area_no_local_unit, not
+    out_of_area_full_beds): the curve's shares for want of a bed count those too, so 0 beds gives a share
+    of 1 and the fewest-beds rule can never answer 0; with beds that never fill the share is 0."""
+    cfg = loss_cfg(beds=1, rate=10.0, **{"run.replications": 10, "run.years": 1, "run.engine": "numba"})
+    table = capacity_curve(cfg, [0, 200], unit="atu", confidence=0.9, target=0.05, measure="unit_full_beds")
+    none, plenty = table.iloc[0], table.iloc[1]
+    for share in ("ooa_unit_full_beds_share", "ooa_full_beds_share", "ooa_share"):
+        assert none[share] == 1.0 and plenty[share] == 0.0, share
+    assert fewest_beds(table, target=0.05, confidence=0.9, measure="unit_full_beds") == 200
+
+
 # ------------------------------------------------------------------------------------------- Erlang B
 
 

@@ -10,7 +10,7 @@ from helpers import make_cfg, system_cfg
 from sim.api import run
 from sim.config import build_spec
 from sim.model import run_replication
-from sim.pathway import INPATIENT, PLACEMENT, REGISTER
+from sim.pathway import AWAITING_BED, INPATIENT, PLACEMENT, REGISTER
 from sim.results.record import MonthlyArrays
 from sim.runner import run_replications
 
@@ -18,7 +18,8 @@ from sim.runner import run_replications
 def assert_conserved(monthly: pd.DataFrame, prefix: str = "") -> None:
     """Each month's inpatients are the previous month's plus admissions, minus discharges and deaths in
     hospital; placements likewise with discharges (other than back home) in and breakdowns, community
-    deaths and settled placements ending out."""
+    deaths and settled placements ending out; people waiting in the community for a bed with waits
+    started in, and waits ended (in an in-area bed, or out of area) out."""
     for _, rep in monthly.groupby("replication"):
         col = lambda name, rep=rep: rep[f"{prefix}{name}"].to_numpy()
         stock = col("inpatients")
@@ -38,6 +39,11 @@ def assert_conserved(monthly: pd.DataFrame, prefix: str = "") -> None:
                 - col("settled_to_register")
             )[1:],
         )
+        waiting = col("awaiting_bed")
+        np.testing.assert_array_equal(
+            waiting[1:],
+            waiting[:-1] + (col("bed_waits") - col("bed_waits_admitted") - col("bed_waits_out_of_area"))[1:],
+        )
 
 
 def assert_states_conserved(spec, rec: MonthlyArrays) -> None:
@@ -50,6 +56,7 @@ def assert_states_conserved(spec, rec: MonthlyArrays) -> None:
     np.testing.assert_array_equal(rec.people[:, :, INPATIENT], rec.inpatients.sum(axis=(2, 3)))
     np.testing.assert_array_equal(rec.people[:, :, REGISTER], rec.register.sum(axis=2))
     np.testing.assert_array_equal(rec.people[:, :, PLACEMENT], rec.placements.sum(axis=2))
+    np.testing.assert_array_equal(rec.people[:, :, AWAITING_BED], rec.waiting.sum(axis=2))
     assert (rec.delayed.sum(axis=2) <= rec.people[:, :, INPATIENT]).all()
     assert (rec.people[:, :, 1:] >= 0).all() and (rec.moves.diagonal(axis1=2, axis2=3) == 0).all()
 
@@ -66,6 +73,30 @@ def test_every_person_is_in_one_state_every_month_hub():
     spec = build_spec(make_cfg(["system=south_east_hub", "run.years=2"]))
     for r in range(2):
         assert_states_conserved(spec, run_replication(spec, r)[0])
+
+
+def test_every_person_is_in_one_state_every_month_with_waits():
+    """BHR with its ATU and secure pools waiting for a bed ("or wait"): waiting is a state of its own, and
+    state stocks still follow the moves every month; so do inpatients (admissions counted when made) and
+    the waiting stock (waits started and ended)."""
+    cfg = make_cfg(
+        [
+            "run.replications=6",
+            "tcp.beds.atu.wait_months=1",
+            "tcp.beds.low_secure.wait_months=2",
+            "tcp.beds.medium_secure.wait_months=3",
+        ]
+    )
+    spec = build_spec(cfg)
+    waits = 0
+    for r in range(3):
+        rec, _ = run_replication(spec, r)
+        assert_states_conserved(spec, rec)
+        waits += int(rec.waits.sum())
+    assert waits > 0
+    m = run(cfg).monthly
+    assert_conserved(m)
+    assert m["bed_waits"].fillna(0).sum() > 0 and m["awaiting_bed"].max() > 0
 
 
 def test_people_are_conserved_every_month_bhr(bhr_result):

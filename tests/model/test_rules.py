@@ -24,11 +24,13 @@ def census_file(tmp_path, rows: list[str]) -> str:
 
 
 def test_a_closed_pool_never_admits():
-    """A pool with no beds sends every admission out of area, all counted as due to full beds."""
+    """A pool with no beds sends every admission out of area, all counted as for want of a local unit
+    (none for want of a free bed)."""
     m = run(loss_cfg(beds=0, rate=30.0, **{"run.replications": 5, "run.years": 2})).monthly
     assert m["admissions"].sum() > 0
     assert (m["inpatients_in_area"] == 0).all()
-    assert m["out_of_area_placements"].sum() == m["admissions"].sum() == m["out_of_area_full_beds"].sum()
+    assert m["out_of_area_placements"].sum() == m["admissions"].sum() == m["out_of_area_no_local_unit"].sum()
+    assert m["out_of_area_full_beds"].sum() == 0
 
 
 def test_out_of_area_need_goes_out_whatever_the_beds():
@@ -92,7 +94,10 @@ def test_closing_beds_evicts_nobody(tmp_path):
     assert (m.loc["2016-06":, "inpatients_in_area"] == 3).all()
     assert (m.loc["2016-06":, "beds_in_area"] == 3).all()
     assert m.loc["2016-06":, "discharges"].sum() == 0
-    assert m["admissions"].sum() == m["out_of_area_full_beds"].sum() > 0
+    # full beds until the schedule closes them all; from June no bed is scheduled: no local unit
+    assert m.loc[:"2016-05", "admissions"].sum() == m.loc[:"2016-05", "out_of_area_full_beds"].sum() > 0
+    assert m.loc["2016-06":, "admissions"].sum() == m.loc["2016-06":, "out_of_area_no_local_unit"].sum() > 0
+    assert m.loc["2016-06":, "out_of_area_full_beds"].sum() == 0
 
 
 def test_occupancy_is_time_weighted():
