@@ -142,3 +142,36 @@ def test_littles_law_from_the_event_log():
     w = (first_half["out"] - first_half["in"]).mean()
     big_l = from_record.mean() / horizon
     assert big_l == pytest.approx(lam * w, rel=0.03)
+
+
+def test_the_census_of_stays_in_steady_state_is_length_biased():
+    """In steady state (M/G/infinity: beds never full, no CTRs, delays or deaths), the stays so far of the
+    inpatients on a day have the density S(x) / E[L] of the LOS law (the length-biased, or equilibrium,
+    distribution): the share in hospital 2+, 5+ and 10+ years at month ends is the integral of the
+    survival function above each threshold over the mean, worked out from the pool's law. A heavy-tailed
+    mixture like BHR's, where the shares are far from the per-episode shares."""
+    los = [
+        {"family": "lognormal", "weight": 0.80, "mean": 0.3, "sd": 0.3},
+        {"family": "lognormal", "weight": 0.15, "mean": 2.0, "sd": 1.5},
+        {"family": "lognormal", "weight": 0.05, "mean": 10.0, "sd": 4.0},
+    ]
+    result = run(
+        loss_cfg(
+            beds=10_000,
+            rate=40.0,
+            los=los,
+            **{"run.replications": 300, "run.years": 10, "run.warmup_years": 50, "run.engine": "numba"},
+        )
+    )
+    m = reported(result)
+    law = result.spec.pools[0].los
+    grid = np.linspace(0.0, 80 * 365.25, 80 * 365 * 2 + 1)
+    survival = np.array([law.survival(x) for x in grid])
+    step = grid[1] - grid[0]
+    mean = survival.sum() * step
+    for years in (2, 5, 10):
+        expected = survival[grid >= years * 365.25].sum() * step / mean
+        simulated = m[f"long_stayers_{years}y"].sum() / m["inpatients"].sum()
+        per_episode = law.survival(years * 365.25)  # what a census that is not length-biased would give
+        assert simulated == pytest.approx(expected, abs=0.01), (years, simulated, expected)
+        assert abs(per_episode - expected) > 0.03, years  # the test tells the two apart
