@@ -754,7 +754,7 @@ def transfer(st, i, kind, unit) -> None:
     P[i].area = OUT_OF_AREA if P[i].by_need == 1 or st.pool_occupied[q] >= st.pool_scheduled[q] else IN_AREA
     P[i].ooa_since = st.clock
     u0, u1 = draw(st, S_LOS, P[i].id, P[i].admissions)
-    length = sample(dist(st, st.pool_los[q]), u0, u1)
+    length = residual(dist(st, st.pool_los[q]), st.clock - P[i].admitted, u0, u1)
     take_bed(st, i)
     P[i].admissions += 1
     P[i].episode += 1

@@ -639,7 +639,8 @@ class Model:
         none (-1: a child coming of age) to an adult unit type by the TCP's shares, drawn as an
         admission's. Out of area by the new unit's need (drawn as an admission's), else in area if a bed
         is free. Counted as a transfer of ``kind``, not an admission; the stay goes on from its
-        admission date, with a new time to readiness from the new pool and its CTRs from now."""
+        admission date, with a new time to readiness from the new pool's law given the stay so far (as a
+        census inpatient's: a long stay stays long) and its CTRs from now."""
         tcp = self.spec.tcps[p.tcp]
         u_unit, u_need = self.draw(Stream.ROUTE, p.id, p.admissions)
         self.count(self.rec.transfers, p.tcp, kind)
@@ -649,7 +650,8 @@ class Model:
         p.by_need = u_need < tcp.ooa_need[p.unit]
         p.area = OUT_OF_AREA if p.by_need or not self.pools[p.pool].has_free_bed() else IN_AREA
         p.ooa_since = self.env.now
-        length = self.pools[p.pool].spec.los.sample(*self.draw(Stream.LOS, p.id, p.admissions))
+        los = self.pools[p.pool].spec.los
+        length = los.residual(self.env.now - p.admitted, *self.draw(Stream.LOS, p.id, p.admissions))
         self.take_bed(p)
         p.admissions += 1
         p.episode += 1  # the old stay's pending events are stale

@@ -96,16 +96,17 @@ def test_children_become_adults_and_then_go_to_adult_units():
 @pytest.mark.parametrize("to_adult", [1.0, 0.0])
 def test_a_camhs_inpatient_at_the_transition_age_moves_to_an_adult_unit_or_is_ready(tmp_path, to_adult):
     """A census CAMHS tier 4 inpatient aged 17.9 (18 in 0.1 years), with years of stay left: moved to the
-    ATU then (a transfer, not an admission), where a fixed 1-year stay to readiness starts, the stay
-    still counted from the admission; or, with to_adult_unit 0, ready then and discharged (no delays)."""
+    ATU then (a transfer, not an admission), whose fixed 3-year stay, given the stay so far (counted from
+    the admission), ends 3 years after the admission; or, with to_adult_unit 0, ready then and
+    discharged (no delays)."""
     res = run(
         loss_cfg(
             beds=5,
             rate=0.0,
-            los=fixed(1.0),
+            los=fixed(3.0),
             **{
                 "run.replications": 1,
-                "run.years": 2,
+                "run.years": 3,
                 "run.event_log": True,
                 "tcp.census": census_file(tmp_path, ["camhs_t4,in,2015-04-21,17.9"], age=True),
                 "tcp.beds": {"camhs_t4": camhs_pool(5.0, beds=1)},
@@ -124,7 +125,7 @@ def test_a_camhs_inpatient_at_the_transition_age_moves_to_an_adult_unit_or_is_re
         moved = mine[mine["event"] == "transfer"]
         assert moved["time"].tolist() == [pytest.approx(at)] and moved["unit"].tolist() == [ATU]
         assert flows(m, "transfers_camhs_to_adult").sum() == flows(m, "transfers").sum() == 1
-        assert discharge == [pytest.approx(at + YEAR)]
+        assert discharge == [pytest.approx(3 * YEAR - elapsed("2015-04-21"))]
         months = m.set_index("month")
         assert months.loc["2016-05", "inpatients_atu"] == 1 and months.loc["2016-05", "inpatients_camhs_t4"] == 0
         assert months.loc["2016-04", "inpatients_camhs_t4"] == 1

@@ -47,8 +47,8 @@ STEP_DOWN_ALL = {"step_down_rate": {"medium_secure": 1000.0}, "step_down_to": {"
 def test_a_high_step_down_rate_moves_every_secure_inpatient_down_at_once(tmp_path):
     """Ten medium secure census inpatients with years of stay left and a step-down rate of 1,000 a year:
     each moves to low secure within days (event "transfer"), counted in transfers_step_down and not as an
-    admission or readmission; a fixed 1-year low secure stay starts there, so each is discharged a year
-    after the step."""
+    admission or readmission; the fixed 1-year low secure law, given the stay so far (counted from the
+    admission), ends each stay a year after its admission."""
     n = 10
     res = run(units_cfg(tmp_path, ["medium_secure,in,2016-01-01"] * n, STEP_DOWN_ALL))
     ev, m = res.events, res.monthly
@@ -65,7 +65,8 @@ def test_a_high_step_down_rate_moves_every_secure_inpatient_down_at_once(tmp_pat
         months.loc["2016-04", "inpatients_medium_secure"] == 0 and months.loc["2016-04", "inpatients_low_secure"] == n
     )
     discharged = ev[ev["event"] == "discharge"].set_index("person")["time"]
-    np.testing.assert_allclose(discharged.loc[moved["person"]].to_numpy(), moved["time"].to_numpy() + YEAR)
+    admitted = -elapsed("2016-01-01")
+    np.testing.assert_allclose(discharged.loc[moved["person"]].to_numpy(), admitted + YEAR)
 
 
 def test_no_rates_no_transfers(tmp_path):
@@ -78,7 +79,8 @@ def test_no_rates_no_transfers(tmp_path):
 
 def test_a_stepped_down_stay_keeps_its_admission_date(tmp_path):
     """A medium secure inpatient admitted 6 years before the start (a 5+ year stayer) and one 4.95 years
-    before, both stepped down at once to a 3-year low secure stay: the first is still a long stayer after
+    before, both stepped down at once to low secure (a fixed 12-year law, given the stay so far: years
+    left): the first is still a long stayer after
     the step, and the second becomes one 0.05 years in, in low secure, as the stay counts from the
     admission; at month ends long_stayers_5y is 1, then 2."""
     first, second = "2010-04-01", "2011-04-19"
@@ -89,7 +91,7 @@ def test_a_stepped_down_stay_keeps_its_admission_date(tmp_path):
             tmp_path,
             [f"medium_secure,in,{first}", f"medium_secure,in,{second}"],
             STEP_DOWN_ALL,
-            los={"low_secure": 3.0, "medium_secure": 10.0},
+            los={"low_secure": 12.0, "medium_secure": 20.0},
         )
     )
     m = res.monthly.set_index("month")
