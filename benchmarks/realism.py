@@ -2,8 +2,8 @@
 12): for each financial year, admissions and their readmission share, transfers between units and their
 share of admissions and transfers together (the national statistics count transfers among admissions),
 placements and breakdowns at the year's end, the delayed share of inpatients (the mean over month ends),
-the shares of inpatients in hospital 2+, 5+ and 10+ years each March, free housing units; and, with
-``--capacity``, the cost a year of the ATU capacity curve at two bed counts.
+the shares of inpatients in hospital 2+, 5+ and 10+ years each March, free housing units and the
+register. (The capacity curve's cost at two bed numbers: experiments/atu_capacity.py capacity.beds=[9,20].)
 
     python benchmarks/realism.py [--tcp bhr] [--years 9] [--replications 200] [overrides ...]
 

@@ -16,8 +16,8 @@ from sim.results.record import MonthlyArrays
 
 _i = np.int64
 
-# A person is 392 bytes (49 eight-byte fields). Arrays start on a cache line, but 392 is not a multiple of
-# 64, so every person spans seven lines and only one in eight starts on one (at 320 bytes, five lines, each
+# A person is 416 bytes (52 eight-byte fields). Arrays start on a cache line, but 416 is not a multiple of
+# 64, so a person spans seven lines and only every other one starts on one (at 320 bytes, five lines, each
 # did). The first fields are all that a register event reads and writes, as most events of a large system
 # are register events.
 PERSON = np.dtype(
