@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import loss_cfg
-from test_pathway_rules import YEAR, census_file, census_ids, elapsed, first_time, fixed, fixed_los, flows
+from test_pathway_rules import YEAR, census_ids, delay_cfg, elapsed, first_time, fixed, fixed_los, flows
 
 from sim.api import run
 
@@ -77,20 +77,8 @@ def test_an_open_offer_houses_the_next_person_ready(tmp_path, offer_months):
     offer made before the readiness is still there and the person leaves at readiness; held for no time,
     none is, and the person waits for the next unit (delayed for housing)."""
     ready_at = YEAR - elapsed("2015-04-21")
-    res = run(
-        loss_cfg(
-            beds=1,
-            rate=0.0,
-            los=fixed(1.0),
-            **{
-                "run.replications": 1,
-                "run.years": 1,
-                "run.event_log": True,
-                "tcp.census": census_file(tmp_path, ["atu,in,2015-04-21"]),
-                "tcp.discharge.housing": {"shared": {"units": 0, "supply_rate": 50.0, "offer_months": offer_months}},
-            },
-        )
-    )
+    housing = {"shared": {"units": 0, "supply_rate": 50.0, "offer_months": offer_months}}
+    res = run(delay_cfg(tmp_path, **{"tcp.discharge.housing": housing}))
     dis = first_time(res.events, "discharge").loc[(0, census_ids(res.events)[0])]
     housing_days = flows(res.monthly, "delayed_bed_days_housing").sum()
     if offer_months > 0:
@@ -105,15 +93,9 @@ def test_an_open_offer_houses_the_next_person_ready(tmp_path, offer_months):
 def planning_cfg(tmp_path, lead: float, provider: float, funding: float = 0.0, **updates):
     """One census inpatient admitted 2015-04-21 with a fixed 1-year stay (ready on day 19.25, expected
     so at admission), unlimited housing, fixed provider and funding times from the planning point."""
-    return loss_cfg(
-        beds=1,
-        rate=0.0,
-        los=fixed(1.0),
+    return delay_cfg(
+        tmp_path,
         **{
-            "run.replications": 1,
-            "run.years": 1,
-            "run.event_log": True,
-            "tcp.census": census_file(tmp_path, ["atu,in,2015-04-21"]),
             "tcp.discharge.planning_lead_years": lead,
             "tcp.discharge.provider_lead": fixed_los(provider),
             "tcp.discharge.funding_delay": fixed_los(funding),
