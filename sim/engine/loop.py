@@ -95,8 +95,7 @@ S_BREAKDOWN, S_DEATH, S_PERSON, S_HOME, S_TRANSFER = (
 )
 S_STEP = _i(Stream.STEP)
 K_CENSUS, K_ARRIVAL, K_REGISTER, K_SOURCE, K_COMMUNITY = (
-    _i(k)
-    for k in (EntityKind.CENSUS, EntityKind.ARRIVAL, EntityKind.REGISTER, EntityKind.SOURCE, EntityKind.COMMUNITY)
+    _i(k) for k in (EntityKind.CENSUS, EntityKind.ARRIVAL, EntityKind.REGISTER, EntityKind.SOURCE, EntityKind.COMMUNITY)
 )
 OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = (
     _i(x)
