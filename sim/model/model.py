@@ -36,7 +36,9 @@ The system being modelled, one rule per event kind (each a method below, named a
 9. Community (``placement``): a placement breaks down with a hazard higher in the first year; a breakdown
    frees the housing unit and is a crisis (back to 3), so readmissions emerge. A placement with no
    breakdown for ``settle_years`` is settled (``settle``): the person then leaves the at-risk pathway or
-   goes back on the register rated green (``leave_settled``). Deaths at a small rate.
+   goes back on the register rated green (``leave_settled``). Deaths at a small rate. People already in
+   placements at the start (the community cohort, ``start_community``) resume theirs from their discharge:
+   breakdown given none so far, settled if past ``settle_years``, a readmission within 12 months of it.
 10. Costs accrue per day by state (see ``sim.results.monthly.costs``), from the time integrals kept here.
 
 Every random number comes from ``sim.sampling.uniform_pair`` at an address (seed, replication, stream,

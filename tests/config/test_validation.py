@@ -380,3 +380,22 @@ def test_the_cli_stops_on_a_bad_fixed_share():
     assert p.stderr.strip().splitlines() == [
         "config error: system.shared_pools[0].bed_fixed_share: 1.2 is a probability and must be in [0, 1]"
     ]
+
+
+def test_the_cli_stops_on_an_unknown_placement_type_in_the_community_census(tmp_path):
+    """A community cohort row with an unknown placement type stops the command line with exit status 2
+    and one line naming the key, the file and its line."""
+    path = tmp_path / "community.csv"
+    path.write_text("# cohort\ntype,discharged,unit,area\nshared,2015-06-01,atu,in\nflat,2015-06-01,atu,in\n")
+    p = subprocess.run(
+        [sys.executable, "-m", "sim", f"tcp.community_census={path}", "hydra.run.dir=/tmp/never-made"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [
+        "config error: tcp.community_census: community.csv line 4: unknown placement type 'flat' "
+        "(expected one of bespoke_single, core_cluster, shared)"
+    ]
