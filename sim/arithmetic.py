@@ -45,6 +45,30 @@ def breakdown_time(start: float, hazard: float, first_rate: float, after_rate: f
 
 
 @jit
+def breakdown_hazard(elapsed: float, first_rate: float, after_rate: float) -> float:
+    """The cumulative breakdown hazard of a placement ``elapsed`` days old (as ``breakdown_time`` reads
+    the rates: ``first_rate`` a day in its first year, ``after_rate`` after it)."""
+    if elapsed <= DAYS_PER_YEAR:
+        return first_rate * elapsed
+    return first_rate * DAYS_PER_YEAR + after_rate * (elapsed - DAYS_PER_YEAR)
+
+
+@jit
+def resumed_breakdown_time(
+    now: float, elapsed: float, hazard: float, first_rate: float, after_rate: float, settle: float
+) -> float:
+    """When a placement that started ``elapsed`` days before ``now`` and has not broken down yet breaks
+    down, for a unit-rate exponential ``hazard``: the time conditional on no breakdown so far (the
+    cumulative hazard at ``elapsed`` plus ``hazard``, inverted by ``breakdown_time``), never before now;
+    inf if it never breaks down. At ``elapsed`` 0 (a discharge now) it is ``breakdown_time``'s own."""
+    start = now - elapsed
+    at = breakdown_time(
+        start, breakdown_hazard(elapsed, first_rate, after_rate) + hazard, first_rate, after_rate, settle
+    )
+    return max(at, now)
+
+
+@jit
 def hazard_total(rates: np.ndarray) -> float:
     """The total of competing hazards, summed in order (as ``hazard_pick`` accumulates them)."""
     total = 0.0

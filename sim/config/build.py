@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config.census import census_path, read_census
+from sim.config.census import census_path, read_census, read_community_census
 from sim.config.checks import (
     add_months,
     by_name,
@@ -54,6 +54,7 @@ from sim.config.spec import (
     Built,
     Calendar,
     CensusPerson,
+    CommunityPerson,
     CostSpec,
     DischargeSpec,
     PooledBudgetSpec,
@@ -65,7 +66,7 @@ from sim.config.spec import (
     SystemSpec,
     TcpSpec,
 )
-from sim.pathway import SECURITY_ORDER, STEP_DOWN, STEP_UP, TRANSFER_KINDS
+from sim.pathway import LONG_STAY_DAYS, SECURITY_ORDER, STEP_DOWN, STEP_UP, TRANSFER_KINDS
 from sim.sampling import Empirical, Exponential, Fixed, Lognormal, Mixture, Uniform, Weibull, check_seed
 
 #: Engines a run can use: the compiled one and the SimPy reference model (the same results).
@@ -207,7 +208,7 @@ def build_calendar(run: RunConfig, has_census: bool, warmup: float) -> Calendar:
     if n_months < 1 or abs(n_months - years * 12) > 1e-6:
         raise ConfigError("run.years", f"{years:g} years is not a whole number of months (>= 1)")
     if has_census and warmup > 0:
-        raise ConfigError("run.warmup_years", "must be 0 when a TCP starts from a census")
+        raise ConfigError("run.warmup_years", "must be 0 when a TCP starts from a census (or a community census)")
     months = [add_months(start, m) for m in range(n_months + 1)]
     return Calendar(
         start=start,
@@ -741,6 +742,26 @@ def _census_people(
     return people
 
 
+def _community_people(key: str, tcp: TcpConfig, tcp_index: int, start: date) -> list[CommunityPerson]:
+    """A TCP's community cohort at the start (none without a ``community_census`` file): each row's
+    placement, the bed it left, the days since, and a dowry after a stay of 5+ years (as a discharge)."""
+    if not tcp.community_census:
+        return []
+    rows = read_community_census(f"{key}.community_census", census_path(tcp.community_census), start)
+    return [
+        CommunityPerson(
+            tcp=tcp_index,
+            row=c.row,
+            kind=c.kind,
+            unit=c.unit,
+            area=c.area,
+            elapsed=c.elapsed,
+            dowry_unit=c.unit if c.stay >= LONG_STAY_DAYS else -1,  # NaN (no admission date): no dowry
+        )
+        for c in rows
+    ]
+
+
 def _pool_cost(draft: _PoolDraft, index: int, tcps: list[TcpSpec]) -> tuple[float, float]:
     """A pool's price of an occupied bed-day and its fixed share: a TCP's own pool has the TCP's for the
     unit; a shared pool its own, which must be given if its TCPs pay for beds of the unit (else its beds
@@ -812,7 +833,7 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
     cfg = apply_scenario(cfg)
     tcp_cfgs = tcp_configs(cfg)
     names = _tcp_names(tcp_cfgs)
-    has_census = any(tcp.census for _, tcp in tcp_cfgs)
+    has_census = any(tcp.census or tcp.community_census for _, tcp in tcp_cfgs)
     calendar = build_calendar(run, has_census, settings.warmup_years)
     start = calendar.start
 
@@ -820,6 +841,7 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
     tcps: list[TcpSpec] = []
     sources: list[SourceSpec] = []
     census: list[CensusPerson] = []
+    community: list[CommunityPerson] = []
     for tcp_index, (key, tcp) in enumerate(tcp_cfgs):
         pool_of_unit, own = _own_pools(key, tcp, tcp_index, shared_pool_of, len(drafts), start)
         drafts.extend(own)
@@ -827,6 +849,7 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
         tcps.append(build_tcp(key, tcp, tcp_index, pool_of_unit, start, _can_be_admitted(tcp, tcp_sources)))
         sources.extend(tcp_sources)
         census.extend(_census_people(key, tcp, tcp_index, pool_of_unit, start))
+        community.extend(_community_people(key, tcp, tcp_index, start))
 
     pools = _pools(drafts, bool(cfg.scenario.close_occupied), tcps)
     _check_census_fits(census, tcps, pools, calendar)
@@ -842,6 +865,7 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
         seed=settings.seed,
         tcp_metrics=bool(run.tcp_metrics),
         pooled_budget=build_pooled_budget(cfg.system.pooled_budget, names),
+        community=tuple(community),
     )
 
 

@@ -161,6 +161,20 @@ class CensusPerson:
 
 
 @dataclass(frozen=True)
+class CommunityPerson:
+    """Someone in a community placement at the start (the community cohort), numbered by the community
+    census row; their placement began ``elapsed`` days before the start."""
+
+    tcp: int
+    row: int
+    kind: int  # placement type
+    unit: int  # unit type left (the placement's costs and the pooled budget count it by the bed left)
+    area: int  # area of the bed left
+    elapsed: float  # days since the discharge at the start
+    dowry_unit: int = -1  # the unit whose dowry the placement brings (a stay of 5+ years), -1: none
+
+
+@dataclass(frozen=True)
 class RegisterSpec:
     """The register's start and dynamics, rates per day; index order RAG (red, amber, green)."""
 
@@ -302,6 +316,7 @@ class SystemSpec:
     seed: int
     tcp_metrics: bool = True  # each TCP's own metrics too (``<tcp>/<metric>``), in a system of several
     pooled_budget: PooledBudgetSpec | None = None  # the pooled-budget ledger's rules; None: no pooled budget
+    community: tuple[CommunityPerson, ...] = ()  # people in community placements at the start
 
     @property
     def title(self) -> str:

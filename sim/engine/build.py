@@ -94,10 +94,19 @@ class EngineSpec(NamedTuple):
     census_adult_in: np.ndarray  # float64, -1: drawn
     census_ready_at: np.ndarray  # float64, day clinically ready (a delayed row)
     census_delayed_for: np.ndarray  # int64, delay reason code; -1: not ready
+    # community cohort (people in placements at the start)
+    community_tcp: np.ndarray  # int64 [K]
+    community_row: np.ndarray
+    community_kind: np.ndarray  # placement type
+    community_unit: np.ndarray  # unit type left
+    community_area: np.ndarray  # area left
+    community_dowry: np.ndarray  # dowry unit, -1: none
+    community_elapsed: np.ndarray  # float64, days since the discharge
 
 
 def build(spec: SystemSpec) -> EngineSpec:
-    """Arrays of the system, in the index orders of the spec (TCPs, pools, sources, census rows)."""
+    """Arrays of the system, in the index orders of the spec (TCPs, pools, sources, census and community
+    census rows)."""
     packed: list[np.ndarray] = []
 
     def dist(d: Mixture | None) -> int:
@@ -124,7 +133,7 @@ def build(spec: SystemSpec) -> EngineSpec:
     dispute = per_tcp(lambda t: dist(t.discharge.dispute_delay), i8)
     lengths = np.array([len(x) for x in packed], dtype=i8)
     ends = np.cumsum(lengths)
-    census = spec.census
+    census, community = spec.census, spec.community
     return EngineSpec(
         seed=int(spec.seed),
         boundaries=np.asarray(spec.calendar.boundaries, dtype=f8),
@@ -197,6 +206,13 @@ def build(spec: SystemSpec) -> EngineSpec:
         census_adult_in=np.array([c.adult_in for c in census], dtype=f8),
         census_ready_at=np.array([c.ready_at for c in census], dtype=f8),
         census_delayed_for=np.array([c.delayed_for for c in census], dtype=i8),
+        community_tcp=np.array([c.tcp for c in community], dtype=i8),
+        community_row=np.array([c.row for c in community], dtype=i8),
+        community_kind=np.array([c.kind for c in community], dtype=i8),
+        community_unit=np.array([c.unit for c in community], dtype=i8),
+        community_area=np.array([c.area for c in community], dtype=i8),
+        community_dowry=np.array([c.dowry_unit for c in community], dtype=i8),
+        community_elapsed=np.array([c.elapsed for c in community], dtype=f8),
     )
 
 
@@ -205,4 +221,4 @@ def people_capacity(spec: SystemSpec) -> int:
     days = spec.calendar.horizon + spec.calendar.warmup_days
     arrivals = sum(s.rate for s in spec.sources if not s.kind.startswith("housing_")) * days
     register = sum(int(t.register.people.sum()) for t in spec.tcps)
-    return int(len(spec.census) + register + 1.5 * arrivals + 10 * np.sqrt(arrivals + 1) + 64)
+    return int(len(spec.census) + len(spec.community) + register + 1.5 * arrivals + 10 * np.sqrt(arrivals + 1) + 64)

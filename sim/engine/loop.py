@@ -22,7 +22,6 @@ import numpy as np
 from sim import pathway
 from sim.arithmetic import (
     adult_in,
-    breakdown_time,
     ctr_ready_prob,
     discharge_times,
     first_unmet,
@@ -30,6 +29,7 @@ from sim.arithmetic import (
     hazard_total,
     next_ctr,
     planning_start,
+    resumed_breakdown_time,
 )
 from sim.engine.structs import flat, view
 from sim.pathway import Priority
@@ -94,8 +94,8 @@ S_BREAKDOWN, S_DEATH, S_PERSON, S_HOME, S_TRANSFER = (
     _i(s) for s in (Stream.BREAKDOWN, Stream.DEATH, Stream.PERSON, Stream.RETURN_HOME, Stream.TRANSFER)
 )
 S_STEP = _i(Stream.STEP)
-K_CENSUS, K_ARRIVAL, K_REGISTER, K_SOURCE = (
-    _i(k) for k in (EntityKind.CENSUS, EntityKind.ARRIVAL, EntityKind.REGISTER, EntityKind.SOURCE)
+K_CENSUS, K_ARRIVAL, K_REGISTER, K_SOURCE, K_COMMUNITY = (
+    _i(k) for k in (EntityKind.CENSUS, EntityKind.ARRIVAL, EntityKind.REGISTER, EntityKind.SOURCE, EntityKind.COMMUNITY)
 )
 OUTSIDE, REGISTER, SUPPORT, INPATIENT, PLACEMENT, LEFT = (
     _i(x)
@@ -1100,7 +1100,7 @@ def discharge(st, i, home) -> None:
         return
     P[i].dowry_unit = P[i].unit if st.clock - P[i].admitted >= LONG_STAY_DAYS else -1
     move(st, i, PLACEMENT)
-    placement_start(st, i)
+    placement_start(st, i, 0.0)
 
 
 @kernel
@@ -1169,29 +1169,35 @@ def set_placement(st, i, phase, change) -> None:
 
 
 @kernel
-def placement_start(st, i) -> None:
-    """Model.placement up to its loop."""
+def placement_start(st, i, elapsed) -> None:
+    """Model.placement up to its loop: a placement that began ``elapsed`` days ago (0: a discharge now)."""
     P = st.people
     t = P[i].tcp
-    start = st.clock
+    now = st.clock
+    start = now - elapsed
     number = P[i].placements
     P[i].placements += 1
-    set_placement(st, i, INITIAL if st.initial_days[t] > 0 else ONGOING, ONE)
+    set_placement(st, i, INITIAL if elapsed < st.initial_days[t] else ONGOING, ONE)
     if P[i].dowry_unit >= 0:
         touch_dowry(st, t, P[i].dowry_unit)
         st.now_dowry[t, P[i].dowry_unit] += 1
     P[i].breakdown_at = INF
     if st.breakdown_first[t] > 0 or st.breakdown_after[t] > 0:  # no draw when no breakdown can happen
         hazard = -math.log1p(-draw(st, S_BREAKDOWN, P[i].id, number)[1])
-        P[i].breakdown_at = breakdown_time(start, hazard, st.breakdown_first[t], st.breakdown_after[t], st.settle[t])
+        P[i].breakdown_at = resumed_breakdown_time(
+            now, elapsed, hazard, st.breakdown_first[t], st.breakdown_after[t], st.settle[t]
+        )
     P[i].pl_death_at = INF
     if st.community_death[t] > 0:
         u_death = draw(st, S_DEATH, P[i].id, 2 * number + 1)[1]
-        P[i].pl_death_at = start + exponential(u_death, 1.0 / st.community_death[t])
+        P[i].pl_death_at = now + exponential(u_death, 1.0 / st.community_death[t])
     P[i].initial_end_at = start + st.initial_days[t] if P[i].phase == INITIAL else INF
     P[i].settled_at = start + st.settle[t]
     P[i].exit_at = INF
     P[i].exit_how = -1
+    if elapsed > 0 and elapsed >= st.settle[t]:  # settled before the start
+        P[i].settled_at = INF
+        settle(st, i)
     placement_next(st, i)
 
 
@@ -1526,6 +1532,22 @@ def simulate(state, replication) -> tuple[int, int]:
         if st.census_delayed_for[c] >= 0:
             i = c  # census people are the first people, in row order
             ready_at_start(st, i, st.census_ready_at[c], st.census_delayed_for[c])
+    # the community cohort, numbered by row: in a placement since its discharge (Model.start_community; its
+    # placement processes start after the census's and the register's, as here)
+    for c in range(st.community_tcp.shape[0]):
+        t = st.community_tcp[c]
+        i = add_person(st, entity_id(K_COMMUNITY, t, st.community_row[c]), t)
+        if i < 0:
+            return st.status, st.events
+        P = st.people
+        P[i].unit = st.community_unit[c]
+        P[i].area = st.community_area[c]
+        P[i].kind = st.community_kind[c]
+        P[i].dowry_unit = st.community_dowry[c]
+        P[i].last_discharge = -st.community_elapsed[c]
+        move(st, i, PLACEMENT)
+        meet(st, i)
+        placement_start(st, i, st.community_elapsed[c])
     schedule(st, st.boundaries[0] - st.clock, MONTH_END, ZERO, EV_MONTH, ZERO, ZERO, ZERO)
     for q in range(n_pools):
         schedule(st, 0.0, SCHEDULE, q, EV_BED, q, NONE, ZERO)

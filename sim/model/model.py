@@ -36,7 +36,9 @@ The system being modelled, one rule per event kind (each a method below, named a
 9. Community (``placement``): a placement breaks down with a hazard higher in the first year; a breakdown
    frees the housing unit and is a crisis (back to 3), so readmissions emerge. A placement with no
    breakdown for ``settle_years`` is settled (``settle``): the person then leaves the at-risk pathway or
-   goes back on the register rated green (``leave_settled``). Deaths at a small rate.
+   goes back on the register rated green (``leave_settled``). Deaths at a small rate. People already in
+   placements at the start (the community cohort, ``start_community``) resume theirs from their discharge:
+   breakdown given none so far, settled if past ``settle_years``, a readmission within 12 months of it.
 10. Costs accrue per day by state (see ``sim.results.monthly.costs``), from the time integrals kept here.
 
 Every random number comes from ``sim.sampling.uniform_pair`` at an address (seed, replication, stream,
@@ -58,7 +60,6 @@ import simpy
 
 from sim.arithmetic import (
     adult_in,
-    breakdown_time,
     ctr_ready_prob,
     discharge_times,
     first_unmet,
@@ -66,6 +67,7 @@ from sim.arithmetic import (
     hazard_total,
     next_ctr,
     planning_start,
+    resumed_breakdown_time,
 )
 from sim.config.spec import PoolSpec, SourceSpec, SystemSpec, TcpSpec
 from sim.pathway import (
@@ -877,7 +879,7 @@ class Model:
             return
         p.dowry_unit = p.unit if self.env.now - p.admitted >= LONG_STAY_DAYS else -1
         self.move(p, PLACEMENT, "discharge")
-        self.env.process(self.placement(p))
+        self.env.process(self.placement(p, 0.0))
 
     def die(self, p: Person, where: int) -> None:
         self.count(self.rec.deaths, p.tcp, where)
@@ -912,26 +914,35 @@ class Model:
 
     # ------------------------------------------------------------------------------------ community
 
-    def placement(self, p: Person) -> Process:
-        """Life in a community placement: its initial (dearer) months, then its ongoing cost. It breaks
+    def placement(self, p: Person, elapsed: float) -> Process:
+        """Life in a community placement that began ``elapsed`` days ago (0: a discharge now; more: the
+        community cohort at the start): its initial (dearer) months, then its ongoing cost. It breaks
         down (a crisis) with a hazard higher in the first year, until it is settled (``settle`` days with
         no breakdown); once settled, the person leaves the at-risk pathway or goes back on the register
-        rated green, at the settled rates (``settled_exit``), keeping their home. Or the person dies."""
+        rated green, at the settled rates (``settled_exit``), keeping their home. Or the person dies.
+        A placement begun earlier has had no breakdown so far: its breakdown time is drawn given that
+        (``resumed_breakdown_time``); one already past ``settle`` days is settled now; death is memoryless."""
         tcp = self.spec.tcps[p.tcp]
         episode = p.episode
-        start = self.env.now
+        now = self.env.now
+        start = now - elapsed
         number = p.placements
         p.placements += 1
-        self.set_placement(p, INITIAL if tcp.costs.initial_days > 0 else ONGOING, +1)
+        self.set_placement(p, INITIAL if elapsed < tcp.costs.initial_days else ONGOING, +1)
         if p.dowry_unit >= 0:
             self.now_dowry[p.tcp, p.dowry_unit] += 1
         hazard = -math.log1p(-self.draw(Stream.BREAKDOWN, p.id, number)[1])  # a unit-rate exponential
-        breakdown_at = breakdown_time(start, hazard, tcp.breakdown_first, tcp.breakdown_after, tcp.settle)
+        breakdown_at = resumed_breakdown_time(
+            now, elapsed, hazard, tcp.breakdown_first, tcp.breakdown_after, tcp.settle
+        )
         u_death = self.draw(Stream.DEATH, p.id, 2 * number + 1)[1]
-        death_at = start + exponential(u_death, 1.0 / tcp.community_death) if tcp.community_death > 0 else INF
+        death_at = now + exponential(u_death, 1.0 / tcp.community_death) if tcp.community_death > 0 else INF
         initial_end = start + tcp.costs.initial_days if p.phase == INITIAL else INF
         settled_at = start + tcp.settle
         exit_at, how = INF, -1
+        if elapsed > 0 and elapsed >= tcp.settle:  # settled before the start
+            settled_at = INF
+            exit_at, how = self.settle(p, number)
         while True:
             t = min(breakdown_at, death_at, initial_end, settled_at, exit_at)
             if t == INF:
@@ -1021,6 +1032,19 @@ class Model:
             else:
                 self.env.process(self.stay(p, remaining, elapsed=c.elapsed))
 
+    def start_community(self) -> None:
+        """The community cohort at time 0: each row a person in a placement of its type since its
+        discharge (so a crisis within 12 months of it is a readmission), counted by the bed left, in a
+        home of their own (not from the free stock: when it frees it is a market offer); their placements
+        run on from the discharge (``placement``). Adults."""
+        for c in self.spec.community:
+            p = Person(id=entity(EntityKind.COMMUNITY, c.tcp, c.row), tcp=c.tcp)
+            p.unit, p.area, p.kind, p.dowry_unit = c.unit, c.area, c.kind, c.dowry_unit
+            p.last_discharge = -c.elapsed
+            self.move(p, PLACEMENT, "community_start")
+            self.meet(p)
+            self.env.process(self.placement(p, c.elapsed))
+
     def ready_at_start(self, p: Person, ready_at: float, delayed_for: int) -> Process:
         """A census inpatient who is clinically ready (since ``ready_at``) and delayed at the start: no stay
         to run, only the wait for discharge, for what the row says."""
@@ -1046,6 +1070,7 @@ class Model:
     def run(self) -> MonthlyArrays:
         self.start_census()
         self.start_register()
+        self.start_community()
         self.env.process(self.month_ends())
         for pool in self.pools:
             self.env.process(self.bed_schedule(pool))

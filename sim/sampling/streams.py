@@ -82,6 +82,7 @@ class EntityKind(enum.IntEnum):
     ARRIVAL = 2  # a person created by an arrival during the run
     REGISTER = 3  # a person on the dynamic support register
     SOURCE = 4  # an arrival source (not a person)
+    COMMUNITY = 5  # a person in a community placement at the start (the community cohort)
 
 
 def check_seed(seed: int) -> int:

@@ -240,6 +240,42 @@ def test_bad_census_names_the_line(tmp_path, text, message):
     assert f"census.csv {message}" in str(err.value)
 
 
+COMMUNITY_CASES = [
+    ("type,discharged,unit,area\nflat,2015-06-01,atu,in\n", "line 2: unknown placement type 'flat'"),
+    ("type,discharged,unit,area\nshared,2016-05-01,atu,in\n", "line 2: discharged 2016-05-01 is not before the start"),
+    ("type,discharged,unit,area\nshared,2015-13-01,atu,in\n", "line 2: discharged '2015-13-01' is not a date"),
+    ("type,discharged,unit\nshared,2015-06-01,atu\n", "line 1: missing column(s) area"),
+    ("type,discharged,unit,area\nshared,2015-06-01,atx,in\n", "line 2: unknown unit type 'atx'"),
+    ("type,discharged,unit,area\nshared,,atu,in\n", "line 2: discharged is empty"),
+    (
+        "type,discharged,unit,area,admitted\nshared,2015-06-01,atu,in,2015-07-01\n",
+        "line 2: admitted 2015-07-01 is not before the discharge 2015-06-01",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "text, message", COMMUNITY_CASES, ids=[m.split(":")[1].strip()[:25] for _, m in COMMUNITY_CASES]
+)
+def test_bad_community_census_names_the_line(tmp_path, text, message):
+    """A community census CSV with a missing column or a bad value is refused under its key, naming the
+    file line."""
+    path = tmp_path / "community.csv"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        build_spec(make_cfg(**{"tcp.community_census": str(path)}))
+    assert err.value.key == "tcp.community_census"
+    assert f"community.csv {message}" in str(err.value)
+
+
+def test_a_community_census_needs_no_warm_up(tmp_path):
+    """The cohort is the state at the start, so a warm-up before it is refused."""
+    path = tmp_path / "community.csv"
+    path.write_text("type,discharged,unit,area\nshared,2015-06-01,atu,in\n")
+    with pytest.raises(ConfigError, match="^run.warmup_years: must be 0"):
+        build_spec(loss_cfg(**{"tcp.community_census": str(path), "run.warmup_years": 1.0}))
+
+
 def test_census_beyond_the_beds_is_refused(tmp_path):
     """More in-area census inpatients than the pool has beds at the start cannot be placed."""
     path = tmp_path / "census.csv"
@@ -343,4 +379,23 @@ def test_the_cli_stops_on_a_bad_fixed_share():
     assert p.returncode == 2
     assert p.stderr.strip().splitlines() == [
         "config error: system.shared_pools[0].bed_fixed_share: 1.2 is a probability and must be in [0, 1]"
+    ]
+
+
+def test_the_cli_stops_on_an_unknown_placement_type_in_the_community_census(tmp_path):
+    """A community cohort row with an unknown placement type stops the command line with exit status 2
+    and one line naming the key, the file and its line."""
+    path = tmp_path / "community.csv"
+    path.write_text("# cohort\ntype,discharged,unit,area\nshared,2015-06-01,atu,in\nflat,2015-06-01,atu,in\n")
+    p = subprocess.run(
+        [sys.executable, "-m", "sim", f"tcp.community_census={path}", "hydra.run.dir=/tmp/never-made"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [
+        "config error: tcp.community_census: community.csv line 4: unknown placement type 'flat' "
+        "(expected one of bespoke_single, core_cluster, shared)"
     ]

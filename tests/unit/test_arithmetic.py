@@ -7,7 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from sim.arithmetic import breakdown_time, first_unmet, hazard_pick, hazard_total, next_ctr, planning_start
+from sim.arithmetic import (
+    breakdown_hazard,
+    breakdown_time,
+    first_unmet,
+    hazard_pick,
+    hazard_total,
+    next_ctr,
+    planning_start,
+    resumed_breakdown_time,
+)
 from sim.pathway import DAYS_PER_YEAR, DISPUTE, FUNDING, HOUSING, PROVIDER
 from sim.sampling import choice
 
@@ -32,6 +41,34 @@ def test_breakdown_time_inverts_the_piecewise_hazard() -> None:
     # settled 2 years in: the breakdown due at 3 years never comes; the one at half a year still does
     assert breakdown_time(100.0, 3.0, first, after, 2 * DAYS_PER_YEAR) == math.inf
     assert breakdown_time(100.0, 1.0, first, after, 2 * DAYS_PER_YEAR) == pytest.approx(100.0 + DAYS_PER_YEAR / 2)
+
+
+def test_breakdown_hazard_is_the_piecewise_integral() -> None:
+    """Rates 2 a year in the first year and 0.5 after: 1 at half a year, 2 at a year, 2.5 at two years
+    (2 + 0.5 x 1); none at the start."""
+    first, after = 2.0 / DAYS_PER_YEAR, 0.5 / DAYS_PER_YEAR
+    assert breakdown_hazard(0.0, first, after) == 0.0
+    assert breakdown_hazard(DAYS_PER_YEAR / 2, first, after) == pytest.approx(1.0)
+    assert breakdown_hazard(DAYS_PER_YEAR, first, after) == pytest.approx(2.0)
+    assert breakdown_hazard(2 * DAYS_PER_YEAR, first, after) == pytest.approx(2.5)
+    assert breakdown_hazard(3 * DAYS_PER_YEAR, first, 0.0) == pytest.approx(2.0)
+
+
+def test_a_resumed_placement_breaks_down_given_none_so_far() -> None:
+    """A placement half a year old at day 0 (rates 2 a year, then 0.5; 1 of hazard spent): a unit hazard
+    of 0.5 more comes a quarter year on, 1 more at its first anniversary (half a year on), 2 more 1 + 1 / 0.5
+    = 3 years after its start (2.5 years on). From a new placement (elapsed 0) it is ``breakdown_time``'s
+    own time; never before now, and never once the placement settles (2 years after its start)."""
+    first, after, never = 2.0 / DAYS_PER_YEAR, 0.5 / DAYS_PER_YEAR, math.inf
+    half = DAYS_PER_YEAR / 2
+    assert resumed_breakdown_time(0.0, half, 0.5, first, after, never) == pytest.approx(half / 2)
+    assert resumed_breakdown_time(0.0, half, 1.0, first, after, never) == pytest.approx(half)
+    assert resumed_breakdown_time(0.0, half, 2.0, first, after, never) == pytest.approx(2.5 * DAYS_PER_YEAR)
+    assert resumed_breakdown_time(0.0, half, 0.0, first, after, never) >= 0.0
+    assert resumed_breakdown_time(0.0, half, 2.0, first, after, 2 * DAYS_PER_YEAR) == math.inf
+    assert resumed_breakdown_time(0.0, half, 0.5, first, after, 2 * DAYS_PER_YEAR) == pytest.approx(half / 2)
+    for h in (0.3, 1.0, 4.0):
+        assert resumed_breakdown_time(50.0, 0.0, h, first, after, never) == breakdown_time(50.0, h, first, after, never)
 
 
 def test_hazard_pick_is_choice_on_the_cumulative_shares() -> None:

@@ -192,7 +192,13 @@ def test_stream_and_entity_kind_numbers_are_fixed():
         "STEP": 20,
         "SETTLED_EXIT": 21,
     }
-    assert {k.name: int(k) for k in EntityKind} == {"CENSUS": 1, "ARRIVAL": 2, "REGISTER": 3, "SOURCE": 4}
+    assert {k.name: int(k) for k in EntityKind} == {
+        "CENSUS": 1,
+        "ARRIVAL": 2,
+        "REGISTER": 3,
+        "SOURCE": 4,
+        "COMMUNITY": 5,
+    }
 
 
 def test_entity_id_layout_and_numba_twin():
