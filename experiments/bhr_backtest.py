@@ -1,9 +1,10 @@
 """Back-test BHR's first year: simulated April 2016 to March 2017 against the recorded figures.
 
 seed 001 (../shared/seeds/001_22a6cabd1fb958db.txt) records 19 admissions and 26 discharges between April
-2016 and March 2017, 22 inpatients on 30 April 2017, of whom 11 had been in hospital 5+ years, and 11
-out-of-area placements in March 2017. This prints the simulated 90% band of each and whether the recorded
-figure is inside it (tests/backtest/test_bhr.py asserts that it is, at 200 replications).
+2016 and March 2017, 22 inpatients on 30 April 2017 (12 CCG, 10 specialised), of whom 11 had been in
+hospital 5+ years, and 11 out-of-area placements in March 2017: data/observed/bhr.csv holds them as data
+(sim/observed.py reads it). This prints the simulated 90% band of each and whether the recorded figure
+(within its rounding) is inside it (tests/backtest/test_bhr.py asserts that it is, at 200 replications).
 
     python experiments/bhr_backtest.py [overrides...]     e.g. run.replications=2000
 """
@@ -12,34 +13,31 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from sim.api import RunResult, compose, run
+from sim.observed import read_observed
 
-RECORDED = {
-    "admissions Apr 2016-Mar 2017": 19,
-    "discharges Apr 2016-Mar 2017": 26,
-    "inpatients 30 Apr 2017": 22,
-    "5+ year stayers Apr 2017": 11,
-    "out of area Mar 2017": 11,
-}
+#: The recorded figures: data/observed/bhr.csv, the stocktake's figures as data (sim/observed.py).
+OBSERVED = Path(__file__).resolve().parents[1] / "data" / "observed" / "bhr.csv"
+# The register rows (January 2017) are where the start register comes from (configs/tcp/bhr.yaml puts them
+# in March 2016), so they are inputs, not a test: left out here. (Simulated to January 2017, red falls to
+# about 6 of the 13: the RAG dynamics are assumptions that issue 13's calibration is to fit.)
+FIGURES = [figure for figure in read_observed(OBSERVED) if not figure.metric[0].startswith("register")]
+RECORDED = {figure.label: figure.value for figure in FIGURES}
+ROUNDING = {figure.label: figure.rounding for figure in FIGURES}
 
 
 def backtest(overrides: Sequence[str] = ()) -> tuple[RunResult, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Run BHR with the overrides: the run, each recorded figure's simulated values (one a replication),
-    and the figures nothing records, for the picture."""
+    and figures nothing records, for the picture."""
     result = run(compose(["tcp=bhr", *overrides]))
     m = result.monthly
+    simulated = {figure.label: figure.simulated(m) for figure in FIGURES}
     year = m[(m["month"] >= "2016-04") & (m["month"] <= "2017-03")].groupby("replication")
-    april, march = m[m["month"] == "2017-04"], m[m["month"] == "2017-03"]
-    simulated = {
-        "admissions Apr 2016-Mar 2017": year["admissions"].sum().to_numpy(),
-        "discharges Apr 2016-Mar 2017": year["discharges"].sum().to_numpy(),
-        "inpatients 30 Apr 2017": april["inpatients"].to_numpy(),
-        "5+ year stayers Apr 2017": april["long_stayers_5y"].to_numpy(),
-        "out of area Mar 2017": march["inpatients_out_of_area"].to_numpy(),
-    }
+    april = m[m["month"] == "2017-04"]
     extra = {
         "delayed discharges Apr 2017": april["delayed_discharges"].to_numpy(),
         "register Apr 2017": april["register"].to_numpy(),
@@ -64,7 +62,8 @@ def inside_band(simulated: dict[str, np.ndarray]) -> dict[str, bool]:
     out = {}
     for name, values in simulated.items():
         p05, _, p95 = band(values)
-        out[name] = p05 <= RECORDED[name] <= p95
+        half = ROUNDING.get(name, 0.0) / 2  # a rounded figure: anywhere within its rounding
+        out[name] = p05 <= RECORDED[name] + half and RECORDED[name] - half <= p95
     return out
 
 
@@ -72,15 +71,15 @@ def main(overrides: list[str]) -> None:
     result, simulated, extra = backtest(overrides)
     inside = inside_band(simulated)
     print(f"BHR back-test, {result.manifest['replications']} replications, seed {result.manifest['seed']}")
-    print(f"{'figure':32s} {'recorded':>8s} {'mean':>7s} {'p05':>5s} {'p50':>5s} {'p95':>5s}  inside 90% band")
+    print(f"{'figure':44s} {'recorded':>8s} {'mean':>7s} {'p05':>5s} {'p50':>5s} {'p95':>5s}  inside 90% band")
     for name, values in simulated.items():
         p05, p50, p95 = band(values)
         yes = "yes" if inside[name] else "NO"
-        print(f"{name:32s} {RECORDED[name]:8d} {values.mean():7.1f} {p05:5.0f} {p50:5.0f} {p95:5.0f}  {yes}")
+        print(f"{name:44s} {RECORDED[name]:8g} {values.mean():7.1f} {p05:5.0f} {p50:5.0f} {p95:5.0f}  {yes}")
     print("not recorded, for the picture:")
     for name, values in extra.items():
         p05, p50, p95 = band(values)
-        print(f"{name:32s} {'':8s} {values.mean():7.1f} {p05:5.0f} {p50:5.0f} {p95:5.0f}")
+        print(f"{name:44s} {'':8s} {values.mean():7.1f} {p05:5.0f} {p50:5.0f} {p95:5.0f}")
 
 
 if __name__ == "__main__":

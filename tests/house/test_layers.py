@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.model", "sim.engine"),
     ("sim.finance.ledger",),
     ("sim.metrics",),
+    ("sim.observed",),
     ("sim.runner",),
     ("sim.plots",),
     ("sim.finance",),
