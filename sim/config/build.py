@@ -10,6 +10,7 @@ pieces (in days from the start); ``build`` puts them together.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,7 +18,14 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config.census import census_path, read_census, read_community_census
+from sim.config.census import (
+    CensusRow,
+    census_from_counts,
+    census_path,
+    read_census,
+    read_census_counts,
+    read_community_census,
+)
 from sim.config.checks import (
     add_months,
     by_name,
@@ -698,31 +706,48 @@ def _can_be_admitted(tcp: TcpConfig, sources: list[SourceSpec]) -> bool:
     return crisis_sources or any(people > 0 for people in tcp.register.people.values())
 
 
+def _census_rows(
+    key: str, tcp: TcpConfig, pool_of_unit: np.ndarray, drafts: list[_PoolDraft], start: date, transition: float
+) -> tuple[str, str, list[CensusRow]]:
+    """A TCP's start census rows, from its ``census`` (one row a person) or ``census_counts`` (counts by
+    band, drawn into rows with each unit's length of stay), with the key and file name messages name."""
+    if tcp.census and tcp.census_counts:
+        raise ConfigError(f"{key}.census_counts", "give census (one row a person) or census_counts, not both")
+    if tcp.census_counts:
+        path = census_path(tcp.census_counts)
+        counts = read_census_counts(f"{key}.census_counts", path, transition)
+
+        def survival_of(unit: int) -> Callable[[float], float] | None:
+            return drafts[pool_of_unit[unit]].los.survival if pool_of_unit[unit] >= 0 else None
+
+        return f"{key}.census_counts", path.name, census_from_counts(f"{key}.census_counts", counts, survival_of)
+    if tcp.census:
+        path = census_path(tcp.census)
+        return f"{key}.census", path.name, read_census(f"{key}.census", path, start)
+    return f"{key}.census", "", []
+
+
 def _census_people(
-    key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray, start: date
+    key: str, tcp: TcpConfig, tcp_index: int, pool_of_unit: np.ndarray, drafts: list[_PoolDraft], start: date
 ) -> list[CensusPerson]:
-    """A TCP's start census (none without a ``census`` file); each inpatient's unit needs a pool, whose
-    length of stay gives the rest of their stay."""
-    if not tcp.census:
-        return []
-    path = census_path(tcp.census)
-    people = []
+    """A TCP's start census (none without a ``census`` or ``census_counts`` file); each inpatient's unit
+    needs a pool, whose length of stay gives the rest of their stay."""
     transition = transition_age(f"{key}.children.transition_age", tcp)
-    for c in read_census(f"{key}.census", path, start):
-        where = f"{path.name} row {c.row + 1}"
+    census_key, name, rows = _census_rows(key, tcp, pool_of_unit, drafts, start, transition)
+    people = []
+    for c in rows:
+        where = f"{name} row {c.row + 1}"
         if pool_of_unit[c.unit] < 0:
             raise ConfigError(
-                f"{key}.census",
+                census_key,
                 f"{where}: {tcp.name} has no {UNIT_TYPES[c.unit]} pool for this inpatient's length of stay",
             )
         child = c.unit == UNIT_TYPES.index("camhs_t4")
         if child and c.age >= transition:
-            raise ConfigError(
-                f"{key}.census", f"{where}: a CAMHS tier 4 inpatient aged {c.age:g}, not under {transition:g}"
-            )
+            raise ConfigError(census_key, f"{where}: a CAMHS tier 4 inpatient aged {c.age:g}, not under {transition:g}")
         if not child and c.age < transition:
             raise ConfigError(
-                f"{key}.census",
+                census_key,
                 f"{where}: aged {c.age:g} in {UNIT_TYPES[c.unit]}; children (under {transition:g}) are in camhs_t4",
             )
         adult_in = ((transition - c.age) * DAYS_PER_YEAR if not math.isnan(c.age) else -1.0) if child else math.inf
@@ -833,7 +858,7 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
     cfg = apply_scenario(cfg)
     tcp_cfgs = tcp_configs(cfg)
     names = _tcp_names(tcp_cfgs)
-    has_census = any(tcp.census or tcp.community_census for _, tcp in tcp_cfgs)
+    has_census = any(tcp.census or tcp.census_counts or tcp.community_census for _, tcp in tcp_cfgs)
     calendar = build_calendar(run, has_census, settings.warmup_years)
     start = calendar.start
 
@@ -848,7 +873,7 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
         tcp_sources = build_sources(key, tcp, tcp_index)
         tcps.append(build_tcp(key, tcp, tcp_index, pool_of_unit, start, _can_be_admitted(tcp, tcp_sources)))
         sources.extend(tcp_sources)
-        census.extend(_census_people(key, tcp, tcp_index, pool_of_unit, start))
+        census.extend(_census_people(key, tcp, tcp_index, pool_of_unit, drafts, start))
         community.extend(_community_people(key, tcp, tcp_index, start))
 
     pools = _pools(drafts, bool(cfg.scenario.close_occupied), tcps)

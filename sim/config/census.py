@@ -1,5 +1,7 @@
-"""The start censuses: CSVs of the inpatients in hospital on the first day (``census``) and of the people
-in community placements then (``community_census``, the community cohort), read and checked line by line.
+"""The start censuses: CSVs of the inpatients in hospital on the first day (``census``, one row a person,
+or ``census_counts``, counts by unit, area, length-of-stay band and age band drawn into one row a person by
+``census_from_counts``) and of the people in community placements then (``community_census``, the community
+cohort), read and checked line by line.
 
 A bad line raises ``ConfigError`` under the TCP's key (``census``, ``community_census``) naming the file
 and line, so a user can fix the CSV without reading code.
@@ -9,18 +11,24 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+
 from sim.config.errors import ConfigError
 from sim.config.schema import DELAY_REASONS, PLACEMENT_TYPES, UNIT_TYPES
-from sim.config.spec import IN_AREA, OUT_OF_AREA
+from sim.config.spec import DAYS_PER_YEAR, IN_AREA, OUT_OF_AREA
 from sim.config.store import CONFIG_DIR
 
 #: Columns every census must have.
 CENSUS_COLUMNS = ("unit", "area", "admitted")
+#: Columns every census by counts must have.
+COUNTS_COLUMNS = ("unit", "area", "stay_from_years", "stay_to_years", "count")
+#: Points of the grid on which a band's length-biased stay distribution is integrated (``band_stays``).
+BAND_GRID = 2001
 #: Columns every community census must have.
 COMMUNITY_COLUMNS = ("type", "discharged", "unit", "area")
 #: Values of the ``area`` column as area codes.
@@ -57,6 +65,21 @@ class CommunityRow(NamedTuple):
     area: int  # area code of the bed left
     elapsed: float  # days since the discharge at the start
     stay: float  # days of the stay that ended (optional ``admitted``; NaN when not given)
+
+
+class CountsRow(NamedTuple):
+    """One line of a census by counts, as read: ``count`` inpatients of a unit and area whose stays so far
+    are in [stay_from, stay_to) days (and, if given, whose ages are in [age_from, age_to) years)."""
+
+    where: str  # file name and line number, for messages
+    unit: int  # unit type index
+    area: int  # area code
+    by_need: bool  # out of area because no local unit meets the need
+    stay_from: float  # days
+    stay_to: float  # days
+    count: int
+    age_from: float  # years; NaN when not given
+    age_to: float  # years; NaN when not given
 
 
 class _Line(NamedTuple):
@@ -99,6 +122,30 @@ def _unit_area(key: str, where: str, unit: str, area: str) -> tuple[int, int]:
     return UNIT_TYPES.index(unit), AREAS[area]
 
 
+def _by_need(key: str, where: str, column: dict[str, str], area: int) -> bool:
+    """A row's optional ``ooa_reason``: whether an out-of-area row is out of area by need (else for beds)."""
+    reason = column.get("ooa_reason", "")
+    if reason and reason not in OOA_REASONS:
+        raise ConfigError(key, f"{where}: ooa_reason '{reason}' must be 'beds' or 'need'")
+    return area == OUT_OF_AREA and reason == "need"
+
+
+def _years(key: str, where: str, name: str, text: str, low: float = 0.0, high: float = math.inf) -> float:
+    """A column's number of years, from ``low`` to ``high``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(key, f"{where}: {name} '{text}' is not a number of years") from None
+    if not low <= value <= high:
+        raise ConfigError(key, f"{where}: {name} {text} must be a number of years from {low:g} to {high:g}")
+    return value
+
+
+def _age(key: str, where: str, name: str, text: str) -> float:
+    """A column's age in years (0 to 130)."""
+    return _years(key, where, name, text, 0.0, 130.0)
+
+
 def _date(key: str, where: str, name: str, text: str, before: date, what: str) -> date:
     """A column's date, which must be before ``before`` (``what`` names it in the message)."""
     try:
@@ -121,19 +168,8 @@ def read_census(key: str, path: Path, start: date) -> list[CensusRow]:
     for where, value, column in _lines(key, path, CENSUS_COLUMNS, "census"):
         unit, area = _unit_area(key, where, value["unit"], value["area"])
         admitted = _date(key, where, "admitted", value["admitted"], start, "the start")
-        reason = column.get("ooa_reason", "")
-        if reason and reason not in OOA_REASONS:
-            raise ConfigError(key, f"{where}: ooa_reason '{reason}' must be 'beds' or 'need'")
-        by_need = area == OUT_OF_AREA and reason == "need"
-        age_text = column.get("age", "")
-        age = math.nan
-        if age_text:
-            try:
-                age = float(age_text)
-            except ValueError:
-                raise ConfigError(key, f"{where}: age '{age_text}' is not a number of years") from None
-            if not 0 <= age < 130:
-                raise ConfigError(key, f"{where}: age {age_text} must be a number of years from 0 to 130")
+        by_need = _by_need(key, where, column, area)
+        age = _age(key, where, "age", column["age"]) if column.get("age", "") else math.nan
         ready_days, delayed_for = _readiness(key, where, column, admitted, start)
         rows.append(
             CensusRow(
@@ -207,3 +243,115 @@ def _readiness(key: str, where: str, column: dict[str, str], admitted: date, sta
             key, f"{where}: ready is 'yes', so delay_reason must be one of {', '.join(DELAY_REASONS)} (not '{reason}')"
         )
     return float((start - ready_date).days), DELAY_REASONS.index(reason)
+
+
+def read_census_counts(key: str, path: Path, transition: float) -> list[CountsRow]:
+    """Lines of a census by counts (``census_counts``); '#' lines are comments (sources, method). Each says
+    that ``count`` (a whole number, 0 or more) inpatients of ``unit`` and ``area`` (and ``ooa_reason``, as
+    in a census) have been in hospital from ``stay_from_years`` to ``stay_to_years`` (above it); the
+    optional columns ``age_from`` and ``age_to`` (both or neither, years) bound their ages: a ``camhs_t4``
+    line's ages must be under ``transition`` (the transition age), any other line's at least it."""
+    rows: list[CountsRow] = []
+    for where, value, column in _lines(key, path, COUNTS_COLUMNS, "census counts"):
+        unit, area = _unit_area(key, where, value["unit"], value["area"])
+        stay_from = _years(key, where, "stay_from_years", value["stay_from_years"], 0.0, 130.0)
+        stay_to = _years(key, where, "stay_to_years", value["stay_to_years"], 0.0, 130.0)
+        if stay_to <= stay_from:
+            raise ConfigError(key, f"{where}: stay_to_years {stay_to:g} must be above stay_from_years {stay_from:g}")
+        try:
+            count = int(value["count"])
+        except ValueError:
+            raise ConfigError(key, f"{where}: count '{value['count']}' is not a whole number") from None
+        if count < 0:
+            raise ConfigError(key, f"{where}: count {count} must be 0 or more")
+        age_from, age_to = _age_band(key, where, column, unit, transition)
+        rows.append(
+            CountsRow(
+                where=where,
+                unit=unit,
+                area=area,
+                by_need=_by_need(key, where, column, area),
+                stay_from=stay_from * DAYS_PER_YEAR,
+                stay_to=stay_to * DAYS_PER_YEAR,
+                count=count,
+                age_from=age_from,
+                age_to=age_to,
+            )
+        )
+    return rows
+
+
+def _age_band(key: str, where: str, column: dict[str, str], unit: int, transition: float) -> tuple[float, float]:
+    """A counts line's optional ``age_from`` and ``age_to`` (NaN, NaN when neither is given), which must fit
+    the unit: children (under ``transition``) are in camhs_t4, adults elsewhere."""
+    low, high = column.get("age_from", ""), column.get("age_to", "")
+    if not low and not high:
+        return math.nan, math.nan
+    if not low or not high:
+        raise ConfigError(key, f"{where}: give both age_from and age_to, or neither")
+    age_from, age_to = _age(key, where, "age_from", low), _age(key, where, "age_to", high)
+    if age_to <= age_from:
+        raise ConfigError(key, f"{where}: age_to {age_to:g} must be above age_from {age_from:g}")
+    child = unit == UNIT_TYPES.index("camhs_t4")
+    if child and age_to > transition:
+        raise ConfigError(
+            key, f"{where}: camhs_t4 ages to {age_to:g}, but children are under {transition:g} (age_to at most that)"
+        )
+    if not child and age_from < transition:
+        raise ConfigError(
+            key,
+            f"{where}: ages from {age_from:g} in {UNIT_TYPES[unit]}; children (under {transition:g}) are in camhs_t4",
+        )
+    return age_from, age_to
+
+
+def band_stays(survival: Callable[[float], float], low: float, high: float, n: int) -> np.ndarray:
+    """The stays so far (days) of ``n`` inpatients of a band [low, high), in increasing order: the
+    quantile midpoints (k - 1/2) / n, k = 1..n, of the length-biased stay distribution restricted to the
+    band. In steady state the stay so far of an inpatient on a given day has density S(x) / E[L], where S is
+    the survival function of the length of stay L (``survival``, days), so within the band its distribution
+    function is the integral of S from ``low`` to x over the integral over the band. The integral is the
+    trapezium rule on ``BAND_GRID`` points, inverted by linear interpolation. Where S is 0 over the whole
+    band (the law cannot reach it) the stays are the band's evenly spaced midpoints instead."""
+    q = (np.arange(n) + 0.5) / n
+    x = np.linspace(low, high, BAND_GRID)
+    s = np.array([survival(float(t)) for t in x])
+    cum = np.concatenate(([0.0], np.cumsum((s[1:] + s[:-1]) * np.diff(x) / 2)))
+    if cum[-1] <= 0.0:
+        return low + q * (high - low)
+    return np.asarray(np.interp(q * cum[-1], cum, x))
+
+
+def census_from_counts(
+    key: str, rows: list[CountsRow], survival_of: Callable[[int], Callable[[float], float] | None]
+) -> list[CensusRow]:
+    """A census by counts as one row a person (the rows ``read_census`` gives, not ready at the start),
+    numbered in the order made: each line in file order, its people in increasing stay so far. A line's
+    ``count`` people get the stays ``band_stays`` gives from the unit's length of stay (``survival_of(unit)``,
+    None when the TCP has no pool of the unit: refused naming the line) and, if the line has an age band, the
+    ages at its evenly spaced midpoints, age_from + (k - 1/2) / n x (age_to - age_from), the k-th youngest
+    with the k-th shortest stay. The same file and laws give the same rows on every build (no random draw)."""
+    people: list[CensusRow] = []
+    for line in rows:
+        if line.count == 0:
+            continue
+        survival = survival_of(line.unit)
+        if survival is None:
+            raise ConfigError(key, f"{line.where}: no {UNIT_TYPES[line.unit]} pool for this line's length of stay")
+        stays = band_stays(survival, line.stay_from, line.stay_to, line.count)
+        mid = (np.arange(line.count) + 0.5) / line.count
+        ages = line.age_from + mid * (line.age_to - line.age_from)  # NaN without an age band
+        for stay, age in zip(stays, ages):
+            people.append(
+                CensusRow(
+                    row=len(people),
+                    unit=line.unit,
+                    area=line.area,
+                    elapsed=float(stay),
+                    by_need=line.by_need,
+                    age=float(age),
+                    ready_days=math.nan,
+                    delayed_for=-1,
+                )
+            )
+    return people

@@ -271,6 +271,7 @@ class TcpConfig:
     costs: CostConfig = field(default_factory=CostConfig)
     trajectory: List[MilestoneConfig] = field(default_factory=list)
     census: Optional[str] = None  # CSV of current inpatients (path relative to configs/), or empty start
+    census_counts: Optional[str] = None  # CSV of inpatient counts by unit, area and stay band (instead of census)
     community_census: Optional[str] = None  # CSV of people in placements at the start (relative to configs/)
 
 

@@ -240,6 +240,53 @@ def test_bad_census_names_the_line(tmp_path, text, message):
     assert f"census.csv {message}" in str(err.value)
 
 
+COUNTS_HEADER = "unit,area,stay_from_years,stay_to_years,count,age_from,age_to\n"
+COUNTS_CASES = [
+    (COUNTS_HEADER + "atx,in,0,1,3,,\n", "line 2: unknown unit type 'atx'"),
+    (COUNTS_HEADER + "atu,in,2,1,3,,\n", "line 2: stay_to_years 1 must be above stay_from_years 2"),
+    (COUNTS_HEADER + "atu,in,1,1,3,,\n", "line 2: stay_to_years 1 must be above stay_from_years 1"),
+    (COUNTS_HEADER + "atu,in,0,1,-2,,\n", "line 2: count -2 must be 0 or more"),
+    (COUNTS_HEADER + "atu,in,0,1,2.5,,\n", "line 2: count '2.5' is not a whole number"),
+    (COUNTS_HEADER + "atu,in,0,soon,2,,\n", "line 2: stay_to_years 'soon' is not a number of years"),
+    (
+        COUNTS_HEADER + "atu,in,0,1,2,,\ncamhs_t4,out,0,1,2,14,19\n",
+        "line 3: camhs_t4 ages to 19, but children are under 18",
+    ),
+    (COUNTS_HEADER + "atu,in,0,1,2,16,30\n", "line 2: ages from 16 in atu; children (under 18) are in camhs_t4"),
+    (COUNTS_HEADER + "atu,in,0,1,2,20,\n", "line 2: give both age_from and age_to, or neither"),
+    (COUNTS_HEADER + "atu,out,0,1,2,,,far\n", "line 2: 8 fields, the header has 7"),
+    ("unit,area,stay_from_years,count\natu,in,0,1\n", "line 1: missing column(s) stay_to_years"),
+]
+
+
+@pytest.mark.parametrize("text, message", COUNTS_CASES, ids=[m.split(":")[1].strip()[:25] for _, m in COUNTS_CASES])
+def test_bad_census_counts_name_the_line(tmp_path, text, message):
+    """A census by counts with a bad line is refused under ``census_counts``, naming the file and line."""
+    path = tmp_path / "counts.csv"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        build_spec(loss_cfg(**{"tcp.census_counts": str(path)}))
+    assert err.value.key == "tcp.census_counts"
+    assert f"counts.csv {message}" in str(err.value)
+
+
+def test_census_and_census_counts_are_not_both_given(tmp_path):
+    """One start census: a row-a-person file or counts, not both."""
+    rows, counts = tmp_path / "census.csv", tmp_path / "counts.csv"
+    rows.write_text("unit,area,admitted\natu,in,2015-01-01\n")
+    counts.write_text(COUNTS_HEADER + "atu,in,0,1,2,,\n")
+    with pytest.raises(ConfigError, match="census_counts: give census .* or census_counts, not both"):
+        build_spec(loss_cfg(**{"tcp.census": str(rows), "tcp.census_counts": str(counts)}))
+
+
+def test_census_counts_need_a_pool_of_the_unit(tmp_path):
+    """A counts line of a unit the TCP has no pool for is refused naming the line."""
+    path = tmp_path / "counts.csv"
+    path.write_text(COUNTS_HEADER + "atu,in,0,1,2,,\nlow_secure,out,0,1,1,,\n")
+    with pytest.raises(ConfigError, match="counts.csv line 3: no low_secure pool"):
+        build_spec(loss_cfg(**{"tcp.census_counts": str(path)}))
+
+
 COMMUNITY_CASES = [
     ("type,discharged,unit,area\nflat,2015-06-01,atu,in\n", "line 2: unknown placement type 'flat'"),
     ("type,discharged,unit,area\nshared,2016-05-01,atu,in\n", "line 2: discharged 2016-05-01 is not before the start"),
