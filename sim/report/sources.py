@@ -75,10 +75,12 @@ def tcp_file(name: str) -> Path | None:
 
 
 def census_file(tcp: dict) -> Path | None:
-    """The start census a TCP's config names (relative paths are under configs/), or None if it has none."""
-    if not tcp.get("census"):
+    """The start census a TCP's config names (``census``, else ``census_counts``; relative paths are under
+    configs/), or None if it has none."""
+    name = tcp.get("census") or tcp.get("census_counts")
+    if not name:
         return None
-    path = Path(str(tcp["census"]))
+    path = Path(str(name))
     return path if path.is_absolute() else CONFIG_DIR / path
 
 

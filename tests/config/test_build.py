@@ -14,8 +14,8 @@ import sim.cli
 from sim.config import CONFIG_DIR, Built, ConfigError, RunSpec, build, build_spec
 from sim.config.build import build_run
 from sim.config.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, user_error_line
-from sim.config.schema import AutoReplicationsConfig, RunConfig
-from sim.config.spec import AutoRule
+from sim.config.schema import UNIT_TYPES, AutoReplicationsConfig, RunConfig
+from sim.config.spec import DAYS_PER_YEAR, AutoRule
 
 
 def run_config(auto: dict | None = None, **values) -> RunConfig:
@@ -182,3 +182,20 @@ def test_user_error_line_and_exit_codes():
     assert user_error_line(RuntimeError("a bug")) is None
     assert (EXIT_USER_ERROR, EXIT_INTERRUPTED) == (2, 130)
     assert sim.cli.EXIT_USER_ERROR is EXIT_USER_ERROR and sim.cli.user_error_line is user_error_line
+
+
+def test_england_builds_from_counts_and_runs():
+    """England (configs/tcp/england.yaml, run from April 2015 by configs/experiment/england.yaml): its
+    census by counts gives the March 2015 inpatients by unit, and one short replication runs."""
+    from sim.engine import Engine
+
+    spec = build_spec(make_cfg(["experiment=england", "run.years=1", "run.engine=numba"]))
+    assert spec.calendar.labels[0] == "2015-04"
+    units = [p.unit for p in spec.census]
+    assert len(units) == 2905
+    assert units.count(UNIT_TYPES.index("camhs_t4")) == 110
+    long = sum(p.elapsed >= 2 * DAYS_PER_YEAR for p in spec.census) / 2905
+    assert long == pytest.approx(0.47, abs=0.005)
+    assert sum(p.elapsed >= 10 * DAYS_PER_YEAR for p in spec.census) == 174
+    record = Engine(spec).run(0)
+    assert record is not None
