@@ -77,7 +77,7 @@ class CountsRow(NamedTuple):
     by_need: bool  # out of area because no local unit meets the need
     stay_from: float  # days
     stay_to: float  # days
-    count: int
+    people: int  # the line's count
     age_from: float  # years; NaN when not given
     age_to: float  # years; NaN when not given
 
@@ -273,7 +273,7 @@ def read_census_counts(key: str, path: Path, transition: float) -> list[CountsRo
                 by_need=_by_need(key, where, column, area),
                 stay_from=stay_from * DAYS_PER_YEAR,
                 stay_to=stay_to * DAYS_PER_YEAR,
-                count=count,
+                people=count,
                 age_from=age_from,
                 age_to=age_to,
             )
@@ -327,19 +327,19 @@ def census_from_counts(
 ) -> list[CensusRow]:
     """A census by counts as one row a person (the rows ``read_census`` gives, not ready at the start),
     numbered in the order made: each line in file order, its people in increasing stay so far. A line's
-    ``count`` people get the stays ``band_stays`` gives from the unit's length of stay (``survival_of(unit)``,
+    ``people`` get the stays ``band_stays`` gives from the unit's length of stay (``survival_of(unit)``,
     None when the TCP has no pool of the unit: refused naming the line) and, if the line has an age band, the
     ages at its evenly spaced midpoints, age_from + (k - 1/2) / n x (age_to - age_from), the k-th youngest
     with the k-th shortest stay. The same file and laws give the same rows on every build (no random draw)."""
     people: list[CensusRow] = []
     for line in rows:
-        if line.count == 0:
+        if line.people == 0:
             continue
         survival = survival_of(line.unit)
         if survival is None:
             raise ConfigError(key, f"{line.where}: no {UNIT_TYPES[line.unit]} pool for this line's length of stay")
-        stays = band_stays(survival, line.stay_from, line.stay_to, line.count)
-        mid = (np.arange(line.count) + 0.5) / line.count
+        stays = band_stays(survival, line.stay_from, line.stay_to, line.people)
+        mid = (np.arange(line.people) + 0.5) / line.people
         ages = line.age_from + mid * (line.age_to - line.age_from)  # NaN without an age band
         for stay, age in zip(stays, ages):
             people.append(

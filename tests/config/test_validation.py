@@ -229,17 +229,6 @@ CENSUS_CASES = [
 ]
 
 
-@pytest.mark.parametrize("text, message", CENSUS_CASES, ids=[m.split(":")[1].strip()[:25] for _, m in CENSUS_CASES])
-def test_bad_census_names_the_line(tmp_path, text, message):
-    """A census CSV with a missing column or a bad value is refused, naming the file line."""
-    path = tmp_path / "census.csv"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as err:
-        build_spec(loss_cfg(**{"tcp.census": str(path)}))
-    assert err.value.key == "tcp.census"
-    assert f"census.csv {message}" in str(err.value)
-
-
 COUNTS_HEADER = "unit,area,stay_from_years,stay_to_years,count,age_from,age_to\n"
 COUNTS_CASES = [
     (COUNTS_HEADER + "atx,in,0,1,3,,\n", "line 2: unknown unit type 'atx'"),
@@ -259,15 +248,23 @@ COUNTS_CASES = [
 ]
 
 
-@pytest.mark.parametrize("text, message", COUNTS_CASES, ids=[m.split(":")[1].strip()[:25] for _, m in COUNTS_CASES])
-def test_bad_census_counts_name_the_line(tmp_path, text, message):
-    """A census by counts with a bad line is refused under ``census_counts``, naming the file and line."""
-    path = tmp_path / "counts.csv"
+CENSUS_FILE_CASES = [("census", t, m) for t, m in CENSUS_CASES] + [("census_counts", t, m) for t, m in COUNTS_CASES]
+
+
+@pytest.mark.parametrize(
+    "key, text, message",
+    CENSUS_FILE_CASES,
+    ids=[f"{k}: {m.split(':')[1].strip()[:25]}" for k, _, m in CENSUS_FILE_CASES],
+)
+def test_bad_census_names_the_line(tmp_path, key, text, message):
+    """A census CSV (one row a person, ``census``, or counts by band, ``census_counts``) with a missing
+    column or a bad value is refused under its key, naming the file line."""
+    path = tmp_path / "census.csv"
     path.write_text(text)
     with pytest.raises(ConfigError) as err:
-        build_spec(loss_cfg(**{"tcp.census_counts": str(path)}))
-    assert err.value.key == "tcp.census_counts"
-    assert f"counts.csv {message}" in str(err.value)
+        build_spec(loss_cfg(**{f"tcp.{key}": str(path)}))
+    assert err.value.key == f"tcp.{key}"
+    assert f"census.csv {message}" in str(err.value)
 
 
 def test_census_and_census_counts_are_not_both_given(tmp_path):
