@@ -15,7 +15,6 @@ does: a missing column, a bad month, a metric the model does not produce, a flow
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.config.census import csv_lines
 from sim.config.checks import month_label, parse_month
 from sim.config.errors import ConfigError
 from sim.metrics import about
@@ -37,7 +37,6 @@ KINDS = ("stock", "flow")
 class Observation:
     """One published figure (a row of an observed file)."""
 
-    line: int  # in the file, for messages
     area: str
     month: str  # YYYY-MM: the stock's month, or a flow's last month
     metric: tuple[str, ...]  # the metrics summed
@@ -89,30 +88,10 @@ def _metrics(key: str, where: str, text: str, kind: str, share: bool) -> tuple[s
 def read_observed(path: Path | str, key: str = "observed") -> list[Observation]:
     """The rows of an observed file, each checked; ``key`` names the setting that gave the file."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(key, f"observed file {path} not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise ConfigError(key, f"{path.name} is not UTF-8 text (byte {err.start})") from None
-    numbered = enumerate(text.splitlines(), start=1)
-    lines = [(n, line) for n, line in numbered if line.strip() and not line.startswith("#")]
-    if not lines:
-        raise ConfigError(key, f"{path.name} has no header row")
-    reader = csv.reader(line for _, line in lines)
-    header = [h.strip() for h in next(reader)]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise ConfigError(key, f"{path.name} line {lines[0][0]}: missing column(s) {', '.join(missing)}")
+    required = ("area", "month", "metric", "value", "kind", "source")
+    optional = tuple(c for c in COLUMNS if c not in required)
     out = []
-    for (lineno, _), fields in zip(lines[1:], reader):
-        where = f"{path.name} line {lineno}"
-        if len(fields) != len(header):
-            raise ConfigError(key, f"{where}: {len(fields)} fields, the header has {len(header)}")
-        row = {h: f.strip() for h, f in zip(header, fields)}
-        for c in ("area", "month", "metric", "value", "kind", "source"):
-            if not row[c]:
-                raise ConfigError(key, f"{where}: {c} is empty")
+    for where, _, row in csv_lines(key, path, required, "observed", present=optional):
         month = _month(key, where, "month", row["month"])
         if row["kind"] not in KINDS:
             raise ConfigError(key, f"{where}: kind '{row['kind']}' must be 'stock' or 'flow'")
@@ -131,7 +110,6 @@ def read_observed(path: Path | str, key: str = "observed") -> list[Observation]:
             raise ConfigError(key, f"{where}: a share (with a denominator) must be from 0 to 1, not {value:g}")
         out.append(
             Observation(
-                line=lineno,
                 area=row["area"],
                 month=month_label(month),
                 metric=_metrics(key, where, row["metric"], row["kind"], share),

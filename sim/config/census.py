@@ -88,19 +88,26 @@ class _Line(NamedTuple):
     column: dict[str, str]  # every column's value, stripped
 
 
-def _lines(key: str, path: Path, required: tuple[str, ...], what: str) -> Iterator[_Line]:
+def csv_lines(
+    key: str, path: Path, required: tuple[str, ...], what: str, present: tuple[str, ...] = ()
+) -> Iterator[_Line]:
     """The data lines of a CSV ('#' lines are comments), each with every column by name; the file must
-    exist, have a header with the ``required`` columns, and each line as many fields, none required
-    empty."""
+    exist, be UTF-8 text, have a header with the ``required`` columns (and the ``present`` ones, which may
+    be empty), and each line as many fields, none required empty. Every CSV a config names is read here
+    (censuses, observed series), so each fails the same way: one line naming the file and line."""
     if not path.is_file():
         raise ConfigError(key, f"{what} file {path} not found")
-    with path.open(newline="") as f:
-        lines = [(n, line) for n, line in enumerate(f, start=1) if line.strip() and not line.lstrip().startswith("#")]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(key, f"{path.name} is not UTF-8 text (byte {err.start})") from None
+    numbered = enumerate(text.splitlines(), start=1)
+    lines = [(n, line) for n, line in numbered if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         raise ConfigError(key, f"{path.name} has no header row")
     reader = csv.reader(line for _, line in lines)
     header = [h.strip() for h in next(reader)]
-    missing = [c for c in required if c not in header]
+    missing = [c for c in (*required, *present) if c not in header]
     if missing:
         raise ConfigError(key, f"{path.name} line {lines[0][0]}: missing column(s) {', '.join(missing)}")
     for (lineno, _), fields in zip(lines[1:], reader):
@@ -165,7 +172,7 @@ def read_census(key: str, path: Path, start: date) -> list[CensusRow]:
     ``delay_reason`` (one of DELAY_REASONS) say that the person is clinically ready since that date and
     still in hospital for that reason."""
     rows: list[CensusRow] = []
-    for where, value, column in _lines(key, path, CENSUS_COLUMNS, "census"):
+    for where, value, column in csv_lines(key, path, CENSUS_COLUMNS, "census"):
         unit, area = _unit_area(key, where, value["unit"], value["area"])
         admitted = _date(key, where, "admitted", value["admitted"], start, "the start")
         by_need = _by_need(key, where, column, area)
@@ -193,7 +200,7 @@ def read_community_census(key: str, path: Path, start: date) -> list[CommunityRo
     column ``admitted`` (YYYY-MM-DD, before ``discharged``) dates the stay that ended (a dowry is paid
     after a stay of 5+ years)."""
     rows: list[CommunityRow] = []
-    for where, value, column in _lines(key, path, COMMUNITY_COLUMNS, "community census"):
+    for where, value, column in csv_lines(key, path, COMMUNITY_COLUMNS, "community census"):
         if value["type"] not in PLACEMENT_TYPES:
             raise ConfigError(
                 key,
@@ -252,7 +259,7 @@ def read_census_counts(key: str, path: Path, transition: float) -> list[CountsRo
     optional columns ``age_from`` and ``age_to`` (both or neither, years) bound their ages: a ``camhs_t4``
     line's ages must be under ``transition`` (the transition age), any other line's at least it."""
     rows: list[CountsRow] = []
-    for where, value, column in _lines(key, path, COUNTS_COLUMNS, "census counts"):
+    for where, value, column in csv_lines(key, path, COUNTS_COLUMNS, "census counts"):
         unit, area = _unit_area(key, where, value["unit"], value["area"])
         stay_from = _years(key, where, "stay_from_years", value["stay_from_years"], 0.0, 130.0)
         stay_to = _years(key, where, "stay_to_years", value["stay_to_years"], 0.0, 130.0)

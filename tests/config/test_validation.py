@@ -443,3 +443,13 @@ def test_the_cli_stops_on_an_unknown_placement_type_in_the_community_census(tmp_
         "config error: tcp.community_census: community.csv line 4: unknown placement type 'flat' "
         "(expected one of bespoke_single, core_cluster, shared)"
     ]
+
+
+def test_a_census_that_is_not_utf8_is_refused_in_one_line(tmp_path):
+    """A census with bytes that are not UTF-8 (a spreadsheet's Latin-1 export) stops naming the file, not
+    with a UnicodeDecodeError (every CSV a config names is read by sim.config.census.csv_lines)."""
+    path = tmp_path / "census.csv"
+    path.write_bytes(b"unit,area,admitted\n# caf\xe9\natu,in,2015-01-01\n")
+    with pytest.raises(ConfigError) as err:
+        build_spec(loss_cfg(**{"tcp.census": str(path)}))
+    assert err.value.key == "tcp.census" and "census.csv is not UTF-8 text" in str(err.value)

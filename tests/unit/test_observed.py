@@ -26,7 +26,7 @@ def test_the_shipped_observed_files_are_valid(area):
 
 
 BAD = [
-    ("area,month,metric,value,kind\n", "line 1: missing column(s) from, rounding, basis, source"),
+    ("area,month,metric,value,kind\n", "line 1: missing column(s) source, from, rounding, basis"),
     (HEADER + "x,2016-13,inpatients,3,stock,,0,,s,\n", "line 2: month '2016-13' is not a month (YYYY-MM)"),
     (HEADER + "x,2016-03,inpatientz,3,stock,,0,,s,\n", "line 2: 'inpatientz' is not a metric the model produces"),
     (HEADER + "x,2016-03,admissions,3,stock,,0,,s,\n", "line 2: 'admissions' is a flow metric, but the row says stock"),
