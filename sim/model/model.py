@@ -21,9 +21,12 @@ The system being modelled, one rule per event kind (each a method below, named a
 5. Length of stay (``stay``): time to clinical readiness from the pool's distribution (census inpatients:
    conditional on the stay so far); death in hospital at a small rate. A step down from secure care or a
    step up on deterioration (``next_step``, ``transfer``) competes with readiness: a move to another unit
-   type without leaving hospital, counted apart from admissions, where a new stay starts.
+   type without leaving hospital, counted apart from admissions, where a new stay starts (the new pool's
+   law given the stay so far). Census rows ready and delayed at the start wait for discharge from it
+   (``ready_at_start``), for what the row says.
 6. Inpatient CTRs at the unit's interval from admission (first after ``first_weeks``): each finds the
-   person ready with probability ``ready_prob``.
+   person ready with probability ``ready_prob``, or ``ready_prob_long`` once the stay is
+   ``long_stay_years`` old.
 7. Discharge (``await_discharge``): a ready person needs a housing unit of their placement type (units
    held for the cohort and a dated pipeline, and market offers that lapse when nobody waiting takes
    them: ``offer``, ``lapse``; allocated FIFO or longest stay first: ``allocate_housing``), a provider
@@ -40,6 +43,10 @@ The system being modelled, one rule per event kind (each a method below, named a
    placements at the start (the community cohort, ``start_community``) resume theirs from their discharge:
    breakdown given none so far, settled if past ``settle_years``, a readmission within 12 months of it.
 10. Costs accrue per day by state (see ``sim.results.monthly.costs``), from the time integrals kept here.
+11. Age (``new_person``, ``make_child``, ``meet``, ``come_of_age``): who is a child comes from each
+   source's own share or rows; a child reaches the transition age (18) in a drawn time, and is an adult
+   from then on; a CAMHS tier 4 inpatient not yet ready then moves to an adult unit (a transfer) or is
+   ready for discharge.
 
 Every random number comes from ``sim.sampling.uniform_pair`` at an address (seed, replication, stream,
 entity, occurrence), so the compiled engine can draw the very same numbers. Simultaneous events are
