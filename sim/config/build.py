@@ -95,10 +95,10 @@ def build_run(run: RunConfig) -> RunSpec:
     if run.replications != "auto":
         if isinstance(run.replications, str):
             raise ConfigError("run.replications", f"'{run.replications}' must be a whole number or auto")
-        integer("run.replications", run.replications, minimum=1)
+        integer("run.replications", run.replications, minimum=1, maximum=MAX_REPLICATIONS)
     auto = run.auto
     minimum = integer("run.auto.minimum", auto.minimum, minimum=2)
-    maximum = integer("run.auto.maximum", auto.maximum, minimum=auto.minimum)
+    maximum = integer("run.auto.maximum", auto.maximum, minimum=auto.minimum, maximum=MAX_REPLICATIONS)
     if not 0.5 <= auto.confidence < 1:
         raise ConfigError("run.auto.confidence", f"{auto.confidence} must be in [0.5, 1)")
     if auto.half_width is not None and not auto.half_width > 0:
@@ -141,7 +141,7 @@ def build_run(run: RunConfig) -> RunSpec:
         dask_address=None if run.dask_address is None else str(run.dask_address),
         event_log=bool(run.event_log),
         progress=bool(run.progress),
-        warmup_years=number("run.warmup_years", run.warmup_years, minimum=0.0),
+        warmup_years=bounded_years("run.warmup_years", run.warmup_years, minimum=0.0),
         resume=None if run.resume is None else str(run.resume),
     )
 
@@ -207,11 +207,29 @@ def build_delay(key: str, los: LosConfig) -> Mixture | None:
 # ------------------------------------------------------------------------------------------------ pieces
 
 
+#: Bounds that keep a run's size within what a machine can hold, so a slip of the keyboard (run.years=8000,
+#: run.replications=1e12) is one line, not a traceback or an hour of allocating: years a run (with its
+#: warm-up) may span, the calendar years it may start in, replications one run may ask for.
+MAX_YEARS = 200.0
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+MAX_REPLICATIONS = 10_000_000
+
+
+def bounded_years(key: str, value: object, *, minimum: float, strict: bool = False) -> float:
+    """A number of years, at most ``MAX_YEARS``."""
+    years = number(key, value, minimum=minimum, strict=strict)
+    if years > MAX_YEARS:
+        raise ConfigError(key, f"{years:g} years is more than a run can span ({MAX_YEARS:g} at most)")
+    return years
+
+
 def build_calendar(run: RunConfig, has_census: bool, warmup: float) -> Calendar:
     """The reported months from ``run.start`` for ``run.years``, and the ``warmup`` years before them
     (checked by ``build_run``; none with a census: the census is the state at the start)."""
     start = parse_month("run.start", run.start)
-    years = number("run.years", run.years, minimum=0.0, strict=True)
+    if not FIRST_YEAR <= start.year <= LAST_YEAR:
+        raise ConfigError("run.start", f"{month_label(start)} must be a month from {FIRST_YEAR} to {LAST_YEAR}")
+    years = bounded_years("run.years", run.years, minimum=0.0, strict=True)
     n_months = round(years * 12)
     if n_months < 1 or abs(n_months - years * 12) > 1e-6:
         raise ConfigError("run.years", f"{years:g} years is not a whole number of months (>= 1)")
@@ -256,16 +274,30 @@ def build_trajectory(key: str, tcp: TcpConfig) -> tuple[tuple[str, float], ...]:
     return tuple(out)
 
 
-def build_sources(key: str, tcp: TcpConfig, tcp_index: int) -> list[SourceSpec]:
-    """The TCP's Poisson sources: crises off the register, register joiners, housing units coming free."""
-    rates = {
-        "unregistered": number(f"{key}.crisis.unregistered_rate", tcp.crisis.unregistered_rate, minimum=0.0),
-        "register_join": number(f"{key}.register.join_rate", tcp.register.join_rate, minimum=0.0),
+#: The most a Poisson source may bring over a run (its rate times the run and warm-up): far above a
+#: national system's (about 60,000 people a run for England), below what would fill the machine's memory.
+MAX_ARRIVALS = 20_000_000
+
+
+def build_sources(key: str, tcp: TcpConfig, tcp_index: int, span_days: float) -> list[SourceSpec]:
+    """The TCP's Poisson sources: crises off the register, register joiners, housing units coming free;
+    each may bring at most ``MAX_ARRIVALS`` over the run's ``span_days`` (warm-up included)."""
+    keys = {
+        "unregistered": (f"{key}.crisis.unregistered_rate", tcp.crisis.unregistered_rate),
+        "register_join": (f"{key}.register.join_rate", tcp.register.join_rate),
     }
     for kind, housing in tcp.discharge.housing.items():
         if kind in PLACEMENT_TYPES:
-            rates[f"housing_{kind}"] = number(
-                f"{key}.discharge.housing.{kind}.supply_rate", housing.supply_rate, minimum=0.0
+            keys[f"housing_{kind}"] = (f"{key}.discharge.housing.{kind}.supply_rate", housing.supply_rate)
+    rates = {}
+    for kind, (rate_key, value) in keys.items():
+        rates[kind] = number(rate_key, value, minimum=0.0)
+        expected = rates[kind] / DAYS_PER_YEAR * span_days
+        if expected > MAX_ARRIVALS:
+            raise ConfigError(
+                rate_key,
+                f"{rates[kind]:g} a year brings about {expected:,.0f} over the run, more than a run can hold "
+                f"({MAX_ARRIVALS:,} at most)",
             )
     return [
         SourceSpec(
@@ -870,7 +902,7 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
     for tcp_index, (key, tcp) in enumerate(tcp_cfgs):
         pool_of_unit, own = _own_pools(key, tcp, tcp_index, shared_pool_of, len(drafts), start)
         drafts.extend(own)
-        tcp_sources = build_sources(key, tcp, tcp_index)
+        tcp_sources = build_sources(key, tcp, tcp_index, calendar.horizon + calendar.warmup_days)
         tcps.append(build_tcp(key, tcp, tcp_index, pool_of_unit, start, _can_be_admitted(tcp, tcp_sources)))
         sources.extend(tcp_sources)
         census.extend(_census_people(key, tcp, tcp_index, pool_of_unit, drafts, start))

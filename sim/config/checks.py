@@ -62,12 +62,21 @@ def number(key: str, value: Any, *, minimum: float | None = None, strict: bool =
     return v
 
 
-def integer(key: str, value: Any, *, minimum: int | None = None) -> int:
-    """A whole number (not a bool, not a float that happens to be whole), optionally at least ``minimum``."""
+#: The largest whole number a config may give (counts of beds, people, units, replications): far above
+#: any real one, and inside the engine's 64-bit integers.
+MAX_INTEGER = 10**12
+
+
+def integer(key: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """A whole number (not a bool, not a float that happens to be whole), optionally at least ``minimum``,
+    and at most ``maximum`` (else ``MAX_INTEGER``)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ConfigError(key, f"'{value}' is not a whole number")
     if minimum is not None and value < minimum:
         raise ConfigError(key, f"{value} must be at least {minimum}")
+    top = MAX_INTEGER if maximum is None else maximum
+    if value > top:
+        raise ConfigError(key, f"{value} must be at most {top:,}")
     return int(value)
 
 

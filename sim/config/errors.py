@@ -46,4 +46,21 @@ def user_error_line(e: BaseException) -> str | None:
         return f"config error: no config '{e.missing_cfg_file}'{options}"
     if isinstance(e, HydraException):
         return "config error: " + " ".join(str(e).split())
+    if isinstance(e, ValueError) and _raised_in(e, "hydra"):  # an override Hydra cannot apply (tcp=null, =5)
+        return "config error: " + " ".join(str(e).split())
+    if isinstance(e, AssertionError) and _raised_in(e, "omegaconf") and "Unexpected type: None" in str(e):
+        return (
+            "config error: an override sets a key inside a config that is null here (e.g. tcp.* when the "
+            "system lists its own TCPs: use system.tcps.<name>.* or a scenario)"
+        )
     return None
+
+
+def _raised_in(e: BaseException, package: str) -> bool:
+    """Whether the error was raised inside ``package`` (its innermost frame is that package's code)."""
+    tb = e.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"/{package}/" in tb.tb_frame.f_code.co_filename.replace("\\", "/")

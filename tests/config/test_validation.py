@@ -50,6 +50,12 @@ BAD_OVERRIDES = [
     (["tcp.ctr.coverage=1.2"], "tcp.ctr.coverage", "[0, 1]"),
     (["tcp.ctr.avert=-0.5"], "tcp.ctr.avert", "[0, 1]"),
     (["tcp.crisis.child_share=2"], "tcp.crisis.child_share", "[0, 1]"),
+    (["run.years=8000"], "run.years", "more than a run can span (200 at most)"),
+    (["run.years=1e308"], "run.years", "more than a run can span"),
+    (["run.start=0001-01", "tcp.census=null", "tcp.community_census=null"], "run.start", "from 1900 to 2200"),
+    (["tcp.beds.atu.schedule.0.beds=9223372036854775808"], "tcp.beds.atu.schedule[0].beds", "at most"),
+    (["run.replications=1000000000000"], "run.replications", "at most 10,000,000"),
+    (["tcp.crisis.unregistered_rate=1e9"], "tcp.crisis.unregistered_rate", "more than a run can hold"),
     (["tcp.children.transition_age=30"], "tcp.children.transition_age", "from 0 to 25"),
     (["tcp.children.transition_age=-1"], "tcp.children.transition_age", "from 0 to 25"),
     (["tcp.children.age_low=19"], "tcp.children.age_low", "below the transition age 18"),
@@ -453,3 +459,26 @@ def test_a_census_that_is_not_utf8_is_refused_in_one_line(tmp_path):
     with pytest.raises(ConfigError) as err:
         build_spec(loss_cfg(**{"tcp.census": str(path)}))
     assert err.value.key == "tcp.census" and "census.csv is not UTF-8 text" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        (["tcp=null"], "Config group override must be a string or a list"),
+        (["=5"], "Config group override must be a string or a list"),
+        (["system=south_east_hub", "tcp.ctr.coverage=0.5"], "use system.tcps.<name>.* or a scenario"),
+    ],
+)
+def test_overrides_hydra_cannot_apply_are_one_line(overrides, words):
+    """Overrides Hydra or OmegaConf refuse while composing (a null group, an empty key, a key under a
+    null config) end with one line and exit status 2, not a traceback."""
+    p = subprocess.run(
+        [sys.executable, "-m", "sim", *overrides, "hydra.run.dir=/tmp/never-made-16"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 2, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("config error: ") and words in lines[0]
