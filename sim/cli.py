@@ -37,9 +37,12 @@ def _hydra_main(cfg: DictConfig) -> None:
             result = api.resume(out)
         else:
             result = api.run(cfg, out_dir=out)
-    except ConfigError as e:  # exit here: raising would make Hydra print its own report first
+    except Exception as e:  # noqa: BLE001 - a user's error exits here: raising would make Hydra print its own report first
+        line = user_error_line(e)
+        if line is None:
+            raise
         drop_if_empty(made)
-        print(user_error_line(e), file=sys.stderr)
+        print(line, file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         print(

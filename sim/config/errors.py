@@ -8,6 +8,7 @@ so that the command line and the tools can report errors without importing the b
 
 from __future__ import annotations
 
+import yaml
 from hydra.errors import HydraException, MissingConfigException
 from omegaconf.errors import OmegaConfBaseException
 
@@ -46,6 +47,14 @@ def user_error_line(e: BaseException) -> str | None:
         return f"config error: no config '{e.missing_cfg_file}'{options}"
     if isinstance(e, HydraException):
         return "config error: " + " ".join(str(e).split())
+    if isinstance(e, yaml.MarkedYAMLError):  # a --config-dir file that is not YAML, or has a key twice
+        mark = e.problem_mark
+        where = f"{mark.name} line {mark.line + 1}" if mark is not None else "a config file"
+        return f"config error: {where}: {e.problem or e.context}"
+    if isinstance(e, (FileExistsError, NotADirectoryError)) and _through(e, "hydra"):
+        return f"config error: hydra.run.dir: {e.filename} is a file, not a directory for the run"
+    if isinstance(e, OSError) and _through(e, "distributed"):
+        return f"config error: run.dask_address: the Dask scheduler cannot be reached ({' '.join(str(e).split())})"
     if isinstance(e, ValueError) and _raised_in(e, "hydra"):  # an override Hydra cannot apply (tcp=null, =5)
         return "config error: " + " ".join(str(e).split())
     if isinstance(e, AssertionError) and _raised_in(e, "omegaconf") and "Unexpected type: None" in str(e):
@@ -54,6 +63,20 @@ def user_error_line(e: BaseException) -> str | None:
             "system lists its own TCPs: use system.tcps.<name>.* or a scenario)"
         )
     return None
+
+
+def _frames(e: BaseException) -> list[str]:
+    """The files of the error's traceback, outermost first."""
+    out, tb = [], e.__traceback__
+    while tb is not None:
+        out.append(tb.tb_frame.f_code.co_filename.replace("\\", "/"))
+        tb = tb.tb_next
+    return out
+
+
+def _through(e: BaseException, package: str) -> bool:
+    """Whether the error passed through ``package``'s code on its way up."""
+    return any(f"/{package}/" in name for name in _frames(e))
 
 
 def _raised_in(e: BaseException, package: str) -> bool:

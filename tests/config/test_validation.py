@@ -482,3 +482,43 @@ def test_overrides_hydra_cannot_apply_are_one_line(overrides, words):
     assert p.returncode == 2, p.stderr
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("config error: ") and words in lines[0]
+
+
+def _sim(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("name: bad\n  x: [\n", "bad.yaml line 2: mapping values are not allowed here"),
+        ("name: bad\nname: again\n", "bad.yaml line 2: found duplicate key name"),
+    ],
+)
+def test_a_config_dir_file_that_is_not_yaml_is_one_line(tmp_path, text, words):
+    """A --config-dir TCP file with a YAML syntax error or a key given twice: one line naming the file and
+    line, exit 2."""
+    (tmp_path / "tcp").mkdir()
+    (tmp_path / "tcp" / "bad.yaml").write_text(text)
+    p = _sim("--config-dir", str(tmp_path), "tcp=bad", f"hydra.run.dir={tmp_path / 'run'}")
+    assert p.returncode == 2, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0]
+
+
+def test_a_run_directory_that_is_a_file_is_one_line(tmp_path):
+    """hydra.run.dir naming an existing file: one line, exit 2, and the file is left as it was."""
+    path = tmp_path / "notes.txt"
+    path.write_text("mine\n")
+    p = _sim(f"hydra.run.dir={path}")
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.strip().splitlines() == [
+        f"config error: hydra.run.dir: {path} is a file, not a directory for the run"
+    ]
+    assert path.read_text() == "mine\n"
