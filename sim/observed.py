@@ -129,7 +129,7 @@ def read_observed(path: Path | str, key: str = "observed") -> list[Observation]:
 
 def _month(key: str, where: str, column: str, text: str) -> date:
     try:
-        return parse_month(f"{key}", text)
+        return parse_month(key, text)
     except ConfigError:
         raise ConfigError(key, f"{where}: {column} '{text}' is not a month (YYYY-MM)") from None
 

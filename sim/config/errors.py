@@ -81,9 +81,5 @@ def _through(e: BaseException, package: str) -> bool:
 
 def _raised_in(e: BaseException, package: str) -> bool:
     """Whether the error was raised inside ``package`` (its innermost frame is that package's code)."""
-    tb = e.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    return f"/{package}/" in tb.tb_frame.f_code.co_filename.replace("\\", "/")
+    frames = _frames(e)
+    return bool(frames) and f"/{package}/" in frames[-1]

@@ -1006,12 +1006,18 @@ def request_housing(st, i) -> None:
 
 
 @kernel
+def housing_available(st, t, kind) -> int:
+    """Model's ``Housing.available``: units held for the cohort plus the market offers still open."""
+    return st.housing_free[t, kind] + st.offers_made[t, kind] - st.offers_gone[t, kind]
+
+
+@kernel
 def allocate_housing(st, t, kind) -> None:
     """Free units to waiting people, FIFO by readiness or longest stay first, ties by entity number;
     open offers first (Model.allocate_housing)."""
     P = st.people
     lst = housing_list(st, t, kind)
-    while st.housing_free[t, kind] + st.offers_made[t, kind] - st.offers_gone[t, kind] > 0 and st.list_head[lst] >= 0:
+    while housing_available(st, t, kind) > 0 and st.list_head[lst] >= 0:
         best = -1
         j = st.list_head[lst]
         while j >= 0:
@@ -1024,7 +1030,7 @@ def allocate_housing(st, t, kind) -> None:
                     best = j
             j = P[j].next
         list_remove(st, best)
-        if st.offers_made[t, kind] > st.offers_gone[t, kind]:
+        if st.offers_made[t, kind] > st.offers_gone[t, kind]:  # an open offer first (it lapses)
             st.offers_gone[t, kind] += 1
             P[best].held = 0
         else:
@@ -1365,7 +1371,7 @@ def on_month_end(st, s) -> None:
                     placements[s, t, h] += now_plc[t, u, a, h, 0] + now_plc[t, u, a, h, 1]
     for t in range(st.housing_free.shape[0]):
         for h in range(st.housing_free.shape[1]):
-            st.rec_housing_free[s, t, h] = st.housing_free[t, h] + st.offers_made[t, h] - st.offers_gone[t, h]
+            st.rec_housing_free[s, t, h] = housing_available(st, t, h)
     P, inpatients, long_stayers = st.people, st.inpatient_list, st.rec_long_stayers
     for k in range(st.n_inpatients):
         i = inpatients[k]
