@@ -162,9 +162,9 @@ def prepare(cfg: DictConfig, out_dir: str | Path | None = None, *, resuming: boo
         "warmup_years": settings.warmup_years,
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "status": "running",
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "python": platform.python_version(),
-        "versions": _versions(),
+        "versions": versions(),
         "command": sys.argv,
         "overrides": _job_overrides(),
     }
@@ -377,7 +377,7 @@ def _job_overrides() -> list[str] | None:
     return list(HydraConfig.get().overrides.task)
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     out = {}
     for name in PACKAGES:
         try:
@@ -387,7 +387,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
     """The project's commit, with '+dirty' when the work tree has changes; 'unknown' outside git."""
     root = Path(__file__).resolve().parents[1]
     try:

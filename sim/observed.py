@@ -57,19 +57,27 @@ class Observation:
 
     def simulated(self, monthly) -> np.ndarray:
         """This figure as each replication of a run simulated it, from the run's monthly table (one row a
-        replication and month; pandas): a stock at its month, a flow summed over its months, a share as
-        the ratio (NaN where the denominator is 0). Months outside the run are an error of the caller."""
-        rows = monthly[(monthly["month"] >= self.start) & (monthly["month"] <= self.month)]
-        by_rep = rows.groupby("replication")
+        replication and month; pandas), by ``of_series``. Months outside the run are an error of the caller."""
+        rows = monthly.sort_values(["replication", "month"])
+        months = list(dict.fromkeys(rows["month"]))
+        shape = (rows["replication"].nunique(), len(months))
+        series = {name: rows[name].to_numpy().reshape(shape).T for name in set(self.metric + self.denominator)}
+        return self.of_series(series, {m: i for i, m in enumerate(months)})
+
+    def of_series(self, series: dict[str, np.ndarray], where: dict[str, int]) -> np.ndarray:
+        """This figure in each replication, from metrics' series (each [months, replications], row
+        ``where[month]`` a month): a stock at its month, a flow summed over its months, a share as the
+        ratio (NaN where the denominator is 0)."""
 
         def total(names: tuple[str, ...]) -> np.ndarray:
-            parts = [by_rep[name].sum() if self.kind == "flow" else by_rep[name].last() for name in names]
-            return np.asarray(sum(parts), dtype=np.float64)
+            if self.kind == "stock":
+                return np.sum([series[n][where[self.month]] for n in names], axis=0)
+            return np.sum([series[n][where[self.start] : where[self.month] + 1].sum(axis=0) for n in names], axis=0)
 
-        top = total(self.metric)
+        top = total(self.metric).astype(np.float64)
         if not self.denominator:
             return top
-        bottom = total(self.denominator)
+        bottom = total(self.denominator).astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
 

@@ -1,0 +1,76 @@
+"""Where tasks run: in this process, in local worker processes, or on a Dask cluster, behind one small
+interface, so replications and a calibration's design points go through the same backends and give the
+same results whatever runs them (a task is a pure function of its arguments).
+
+    with task_pool(workers=2, backend="processes") as pool:
+        pool.map(function, [args, ...], on_result)   # on_result(index, result), as tasks finish
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from typing import Any
+
+
+class TaskPool:
+    """Runs tasks in this process (``workers`` 1 and no Dask), a process pool, or a Dask client."""
+
+    def __init__(self, workers: int, executor: Any = None, client: Any = None) -> None:
+        self.workers, self.executor, self.client = workers, executor, client
+
+    def map(self, function: Callable[..., Any], tasks: Sequence[tuple], on_result: Callable[[int, Any], None]) -> None:
+        """Run ``function(*task)`` for every task; ``on_result(index, result)`` as each finishes (any order).
+        A failure or Ctrl-C cancels the tasks not started and is raised."""
+        if self.client is not None:
+            from dask.distributed import as_completed as dask_completed
+
+            futures = {self.client.submit(function, *t, pure=False): i for i, t in enumerate(tasks)}
+            try:
+                for f in dask_completed(list(futures)):
+                    on_result(futures[f], f.result())
+            except BaseException:
+                self.client.cancel(list(futures))
+                raise
+        elif self.executor is None or len(tasks) <= 1:
+            for i, t in enumerate(tasks):
+                on_result(i, function(*t))
+        else:
+            pending = {self.executor.submit(function, *t): i for i, t in enumerate(tasks)}
+            try:
+                for f in as_completed(pending):
+                    on_result(pending[f], f.result())
+            except BaseException:
+                for f in pending:
+                    f.cancel()
+                raise
+
+
+@contextmanager
+def task_pool(workers: int = 1, backend: str = "processes", dask_address: str | None = None) -> Iterator[TaskPool]:
+    """A pool for many ``map`` calls (a Dask cluster or process pool is started once, not per call)."""
+    if backend == "dask":
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - the dev extras install it
+            raise RuntimeError("backend dask needs dask.distributed: pip install 'dask[distributed]'") from None
+        cluster = None
+        if dask_address:
+            client = Client(dask_address)
+        else:
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            )
+            client = Client(cluster)
+        try:
+            yield TaskPool(workers, client=client)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as executor:
+            yield TaskPool(workers, executor=executor)
+    else:
+        yield TaskPool(1)
