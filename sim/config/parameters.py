@@ -136,7 +136,8 @@ def read_posterior(path: str | Path, key: str = "run.parameters") -> Posterior:
             continue
         field = table.schema.field(name)
         if not (pa.types.is_floating(field.type) or pa.types.is_integer(field.type)):
-            raise ConfigError(key, f"{path}: column {name} holds {field.type}, not numbers")
+            what = "text" if pa.types.is_string(field.type) or pa.types.is_large_string(field.type) else field.type
+            raise ConfigError(key, f"{path}: column {name} holds {what}, not numbers")
         numeric[name] = table.column(name).cast(pa.float64()).to_numpy()
     problem = _problem(pd.DataFrame(numeric), keys)
     if problem:

@@ -92,7 +92,9 @@ def run_chunk(
     return monthly, events
 
 
-def _run_group(spec: SystemSpec, replications: list[int], event_log: bool, engine: str, logs: list[tuple]) -> pd.DataFrame:
+def _run_group(
+    spec: SystemSpec, replications: list[int], event_log: bool, engine: str, logs: list[tuple]
+) -> pd.DataFrame:
     """The monthly table of replications that all simulate ``spec`` (their events appended to ``logs``)."""
     values, batch = [], []
     compiled = Engine(spec) if engine == "numba" else None
