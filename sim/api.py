@@ -34,6 +34,7 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build
+from sim.config.parameters import Parameterised, parameterise
 from sim.config.spec import AutoRule, RunSpec
 from sim.config.store import merged
 from sim.finance import write_finance
@@ -107,6 +108,9 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
     if owner is not None:
         raise ConfigError("run.resume", f"{run_dir} is still being run by process {owner}")
     cfg = merged(OmegaConf.structured(Config), OmegaConf.load(run_dir / "config.yaml"))
+    posterior = json.loads(manifest.read_text()).get("parameters")
+    if posterior:  # the file the run started with, wherever it is resumed from (prepare checks its hash)
+        cfg.run.parameters = posterior["file"]
     return run(cfg, run_dir, progress=progress, resuming=True)
 
 
@@ -122,6 +126,12 @@ class PreparedRun:
     manifest: dict
     resuming: bool = False
     clock: float = field(default_factory=time.perf_counter)  # when the run started, for its wall time
+    parameters: Parameterised | None = None  # with run.parameters: each replication's posterior draw and spec
+
+    @property
+    def simulated(self) -> SystemSpec | Parameterised:
+        """What the replications run: the system, or with run.parameters each one's draw of it."""
+        return self.spec if self.parameters is None else self.parameters
 
 
 @dataclass
@@ -141,6 +151,9 @@ def prepare(cfg: DictConfig, out_dir: str | Path | None = None, *, resuming: boo
     spec, settings = build(cfg)  # the validated system and run settings: nothing below reads cfg.run again
     if settings.auto is not None:
         _auto_rule(settings.auto, spec)  # a bad metric or month stops the run before its directory is made
+    parameters = parameterise(cfg, spec, settings)  # run.parameters: its file, keys and draws checked
+    if resuming and out_dir is not None and (Path(out_dir) / "manifest.json").is_file():
+        _check_same_posterior(json.loads((Path(out_dir) / "manifest.json").read_text()), parameters)
     run_dir = Path(out_dir) if out_dir is not None else None
     if run_dir is not None and not resuming:
         if (run_dir / "manifest.json").exists() or (run_dir / "replications").exists():
@@ -160,6 +173,7 @@ def prepare(cfg: DictConfig, out_dir: str | Path | None = None, *, resuming: boo
         "start": spec.calendar.labels[0],
         "months": spec.calendar.n_months,
         "warmup_years": settings.warmup_years,
+        "parameters": None if parameters is None else parameters.record(),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "status": "running",
         "git_commit": git_commit(),
@@ -175,7 +189,22 @@ def prepare(cfg: DictConfig, out_dir: str | Path | None = None, *, resuming: boo
     if run_dir is not None:
         _write_manifest(run_dir, manifest)
         (run_dir / RUNNING).write_text(str(os.getpid()))
-    return PreparedRun(cfg, spec, settings, run_dir, manifest, resuming)
+    return PreparedRun(cfg, spec, settings, run_dir, manifest, resuming, parameters=parameters)
+
+
+def _check_same_posterior(before: dict, parameters: Parameterised | None) -> None:
+    """A resumed run goes on with the posterior it started with: the same file, unchanged (its draws are
+    what the finished chunks ran)."""
+    was = before.get("parameters")
+    if was is None:
+        return
+    now = None if parameters is None else parameters.record()
+    if now is None or now["sha256"] != was.get("sha256"):
+        raise ConfigError(
+            "run.parameters",
+            f"{was.get('file')} has changed since the run started (sha256 {was.get('sha256')}): its finished "
+            "chunks ran draws of the file as it was; put that file back, or start a new run",
+        )
 
 
 def replicate(prepared: PreparedRun, *, progress: bool | None = None) -> Replications:
@@ -200,7 +229,7 @@ def replicate(prepared: PreparedRun, *, progress: bool | None = None) -> Replica
 
     def replications(upto: int, first: int) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
         return run_replications(
-            spec,
+            prepared.simulated,
             upto,
             workers=r.workers,
             chunk_size=r.chunk_size,

@@ -219,7 +219,8 @@ def _with_seed(cfg: DictConfig, seed: int) -> DictConfig:
 
 
 def _check_pairable(cfgs: Mapping[str, DictConfig], settings: Mapping[str, RunSpec], baseline: str) -> None:
-    """Scenarios pair replication by replication only on the same seed, replications and months."""
+    """Scenarios pair replication by replication only on the same seed, replications, months and posterior
+    (run.parameters: replication i of each runs the same draw)."""
     if len(cfgs) < 2:
         raise ConfigError(
             "scenario", f"a comparison needs two or more scenarios, got {len(cfgs)}: {', '.join(cfgs) or 'none'}"
@@ -233,7 +234,7 @@ def _check_pairable(cfgs: Mapping[str, DictConfig], settings: Mapping[str, RunSp
         raise ConfigError("run.replications", f"{replications}: a comparison needs at least 2 replications")
     ref = cfgs[baseline].run
     for name, cfg in cfgs.items():
-        for key in ("seed", "replications", "start", "years", "warmup_years"):
+        for key in ("seed", "replications", "start", "years", "warmup_years", "parameters"):
             if cfg.run[key] != ref[key]:
                 raise ConfigError(
                     f"run.{key}",

@@ -4,7 +4,8 @@ system and run specs.
 ``build(cfg)`` gives both specs, ``build_spec(cfg)`` the system alone; a user's mistake raises
 ``ConfigError`` naming its key. The modules by job: ``schema`` (the keys), ``checks`` (values),
 ``census`` (the start census CSV), ``scenario`` (changes to every TCP), ``build`` (the specs),
-``spec`` (what the engines read), ``errors`` (how a mistake is reported).
+``spec`` (what the engines read), ``errors`` (how a mistake is reported), ``parameters`` (a calibration's
+posterior file, and the spec each replication of a run with ``run.parameters`` runs).
 """
 
 from sim.config.build import build, build_spec

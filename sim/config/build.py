@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,7 @@ from sim.config.spec import (
     SystemSpec,
     TcpSpec,
 )
+from sim.config.store import CONFIG_DIR
 from sim.pathway import LONG_STAY_DAYS, SECURITY_ORDER, STEP_DOWN, STEP_UP, TRANSFER_KINDS
 from sim.sampling import Empirical, Exponential, Fixed, Lognormal, Mixture, Uniform, Weibull, check_seed
 
@@ -143,7 +145,26 @@ def build_run(run: RunConfig) -> RunSpec:
         progress=bool(run.progress),
         warmup_years=bounded_years("run.warmup_years", run.warmup_years, minimum=0.0),
         resume=None if run.resume is None else str(run.resume),
+        parameters=None if run.parameters is None else str(parameters_file(run.parameters)),
     )
+
+
+def parameters_file(value: object, key: str = "run.parameters") -> Path:
+    """``run.parameters`` as a file: an absolute path as given; a relative one from the current directory if
+    that file exists there, else from configs/ (as census paths are, so a config in configs/ can name its
+    posterior). What the file holds is checked when it is read (``sim.config.parameters``)."""
+    text = str(value).strip()
+    if not text:
+        raise ConfigError(key, "is empty: give the path of a posterior file (Parquet), or leave it null")
+    path = Path(text).expanduser()
+    candidates = [path] if path.is_absolute() else [Path.cwd() / path, CONFIG_DIR / path]
+    for candidate in candidates:
+        if candidate.is_dir():
+            raise ConfigError(key, f"{candidate} is a directory, not a posterior file (Parquet)")
+        if candidate.is_file():
+            return candidate.resolve()
+    where = str(path) if path.is_absolute() else f"{text} (looked in {Path.cwd()} and {CONFIG_DIR})"
+    raise ConfigError(key, f"no such file: {where}")
 
 
 # ------------------------------------------------------------------------------------------ distributions

@@ -30,6 +30,11 @@ class ConfigError(ValueError):
         self.problem = problem
         super().__init__(f"{key}: {problem}")
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str]]:
+        # rebuilt from both parts: a mistake found in a worker process (or on Dask) reaches the command
+        # line as the same one line, not as an error unpickling it
+        return (type(self), (self.key, self.problem))
+
 
 def user_error_line(e: BaseException) -> str | None:
     """One line for an error that is the user's (config, override, census), else None."""

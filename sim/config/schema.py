@@ -367,6 +367,7 @@ class RunConfig:
     event_log: bool = False  # also write a per-person event log (simpy engine)
     tcp_metrics: bool = True  # in a system, each TCP's metrics too (<tcp>/<metric>); off keeps chunks small
     resume: Optional[str] = None  # a run directory an interruption left unfinished: complete it
+    parameters: Optional[str] = None  # a calibration's posterior (Parquet): replication i runs one draw of it
 
 
 @dataclass

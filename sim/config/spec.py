@@ -367,6 +367,7 @@ class RunSpec:
     progress: bool
     warmup_years: float
     resume: str | None  # a run directory to complete
+    parameters: str | None = None  # the posterior file of run.parameters, as an absolute path (checked to exist)
 
     @property
     def is_auto(self) -> bool:

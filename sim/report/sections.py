@@ -212,6 +212,7 @@ def experimentation(spec: SystemSpec, manifest: dict) -> dict[str, Any]:
         "chunk_size": manifest["chunk_size"],
         "workers": manifest["workers"],
         "backend": manifest["backend"],
+        "parameters": manifest.get("parameters"),  # run.parameters: the posterior whose draws the replications ran
     }
 
 

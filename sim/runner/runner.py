@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.config.errors import ConfigError
+from sim.config.parameters import Parameterised
 from sim.config.spec import SystemSpec
 from sim.engine import Engine
 from sim.metrics import metrics
@@ -60,34 +62,78 @@ def chunk_frame(spec: SystemSpec, replications: list[int], values: list[dict[str
 BATCH_BYTES = 16 * 2**20
 
 
+#: What a run simulates: one system for every replication, or a posterior's draw for each (``run.parameters``).
+Simulated = SystemSpec | Parameterised
+
+
+def specs_of(spec: Simulated, replications: list[int]) -> Iterator[tuple[SystemSpec, list[int]]]:
+    """The replications grouped by the system they simulate, each group's spec built once: all of them on
+    ``spec`` if it is one system, else by their posterior draws (``Parameterised.specs``)."""
+    if isinstance(spec, SystemSpec):
+        yield spec, replications
+    else:
+        yield from spec.specs(replications)
+
+
 def run_chunk(
-    spec: SystemSpec, chunk: Chunk, event_log: bool = False, engine: str = "numba"
+    spec: Simulated, chunk: Chunk, event_log: bool = False, engine: str = "numba"
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Simulate the chunk's replications with the SimPy model or the Numba engine (the same results):
-    their monthly table and, if asked (SimPy only), their event log."""
-    values, logs, batch = [], [], []
+    their monthly table and, if asked (SimPy only), their event log. With parameter uncertainty
+    (``spec`` a ``Parameterised``), each distinct draw's spec and engine are built once for the chunk."""
+    frames: list[pd.DataFrame] = []
+    logs: list[tuple] = []
+    for one, replications in specs_of(spec, list(range(chunk.first, chunk.last))):
+        frames.append(_run_group(one, replications, event_log, engine, logs))
+    monthly = frames[0] if len(frames) == 1 else _by_replication(frames)
+    events = pd.DataFrame(logs, columns=list(EVENT_LOG_COLUMNS)) if event_log else None
+    if events is not None and len(frames) > 1:
+        events = events.sort_values("replication", kind="stable", ignore_index=True)
+    return monthly, events
+
+
+def _run_group(
+    spec: SystemSpec, replications: list[int], event_log: bool, engine: str, logs: list[tuple]
+) -> pd.DataFrame:
+    """The monthly table of replications that all simulate ``spec`` (their events appended to ``logs``)."""
+    values, batch = [], []
     compiled = Engine(spec) if engine == "numba" else None
     record_bytes = sum(
         math.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in MonthlyArrays.shapes(spec).values()
     )
     batch_size = max(1, BATCH_BYTES // record_bytes)
-    for r in range(chunk.first, chunk.last):
+    for i, r in enumerate(replications):
         if compiled is not None:
             rec, log = compiled.run(r), None
         else:
             rec, log = run_replication(spec, r, event_log)
         batch.append(rec)
-        if r == chunk.last - 1 or len(batch) == batch_size:
+        if i == len(replications) - 1 or len(batch) == batch_size:
             values.append(metrics(spec, MonthlyArrays.stack(batch)))
             batch = []
         if log:
             logs.extend(log)
-    events = pd.DataFrame(logs, columns=list(EVENT_LOG_COLUMNS)) if event_log else None
-    return chunk_frame(spec, list(range(chunk.first, chunk.last)), values), events
+    return chunk_frame(spec, replications, values)
+
+
+def _by_replication(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Groups' tables as one, in replication order (each replication's months in order). Every draw must
+    give the same metrics, or the chunk's columns would not line up."""
+    columns = list(frames[0].columns)
+    for frame in frames[1:]:
+        if list(frame.columns) != columns:
+            extra = sorted(set(frame.columns) ^ set(columns))
+            raise ConfigError(
+                "run.parameters",
+                f"replications {frames[0]['replication'].iloc[0]} and {frame['replication'].iloc[0]} run draws "
+                f"with different metrics ({', '.join(extra[:5]) or 'in another order'}): a posterior may change "
+                "values, not what the system has",
+            )
+    return pd.concat(frames, ignore_index=True).sort_values("replication", kind="stable", ignore_index=True)
 
 
 def run_replications(
-    spec: SystemSpec,
+    spec: Simulated,
     replications: int,
     *,
     workers: int = 1,
@@ -101,7 +147,8 @@ def run_replications(
     dask_address: str | None = None,
     first: int = 0,
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """Run all replications.
+    """Run all replications: of one system, or with parameter uncertainty (``spec`` a ``Parameterised``:
+    each replication the spec of its posterior draw).
 
     Without ``out_dir``: return the monthly table (sorted by replication, month) and the event log.
     With ``out_dir``: each finished chunk is written to ``out_dir/replications/`` (its events to

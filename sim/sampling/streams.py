@@ -73,6 +73,7 @@ class Stream(enum.IntEnum):
     TRANSFER = 19  # where a transfer between units goes (u0); occurrence = transfer number of that person
     STEP = 20  # a step down or up between units in a stay: which and where (u0), when (u1); occurrence = admission no.
     SETTLED_EXIT = 21  # how (u0) and when (u1) a settled placement ends; occurrence = placement number
+    PARAMETERS = 22  # the posterior draw of a replication (u0; run.parameters); entity 0, occurrence 0
 
 
 class EntityKind(enum.IntEnum):

@@ -191,6 +191,7 @@ def test_stream_and_entity_kind_numbers_are_fixed():
         "TRANSFER": 19,
         "STEP": 20,
         "SETTLED_EXIT": 21,
+        "PARAMETERS": 22,
     }
     assert {k.name: int(k) for k in EntityKind} == {
         "CENSUS": 1,
