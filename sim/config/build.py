@@ -770,8 +770,8 @@ def _census_rows(
         path = census_path(tcp.census_counts)
         counts = read_census_counts(f"{key}.census_counts", path, transition)
 
-        def survival_of(unit: int) -> Callable[[float], float] | None:
-            return drafts[pool_of_unit[unit]].los.survival if pool_of_unit[unit] >= 0 else None
+        def survival_of(unit: int) -> Callable[[np.ndarray], np.ndarray] | None:
+            return drafts[pool_of_unit[unit]].los.survivals if pool_of_unit[unit] >= 0 else None
 
         return f"{key}.census_counts", path.name, census_from_counts(f"{key}.census_counts", counts, survival_of)
     if tcp.census:

@@ -312,17 +312,18 @@ def _age_band(key: str, where: str, column: dict[str, str], unit: int, transitio
     return age_from, age_to
 
 
-def band_stays(survival: Callable[[float], float], low: float, high: float, n: int) -> np.ndarray:
+def band_stays(survival: Callable[[np.ndarray], np.ndarray], low: float, high: float, n: int) -> np.ndarray:
     """The stays so far (days) of ``n`` inpatients of a band [low, high), in increasing order: the
     quantile midpoints (k - 1/2) / n, k = 1..n, of the length-biased stay distribution restricted to the
     band. In steady state the stay so far of an inpatient on a given day has density S(x) / E[L], where S is
-    the survival function of the length of stay L (``survival``, days), so within the band its distribution
-    function is the integral of S from ``low`` to x over the integral over the band. The integral is the
-    trapezium rule on ``BAND_GRID`` points, inverted by linear interpolation. Where S is 0 over the whole
-    band (the law cannot reach it) the stays are the band's evenly spaced midpoints instead."""
+    the survival function of the length of stay L (``survival``: days, an array of times at once), so within
+    the band its distribution function is the integral of S from ``low`` to x over the integral over the
+    band. The integral is the trapezium rule on ``BAND_GRID`` points, inverted by linear interpolation.
+    Where S is 0 over the whole band (the law cannot reach it) the stays are the band's evenly spaced
+    midpoints instead."""
     q = (np.arange(n) + 0.5) / n
     x = np.linspace(low, high, BAND_GRID)
-    s = np.array([survival(float(t)) for t in x])
+    s = np.asarray(survival(x), dtype=np.float64)
     cum = np.concatenate(([0.0], np.cumsum((s[1:] + s[:-1]) * np.diff(x) / 2)))
     if cum[-1] <= 0.0:
         return low + q * (high - low)
@@ -330,7 +331,7 @@ def band_stays(survival: Callable[[float], float], low: float, high: float, n: i
 
 
 def census_from_counts(
-    key: str, rows: list[CountsRow], survival_of: Callable[[int], Callable[[float], float] | None]
+    key: str, rows: list[CountsRow], survival_of: Callable[[int], Callable[[np.ndarray], np.ndarray] | None]
 ) -> list[CensusRow]:
     """A census by counts as one row a person (the rows ``read_census`` gives, not ready at the start),
     numbered in the order made: each line in file order, its people in increasing stay so far. A line's

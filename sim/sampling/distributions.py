@@ -131,6 +131,10 @@ class Distribution:
         """P(T > t)."""
         return float(_s.survival(self._packed, t))
 
+    def survivals(self, t: np.ndarray) -> np.ndarray:
+        """P(T > t) at each of the times ``t`` (as ``survival``, in one compiled loop)."""
+        return np.asarray(_s.survival_many(self._packed, np.ascontiguousarray(t, dtype=np.float64)))
+
     def __repr__(self) -> str:
         args = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))  # type: ignore[arg-type]
         return f"{type(self).__name__}({args})"

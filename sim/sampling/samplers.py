@@ -472,6 +472,15 @@ def survival(packed: np.ndarray, t: float) -> float:
 
 
 @jit
+def survival_many(packed: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """P(T > t) of a packed distribution at each of the times ``t`` (one compiled loop, not a call each)."""
+    out = np.empty(t.shape[0])
+    for i in range(t.shape[0]):
+        out[i] = _weighted(packed, t[i], True)
+    return out
+
+
+@jit
 def cdf(packed: np.ndarray, t: float) -> float:
     """P(T <= t) of a packed distribution."""
     return _weighted(packed, t, False)

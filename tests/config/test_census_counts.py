@@ -52,7 +52,7 @@ def test_band_stays_are_the_length_biased_quantile_midpoints_of_an_exponential()
     a - m log(1 - q (1 - exp(-(b - a) / m))): by hand at q = 1/8, 3/8, 5/8, 7/8."""
     m, a, b = 300.0, 100.0, 700.0
     law = Exponential(m)
-    got = band_stays(law.survival, a, b, 4)
+    got = band_stays(law.survivals, a, b, 4)
     q = np.array([1, 3, 5, 7]) / 8
     expected = a - m * np.log(1 - q * (1 - math.exp(-(b - a) / m)))
     np.testing.assert_allclose(got, expected, rtol=1e-5)
@@ -61,7 +61,7 @@ def test_band_stays_are_the_length_biased_quantile_midpoints_of_an_exponential()
 
 def test_band_stays_fall_back_to_even_midpoints_where_the_law_cannot_reach():
     """A band the stay law gives no mass (S = 0 over it) gets evenly spaced midpoints."""
-    np.testing.assert_allclose(band_stays(lambda t: 0.0, 0.0, 8.0, 4), [1.0, 3.0, 5.0, 7.0])
+    np.testing.assert_allclose(band_stays(lambda t: np.zeros(len(t)), 0.0, 8.0, 4), [1.0, 3.0, 5.0, 7.0])
 
 
 def test_ages_are_the_band_midpoints(tmp_path):
