@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from sim.engine import Engine
 from sim.metrics import metrics
 from sim.model import EVENT_LOG_COLUMNS, run_replication
 from sim.results.record import MonthlyArrays
+from sim.runner.backends import task_pool
 
 
 @dataclass(frozen=True)
@@ -182,21 +182,10 @@ def run_replications(
         if on_chunk is not None:
             on_chunk(chunk)
 
-    if backend == "dask":
-        _run_on_dask(spec, todo, event_log, engine, workers, dask_address, finish)
-    elif workers == 1 or len(todo) <= 1:
-        for chunk in todo:
-            finish(chunk, run_chunk(spec, chunk, event_log, engine))
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            futures = {pool.submit(run_chunk, spec, c, event_log, engine): c for c in todo}
-            try:
-                for f in as_completed(futures):
-                    finish(futures[f], f.result())
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
+    if todo:  # the same backends a calibration's design points use (sim.runner.backends)
+        busy = workers if backend == "dask" else min(workers, len(todo))
+        with task_pool(busy, backend, dask_address) as pool:
+            pool.map(run_chunk, [(spec, c, event_log, engine) for c in todo], lambda i, res: finish(todo[i], res))
     if out_dir is not None:
         return None, None
     ordered = [kept[c.index] for c in every]
@@ -219,35 +208,6 @@ def read_chunks(
     if not files:
         raise FileNotFoundError(f"{run_dir} has no {kind} chunks")
     return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
-
-
-def _run_on_dask(spec, todo, event_log, engine, workers, address, finish) -> None:
-    """Chunks as Dask tasks, finished as they come back (a cluster for those who outgrow one machine)."""
-    try:
-        from dask.distributed import Client, LocalCluster
-        from dask.distributed import as_completed as dask_completed
-    except ImportError:  # pragma: no cover - the dev extras install it
-        raise RuntimeError("run.backend=dask needs dask.distributed: pip install 'dask[distributed]'") from None
-    cluster = None
-    if address:
-        client = Client(address)
-    else:
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-        )
-        client = Client(cluster)
-    try:
-        futures = {client.submit(run_chunk, spec, c, event_log, engine, pure=False): c for c in todo}
-        try:
-            for f in dask_completed(list(futures)):
-                finish(futures[f], f.result())
-        except BaseException:
-            client.cancel(list(futures))
-            raise
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def _write(path: Path, frame: pd.DataFrame) -> None:
