@@ -152,6 +152,7 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: P
         "inpatients_out_of_area": stock(inp[:, :, OUT_OF_AREA].sum(axis=1)),
         "inpatients_per_million": (n - children) / population.adults * 1e6,
         "inpatients_per_million_children": children / population.children * 1e6,
+        "inpatients_children": children,
     }
     for u, unit in enumerate(UNIT_TYPES):
         out[f"inpatients_{unit}"] = stock(inp[:, u].sum(axis=1))
@@ -162,6 +163,7 @@ def _scoped(spec: SystemSpec, rec: MonthlyArrays, tcps: list[int], population: P
     long_stayers = rec.long_stayers[:, tcps].sum(axis=1)  # [S, L]
     for k, years in enumerate(LONG_STAY_YEARS):
         out[f"long_stayers_{years}y"] = stock(long_stayers[:, k])
+        out[f"long_stay_share_{years}y"] = np.nan_to_num(_ratio(stock(long_stayers[:, k]), n))  # 0 with none in
     out["delayed_discharges"] = stock(delayed.sum(axis=1))
     for r, reason in enumerate(DELAY_REASONS):
         out[f"delayed_discharges_{reason}"] = stock(delayed[:, r])
