@@ -37,7 +37,11 @@ def _hydra_main(cfg: DictConfig) -> None:
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         again = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "sim.calibrate", *sys.argv[1:]])
-        print(f"\ninterrupted: finished waves are kept in {out}/waves; resume with: {again} calibration.resume={shlex.quote(str(out))}", file=sys.stderr)
+        print(
+            f"\ninterrupted: finished waves are kept in {out}/waves; resume with: "
+            f"{again} calibration.resume={shlex.quote(str(out))}",
+            file=sys.stderr,
+        )
         raise
     if resume:
         drop_if_empty(made)
@@ -50,7 +54,10 @@ def _hydra_main(cfg: DictConfig) -> None:
     if result.scores is not None:
         s = result.scores
         print(f"held out: {s['share_inside_50']:.0%} inside 50% bands, {s['share_inside_90']:.0%} inside 90% bands")
-    print(f"wrote {out} ({m['simulations']:,} simulations in {m['wall_seconds']:.1f} s, {m['simulations_per_second']} a second)")
+    print(
+        f"wrote {out} ({m['simulations']:,} simulations, {m['wall_seconds']:.1f} s this call, "
+        f"{m['simulations_per_second'] or 'unknown'} simulations a second)"
+    )
 
 
 def main() -> None:

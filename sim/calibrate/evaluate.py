@@ -13,10 +13,11 @@ import copy
 from dataclasses import dataclass
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from sim.calibrate.targets import Target, month_index
 from sim.config import ConfigError, build_spec
+from sim.config.parameters import set_values
 from sim.config.spec import SystemSpec
 from sim.engine import Engine
 from sim.metrics import metrics
@@ -30,25 +31,20 @@ class Problem:
 
     cfg: DictConfig
     keys: tuple[str, ...]
-    integer: tuple[bool, ...]
     targets: tuple[Target, ...]
     series: tuple[str, ...] = ()
 
 
-def config_at(cfg: DictConfig, keys: tuple[str, ...], values: np.ndarray, integer: tuple[bool, ...]) -> DictConfig:
-    """A copy of ``cfg`` with ``values`` at ``keys`` (whole numbers where the key holds one)."""
-    out = copy.deepcopy(cfg)
-    for key, value, whole in zip(keys, values, integer):
-        OmegaConf.update(out, key, int(round(float(value))) if whole else float(value), merge=False)
-    return out
-
-
 def spec_at(problem: Problem, values: np.ndarray) -> SystemSpec:
-    """The system the engines run at one point (the config's own checks apply: a ConfigError names the key)."""
-    return build_spec(config_at(problem.cfg, problem.keys, values, problem.integer))
+    """The system the engines run at one point: a copy of the config with the point's values at the keys
+    (whole numbers where a key holds one: its prior rounds them), built with the config's own checks (a
+    ConfigError names the key)."""
+    return build_spec(set_values(copy.deepcopy(problem.cfg), problem.keys, [float(v) for v in values]))
 
 
-def evaluate(problem: Problem, points: np.ndarray, replications: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def evaluate(
+    problem: Problem, points: np.ndarray, replications: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Simulate each point (a row of parameter values) for each replication number: the targets' values,
     [points, replications, targets], and the kept series, each [points, replications, months + 1]."""
     values = np.full((len(points), len(replications), len(problem.targets)), np.nan)
@@ -69,7 +65,9 @@ def evaluate(problem: Problem, points: np.ndarray, replications: np.ndarray) -> 
     return values, series
 
 
-def evaluate_pairs(problem: Problem, points: np.ndarray, replications: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def evaluate_pairs(
+    problem: Problem, points: np.ndarray, replications: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Point i run once, on replication number ``replications[i]`` (draws of a posterior): the targets,
     [points, targets], and the kept series, each [points, months + 1]."""
     values = np.full((len(points), len(problem.targets)), np.nan)

@@ -16,9 +16,11 @@ from R of them). A point is implausible when the ``rank``-th largest I over the 
 cut-off (3, Pukelsheim's three-sigma rule): the second largest in an early wave tolerates one target
 missed while the space is still coarse; 1, the largest, asks every target to be met.
 
-The posterior is importance weighting of the last wave's points: the priors are uniform in the cube, so a
-point's weight is its synthetic (Gaussian) likelihood, prod over the targets of N(z; mean, V), over the
-wave's density q at the point, kept only where no target is implausible (the largest I within the cut-off).
+The posterior is importance weighting of every wave's points (adaptive multiple importance sampling,
+Cornuet et al. 2012): the priors are uniform in the cube, so a point's weight is its synthetic (Gaussian)
+likelihood, prod over the targets of N(z; mean, V), over the density of all the waves' designs together
+(each wave's q weighted by its number of points), kept only where no target is implausible (the largest I
+within the cut-off).
 """
 
 from __future__ import annotations
@@ -95,12 +97,54 @@ def implausibility(
     return mean, var, np.where(np.isfinite(dist), dist, np.inf)
 
 
-def log_likelihood(mean: np.ndarray, var: np.ndarray, observed: np.ndarray, variance: np.ndarray, r: int) -> np.ndarray:
-    """The synthetic Gaussian log-likelihood of the observed figures at each point."""
-    total = variance[None, :] + var * (1 + 1 / r)
-    z = (observed[None, :] - mean) ** 2 / total
-    out = -0.5 * np.sum(z + np.log(total), axis=1)
-    return np.where(np.isfinite(out), out, -np.inf)
+def pooled_correlation(values: list[np.ndarray]) -> np.ndarray:
+    """The targets' correlation within a point, pooled over every point's replications (``values``, each
+    [points, replications, targets]): figures of one run move together (April's inpatients are March's
+    plus admissions less discharges), and a likelihood that multiplied them as independent would count the
+    same evidence twice. Pooled over hundreds of points it is well estimated even with few replications."""
+    z_all = []
+    for v in values:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(v, axis=1, keepdims=True)
+            sd = np.nanstd(v, axis=1, ddof=1, keepdims=True)
+        z = np.where(np.isfinite(v) & (sd > 0), (v - mean) / np.where(sd > 0, sd, 1.0), 0.0)
+        z_all.append(z.reshape(-1, v.shape[2]))
+    z = np.concatenate(z_all)
+    c = z.T @ z
+    d = np.sqrt(np.diag(c))
+    d = np.where(d > 0, d, 1.0)
+    corr = c / np.outer(d, d)
+    np.fill_diagonal(corr, 1.0)
+    return corr
+
+
+def log_likelihood(
+    mean: np.ndarray,
+    var: np.ndarray,
+    observed: np.ndarray,
+    variance: np.ndarray,
+    r: int,
+    corr: np.ndarray | None = None,
+) -> np.ndarray:
+    """The synthetic Gaussian log-likelihood of the observed figures at each point (Wood 2010): the
+    simulated mean, and a covariance of the observation's variance plus the model's, its sds the point's
+    own and its correlation ``corr`` (pooled; None: independent targets)."""
+    n, t = mean.shape
+    corr = np.eye(t) if corr is None else corr
+    sd = np.sqrt(var * (1 + 1 / r))
+    cov = sd[:, :, None] * corr[None, :, :] * sd[:, None, :] + np.diag(variance)[None, :, :]
+    resid = observed[None, :] - mean
+    out = np.full(n, -np.inf)
+    ok = np.all(np.isfinite(resid), axis=1)
+    for i in np.flatnonzero(ok):
+        try:
+            chol = np.linalg.cholesky(cov[i])
+        except np.linalg.LinAlgError:
+            continue
+        z = np.linalg.solve(chol, resid[i])
+        out[i] = -0.5 * float(z @ z) - float(np.sum(np.log(np.diag(chol))))
+    return out
 
 
 def weights(loglik: np.ndarray, kept: np.ndarray, density: np.ndarray) -> np.ndarray:

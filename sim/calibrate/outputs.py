@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from sim.calibrate.run import CalibrationResult
+from sim.calibrate.result import CalibrationResult
 from sim.calibrate.targets import HOLDOUT
-from sim.config.parameters import write_posterior
+from sim.config.parameters import set_values, write_posterior
 from sim.config.spec import SystemSpec
 from sim.metrics import about
 from sim.plots import calibration as charts
@@ -63,9 +63,12 @@ def override_values(result: CalibrationResult, model: DictConfig) -> dict:
     """The posterior medians as a nested override: each key's top-most mapping (a key inside a list, such
     as a stay component's mean, writes the whole list, as a YAML override replaces lists whole)."""
     assert result.parameters is not None
-    updated = OmegaConf.masked_copy(model, [k for k in model if k != "run"])
-    for key, value, prior in zip(result.parameters["parameter"], result.parameters["median"], result.calibration.priors):
-        OmegaConf.update(updated, key, int(round(value)) if prior.integer else float(value), merge=False)
+    updated = OmegaConf.masked_copy(model, [str(k) for k in model if k != "run"])
+    medians = [
+        float(np.round(m)) if p.integer else float(m)
+        for m, p in zip(result.parameters["median"], result.calibration.priors)
+    ]
+    set_values(updated, result.calibration.keys, medians)
     out: dict = {}
     for key in result.calibration.keys:
         parts = key.split(".")
@@ -73,7 +76,7 @@ def override_values(result: CalibrationResult, model: DictConfig) -> dict:
         path = parts[:cut]
         node = OmegaConf.select(updated, ".".join(path))
         if isinstance(node, DictConfig) or OmegaConf.is_list(node):
-            node = OmegaConf.to_container(node, resolve=True)
+            node = _without_nulls(OmegaConf.to_container(node, resolve=True))
         level = out
         for p in path[:-1]:
             level = level.setdefault(p, {})
@@ -81,9 +84,19 @@ def override_values(result: CalibrationResult, model: DictConfig) -> dict:
     return out
 
 
+def _without_nulls(node):
+    """A plain config value without its null entries (a stay component lists every family's keys)."""
+    if isinstance(node, dict):
+        return {k: _without_nulls(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [_without_nulls(v) for v in node]
+    return node
+
+
 def write_override(result: CalibrationResult, model: DictConfig, posterior: Path) -> Path:
     """``calibrated/<name>.yaml``: the medians, and ``run.parameters`` for the whole posterior."""
-    path = result.out_dir / "calibrated" / f"{result.calibration.name}.yaml"  # type: ignore[operator]
+    assert result.out_dir is not None
+    path = result.out_dir / "calibrated" / f"{result.calibration.name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     values = override_values(result, model)
     values["run"] = {"parameters": str(posterior.resolve())}
@@ -92,16 +105,16 @@ def write_override(result: CalibrationResult, model: DictConfig, posterior: Path
         f"# Calibrated by sim.calibrate (calibration {result.calibration.name}, {result.manifest['finished']}):\n"
         "# the posterior medians of the fitted keys, and run.parameters, so that each replication of a run takes\n"
         "# its own draw of the posterior (fans then include parameter uncertainty). Apply it with\n"
-        f"#   python -m sim --config-dir {result.out_dir} +calibrated={result.calibration.name} [overrides]\n"
+        f"#   python -m sim --config-dir {result.out_dir.resolve()} +calibrated={result.calibration.name} [overrides]\n"
     )
     path.write_text(head + OmegaConf.to_yaml(OmegaConf.create(values)))
     return path
 
 
 def _label(metric: str) -> str:
-    known = about(metric.split("+")[0])
-    name = known.description if known is not None and getattr(known, "description", "") else metric
-    return name if "+" not in metric else f"{metric.replace('+', ' + ')}"
+    """A panel's title: the catalogue's label of a metric (its name if it has none)."""
+    known = about(metric)
+    return known.label if known is not None else metric.replace("+", " + ")
 
 
 def _predictive_chart(result: CalibrationResult, spec: SystemSpec, source: str, path: Path) -> Path:
@@ -114,7 +127,9 @@ def _predictive_chart(result: CalibrationResult, spec: SystemSpec, source: str, 
         low, high = t.bounds
         if o.kind == "flow":
             continue  # a flow over months is not a month-end point of the monthly fan
-        rows.append({"metric": o.metric[0], "month": o.month, "value": o.value, "low": low, "high": high, "role": t.role})
+        rows.append(
+            {"metric": o.metric[0], "month": o.month, "value": o.value, "low": low, "high": high, "role": t.role}
+        )
     observed = pd.DataFrame(rows, columns=["metric", "month", "value", "low", "high", "role"])
     shown = [m for m in dict.fromkeys(observed["metric"]) if (result.predictive["metric"] == m).any()]
     if not shown:
@@ -124,7 +139,8 @@ def _predictive_chart(result: CalibrationResult, spec: SystemSpec, source: str, 
         result.predictive,
         observed,
         panels,
-        title=f"{spec.title}: the calibrated model ({result.calibration.method.predictive} posterior draws) and the observed figures",
+        title=f"{spec.title}: the calibrated model ({result.calibration.method.predictive} posterior draws) "
+        "and the observed figures",
         source=source,
         path=path,
     )
@@ -135,7 +151,11 @@ def _pairs_chart(result: CalibrationResult, source: str, path: Path) -> Path:
     assert result.posterior is not None
     labels = [(k, re.sub(r"^tcp\.", "", k)) for k in result.calibration.keys]
     charts.pairs_chart(
-        result.posterior, labels, title=f"Posterior of calibration {result.calibration.name} (points sized by weight)", source=source, path=path
+        result.posterior,
+        labels,
+        title=f"Posterior of calibration {result.calibration.name} (points sized by weight)",
+        source=source,
+        path=path,
     )
     return path
 
@@ -161,7 +181,8 @@ def report_html(result: CalibrationResult, spec: SystemSpec) -> str:
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>Calibration {html.escape(cal.name)}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
-        "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>",
+        "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:2px 6px}</style>",
+        "</head><body>",
         f"<h1>Calibration {html.escape(cal.name)}: {html.escape(spec.title)}</h1>",
         "<h2>Data (STRESS-DES 3)</h2>",
         f"<p>Observed figures: <code>{html.escape(cal.observed.name)}</code>, {len(result.selection.targets)} used "
@@ -169,7 +190,9 @@ def report_html(result: CalibrationResult, spec: SystemSpec) -> str:
         + (f" after {html.escape(cal.train_until)}" if cal.train_until else "")
         + "). Observation model: a figure's rounding r gives variance r&sup2;/12; model discrepancy sd "
         f"{cal.observation.discrepancy:g} of the figure (at least {cal.observation.floor:g});"
-        + "".join(f" basis '{html.escape(b)}' adds sd {v:g} of the figure;" for b, v in cal.observation.revision.items())
+        + "".join(
+            f" basis '{html.escape(b)}' adds sd {v:g} of the figure;" for b, v in cal.observation.revision.items()
+        )
         + "</p>",
     ]
     if result.selection.skipped:
@@ -181,12 +204,15 @@ def report_html(result: CalibrationResult, spec: SystemSpec) -> str:
         f"<p>History matching by direct simulation: {m.waves} waves ({m.design} designs, scipy.stats.qmc; after "
         "the first, pushed through normal kernels around the survivors), replications on common random numbers, "
         f"cut-off {m.cutoff:g} on the ranked implausibility over the training targets (the table gives each wave's "
-        "rank and points); the posterior is the last wave's points that meet every target, weighted by their "
-        "synthetic Gaussian likelihood over the design's density (importance weighting). "
-        f"{man['simulations']:,} simulations in {man['wall_seconds']:.1f} s ({man.get('simulations_per_second')} a second).</p>",
+        "rank and points); the posterior is every wave's points that meet every target, each weighted by its "
+        "synthetic Gaussian likelihood (the targets' correlation within a run pooled over the points) over the "
+        "density of all the waves' designs together (adaptive multiple importance sampling). "
+        f"{man['simulations']:,} simulations, {man.get('simulations_per_second') or 'an unknown number of'} "
+        "simulations a second.</p>",
         "<h2>Waves</h2>",
         _table(
-            result.waves_table.drop_duplicates("wave"), ["wave", "points", "simulations", "rank", "kept", "all_targets_met", "share_of_space_kept"]
+            result.waves_table.drop_duplicates("wave"),
+            ["wave", "points", "simulations", "rank", "kept", "all_targets_met", "share_of_space_kept"],
         ),
         "<h2>Validation (STRESS-DES 6)</h2>",
     ]
@@ -198,16 +224,25 @@ def report_html(result: CalibrationResult, spec: SystemSpec) -> str:
             + "</ul>"
         )
     if result.parameters is not None:
-        parts += ["<h3>Fitted parameters (posterior median and 90% interval)</h3>", _table(result.parameters, ["parameter", "prior", "p05", "median", "p95"])]
+        parts += [
+            "<h3>Fitted parameters (posterior median and 90% interval)</h3>",
+            _table(result.parameters, ["parameter", "prior", "p05", "median", "p95"]),
+        ]
         parts.append(f"<p>Effective sample size of the weights: {man.get('effective_sample_size', 0):.1f}.</p>")
     if result.fit is not None:
-        parts += ["<h3>Fit: each target against the posterior predictive</h3>", _table(result.fit, ["target", "role", "observed", "p05", "median", "p95", "inside_90"])]
+        parts += [
+            "<h3>Fit: each target against the posterior predictive</h3>",
+            _table(result.fit, ["target", "role", "observed", "p05", "median", "p95", "inside_90"]),
+        ]
         if (result.out_dir / "posterior_predictive.png").exists():  # type: ignore[operator]
-            parts.append("<p><img src='posterior_predictive.png' style='max-width:100%' alt='posterior predictive'></p>")
+            parts.append(
+                "<p><img src='posterior_predictive.png' style='max-width:100%' alt='posterior predictive'></p>"
+            )
     if result.scores is not None:
         s = result.scores
         parts.append(
-            f"<h3>Held-out scores</h3><p>{s['held_out_targets']} held-out targets: {s['share_inside_50']:.0%} inside the "
+            f"<h3>Held-out scores</h3><p>{s['held_out_targets']} held-out targets: "
+            f"{s['share_inside_50']:.0%} inside the "
             f"50% band, {s['share_inside_90']:.0%} inside the 90% band; mean relative interval score (90%) "
             f"{s['mean_relative_interval_score_90']:.3g}.</p>"
         )

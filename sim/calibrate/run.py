@@ -14,7 +14,7 @@ import os
 import platform
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,23 +26,23 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from sim import api
-
 from sim.calibrate.evaluate import Problem, check_bounds, evaluate, evaluate_pairs
 from sim.calibrate.history import (
     design,
     effective_size,
-    implausibility,
     kernel_density,
     kernel_design,
     kernel_sd,
     log_likelihood,
-    ranked,
+    pooled_correlation,
     resample,
     weighted_quantiles,
     weights,
 )
+from sim.calibrate.outputs import write_outputs
+from sim.calibrate.result import CalibrationResult, Wave
 from sim.calibrate.settings import Calibration, read_calibration
-from sim.calibrate.targets import HOLDOUT, TRAIN, Selection, Target, select_targets
+from sim.calibrate.targets import HOLDOUT, TRAIN, Target, select_targets
 from sim.config import Config, ConfigError, SystemSpec, build_spec
 from sim.config.store import merged
 from sim.observed import Observation, read_observed
@@ -52,50 +52,6 @@ from sim.runner.backends import TaskPool, task_pool
 QUANTILES = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 #: The posterior predictive's replication numbers start here, clear of the waves' 0..R-1.
 PREDICTIVE_FIRST = 1_000_000
-
-
-@dataclass
-class Wave:
-    """One wave: the kernels it sampled from (none: the whole cube), its points (cube and values), the
-    design's density at each, and the simulated targets."""
-
-    index: int
-    centres: np.ndarray  # [kernels, d]; empty for the first wave
-    sd: np.ndarray  # [d]
-    density: np.ndarray  # [points]
-    u: np.ndarray  # [points, d]
-    x: np.ndarray  # [points, d] parameter values
-    values: np.ndarray  # [points, replications, targets]
-    mean: np.ndarray = field(init=False)
-    var: np.ndarray = field(init=False)
-    implausibility: np.ndarray = field(init=False)
-
-    def judge(self, targets: tuple[Target, ...]) -> None:
-        observed = np.array([t.value for t in targets])
-        variance = np.array([t.variance for t in targets])
-        self.mean, self.var, self.implausibility = implausibility(self.values, observed, variance)
-
-    def kept(self, train: np.ndarray, cutoff: float, rank: int = 1) -> np.ndarray:
-        """Points whose ``rank``-th largest implausibility over the training targets is within the cut-off."""
-        return ranked(self.implausibility[:, train], rank) <= cutoff
-
-
-@dataclass
-class CalibrationResult:
-    """What a calibration found: its waves, the posterior (None when no point survived) and the fit."""
-
-    calibration: Calibration
-    selection: Selection
-    waves: list[Wave]
-    waves_table: pd.DataFrame
-    posterior: pd.DataFrame | None
-    parameters: pd.DataFrame | None
-    fit: pd.DataFrame | None
-    scores: dict[str, float] | None
-    unmet: list[str]
-    manifest: dict[str, Any]
-    out_dir: Path | None
-    predictive: pd.DataFrame | None = None  # the fans' bands (month, metric, quantiles)
 
 
 @dataclass
@@ -145,7 +101,7 @@ def calibrate(
     selection = select_targets(cal, observed, spec)
     targets = selection.targets
     train = np.array([t.role == TRAIN for t in targets])
-    problem = Problem(model, tuple(cal.keys), tuple(p.integer for p in cal.priors), targets)
+    problem = Problem(model, tuple(cal.keys), targets)
     check_bounds(problem, cal.priors, np.array([p.value(np.array(0.5)) for p in cal.priors], dtype=float))
     run_dir = Path(out_dir) if out_dir is not None else None
     if run_dir is not None:
@@ -168,8 +124,9 @@ def calibrate(
                 else:
                     u, density = design(d, n, m.design, m.seed + k), np.ones(n)
                 x = np.column_stack([p.value(u[:, i]) for i, p in enumerate(cal.priors)])
+                began = time.perf_counter()
                 values = _simulate(pool, problem, x, np.arange(r), m.chunk_points, f"wave {k + 1}/{m.waves}", progress)
-                wave = Wave(k, centres, sd, density, u, x, values)
+                wave = Wave(k, centres, sd, density, u, x, values, time.perf_counter() - began)
                 if run_dir is not None:
                     _save_wave(run_dir, wave)
             wave.judge(targets)
@@ -208,9 +165,12 @@ def calibrate(
         result = CalibrationResult(cal, selection, waves, waves_table, None, None, None, None, unmet, {}, run_dir)
         if not unmet:
             _posterior(result, problem, spec, pool, progress)
-    simulations = sum(w.values.shape[0] * w.values.shape[1] for w in waves) + (m.predictive if result.posterior is not None else 0)
+    simulations = sum(w.values.shape[0] * w.values.shape[1] for w in waves) + (
+        m.predictive if result.posterior is not None else 0
+    )
     wall = time.perf_counter() - clock
-    result.manifest = {
+    busy = sum(w.seconds for w in waves) + result.manifest.get("predictive_seconds", 0.0)
+    result.manifest = result.manifest | {
         "calibration": cal.name,
         "system": spec.name,
         "seed": int(model.run.seed),
@@ -221,8 +181,9 @@ def calibrate(
         "skipped": [f"{label}: {why}" for label, why in selection.skipped],
         "waves_run": len(waves),
         "simulations": int(simulations),
-        "wall_seconds": round(wall, 3),
-        "simulations_per_second": round(simulations / wall, 1) if wall > 0 else None,
+        "wall_seconds": round(wall, 3),  # this call's (a resume reads earlier waves from their files)
+        "simulation_seconds": round(busy, 3) if np.isfinite(busy) else None,  # every wave's and the predictive's
+        "simulations_per_second": round(simulations / busy, 1) if np.isfinite(busy) and busy > 0 else None,
         "no_point_survived": bool(unmet),
         "unmet_targets": unmet,
         "workers": m.workers,
@@ -235,8 +196,6 @@ def calibrate(
     if result.scores is not None:
         result.manifest["holdout_scores"] = result.scores
     if run_dir is not None:
-        from sim.calibrate.outputs import write_outputs
-
         write_outputs(result, spec, model)
     return result
 
@@ -249,7 +208,11 @@ def unmet_targets(wave: Wave, targets: tuple[Target, ...], train: np.ndarray, cu
     if alone:
         return alone
     best = int(np.argmin(np.max(np.where(train, wave.implausibility, 0), axis=1)))
-    return [f"{labels[t]} (I = {wave.implausibility[best, t]:.1f} at the closest point)" for t in np.flatnonzero(train) if wave.implausibility[best, t] > cutoff]
+    return [
+        f"{labels[t]} (I = {wave.implausibility[best, t]:.1f} at the closest point)"
+        for t in np.flatnonzero(train)
+        if wave.implausibility[best, t] > cutoff
+    ]
 
 
 def _simulate(
@@ -273,26 +236,59 @@ def _simulate(
 
 
 def _posterior(result: CalibrationResult, problem: Problem, spec: SystemSpec, pool: TaskPool, progress: bool) -> None:
-    """Importance weights of the last wave, the weighted posterior and its summary, and the posterior
-    predictive: ``method.predictive`` draws resampled from it, one replication each, for the fit and the fans."""
+    """The posterior by importance weighting of every wave's points that meet every target (adaptive
+    multiple importance sampling: each point weighted by its likelihood, or with ``method.weights=abc`` by 1
+    (the ABC posterior whose distance is the largest implausibility and tolerance the cut-off), over the
+    density of all the waves' designs together, the balance heuristic), its summary, and the posterior
+    predictive: ``method.predictive`` draws resampled from it, one replication each, for the fit and fans."""
     cal, m = result.calibration, result.calibration.method
     targets = problem.targets
     train = np.array([t.role == TRAIN for t in targets])
-    last = result.waves[-1]
     observed = np.array([t.value for t in targets])
     variance = np.array([t.variance for t in targets])
-    loglik = log_likelihood(last.mean[:, train], last.var[:, train], observed[train], variance[train], last.values.shape[1])
-    w = weights(loglik, last.kept(train, m.cutoff), last.density)
-    frame = pd.DataFrame({"weight": w, "wave": last.index + 1, "point": np.arange(len(w))})
+    waves = result.waves
+    u = np.concatenate([w.u for w in waves])
+    mixture = np.sum([len(w.u) * w.density_at(u) for w in waves], axis=0) / len(u)  # every wave's design, as one
+    corr = pooled_correlation([w.values[:, :, train] for w in waves])
+    loglik = (
+        np.zeros(len(u))
+        if m.weights == "abc"
+        else np.concatenate(
+            [
+                log_likelihood(
+                    w.mean[:, train], w.var[:, train], observed[train], variance[train], w.values.shape[1], corr
+                )
+                for w in waves
+            ]
+        )
+    )
+    kept = np.concatenate([w.kept(train, m.cutoff) for w in waves])
+    w = weights(loglik, kept, mixture)
+    frame = pd.DataFrame(
+        {
+            "weight": w,
+            "wave": np.concatenate([np.full(len(v.u), v.index + 1) for v in waves]),
+            "point": np.concatenate([np.arange(len(v.u)) for v in waves]),
+        }
+    )
+    x = np.concatenate([v.x for v in waves])
     for i, key in enumerate(cal.keys):
-        frame[key] = last.x[:, i]
+        frame[key] = x[:, i]
     result.posterior = frame[frame["weight"] > 0].reset_index(drop=True)
     post = result.posterior
     rows = []
     for prior in cal.priors:
         q = weighted_quantiles(post[prior.key].to_numpy(), post["weight"].to_numpy(), QUANTILES)
         rows.append(
-            {"parameter": prior.key, "prior": prior.describe(), "p05": q[0], "p25": q[1], "median": q[2], "p75": q[3], "p95": q[4]}
+            {
+                "parameter": prior.key,
+                "prior": prior.describe(),
+                "p05": q[0],
+                "p25": q[1],
+                "median": q[2],
+                "p75": q[3],
+                "p95": q[4],
+            }
         )
     result.parameters = pd.DataFrame(rows)
     # The posterior predictive: resampled draws, each run once on its own replication number.
@@ -300,15 +296,24 @@ def _posterior(result: CalibrationResult, problem: Problem, spec: SystemSpec, po
     points = post[cal.keys].to_numpy()[pick]
     reps = PREDICTIVE_FIRST + np.arange(m.predictive)
     fans = tuple(dict.fromkeys(name for t in targets for name in t.observation.metric if not t.observation.denominator))
-    shown = Problem(problem.cfg, problem.keys, problem.integer, targets, fans)
+    shown = Problem(problem.cfg, problem.keys, targets, fans)
+    began = time.perf_counter()
     values, series = _simulate_pairs(pool, shown, points, reps, m.chunk_points, progress)
+    result.manifest["predictive_seconds"] = round(time.perf_counter() - began, 3)
     result.fit, result.scores = fit_table(targets, values)
     months = [spec.calendar.start_label, *spec.calendar.labels]
     bands = []
     for name, s in series.items():
         q = np.quantile(s, QUANTILES, axis=0)  # [quantiles, months]
         bands.append(
-            pd.DataFrame({"month": months, "metric": name, "mean": s.mean(axis=0), **{f"p{int(round(100 * p)):02d}": q[i] for i, p in enumerate(QUANTILES)}})
+            pd.DataFrame(
+                {
+                    "month": months,
+                    "metric": name,
+                    "mean": s.mean(axis=0),
+                    **{f"p{int(round(100 * p)):02d}": q[i] for i, p in enumerate(QUANTILES)},
+                }
+            )
         )
     result.predictive = pd.concat(bands, ignore_index=True) if bands else None
     result.manifest["effective_sample_size"] = effective_size(w)
@@ -415,6 +420,10 @@ def _claim(run_dir: Path, cfg: DictConfig, cal: Calibration) -> None:
     if cal.resume is not None:
         if not stored.exists():
             raise ConfigError("calibration.resume", f"{run_dir} holds no calibration ({CONFIG_FILE} missing)")
+        if (run_dir / "manifest.json").exists():
+            raise ConfigError(
+                "calibration.resume", f"{run_dir} is complete (its manifest.json is written): nothing to resume"
+            )
         before = OmegaConf.load(stored)
         if _identity(before) != _identity(cfg):  # type: ignore[arg-type]
             raise ConfigError(
@@ -438,7 +447,16 @@ def _save_wave(run_dir: Path, wave: Wave) -> None:
     path = _wave_path(run_dir, wave.index)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, centres=wave.centres, sd=wave.sd, density=wave.density, u=wave.u, x=wave.x, values=wave.values)
+    np.savez(
+        tmp,
+        centres=wave.centres,
+        sd=wave.sd,
+        density=wave.density,
+        u=wave.u,
+        x=wave.x,
+        values=wave.values,
+        seconds=np.array(wave.seconds),
+    )
     os.replace(tmp, path)
 
 
@@ -447,11 +465,20 @@ def _load_wave(run_dir: Path, k: int) -> Wave | None:
     if not path.exists():
         return None
     with np.load(path) as f:
-        return Wave(k, f["centres"], f["sd"], f["density"], f["u"], f["x"], f["values"])
+        seconds = float(f["seconds"]) if "seconds" in f.files else float("nan")
+        return Wave(k, f["centres"], f["sd"], f["density"], f["u"], f["x"], f["values"], seconds)
 
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-__all__ = ["CalibrationResult", "calibrate", "compose", "fit_table", "interval_score", "register_schema", "simulator_config"]
+__all__ = [
+    "CalibrationResult",
+    "calibrate",
+    "compose",
+    "fit_table",
+    "interval_score",
+    "register_schema",
+    "simulator_config",
+]

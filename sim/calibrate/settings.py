@@ -37,6 +37,7 @@ SECTION_KEYS = ("name", "observed", "metrics", "train_until", "observation", "pa
 OBSERVATION_KEYS = ("discrepancy", "floor", "revision")
 PRIOR_KEYS = ("prior", "low", "high", "a", "b")
 DESIGNS = ("sobol", "lhs")
+WEIGHTS = ("likelihood", "abc")
 BACKENDS = ("processes", "dask")
 
 
@@ -65,6 +66,7 @@ class Method:
     seed: int = 1
     rank: tuple[int, ...] = (2, 1)  # wave k keeps points whose rank[k]-th largest I is within the cut-off
     bandwidth: float = 1.0  # a later wave's kernels: the survivors' sd times this
+    weights: str = "likelihood"  # the posterior: likelihood (synthetic Gaussian) or abc (every kept point alike)
     predictive: int = 200
     workers: int = 1
     backend: str = "processes"
@@ -159,7 +161,11 @@ def _number(key: str, value: Any, *, low: float = -math.inf, high: float = math.
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(key, f"{value!r} is not a number")
     if value < low or value > high or (strict and value == low):
-        raise ConfigError(key, f"{value:g} must be {'above' if strict else 'at least'} {low:g}" + (f" and at most {high:g}" if high < math.inf else ""))
+        raise ConfigError(
+            key,
+            f"{value:g} must be {'above' if strict else 'at least'} {low:g}"
+            + (f" and at most {high:g}" if high < math.inf else ""),
+        )
     return float(value)
 
 
@@ -175,7 +181,9 @@ def _observation(value: Any) -> ObservationModel:
     revision = _mapping("calibration.observation.revision", s.get("revision") or {})
     base = ObservationModel()
     return ObservationModel(
-        discrepancy=_number("calibration.observation.discrepancy", s.get("discrepancy", base.discrepancy), low=0, high=10),
+        discrepancy=_number(
+            "calibration.observation.discrepancy", s.get("discrepancy", base.discrepancy), low=0, high=10
+        ),
         floor=_number("calibration.observation.floor", s.get("floor", base.floor), low=0),
         revision={k: _number(f"calibration.observation.revision.{k}", v, low=0, high=10) for k, v in revision.items()},
     )
@@ -188,6 +196,9 @@ def _method(value: Any) -> Method:
     design = str(s.get("design", m.design))
     if design not in DESIGNS:
         raise ConfigError(f"{k}.design", f"'{design}' must be one of {', '.join(DESIGNS)}")
+    weights = str(s.get("weights", m.weights))
+    if weights not in WEIGHTS:
+        raise ConfigError(f"{k}.weights", f"'{weights}' must be one of {', '.join(WEIGHTS)}")
     backend = str(s.get("backend", m.backend))
     if backend not in BACKENDS:
         raise ConfigError(f"{k}.backend", f"'{backend}' must be one of {', '.join(BACKENDS)}")
@@ -201,6 +212,7 @@ def _method(value: Any) -> Method:
         seed=_whole(f"{k}.seed", s.get("seed", m.seed), 0, 2**32 - 1),
         rank=_wholes(f"{k}.rank", s.get("rank", list(m.rank)), 1, 100),
         bandwidth=_number(f"{k}.bandwidth", s.get("bandwidth", m.bandwidth), low=0, high=10, strict=True),
+        weights=weights,
         predictive=_whole(f"{k}.predictive", s.get("predictive", m.predictive), 10, 10**6),
         workers=_whole(f"{k}.workers", s.get("workers", m.workers), 1, 1024),
         backend=backend,

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from sim.calibrate.settings import Calibration, ObservationModel
 from sim.config import ConfigError
 from sim.config.spec import SystemSpec

@@ -193,6 +193,22 @@ def _problem(frame: pd.DataFrame, keys: Sequence[str]) -> str | None:
     return None
 
 
+def set_values(cfg: DictConfig, keys: Sequence[str], values: Sequence[float]) -> DictConfig:
+    """Set ``values`` at the config ``keys`` of ``cfg`` (in place; returned): a key that holds a whole
+    number (beds, a year) takes a whole value as an int. What OmegaConf refuses is a ConfigError naming
+    the key. A posterior's draw (``Parameterised``) and a calibration's design point both go through here."""
+    for key, value in zip(keys, values):
+        old = OmegaConf.select(cfg, key)
+        new: float | int = float(value)
+        if isinstance(old, int) and not isinstance(old, bool) and float(value).is_integer():
+            new = int(value)
+        try:
+            OmegaConf.update(cfg, key, new, merge=True)
+        except OmegaConfBaseException as e:
+            raise ConfigError(key, str(getattr(e, "msg", None) or e).strip().splitlines()[0]) from None
+    return cfg
+
+
 class Parameterised:
     """The spec of each replication of a run with ``run.parameters``: replication i runs draw
     ``draw_of(i)`` of the posterior, whose spec (``spec_of``) is the composed config with that draw's
@@ -218,17 +234,10 @@ class Parameterised:
     def config_of(self, draw: int) -> DictConfig:
         """The composed config with draw ``draw``'s values set at the posterior's keys."""
         cfg = pickle.loads(self._cfg)
-        for key, value in zip(self.posterior.keys, self.posterior.values[draw]):
-            old = OmegaConf.select(cfg, key)
-            new: float | int = float(value)
-            if isinstance(old, int) and not isinstance(old, bool) and float(value).is_integer():
-                new = int(value)  # a count (beds, a year) takes a whole float64
-            try:
-                OmegaConf.update(cfg, key, new, merge=True)
-            except OmegaConfBaseException as e:
-                msg = str(getattr(e, "msg", None) or e).strip().splitlines()[0]
-                raise ConfigError(key, f"{msg} ({self._where(draw)})") from None
-        return cfg
+        try:
+            return set_values(cfg, self.posterior.keys, self.posterior.values[draw])
+        except ConfigError as e:
+            raise ConfigError(e.key, f"{e.problem} ({self._where(draw)})") from None
 
     def spec_of(self, draw: int) -> SystemSpec:
         """The system the replications of draw ``draw`` simulate. A value the config's checks refuse raises

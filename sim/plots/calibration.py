@@ -43,10 +43,22 @@ def predictive_chart(
                 continue
             x = month_end(p["month"])
             ax.errorbar(
-                x, p["value"], yerr=[p["value"] - p["low"], p["high"] - p["value"]], fmt="o", color=PLAN,
-                mfc=face, ms=6, capsize=3, lw=1.2, zorder=5, label="observed, held out" if held else "observed",
+                x,
+                p["value"],
+                yerr=[p["value"] - p["low"], p["high"] - p["value"]],
+                fmt="o",
+                color=PLAN,
+                mfc=face,
+                ms=6,
+                capsize=3,
+                lw=1.2,
+                zorder=5,
+                label="observed, held out" if held else "observed",
             )
-        top = max(float(summary.loc[summary["metric"] == metric, "p95"].max()), float(points["high"].max()) if len(points) else 0)
+        top = max(
+            float(summary.loc[summary["metric"] == metric, "p95"].max()),
+            float(points["high"].max()) if len(points) else 0,
+        )
         ax.set_ylim(0, top * 1.12 if top > 0 else 1)
     handles, labels = [], []
     for ax in axes.flat[: len(panels)]:

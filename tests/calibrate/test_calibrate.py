@@ -4,6 +4,8 @@ results whatever runs the points, hold-out scoring, and the plain finding when n
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,10 +14,12 @@ import pandas as pd
 import pytest
 
 from sim.calibrate import calibrate, compose
-from sim.calibrate.settings import read_calibration
 from sim.calibrate.run import simulator_config
+from sim.calibrate.settings import read_calibration
 from sim.config import ConfigError
 from sim.observed import read_observed
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +31,17 @@ def tiny_dir(tmp_path_factory) -> Path:
 
 def test_a_calibration_writes_its_outputs(tiny_dir):
     for name in (
-        "calibration.yaml", "waves.csv", "posterior.parquet", "parameters.csv", "fit.csv", "predictive.csv",
-        "posterior_predictive.png", "posterior_pairs.png", "report.html", "manifest.json", "calibrated/tiny.yaml",
+        "calibration.yaml",
+        "waves.csv",
+        "posterior.parquet",
+        "parameters.csv",
+        "fit.csv",
+        "predictive.csv",
+        "posterior_predictive.png",
+        "posterior_pairs.png",
+        "report.html",
+        "manifest.json",
+        "calibrated/tiny.yaml",
     ):
         assert (tiny_dir / name).is_file(), name
     waves = pd.read_csv(tiny_dir / "waves.csv")
@@ -59,7 +72,9 @@ def test_a_stopped_calibration_resumes_at_the_wave_it_lacks(tiny_dir, tmp_path):
     for name in ("posterior.parquet", "fit.csv", "manifest.json"):
         (out / name).unlink()
     calibrate(compose(["calibration=tiny", f"calibration.resume={out}"]), out, progress=False)
-    pd.testing.assert_frame_equal(pd.read_parquet(out / "posterior.parquet"), pd.read_parquet(tiny_dir / "posterior.parquet"))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "posterior.parquet"), pd.read_parquet(tiny_dir / "posterior.parquet")
+    )
     pd.testing.assert_frame_equal(pd.read_csv(out / "fit.csv"), pd.read_csv(tiny_dir / "fit.csv"))
 
 
@@ -114,3 +129,29 @@ def test_when_no_point_survives_the_calibration_says_so_and_names_the_targets(tm
     report = (tmp_path / "none" / "report.html").read_text()
     assert "No point survived" in report and "admissions 2016-04 to 2017-03" in report
     assert not (tmp_path / "none" / "posterior.parquet").exists()
+
+
+def test_the_calibrated_override_runs_with_the_posterior(tiny_dir, tmp_path):
+    # what the calibration's report says to paste: python -m sim --config-dir <dir> +calibrated=<name>
+    out = tmp_path / "run"
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "--config-dir",
+            str(tiny_dir),
+            "+calibrated=tiny",
+            "run.replications=4",
+            "run.years=1",
+            f"hydra.run.dir={out}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert p.returncode == 0, p.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert Path(manifest["parameters"]["file"]).resolve() == (tiny_dir / "posterior.parquet").resolve()
+    assert "tcp.ctr.avert" in manifest["parameters"]["keys"]
