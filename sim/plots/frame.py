@@ -48,8 +48,19 @@ def month_end(labels: pd.Series | Sequence[str]) -> pd.Series:
 
 
 def month_axis(ax: plt.Axes, months: tuple[int, ...] = MARCH_SEPTEMBER) -> None:
-    """A time axis of month-end dates: ticks on ``months`` of each year, labelled ``Mar 2019``."""
-    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=months))
+    """A time axis of month-end dates: ticks on ``months`` of each year, labelled ``Mar 2019``; where the
+    labels would not fit the panel's width (what is drawn so far, at about an inch a label) March only, and
+    then every second or third March, so labels never run into each other."""
+    low, high = ax.get_xlim()
+    years = (high - low) / 365.25  # matplotlib's dates are days
+    fig = ax.figure
+    inches = ax.get_position().width * (fig.get_figwidth() if isinstance(fig, Figure) else 6.0)
+    fits = max(inches / 0.95, 1.0)  # labels the panel holds
+    locator: mdates.DateLocator = mdates.MonthLocator(bymonth=months)
+    if years * len(months) > fits:
+        step = int(np.ceil(years / fits))
+        locator = mdates.YearLocator(base=step, month=3, day=1) if step > 1 else mdates.MonthLocator(bymonth=MARCH)
+    ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
 
 

@@ -4,6 +4,7 @@ results whatever runs the points, hold-out scoring, and the plain finding when n
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -78,11 +79,23 @@ def test_a_stopped_calibration_resumes_at_the_wave_it_lacks(tiny_dir, tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(out / "fit.csv"), pd.read_csv(tiny_dir / "fit.csv"))
 
 
-def test_a_resume_with_another_config_is_refused(tiny_dir):
-    cfg = compose(["calibration=tiny", f"calibration.resume={tiny_dir}", "calibration.method.seed=9"])
+def test_a_resume_with_another_config_is_refused(tiny_dir, tmp_path):
+    stopped = tmp_path / "stopped"  # a calibration stopped after its first wave
+    (stopped / "waves").mkdir(parents=True)
+    shutil.copy(tiny_dir / "calibration.yaml", stopped)
+    shutil.copy(tiny_dir / "waves" / "wave-01.npz", stopped / "waves")
+    cfg = compose(["calibration=tiny", f"calibration.resume={stopped}", "calibration.method.seed=9"])
     with pytest.raises(ConfigError, match="another config") as e:
-        calibrate(cfg, tiny_dir, progress=False)
+        calibrate(cfg, stopped, progress=False)
     assert e.value.key == "calibration.resume"
+    assert not (stopped / "waves" / "wave-02.npz").exists()
+
+
+def test_a_complete_calibration_is_not_resumed(tiny_dir):
+    before = (tiny_dir / "fit.csv").read_bytes()
+    with pytest.raises(ConfigError, match="is complete"):
+        calibrate(compose(["calibration=tiny", f"calibration.resume={tiny_dir}"]), tiny_dir, progress=False)
+    assert (tiny_dir / "fit.csv").read_bytes() == before
 
 
 def test_a_directory_holding_a_calibration_is_never_overwritten(tiny_dir):
