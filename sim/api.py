@@ -14,6 +14,7 @@ replications; many times on one prepared run, without files, for calibration or 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -107,6 +108,14 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
     owner = running_pid(run_dir)
     if owner is not None:
         raise ConfigError("run.resume", f"{run_dir} is still being run by process {owner}")
+    recorded = json.loads(manifest.read_text()).get("config_sha256")
+    text = (run_dir / "config.yaml").read_bytes()
+    if recorded is not None and hashlib.sha256(text).hexdigest() != recorded:
+        raise ConfigError(
+            "run.resume",
+            f"{run_dir / 'config.yaml'} was changed after the run started (its manifest records another): its "
+            "finished chunks were run with the config it had then; put that back, or start a new run",
+        )
     cfg = merged(OmegaConf.structured(Config), OmegaConf.load(run_dir / "config.yaml"))
     posterior = json.loads(manifest.read_text()).get("parameters")
     if posterior:  # the file the run started with, wherever it is resumed from (prepare checks its hash)
@@ -155,11 +164,22 @@ def prepare(cfg: DictConfig, out_dir: str | Path | None = None, *, resuming: boo
     if resuming and out_dir is not None and (Path(out_dir) / "manifest.json").is_file():
         _check_same_posterior(json.loads((Path(out_dir) / "manifest.json").read_text()), parameters)
     run_dir = Path(out_dir) if out_dir is not None else None
+    config_text = OmegaConf.to_yaml(cfg, resolve=True)
     if run_dir is not None and not resuming:
         if (run_dir / "manifest.json").exists() or (run_dir / "replications").exists():
             raise ConfigError("hydra.run.dir", f"{run_dir} already holds a run; choose a new directory")
+        foreign = _foreign_files(run_dir)
+        if foreign:
+            raise ConfigError(
+                "hydra.run.dir",
+                f"{run_dir} holds files that are not a run's ({', '.join(foreign[:3])}"
+                f"{', ...' if len(foreign) > 3 else ''}); they are left as they are: choose a new directory",
+            )
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    if run_dir is not None:
+        claim(run_dir)  # one process a run directory: a second run or resume into it at once is refused
+        if not resuming:
+            (run_dir / "config.yaml").write_text(config_text)
     manifest = {
         "system": spec.name,
         "scenario": spec.scenario,
@@ -181,14 +201,15 @@ def prepare(cfg: DictConfig, out_dir: str | Path | None = None, *, resuming: boo
         "versions": versions(),
         "command": sys.argv,
         "overrides": _job_overrides(),
+        "config_sha256": hashlib.sha256(config_text.encode()).hexdigest(),
     }
     if resuming and run_dir is not None:
         before = json.loads((run_dir / "manifest.json").read_text())
         manifest["started"] = before.get("started", manifest["started"])
         manifest["resumed"] = before.get("resumed", []) + [datetime.now(timezone.utc).isoformat(timespec="seconds")]
+        manifest["config_sha256"] = before.get("config_sha256", manifest["config_sha256"])
     if run_dir is not None:
         _write_manifest(run_dir, manifest)
-        (run_dir / RUNNING).write_text(str(os.getpid()))
     return PreparedRun(cfg, spec, settings, run_dir, manifest, resuming, parameters=parameters)
 
 
@@ -312,7 +333,61 @@ def run(
     by ``resume``, which completes one). The three steps, ``prepare``, ``replicate`` and ``publish``, can
     be called on their own."""
     prepared = prepare(cfg, out_dir, resuming=resuming)
-    return publish(prepared, replicate(prepared, progress=progress))
+    try:
+        reps = replicate(prepared, progress=progress)
+    except Exception:
+        release(prepared)
+        raise
+    return publish(prepared, reps)
+
+
+def release(prepared: PreparedRun) -> None:
+    """Give back a run directory this process claimed and wrote nothing of worth into: a new run that
+    failed before its first chunk (an unreachable Dask scheduler, a draw refused in a worker) leaves
+    no half run behind to refuse the next try. A run with chunks keeps them, to be resumed."""
+    run_dir = prepared.run_dir
+    if run_dir is None or prepared.resuming or prepared.manifest.get("replications_done", 0) > 0:
+        return
+    if (run_dir / "replications").exists() and any((run_dir / "replications").iterdir()):
+        return
+    for name in ("manifest.json", "config.yaml", RUNNING):
+        (run_dir / name).unlink(missing_ok=True)
+    for folder in ("replications", "events"):
+        if (run_dir / folder).is_dir() and not any((run_dir / folder).iterdir()):
+            (run_dir / folder).rmdir()
+
+
+#: What a new run may find in its directory: Hydra's own record of the call and its log (Hydra makes both
+#: before the run starts); anything else is somebody's and is never written over.
+HYDRA_OWN = (".hydra",)
+
+
+def _foreign_files(run_dir: Path) -> list[str]:
+    """The entries of ``run_dir`` that are neither Hydra's (``.hydra/``, ``*.log``) nor a run's mark (``.running``)."""
+    if not run_dir.is_dir():
+        return []
+    return sorted(p.name for p in run_dir.iterdir() if p.name not in (*HYDRA_OWN, RUNNING) and p.suffix != ".log")
+
+
+def claim(run_dir: Path) -> None:
+    """Mark ``run_dir`` as this process's (``.running`` holds its PID), atomically: if another live process
+    holds it, refuse; a mark left by a process that is gone is taken over."""
+    path = run_dir / RUNNING
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            owner = running_pid(run_dir)
+            if owner is not None and owner != os.getpid():
+                raise ConfigError(
+                    "hydra.run.dir", f"{run_dir} is being run by process {owner}; choose another directory"
+                ) from None
+            path.unlink(missing_ok=True)  # a stale mark: its process is gone
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return
+    raise ConfigError("hydra.run.dir", f"{run_dir}: could not mark it as this run's ({path})")
 
 
 RUNNING = ".running"  # holds the PID of the process writing the run directory

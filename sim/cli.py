@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ def _hydra_main(cfg: DictConfig) -> None:
     try:
         if cfg.run.resume:
             drop_if_empty(made)  # a resumed run goes on in its own directory
+            _refuse_ignored(list(HydraConfig.get().overrides.task))
             result = api.resume(out)
         else:
             result = api.run(cfg, out_dir=out)
@@ -54,9 +56,55 @@ def _hydra_main(cfg: DictConfig) -> None:
     print(f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s)")
 
 
+#: When this process started (before Hydra made its run directory): a file older than this is not ours.
+STARTED = time.time()
+
+
+def _given_dirs(argv: Sequence[str]) -> set[Path]:
+    """Run directories named on the command line (``hydra.run.dir=...``) that exist already: the user's."""
+    out = set()
+    for arg in argv:
+        key, _, value = arg.partition("=")
+        if key.lstrip("+~") == "hydra.run.dir" and value:
+            path = Path(value.strip("'\""))
+            if path.exists():
+                out.add(path.resolve())
+    return out
+
+
+#: Directories that existed before this process (read from its command line when it starts): never removed.
+EXISTING = _given_dirs(sys.argv[1:])
+
+
+#: Overrides a resume may take: how it runs, not what (the results do not depend on them).
+RESUME_MAY_SET = ("run.resume", "run.progress", "run.workers", "run.backend", "run.dask_address")
+
+
+def _refuse_ignored(overrides: list[str]) -> None:
+    """A resume completes a run as its own config.yaml says: an override that would change it is refused,
+    not silently ignored."""
+    ignored = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") not in RESUME_MAY_SET]
+    ignored = [o for o in ignored if not o.lstrip("+~").startswith("hydra.")]
+    if ignored:
+        raise ConfigError(
+            "run.resume",
+            f"a resume completes the run as its config.yaml says, so {' '.join(ignored)} would be ignored: drop "
+            f"{'it' if len(ignored) == 1 else 'them'}, or start a new run (only {', '.join(RESUME_MAY_SET[1:])} may "
+            "change)",
+        )
+
+
 def drop_if_empty(run_dir: Path) -> None:
-    """Remove a run directory that Hydra made for a run our validation refused (only its own files)."""
-    if run_dir.is_dir() and all(p.name in {".hydra", "config.yaml"} or p.suffix == ".log" for p in run_dir.iterdir()):
+    """Remove a run directory Hydra made for a run our validation refused: only when everything in it is
+    Hydra's record of this call (``.hydra/``, ``*.log``) written since this process started. A directory
+    the user made, or one holding anything older or else, is left as it is (only this call's log goes)."""
+    if not run_dir.is_dir() or run_dir.resolve() in EXISTING:
+        return
+    entries = list(run_dir.iterdir())
+    ours = [p for p in entries if p.name == ".hydra" or p.suffix == ".log"]
+    files = [f for p in ours for f in ([p] if p.is_file() else list(p.rglob("*")))]
+    fresh = all(f.stat().st_mtime >= STARTED - 1 for f in files)
+    if len(ours) == len(entries) and fresh:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
