@@ -236,7 +236,9 @@ def replicate(prepared: PreparedRun, *, progress: bool | None = None) -> Replica
     spec, r, run_dir, manifest = prepared.spec, prepared.settings, prepared.run_dir, prepared.manifest
     show = r.progress if progress is None else progress
     precision, metric, month = _auto_rule(r.auto, spec) if r.auto is not None else (None, "", "")
-    step = r.chunk_size * r.workers  # a round of auto keeps every worker busy
+    # A round of auto is whole chunks, the same whatever the workers, so the replications it runs (and its
+    # answer) do not depend on the machine; a round the rule asks to be longer keeps every worker busy.
+    step = r.chunk_size
     maximum = r.auto.maximum if r.auto is not None else 0
     total = _first_round(precision, step, maximum) if precision is not None else int(r.replications or 0)
     manifest["replications_done"] = 0

@@ -107,3 +107,14 @@ def test_auto_settings_are_checked(override, key):
 def test_replications_must_be_a_number_or_auto():
     with pytest.raises(ConfigError, match="whole number or auto"):
         run(make_cfg(["run.replications=many"]))
+
+
+def test_auto_runs_the_same_replications_whatever_the_workers(tmp_path):
+    """Issue 16: the replications auto runs depended on run.workers (500 against 400), so its answer was
+    not the same on another machine. Rounds are whole chunks now, whatever the workers."""
+    over = ["run.replications=auto", "run.auto.half_width=0.7", "run.chunk_size=10", "run.progress=false"]  # 130 or 140
+    one = run(make_cfg(over), out_dir=tmp_path / "one")
+    two = run(make_cfg([*over, "run.workers=2"]), out_dir=tmp_path / "two")
+    assert one.manifest["replications"] == two.manifest["replications"]
+    assert one.manifest["replications_rule"]["answer"] == two.manifest["replications_rule"]["answer"]
+    pdt.assert_frame_equal(one.summary, two.summary)
