@@ -106,6 +106,28 @@ def drop_if_empty(run_dir: Path) -> None:
     fresh = all(f.stat().st_mtime >= STARTED - 1 for f in files)
     if len(ours) == len(entries) and fresh:
         shutil.rmtree(run_dir, ignore_errors=True)
+        _drop_empty_parents(run_dir)
+
+
+def _drop_empty_parents(run_dir: Path) -> None:
+    """The folders Hydra made on the way to a removed run directory, if this call made them and they are
+    empty (a name with ``/`` or ``..``, refused by our checks, still had Hydra make them)."""
+    parts = run_dir.parts
+    for k in range(len(parts) - 1, 0, -1):
+        folder = Path(*parts[:k])
+        if folder.name in ("", ".", ".."):
+            continue
+        try:
+            if (
+                folder.is_dir()
+                and folder.resolve() not in EXISTING
+                and folder.resolve() != Path.cwd()
+                and not any(folder.iterdir())
+                and folder.stat().st_mtime >= STARTED - 1
+            ):
+                folder.rmdir()
+        except OSError:
+            return
 
 
 def _stop(signum: int, frame: object) -> None:

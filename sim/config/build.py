@@ -10,6 +10,7 @@ pieces (in days from the start); ``build`` puts them together.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -120,6 +121,10 @@ def build_run(run: RunConfig) -> RunSpec:
         raise ConfigError("run.engine", f"unknown engine '{run.engine}' (available: {', '.join(ENGINES)})")
     if run.backend not in BACKENDS:
         raise ConfigError("run.backend", f"unknown backend '{run.backend}' (available: {', '.join(BACKENDS)})")
+    if run.dask_address is not None and run.backend != "dask":
+        raise ConfigError(
+            "run.dask_address", f"is read only with run.backend=dask (it is {run.backend}): set both, or neither"
+        )
     if run.engine == "numba" and run.event_log:
         raise ConfigError("run.event_log", "the per-person event log comes from the SimPy model: add run.engine=simpy")
     rule = AutoRule(
@@ -673,9 +678,21 @@ def wait_days(key: str, months: Any) -> float:
     return number(key, months, minimum=0.0) * DAYS_PER_YEAR / 12
 
 
+#: A name that becomes part of a path (the run directory is named by TCP or system and scenario).
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def safe_name(key: str, name: str) -> str:
+    """``name`` if it is letters, digits, _ and - (at most 64, not starting with _ or -), else a ConfigError:
+    ``tcp.name=../../../x`` wrote a run outside outputs/, and an empty name a directory named ``_baseline``."""
+    if not SAFE_NAME.fullmatch(str(name)):
+        raise ConfigError(key, f"'{name}' must be 1 to 64 letters, digits, _ or -, starting with a letter or digit")
+    return str(name)
+
+
 def _tcp_names(tcps: list[tuple[str, TcpConfig]]) -> list[str]:
     """The TCPs' names in order, each used once (results and shared pools name TCPs by them)."""
-    names = [tcp.name for _, tcp in tcps]
+    names = [safe_name(f"{key}.name", tcp.name) for key, tcp in tcps]
     for (key, _), name in zip(tcps, names):
         if names.count(name) > 1:
             raise ConfigError(f"{key}.name", f"TCP name '{name}' is used twice")
@@ -908,6 +925,9 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
     numbered shared pools first, then each TCP's own in TCP order; sources by TCP then kind: the numbering
     the random streams are keyed on."""
     run = cfg.run
+    safe_name("scenario.name", cfg.scenario.name)
+    if cfg.system.tcps:
+        safe_name("system.name", cfg.system.name)
     cfg = apply_scenario(cfg)
     tcp_cfgs = tcp_configs(cfg)
     names = _tcp_names(tcp_cfgs)
@@ -947,9 +967,31 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
     )
 
 
+def unknown_keys(node: Any, path: str = "") -> None:
+    """Refuse a key the schema does not have: Hydra's ``+key=value`` adds one to a structured config
+    without a word (``+tcp.crisis.unregistred_rate=3`` left the real rate at 17)."""
+    if OmegaConf.is_config(node) and node._is_none():
+        return
+    if not isinstance(node, DictConfig):
+        if OmegaConf.is_list(node):
+            for i, item in enumerate(node):
+                unknown_keys(item, f"{path}[{i}]")
+        return
+    kind = OmegaConf.get_type(node)
+    fields = getattr(kind, "__dataclass_fields__", None)
+    for key in node:
+        name = f"{path}.{key!s}" if path else str(key)
+        if fields is not None and key not in fields:
+            raise ConfigError(name, f"unknown key (known: {', '.join(fields)})")
+        value = node._get_node(key)
+        if isinstance(value, DictConfig) or OmegaConf.is_list(value):
+            unknown_keys(value, name)
+
+
 def _as_config(cfg: DictConfig | Config) -> Config:
     """A composed config as the schema's dataclasses (what the builders read)."""
     if isinstance(cfg, DictConfig):
+        unknown_keys(cfg)
         cfg = OmegaConf.to_object(cfg)  # type: ignore[assignment]
     assert isinstance(cfg, Config)
     return cfg

@@ -98,7 +98,7 @@ def csv_lines(
     if not path.is_file():
         raise ConfigError(key, f"{what} file {path} not found")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
     except UnicodeDecodeError as err:
         raise ConfigError(key, f"{path.name} is not UTF-8 text (byte {err.start})") from None
     numbered = enumerate(text.splitlines(), start=1)

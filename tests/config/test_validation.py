@@ -130,6 +130,14 @@ BAD_OVERRIDES = [
     (["tcp.beds.atu.los.components.0.family=gamma"], "tcp.beds.atu.los.components[0].family", "unknown family"),
     (["tcp.trajectory.2.date=2016-01"], "tcp.trajectory[2].date", "not after"),
     (["tcp.census=tcp/census/nowhere.csv"], "tcp.census", "not found"),
+    # issue 16, point 6: accepted silently before
+    (["+tcp.crisis.unregistred_rate=3"], "tcp.crisis.unregistred_rate", "unknown key"),
+    (["+run.replicatons=5"], "run.replicatons", "unknown key"),
+    (["+tcp.beds.atu.los.components.0.meen=1"], "tcp.beds.atu.los.components[0].meen", "unknown key"),
+    (["tcp.name=../../../x"], "tcp.name", "letters, digits"),
+    (["tcp.name="], "tcp.name", "letters, digits"),
+    (["scenario.name=a/b"], "scenario.name", "letters, digits"),
+    (["run.dask_address=tcp://scheduler:8786"], "run.dask_address", "only with run.backend=dask"),
 ]
 
 
@@ -141,6 +149,18 @@ def test_bad_value_names_its_key(overrides, key, words):
     assert err.value.key == key
     assert words in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_a_census_saved_by_excel_with_a_byte_order_mark_is_read(tmp_path):
+    """Excel's "CSV UTF-8" starts the file with a byte-order mark; it was refused as "missing column(s) unit"."""
+    from sim.config import CONFIG_DIR
+
+    text = (CONFIG_DIR / "tcp" / "census" / "bhr_2016-03.csv").read_text(encoding="utf-8")
+    marked = tmp_path / "excel.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    plain = build_spec(make_cfg())
+    with_mark = build_spec(make_cfg([f"tcp.census={marked}"]))
+    assert with_mark.census == plain.census
 
 
 def test_unknown_unit_type_in_yaml_is_named():
