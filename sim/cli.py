@@ -9,12 +9,14 @@ Ctrl-C keeps the chunks already finished and says where they are.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import signal
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 
@@ -39,6 +41,13 @@ def _hydra_main(cfg: DictConfig) -> None:
             result = api.resume(out)
         else:
             result = api.run(cfg, out_dir=out)
+    except BrokenProcessPool:  # a worker was killed (the OOM killer, kill -9): say so, and how to go on
+        print(
+            f"a worker process stopped without finishing (killed, or out of memory): finished chunks are kept "
+            f"in {out}/replications; complete the run with: {api.resume_command(out)}",
+            file=sys.stderr,
+        )
+        exit_now(EXIT_WORKER_LOST)
     except Exception as e:  # noqa: BLE001 - a user's error exits here: raising would make Hydra print its own report first
         line = user_error_line(e)
         if line is None:
@@ -179,7 +188,22 @@ def main() -> None:
     try:
         run_app(_hydra_main)
     except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
+        exit_now(EXIT_INTERRUPTED)
+
+
+#: Exit status of a run whose worker process was lost (finished chunks are kept; the run can be resumed).
+EXIT_WORKER_LOST = 3
+
+
+def exit_now(code: int) -> None:
+    """Leave at once after Ctrl-C or SIGTERM, once the output and logs are flushed. What is finished is on
+    disk already (chunk files are written whole, the manifest says interrupted); the interpreter's own exit
+    would join the process pool's threads, and a feeder thread still writing a task to a worker that was
+    stopped hung the run for good (3 of 4 tries)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 # --------------------------------------------------------------------------------------------------

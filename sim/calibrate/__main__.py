@@ -14,9 +14,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sim.calibrate.run import calibrate, register_schema
-from sim.cli import drop_if_empty, run_app
+from sim.cli import drop_if_empty, exit_now, run_app
 from sim.config import CONFIG_DIR
-from sim.config.errors import EXIT_USER_ERROR, user_error_line
+from sim.config.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, user_error_line
 
 register_schema()  # the root schema gains the `calibration` section (this process only)
 
@@ -61,7 +61,11 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    run_app(_hydra_main)
+    """Entry point of ``python -m sim.calibrate``; Ctrl-C ends it with status 130, finished waves kept."""
+    try:
+        run_app(_hydra_main)
+    except KeyboardInterrupt:
+        exit_now(EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

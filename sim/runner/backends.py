@@ -8,6 +8,10 @@ same results whatever runs them (a task is a pure function of its arguments).
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -44,7 +48,35 @@ class TaskPool:
             except BaseException:
                 for f in pending:
                     f.cancel()
+                stop_workers(self.executor)
                 raise
+
+
+def _worker_start(parent: int) -> None:
+    """In each worker process: Ctrl-C is the parent's to handle (it stops the workers: a worker handling it
+    too met the executor's shutdown and hung the run), SIGTERM ends the worker at once, and a worker whose
+    parent is gone (killed with -9, or by the OOM killer) exits within a second instead of running on."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def stop_workers(executor: ProcessPoolExecutor) -> None:
+    """End a process pool now: its workers terminated, nothing waited for (after Ctrl-C or a failure; the
+    tasks already finished have been handed over, and what was running is run again on resume)."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())  # no public handle on them
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=5)
 
 
 @contextmanager
@@ -70,7 +102,12 @@ def task_pool(workers: int = 1, backend: str = "processes", dask_address: str | 
             if cluster is not None:
                 cluster.close()
     elif workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as executor:
+        executor = ProcessPoolExecutor(max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),))
+        try:
             yield TaskPool(workers, executor=executor)
+        except BaseException:
+            stop_workers(executor)
+            raise
+        executor.shutdown(wait=True)
     else:
         yield TaskPool(1)
