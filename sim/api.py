@@ -103,12 +103,20 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
     manifest = run_dir / "manifest.json"
     if not (run_dir / "config.yaml").is_file() or not manifest.is_file():
         raise ConfigError("run.resume", f"{run_dir} holds no run to resume (no config.yaml and manifest.json)")
-    if json.loads(manifest.read_text()).get("status") == "complete":
+    try:
+        before = json.loads(manifest.read_text())
+        if not isinstance(before, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ConfigError(
+            "run.resume", f"{manifest} is not a run's manifest ({' '.join(str(e).split())}); the run cannot be resumed"
+        ) from None
+    if before.get("status") == "complete":
         raise ConfigError("run.resume", f"{run_dir} is already complete")
     owner = running_pid(run_dir)
     if owner is not None:
         raise ConfigError("run.resume", f"{run_dir} is still being run by process {owner}")
-    recorded = json.loads(manifest.read_text()).get("config_sha256")
+    recorded = before.get("config_sha256")
     text = (run_dir / "config.yaml").read_bytes()
     if recorded is not None and hashlib.sha256(text).hexdigest() != recorded:
         raise ConfigError(
@@ -117,7 +125,7 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
             "finished chunks were run with the config it had then; put that back, or start a new run",
         )
     cfg = merged(OmegaConf.structured(Config), OmegaConf.load(run_dir / "config.yaml"))
-    posterior = json.loads(manifest.read_text()).get("parameters")
+    posterior = before.get("parameters")
     if posterior:  # the file the run started with, wherever it is resumed from (prepare checks its hash)
         cfg.run.parameters = posterior["file"]
     return run(cfg, run_dir, progress=progress, resuming=True)

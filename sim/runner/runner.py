@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,8 +165,10 @@ def run_replications(
     done: set[int] = set()
     kept: dict[int, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
     if resume and out_dir is not None:
+        rows = spec.calendar.n_months + 1 if isinstance(spec, SystemSpec) else None
         for chunk in every:
-            if (out_dir / "replications" / chunk.name).exists():
+            path = out_dir / "replications" / chunk.name
+            if path.exists() and whole_chunk(path, chunk, rows):
                 done.add(chunk.index)
                 if on_chunk is not None:
                     on_chunk(chunk)
@@ -192,6 +195,23 @@ def run_replications(
     monthly = pd.concat([m for m, _ in ordered], ignore_index=True)
     events = pd.concat([e for _, e in ordered], ignore_index=True) if event_log else None
     return monthly, events
+
+
+def whole_chunk(path: Path, chunk: Chunk, months: int | None) -> bool:
+    """Whether a chunk file found on resume is whole: readable Parquet with a row for each replication and
+    month. One that is not (truncated by a full disk, a crash mid-copy) is set aside as ``*.broken`` (kept,
+    not deleted) and run again, so a resume completes instead of failing when the bands are folded."""
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_metadata(path).num_rows
+        if months is None or rows == (chunk.last - chunk.first) * months:
+            return True
+    except Exception:  # noqa: BLE001 - any unreadable file is a broken chunk
+        pass
+    path.replace(path.with_name(path.name + ".broken"))
+    print(f"warning: {path} is not a whole chunk; set aside as {path.name}.broken and run again", file=sys.stderr)
+    return False
 
 
 def chunk_files(run_dir: Path, kind: str = "replications") -> list[Path]:

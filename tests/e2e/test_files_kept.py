@@ -125,3 +125,32 @@ def test_a_run_that_fails_before_its_first_chunk_leaves_no_claimed_directory(tmp
     # so a second try into the same directory is not refused as "already holds a run"
     p = sim("run.replications=2", "run.years=1", "run.progress=false", f"hydra.run.dir={out}")
     assert p.returncode == 0, p.stderr
+
+
+def broken_copy(stopped: Path, tmp_path: Path, name: str) -> Path:
+    out = tmp_path / name
+    subprocess.run(["cp", "-r", str(stopped), str(out)], check=True)
+    return out
+
+
+def test_a_resume_of_an_empty_manifest_is_one_line(stopped, tmp_path):
+    out = broken_copy(stopped, tmp_path, "empty")
+    (out / "manifest.json").write_text("")
+    one_line(sim(f"run.resume={out}"), "config error: run.resume")
+
+
+def test_a_resume_of_a_config_that_is_not_yaml_is_one_line(stopped, tmp_path):
+    out = broken_copy(stopped, tmp_path, "yaml")
+    (out / "config.yaml").write_text("run: [unclosed\n")
+    one_line(sim(f"run.resume={out}"), "config error: run.resume")
+
+
+def test_a_resume_runs_a_truncated_chunk_again_and_keeps_the_broken_file(stopped, tmp_path):
+    out = broken_copy(stopped, tmp_path, "truncated")
+    whole = out / "replications" / "chunk-00000.parquet"
+    whole.write_bytes(whole.read_bytes()[:300])  # a chunk cut short (a full disk, a crash mid-copy)
+    p = sim(f"run.resume={out}", "run.progress=false")
+    assert p.returncode == 0, p.stderr
+    assert "not a whole chunk" in p.stderr
+    assert (out / "replications" / "chunk-00000.parquet.broken").exists()
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
