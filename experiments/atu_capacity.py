@@ -20,7 +20,6 @@ anything runs with one line naming the key and exit status 2.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sim import capacity
-from sim.cli import EXIT_USER_ERROR, drop_if_empty, run_app, user_error_line
+from sim.cli import exit_on_user_error, run_app
 from sim.config import CONFIG_DIR, ConfigError, build_spec
 from sim.pathway import UNIT_NAMES
 
@@ -43,10 +42,8 @@ def _hydra_main(cfg: DictConfig) -> None:
     c = cfg.capacity
     try:
         beds = capacity.check_capacity(cfg)
-    except ConfigError as e:  # exit here: raising would make Hydra print its own report first
-        drop_if_empty(out)
-        print(user_error_line(e), file=sys.stderr)
-        sys.exit(EXIT_USER_ERROR)
+    except ConfigError as e:  # one line, exit 2 (exit_on_user_error)
+        exit_on_user_error(e, out)
     r = cfg.run
     print(
         f"{cfg.tcp.name}: {c.unit} beds {beds[0]}..{beds[-1]} ({len(beds)} bed numbers), "

@@ -367,16 +367,18 @@ def release(prepared: PreparedRun) -> None:
             (run_dir / folder).rmdir()
 
 
-#: What a new run may find in its directory: Hydra's own record of the call and its log (Hydra makes both
-#: before the run starts); anything else is somebody's and is never written over.
-HYDRA_OWN = (".hydra",)
+def hydra_own(entry: Path) -> bool:
+    """Whether a run directory's entry is Hydra's own record of a call (``.hydra/``) or its log (``*.log``),
+    both made before the run starts: what a new run may find there besides its own mark."""
+    return entry.name == ".hydra" or entry.suffix == ".log"
 
 
 def _foreign_files(run_dir: Path) -> list[str]:
-    """The entries of ``run_dir`` that are neither Hydra's (``.hydra/``, ``*.log``) nor a run's mark (``.running``)."""
+    """The entries of ``run_dir`` that are neither Hydra's (``hydra_own``) nor a run's mark (``.running``):
+    somebody's, never written over."""
     if not run_dir.is_dir():
         return []
-    return sorted(p.name for p in run_dir.iterdir() if p.name not in (*HYDRA_OWN, RUNNING) and p.suffix != ".log")
+    return sorted(p.name for p in run_dir.iterdir() if not hydra_own(p) and p.name != RUNNING)
 
 
 def claim(run_dir: Path) -> None:

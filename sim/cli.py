@@ -49,12 +49,7 @@ def _hydra_main(cfg: DictConfig) -> None:
         )
         exit_now(EXIT_WORKER_LOST)
     except Exception as e:  # noqa: BLE001 - a user's error exits here: raising would make Hydra print its own report first
-        line = user_error_line(e)
-        if line is None:
-            raise
-        drop_if_empty(made)
-        print(line, file=sys.stderr)
-        sys.exit(EXIT_USER_ERROR)
+        exit_on_user_error(e, made)
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: finished chunks are kept in {out}/replications; "
@@ -85,6 +80,18 @@ def _given_dirs(argv: Sequence[str]) -> set[Path]:
 EXISTING = _given_dirs(sys.argv[1:])
 
 
+def exit_on_user_error(e: Exception, made: Path) -> None:
+    """In a Hydra app's body: a user's error (``user_error_line``) is one line on stderr and exit 2, the
+    directory Hydra made for the call removed if nothing of worth is in it; anything else is re-raised.
+    Exiting here, not raising, keeps Hydra from printing its own report first."""
+    line = user_error_line(e)
+    if line is None:
+        raise e
+    drop_if_empty(made)
+    print(line, file=sys.stderr)
+    sys.exit(EXIT_USER_ERROR)
+
+
 #: Overrides a resume may take: how it runs, not what (the results do not depend on them).
 RESUME_MAY_SET = ("run.resume", "run.progress", "run.workers", "run.backend", "run.dask_address")
 
@@ -110,7 +117,7 @@ def drop_if_empty(run_dir: Path) -> None:
     if not run_dir.is_dir() or run_dir.resolve() in EXISTING:
         return
     entries = list(run_dir.iterdir())
-    ours = [p for p in entries if p.name == ".hydra" or p.suffix == ".log"]
+    ours = [p for p in entries if api.hydra_own(p)]
     files = [f for p in ours for f in ([p] if p.is_file() else list(p.rglob("*")))]
     fresh = all(f.stat().st_mtime >= STARTED - 1 for f in files)
     if len(ours) == len(entries) and fresh:

@@ -14,9 +14,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sim.calibrate.run import calibrate, register_schema
-from sim.cli import drop_if_empty, exit_now, run_app
+from sim.cli import drop_if_empty, exit_now, exit_on_user_error, run_app
 from sim.config import CONFIG_DIR
-from sim.config.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, user_error_line
+from sim.config.errors import EXIT_INTERRUPTED
 
 register_schema()  # the root schema gains the `calibration` section (this process only)
 
@@ -28,13 +28,8 @@ def _hydra_main(cfg: DictConfig) -> None:
     out = Path(resume) if resume else made
     try:
         result = calibrate(cfg, out, progress=bool(cfg.run.progress))
-    except Exception as e:  # noqa: BLE001 - a user's error exits here, before Hydra prints a report
-        line = user_error_line(e)
-        if line is None:
-            raise
-        drop_if_empty(made)
-        print(line, file=sys.stderr)
-        sys.exit(EXIT_USER_ERROR)
+    except Exception as e:  # noqa: BLE001 - a user's error is one line (exit_on_user_error); others re-raised
+        exit_on_user_error(e, made)
     except KeyboardInterrupt:
         again = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "sim.calibrate", *sys.argv[1:]])
         print(

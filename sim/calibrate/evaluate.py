@@ -48,7 +48,6 @@ def evaluate(
     """Simulate each point (a row of parameter values) for each replication number: the targets' values,
     [points, replications, targets], and the kept series, each [points, replications, months + 1]."""
     values = np.full((len(points), len(replications), len(problem.targets)), np.nan)
-    series = {name: np.zeros((0,)) for name in problem.series}
     kept: dict[str, list[np.ndarray]] = {name: [] for name in problem.series}
     for p, point in enumerate(points):
         spec = spec_at(problem, point)
@@ -60,9 +59,7 @@ def evaluate(
             values[p, :, t] = target.observation.of_series(m, where)
         for name in problem.series:
             kept[name].append(m[name].T)
-    for name in problem.series:
-        series[name] = np.stack(kept[name]) if kept[name] else np.zeros((0, len(replications), 0))
-    return values, series
+    return values, {name: np.stack(rows) for name, rows in kept.items()}
 
 
 def evaluate_pairs(

@@ -8,7 +8,6 @@ results as one never stopped: every wave's design and replications are fixed by 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -125,7 +124,9 @@ def calibrate(
                     u, density = design(d, n, m.design, m.seed + k), np.ones(n)
                 x = np.column_stack([p.value(u[:, i]) for i, p in enumerate(cal.priors)])
                 began = time.perf_counter()
-                values = _simulate(pool, problem, x, np.arange(r), m.chunk_points, f"wave {k + 1}/{m.waves}", progress)
+                values, _ = _simulate(
+                    pool, problem, x, np.arange(r), m.chunk_points, f"wave {k + 1}/{m.waves}", progress
+                )
                 wave = Wave(k, centres, sd, density, u, x, values, time.perf_counter() - began)
                 if run_dir is not None:
                     _save_wave(run_dir, wave)
@@ -216,23 +217,38 @@ def unmet_targets(wave: Wave, targets: tuple[Target, ...], train: np.ndarray, cu
 
 
 def _simulate(
-    pool: TaskPool, problem: Problem, x: np.ndarray, reps: np.ndarray, per_task: int, label: str, progress: bool
-) -> np.ndarray:
-    """Every point's targets, [points, replications, targets], through the pool, in chunks of points."""
-    out = np.full((len(x), len(reps), len(problem.targets)), np.nan)
-    starts = list(range(0, len(x), per_task))
-    bar = tqdm(total=len(x), unit="point", desc=label, disable=not progress, leave=False)
+    pool: TaskPool,
+    problem: Problem,
+    points: np.ndarray,
+    reps: np.ndarray,
+    per_task: int,
+    label: str,
+    progress: bool,
+    paired: bool = False,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The points through the pool, ``per_task`` a task, in order: each for every replication number of
+    ``reps`` (``evaluate``: targets [points, replications, targets]) or, ``paired``, point i on ``reps[i]``
+    alone (``evaluate_pairs``: targets [points, targets]); with the kept series of each."""
+    starts = list(range(0, len(points), per_task))
+    parts: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+    bar = tqdm(total=len(points), unit="point", desc=label, disable=not progress, leave=False)
 
-    def done(i: int, result: tuple[np.ndarray, dict]) -> None:
-        a = starts[i]
-        out[a : a + per_task] = result[0]
+    def done(i: int, result: tuple[np.ndarray, dict[str, np.ndarray]]) -> None:
+        parts[i] = result
         bar.update(len(result[0]))
 
+    if paired:
+        tasks = [(problem, points[a : a + per_task], reps[a : a + per_task]) for a in starts]
+    else:
+        tasks = [(problem, points[a : a + per_task], reps) for a in starts]
     try:
-        pool.map(evaluate, [(problem, x[a : a + per_task], reps) for a in starts], done)
+        pool.map(evaluate_pairs if paired else evaluate, tasks, done)
     finally:
         bar.close()
-    return out
+    ordered = [parts[i] for i in range(len(starts))]
+    values = np.concatenate([v for v, _ in ordered])
+    series = {name: np.concatenate([s[name] for _, s in ordered]) for name in problem.series}
+    return values, series
 
 
 def _posterior(result: CalibrationResult, problem: Problem, spec: SystemSpec, pool: TaskPool, progress: bool) -> None:
@@ -298,7 +314,7 @@ def _posterior(result: CalibrationResult, problem: Problem, spec: SystemSpec, po
     fans = tuple(dict.fromkeys(name for t in targets for name in t.observation.metric if not t.observation.denominator))
     shown = Problem(problem.cfg, problem.keys, targets, fans)
     began = time.perf_counter()
-    values, series = _simulate_pairs(pool, shown, points, reps, m.chunk_points, progress)
+    values, series = _simulate(pool, shown, points, reps, m.chunk_points, "posterior predictive", progress, paired=True)
     result.manifest["predictive_seconds"] = round(time.perf_counter() - began, 3)
     result.fit, result.scores = fit_table(targets, values)
     months = [spec.calendar.start_label, *spec.calendar.labels]
@@ -317,31 +333,6 @@ def _posterior(result: CalibrationResult, problem: Problem, spec: SystemSpec, po
         )
     result.predictive = pd.concat(bands, ignore_index=True) if bands else None
     result.manifest["effective_sample_size"] = effective_size(w)
-
-
-def _simulate_pairs(
-    pool: TaskPool, problem: Problem, points: np.ndarray, reps: np.ndarray, per_task: int, progress: bool
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Draw i run once on replication number reps[i]: targets [draws, targets], series [draws, months + 1]."""
-    values = np.full((len(points), len(problem.targets)), np.nan)
-    series: dict[str, np.ndarray] = {}
-    starts = list(range(0, len(points), per_task))
-    bar = tqdm(total=len(points), unit="draw", desc="posterior predictive", disable=not progress, leave=False)
-
-    def done(i: int, result: tuple[np.ndarray, dict[str, np.ndarray]]) -> None:
-        a = starts[i]
-        values[a : a + per_task] = result[0]
-        for name, s in result[1].items():
-            if name not in series:
-                series[name] = np.zeros((len(points), s.shape[1]))
-            series[name][a : a + per_task] = s
-        bar.update(len(result[0]))
-
-    try:
-        pool.map(evaluate_pairs, [(problem, points[a : a + per_task], reps[a : a + per_task]) for a in starts], done)
-    finally:
-        bar.close()
-    return values, series
 
 
 def interval_score(y: float, lower: float, upper: float, alpha: float) -> float:
@@ -467,10 +458,6 @@ def _load_wave(run_dir: Path, k: int) -> Wave | None:
     with np.load(path) as f:
         seconds = float(f["seconds"]) if "seconds" in f.files else float("nan")
         return Wave(k, f["centres"], f["sd"], f["density"], f["u"], f["x"], f["values"], seconds)
-
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 __all__ = [

@@ -45,10 +45,9 @@ class TaskPool:
             try:
                 for f in as_completed(pending):
                     on_result(pending[f], f.result())
-            except BaseException:
+            except BaseException:  # task_pool then stops the workers
                 for f in pending:
                     f.cancel()
-                stop_workers(self.executor)
                 raise
 
 
@@ -70,7 +69,7 @@ def _worker_start(parent: int) -> None:
 def stop_workers(executor: ProcessPoolExecutor) -> None:
     """End a process pool now: its workers terminated, nothing waited for (after Ctrl-C or a failure; the
     tasks already finished have been handed over, and what was running is run again on resume)."""
-    processes = list((getattr(executor, "_processes", None) or {}).values())  # no public handle on them
+    processes = list(getattr(executor, "_processes", {}).values())  # no public handle on them
     for process in processes:
         if process.is_alive():
             process.terminate()
