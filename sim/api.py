@@ -5,6 +5,7 @@
     result = run(cfg)                      # nothing written
     result.summary.query("metric == 'inpatients'")
     run(cfg, out_dir="outputs/my-run")     # the files of a command-line run
+    run(cfg, out_dir="outputs/my-run", overwrite=True)  # again: the earlier run's files replaced
 
 The command line (``python -m sim``) calls the same ``run`` with Hydra's run directory. ``run`` is three
 steps that can be called on their own: ``prepare`` (validate, claim the directory), ``replicate`` (the
@@ -18,6 +19,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -64,6 +66,16 @@ class RunResult:
     run_dir: Path | None
     _monthly: pd.DataFrame | None = field(default=None, repr=False)
     _events: pd.DataFrame | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        """One line: what was run and where its files are (the tables are attributes, not shown)."""
+        m, cal = self.manifest, self.spec.calendar
+        where = f", run_dir='{self.run_dir}'" if self.run_dir is not None else ""
+        return (
+            f"RunResult(system='{self.spec.name}', scenario='{self.spec.scenario}', "
+            f"replications={m.get('replications')}, seed={m.get('seed')}, months={cal.labels[0]}..{cal.labels[-1]}"
+            f"{where})"
+        )
 
     @property
     def monthly(self) -> pd.DataFrame:
@@ -161,10 +173,20 @@ class Replications:
     count: int
 
 
-def prepare(cfg: DictConfig, out_dir: str | Path | None = None, *, resuming: bool = False) -> PreparedRun:
+def prepare(
+    cfg: DictConfig,
+    out_dir: str | Path | None = None,
+    *,
+    resuming: bool = False,
+    overwrite: bool = False,
+    dir_key: str = "out_dir",
+) -> PreparedRun:
     """Validate ``cfg`` (the system and the run settings, and the auto rule's metric and month) and, with
     ``out_dir``, claim it: its config and manifest written, marked as being run by this process. Nothing
-    is simulated. ``out_dir`` must not already hold a run, unless ``resuming`` (``resume``)."""
+    is simulated. ``out_dir`` must not already hold a run, unless ``resuming`` (``resume``) or
+    ``overwrite`` (the earlier run's own files are removed first; anything else in it is refused).
+    ``dir_key`` names the directory in errors: ``out_dir`` from Python, ``hydra.run.dir`` from the
+    command line."""
     spec, settings = build(cfg)  # the validated system and run settings: nothing below reads cfg.run again
     if settings.auto is not None:
         _auto_rule(settings.auto, spec)  # a bad metric or month stops the run before its directory is made
@@ -175,11 +197,13 @@ def prepare(cfg: DictConfig, out_dir: str | Path | None = None, *, resuming: boo
     config_text = OmegaConf.to_yaml(cfg, resolve=True)
     if run_dir is not None and not resuming:
         if (run_dir / "manifest.json").exists() or (run_dir / "replications").exists():
-            raise ConfigError("hydra.run.dir", f"{run_dir} already holds a run; choose a new directory")
+            if not overwrite:
+                raise RunDirectoryTaken(dir_key, _taken(run_dir, dir_key))
+            _remove_run(run_dir, dir_key)
         foreign = _foreign_files(run_dir)
         if foreign:
             raise ConfigError(
-                "hydra.run.dir",
+                dir_key,
                 f"{run_dir} holds files that are not a run's ({', '.join(foreign[:3])}"
                 f"{', ...' if len(foreign) > 3 else ''}); they are left as they are: choose a new directory",
             )
@@ -219,6 +243,54 @@ def prepare(cfg: DictConfig, out_dir: str | Path | None = None, *, resuming: boo
     if run_dir is not None:
         _write_manifest(run_dir, manifest)
     return PreparedRun(cfg, spec, settings, run_dir, manifest, resuming, parameters=parameters)
+
+
+class RunDirectoryTaken(ConfigError, FileExistsError):
+    """The directory asked for already holds a run: earlier outputs are not overwritten unless asked."""
+
+
+def _taken(run_dir: Path, dir_key: str) -> str:
+    """Why ``run_dir`` cannot take a new run, and what to do, in the terms of the caller (Python or the
+    command line)."""
+    try:
+        status = str(json.loads((run_dir / "manifest.json").read_text()).get("status", "?"))
+    except (OSError, ValueError, AttributeError):
+        status = "?"
+    finished = status == "complete"
+    if dir_key == "out_dir":
+        then = "" if finished else ", or sim.api.resume(out_dir) to complete it"
+        return (
+            f"{run_dir} already holds a run ({status}): pass another out_dir, or run(..., overwrite=True) to "
+            f"replace it{then}"
+        )
+    then = "" if finished else f" (or complete it with {resume_command(run_dir)})"
+    return f"{run_dir} already holds a run ({status}); choose a new directory{then}"
+
+
+#: What a run writes into its directory (``overwrite=True`` removes these and nothing else).
+RUN_FILES = ("manifest.json", "config.yaml", "summary.csv", "trajectory.csv", "report.md", "report.html")
+RUN_PATTERNS = ("fan_*.png", "fan_*.svg", "milestones.*", "finance_*", "report.*", "results.xlsx", "*.log")
+RUN_FOLDERS = ("replications", "events", "inputs", ".hydra")
+
+
+def _remove_run(run_dir: Path, dir_key: str) -> None:
+    """Remove an earlier run's files from ``run_dir`` (``overwrite=True``): refused while a process is
+    still running it, or if the directory holds anything a run does not write."""
+    owner = running_pid(run_dir)
+    if owner is not None and owner != os.getpid():
+        raise ConfigError(dir_key, f"{run_dir} is being run by process {owner}; it is not overwritten")
+    ours = {p for pattern in RUN_PATTERNS for p in run_dir.glob(pattern)}
+    ours |= {run_dir / n for n in (*RUN_FILES, *RUN_FOLDERS, RUNNING)}
+    other = sorted(p.name for p in run_dir.iterdir() if p not in ours)
+    if other:
+        raise ConfigError(
+            dir_key, f"{run_dir} holds files a run does not write ({', '.join(other[:3])}): it is not overwritten"
+        )
+    for p in sorted(ours):
+        if p.is_dir() and p.name != ".hydra":
+            shutil.rmtree(p)
+        elif p.is_file():
+            p.unlink()
 
 
 def _check_same_posterior(before: dict, parameters: Parameterised | None) -> None:
@@ -336,13 +408,20 @@ def publish(prepared: PreparedRun, reps: Replications) -> RunResult:
 
 
 def run(
-    cfg: DictConfig, out_dir: str | Path | None = None, *, progress: bool | None = None, resuming: bool = False
+    cfg: DictConfig,
+    out_dir: str | Path | None = None,
+    *,
+    progress: bool | None = None,
+    resuming: bool = False,
+    overwrite: bool = False,
+    dir_key: str = "out_dir",
 ) -> RunResult:
     """Validate ``cfg``, run its replications and return the results; write the run's files into
-    ``out_dir`` if given (it must not already hold a run: earlier outputs are never overwritten, except
-    by ``resume``, which completes one). The three steps, ``prepare``, ``replicate`` and ``publish``, can
-    be called on their own."""
-    prepared = prepare(cfg, out_dir, resuming=resuming)
+    ``out_dir`` if given. A directory that already holds a run is refused (``RunDirectoryTaken``, a
+    ``FileExistsError``) unless ``overwrite=True``, which replaces that run's files; ``resume`` completes
+    an interrupted one. The three steps, ``prepare``, ``replicate`` and ``publish``, can be called on
+    their own."""
+    prepared = prepare(cfg, out_dir, resuming=resuming, overwrite=overwrite, dir_key=dir_key)
     try:
         reps = replicate(prepared, progress=progress)
     except Exception:
@@ -508,7 +587,11 @@ def git_commit() -> str:
     root = Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, timeout=5)
+        # tracked files only: the untracked outputs, environments and notebooks of a user's clone do not
+        # change the code that ran
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     if head.returncode != 0:

@@ -40,7 +40,7 @@ def _hydra_main(cfg: DictConfig) -> None:
             _refuse_ignored(list(HydraConfig.get().overrides.task))
             result = api.resume(out)
         else:
-            result = api.run(cfg, out_dir=out)
+            result = api.run(cfg, out_dir=out, dir_key="hydra.run.dir")
     except BrokenProcessPool:  # a worker was killed (the OOM killer, kill -9): say so, and how to go on
         print(
             f"a worker process stopped without finishing (killed, or out of memory): finished chunks are kept "

@@ -58,3 +58,24 @@ def test_compare_and_capacity_refuse_auto_replications(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "config error: run.replications: auto: every bed number runs the same replications; give a number"
     ]
+
+
+def test_a_second_run_into_one_directory_is_refused_in_python_terms_unless_overwrite(tmp_path) -> None:
+    """The README's snippet run twice: the second call says out_dir and overwrite=True (not hydra.run.dir);
+    overwrite replaces the earlier run's files, the same results again, but never a file a run does not
+    write; the result's repr is one short line."""
+    cfg = make_cfg(["run.replications=4", "run.years=1", "run.chunk_size=2", "run.progress=false"])
+    out = tmp_path / "r"
+    first = api.run(cfg, out_dir=out)
+    assert "\n" not in repr(first) and len(repr(first)) < 200 and "scenario='baseline'" in repr(first)
+    with pytest.raises(FileExistsError, match=r"^out_dir: .*overwrite=True") as refused:
+        api.run(cfg, out_dir=out)
+    assert "hydra" not in str(refused.value)
+    (out / "mine.txt").write_text("x")
+    with pytest.raises(ConfigError, match="does not write .mine.txt"):
+        api.run(cfg, out_dir=out, overwrite=True)
+    assert (out / "mine.txt").read_text() == "x" and (out / "manifest.json").is_file()
+    (out / "mine.txt").unlink()
+    again = api.run(cfg, out_dir=out, overwrite=True)
+    pd.testing.assert_frame_equal(again.summary, first.summary)
+    assert again.manifest["status"] == "complete" and len(list((out / "replications").iterdir())) == 2
