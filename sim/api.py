@@ -28,17 +28,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from hydra import compose as hydra_compose
-from hydra import initialize_config_dir
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from tqdm import tqdm
 
-from sim.config import CONFIG_DIR, Config, ConfigError, SystemSpec, build
+from sim.config import Config, ConfigError, SystemSpec, build, provenance
+from sim.config.census import CENSUS_KEYS, anchor_paths, census_path
 from sim.config.parameters import Parameterised, parameterise
 from sim.config.spec import AutoRule, RunSpec
+from sim.config.store import compose as store_compose
 from sim.config.store import merged
 from sim.finance import write_finance
 from sim.metrics import check_metric
@@ -92,10 +93,20 @@ class RunResult:
         return self._events
 
 
-def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
-    """Compose configs/<config_name>.yaml with command-line style overrides (Hydra's compose API)."""
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return hydra_compose(config_name=config_name, overrides=list(overrides))
+def compose(
+    overrides: Sequence[str] = (), config_name: str = "config", config_dir: str | Path | None = None
+) -> DictConfig:
+    """Compose configs/<config_name>.yaml with command-line style overrides (Hydra's compose API).
+    ``config_dir`` is a directory of the user's own configs (``tcp/<name>.yaml`` and its census, as
+    ``python -m sim.new_area`` writes one), searched first, as ``--config-dir`` is on the command line;
+    its relative census paths are read from it."""
+    dirs = [Path(config_dir).resolve()] if config_dir is not None else []
+    cfg = store_compose(overrides, config_name, config_dirs=dirs)
+    if dirs:
+        anchor_paths(cfg, dirs)
+        with open_dict(cfg):
+            cfg.run.config_dirs = [str(d) for d in dirs]
+    return cfg
 
 
 def resume_command(run_dir: str | Path) -> str:
@@ -212,7 +223,7 @@ def prepare(
         claim(run_dir)  # one process a run directory: a second run or resume into it at once is refused
         if not resuming:
             (run_dir / "config.yaml").write_text(config_text)
-    manifest = {
+    manifest: dict[str, Any] = {
         "system": spec.name,
         "scenario": spec.scenario,
         "seed": settings.seed,
@@ -240,9 +251,84 @@ def prepare(
         manifest["started"] = before.get("started", manifest["started"])
         manifest["resumed"] = before.get("resumed", []) + [datetime.now(timezone.utc).isoformat(timespec="seconds")]
         manifest["config_sha256"] = before.get("config_sha256", manifest["config_sha256"])
+        # what the run was started as, not the resume's command line
+        manifest.update({k: before[k] for k in PROVENANCE if k in before})
+        manifest["overrides"] = before.get("overrides")
+    else:
+        manifest.update(_provenance(cfg, manifest["overrides"]))
+    manifest.setdefault("notes", [])
+    for note in manifest["notes"]:
+        if settings.progress:
+            print(f"note: {note}", file=sys.stderr)
     if run_dir is not None:
         _write_manifest(run_dir, manifest)
+        _keep_inputs(run_dir, cfg)
     return PreparedRun(cfg, spec, settings, run_dir, manifest, resuming, parameters=parameters)
+
+
+#: The manifest's record of where the values came from (``_provenance``), kept as it was by a resume.
+PROVENANCE = ("changes", "as_shipped", "config_dirs", "rerun", "notes")
+
+
+def _provenance(cfg: DictConfig, overrides: list[str] | None) -> dict:
+    """What the manifest says of where the run's values came from: every value that differs from the
+    shipped files (``changes``; None if those files could not be composed), whether it is the scenario as
+    shipped, the user's config directories, the command that runs it again, and the start-state notes."""
+    from hydra.core.hydra_config import HydraConfig
+
+    dirs = [str(d) for d in cfg.run.config_dirs]
+    choices = None
+    if HydraConfig.initialized():  # the files the command line chose (an experiment's included)
+        picked = HydraConfig.get().runtime.choices
+        choices = [f"{g}={picked[g]}" for g in CHOSEN if picked.get(g) is not None]
+    reference = provenance.reference_config(cfg, choices, dirs)
+    changes = None if reference is None else provenance.differences(cfg, reference)
+    if overrides is None:  # a config made in Python: its files and what differs from them
+        overrides = (choices or provenance.choices_of(cfg)) + [
+            f"{d.key}={provenance.hydra_value(d.value)}" for d in changes or []
+        ]
+        if reference is not None:
+            overrides += provenance.run_settings(cfg, reference)
+    census = []
+    for name, node in _tcp_nodes(cfg):
+        path = next((census_path(str(node[k])) for k in CENSUS_KEYS[:2] if node.get(k)), None)
+        census.append((name, path, None if path is None else provenance.census_month(path)))
+    return {
+        "changes": None if changes is None else [d.record() for d in changes],
+        "as_shipped": changes is not None and not changes,
+        "config_dirs": dirs,
+        "rerun": provenance.rerun_command(overrides, dirs),
+        "notes": provenance.start_notes(census, str(cfg.run.start), float(cfg.run.warmup_years)),
+    }
+
+
+#: The config groups whose chosen files are the reference a run's values are compared with.
+CHOSEN = ("tcp", "system", "scenario", "experiment")
+
+
+def _tcp_nodes(cfg: DictConfig) -> list[tuple[str, DictConfig]]:
+    """(name, config) of each TCP of a config: a system's, or the one ``tcp``."""
+    if cfg.system.tcps:
+        return [(str(t.name), t) for t in cfg.system.tcps.values()]
+    return [] if cfg.tcp is None else [(str(cfg.tcp.name), cfg.tcp)]
+
+
+def _keep_inputs(run_dir: Path, cfg: DictConfig) -> None:
+    """Keep what the run read beside its results: each TCP's config as run (resolved) in
+    ``inputs/tcp/<name>.yaml``, and its census files as they were, in ``inputs/census/``."""
+    tcp_dir, census_dir = run_dir / "inputs" / "tcp", run_dir / "inputs" / "census"
+    for name, node in _tcp_nodes(cfg):
+        tcp_dir.mkdir(parents=True, exist_ok=True)
+        (tcp_dir / f"{name}.yaml").write_text(
+            f"# {name} as this run ran it (every value resolved; its sources are the comments of its file)\n"
+            + provenance.as_yaml(node)
+        )
+        for key in CENSUS_KEYS:
+            if node.get(key):
+                path = census_path(str(node[key]))
+                if path.is_file():
+                    census_dir.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, census_dir / path.name)
 
 
 class RunDirectoryTaken(ConfigError, FileExistsError):
@@ -441,6 +527,7 @@ def release(prepared: PreparedRun) -> None:
         return
     for name in ("manifest.json", "config.yaml", RUNNING):
         (run_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(run_dir / "inputs", ignore_errors=True)  # prepare's copies of what the run read
     for folder in ("replications", "events"):
         if (run_dir / folder).is_dir() and not any((run_dir / folder).iterdir()):
             (run_dir / folder).rmdir()
@@ -589,9 +676,8 @@ def git_commit() -> str:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
         # tracked files only: the untracked outputs, environments and notebooks of a user's clone do not
         # change the code that ran
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=5
-        )
+        status = ["git", "status", "--porcelain", "--untracked-files=no"]
+        dirty = subprocess.run(status, cwd=root, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     if head.returncode != 0:

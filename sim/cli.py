@@ -22,10 +22,11 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
 from sim import api, compare
 from sim.config import CONFIG_DIR
+from sim.config.census import anchor_paths
 from sim.config.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, ConfigError, user_error_line
 from sim.plots import files_only
 
@@ -40,6 +41,7 @@ def _hydra_main(cfg: DictConfig) -> None:
             _refuse_ignored(list(HydraConfig.get().overrides.task))
             result = api.resume(out)
         else:
+            with_config_dirs(cfg)
             result = api.run(cfg, out_dir=out, dir_key="hydra.run.dir")
     except BrokenProcessPool:  # a worker was killed (the OOM killer, kill -9): say so, and how to go on
         print(
@@ -58,6 +60,19 @@ def _hydra_main(cfg: DictConfig) -> None:
         )
         raise
     print(f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s)")
+
+
+def with_config_dirs(cfg: DictConfig) -> None:
+    """Record the user's config directories (``--config-dir``) in ``run.config_dirs`` and read each TCP's
+    relative census path from them where the file is there (``anchor_paths``): a TCP written in a user's
+    own directory runs, is reported and is re-run with its own files. ``run.config_dirs`` is not a user's
+    key: set by hand it would name files the run did not compose from."""
+    if any(o.split("=", 1)[0].lstrip("+~") == "run.config_dirs" for o in HydraConfig.get().overrides.task):
+        raise ConfigError("run.config_dirs", "is set by --config-dir, not by hand: give --config-dir <dir>")
+    dirs = [Path(s.path).resolve() for s in HydraConfig.get().runtime.config_sources if s.provider == "command-line"]
+    anchor_paths(cfg, dirs)
+    with open_dict(cfg):
+        cfg.run.config_dirs = [str(d) for d in dirs]
 
 
 #: When this process started (before Hydra made its run directory): a file older than this is not ours.

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from omegaconf import DictConfig
 
 from sim.config.errors import ConfigError
 from sim.config.schema import DELAY_REASONS, PLACEMENT_TYPES, UNIT_TYPES
@@ -54,6 +55,27 @@ def census_path(census: str) -> Path:
     """A TCP's ``census`` value as a file: absolute as given, else relative to configs/."""
     path = Path(census)
     return path if path.is_absolute() else CONFIG_DIR / path
+
+
+#: A TCP's keys that name a census file.
+CENSUS_KEYS = ("census", "census_counts", "community_census")
+
+
+def anchor_paths(cfg: DictConfig, config_dirs: Sequence[Path]) -> None:
+    """Make each TCP's relative census paths absolute where the file is in one of the user's config
+    directories (``--config-dir``), first found first: a census beside its own TCP file is read from
+    there, and the run's config.yaml records where (so a resume reads the same file). Paths found in no
+    such directory are left relative to configs/, as ``census_path`` reads them."""
+    nodes = [cfg.tcp] if cfg.get("tcp") is not None else []
+    nodes += list((cfg.system.get("tcps") or {}).values())
+    for node in nodes:
+        for key in CENSUS_KEYS:
+            value = node.get(key)
+            if not value or Path(str(value)).is_absolute():
+                continue
+            found = next((Path(d) / str(value) for d in config_dirs if (Path(d) / str(value)).is_file()), None)
+            if found is not None:
+                node[key] = str(found.resolve())
 
 
 class CommunityRow(NamedTuple):

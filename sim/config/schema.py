@@ -368,6 +368,9 @@ class RunConfig:
     tcp_metrics: bool = True  # in a system, each TCP's metrics too (<tcp>/<metric>); off keeps chunks small
     resume: Optional[str] = None  # a run directory an interruption left unfinished: complete it
     parameters: Optional[str] = None  # a calibration's posterior (Parquet): replication i runs one draw of it
+    # the user's config directories this config was composed from (--config-dir, compose(config_dir=)):
+    # set by the command line and the API, refused as an override; the report names their files from it
+    config_dirs: list[str] = field(default_factory=list)
 
 
 @dataclass

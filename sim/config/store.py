@@ -3,6 +3,7 @@ the dataclasses."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,27 @@ def register() -> None:
     """Store the primary schema as ``base_config`` (named first in configs/config.yaml's defaults).
     Idempotent: storing the same node twice is harmless."""
     ConfigStore.instance().store(name="base_config", node=Config)
+    if not OmegaConf.has_resolver("sim_changes"):  # hydra.run.dir's suffix for a run with changed values
+        from sim.config.provenance import changes_tag
+
+        OmegaConf.register_new_resolver("sim_changes", lambda overrides: changes_tag(list(overrides)))
+
+
+def compose(
+    overrides: Sequence[str] = (), config_name: str = "config", config_dirs: Sequence[str | Path] = ()
+) -> DictConfig:
+    """Compose configs/<config_name>.yaml with command-line style overrides (Hydra's compose API); each of
+    ``config_dirs`` (a user's own area, as ``--config-dir`` gives one) is searched before configs/."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    if GlobalHydra.instance().is_initialized():  # inside a Hydra app: its search path (--config-dir too)
+        return hydra_compose(config_name=config_name, overrides=list(overrides))
+    paths = ",".join(f"file://{Path(d).resolve()}" for d in config_dirs)
+    extra = [f"hydra.searchpath=[{paths}]"] if config_dirs else []
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return hydra_compose(config_name=config_name, overrides=[*extra, *overrides])
 
 
 def plain(node: Any, *, resolve: bool = True) -> dict[str, Any]:

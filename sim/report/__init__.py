@@ -57,7 +57,7 @@ def write_report(
     text = render_report(cfg, spec, manifest, summary, trajectory, run_dir=run_dir)
     md = run_dir / "report.md"
     md.write_text(text)
-    (run_dir / "report.html").write_text(markdown_to_html(text, title=title(spec, cfg)))
+    (run_dir / "report.html").write_text(markdown_to_html(text, title=title(spec, cfg, manifest)))
     return md
 
 

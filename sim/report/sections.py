@@ -87,9 +87,9 @@ def report_context(
     where = Path(run_dir) if run_dir is not None else PROJECT_DIR
     return {
         "header": header(cfg, spec, manifest),
-        "objectives": objectives(cfg, spec),
+        "objectives": objectives(cfg, spec, manifest),
         "logic": logic(cfg, spec, where),
-        "data": data(cfg, where),
+        "data": data(cfg, where, manifest),
         "experimentation": experimentation(spec, manifest),
         "implementation": implementation(manifest),
         "code_access": code_access(cfg, manifest, where),
@@ -97,24 +97,35 @@ def report_context(
     }
 
 
-def title(spec: SystemSpec, cfg: DictConfig) -> str:
-    """The report's title: the system and the scenario."""
-    return f"{spec.title}: scenario {cfg.scenario.name}"
+def title(spec: SystemSpec, cfg: DictConfig, manifest: dict | None = None) -> str:
+    """The report's title: the system and the scenario, and how many values the run changed from the
+    scenario's files (the manifest's ``changes``), so a changed run never reads as the scenario."""
+    changed = (manifest or {}).get("changes") or []
+    n = len(changed)
+    return f"{spec.title}: scenario {cfg.scenario.name}" + (f", {n} value{'s' if n > 1 else ''} changed" if n else "")
 
 
 def header(cfg: DictConfig, spec: SystemSpec, manifest: dict) -> dict[str, Any]:
     """The title and the run's identity (start time, status, commit)."""
     return {
-        "title": title(spec, cfg),
+        "title": title(spec, cfg, manifest),
         "started": manifest.get("started", "?"),
         "status": manifest.get("status", "?"),
         "commit": manifest.get("git_commit", "unknown"),
+        "notes": list(manifest.get("notes") or []),  # the start state's warnings (sim.config.provenance)
     }
 
 
-def objectives(cfg: DictConfig, spec: SystemSpec) -> dict[str, Any]:
-    """1. Objectives: the scenario's question, the system and its TCPs, the planned trajectory and the
-    scenario's changes."""
+def objectives(cfg: DictConfig, spec: SystemSpec, manifest: dict | None = None) -> dict[str, Any]:
+    """1. Objectives: the scenario's question, the system and its TCPs, the planned trajectory, the
+    scenario's changes and every value the run changed from the files it was composed from (the
+    manifest's ``changes``: None when they could not be compared). Only a run of the baseline file with
+    no value changed is called the baseline."""
+    manifest = manifest or {}
+    changed = manifest.get("changes")
+    overridden = [
+        {"key": c["key"], "value": _shown(c["value"]), "shipped": _shown(c["shipped"])} for c in changed or []
+    ]
     return {
         "question": " ".join(str(cfg.scenario.question or "").split()),
         "system": {
@@ -127,7 +138,9 @@ def objectives(cfg: DictConfig, spec: SystemSpec) -> dict[str, Any]:
         "plan": [{"month": m, "planned": v} for m, v in spec.trajectory().items()],
         "scenario": cfg.scenario.name,
         "changes": [{"key": k, "value": v} for k, v in scenario_changes(cfg.scenario).items()],
-        "is_baseline": cfg.scenario.name == "baseline",
+        "overridden": overridden,
+        "compared": changed is not None,
+        "is_baseline": cfg.scenario.name == "baseline" and changed is not None and not changed,
     }
 
 
@@ -158,17 +171,28 @@ def logic(cfg: DictConfig, spec: SystemSpec, where: Path) -> dict[str, Any]:
     }
 
 
-def data(cfg: DictConfig, where: Path) -> dict[str, Any]:
-    """3. Data: the seed documents cited, each config file's comments that cite a source, the start census
-    of each TCP with its comment lines, and how many comments mark an assumption."""
+def data(cfg: DictConfig, where: Path, manifest: dict | None = None) -> dict[str, Any]:
+    """3. Data: the seed documents cited, each config file's comments that cite a source (a value the run
+    changed is shown with the value it ran instead of its file's comment, which is not its source), the
+    start census of each TCP with its comment lines, and how many comments mark an assumption."""
     files = []
     every_comment: list[str] = []
     n_assumed = 0
-    for path in sources.config_files(cfg):
+    dirs = [Path(d) for d in (manifest or {}).get("config_dirs") or []]
+    changed = {c["key"]: c for c in (manifest or {}).get("changes") or []}
+    for path in sources.config_files(cfg, dirs):
         comments = sources.config_comments(path)
         every_comment += [c for _, c in comments]
         n_assumed += sum(1 for _, c in comments if sources.is_assumption(c))
-        cited = [{"key": k, "comment": c} for k, c in comments if sources.cites_source(c)]
+        prefix = sources.run_prefix(cfg, path, dirs)
+        cited = []
+        for k, c in comments:
+            if sources.cites_source(c):
+                run_key = f"{prefix}{k}"
+                if run_key in changed:
+                    value, shipped = _shown(changed[run_key]["value"]), _shown(changed[run_key]["shipped"])
+                    c = f"not this run's value: it ran {value} (the file's {shipped} is the one its source gives)"
+                cited.append({"key": k, "comment": c})
         files.append({**_link(path, where), "cited": cited})
     known = sources.seed_documents()
     seeds = []
@@ -230,9 +254,12 @@ def implementation(manifest: dict) -> dict[str, Any]:
 
 
 def code_access(cfg: DictConfig, manifest: dict, where: Path) -> dict[str, Any]:
-    """6. Code access: the commit (``+dirty`` if the tree had changes) and the command that runs it again."""
+    """6. Code access: the commit (``+dirty`` if tracked files had changes) and the command that runs it
+    again (the manifest's ``rerun``: with the user's config directories and every override), else one
+    rebuilt from the overrides."""
     commit = str(manifest.get("git_commit", "unknown"))
-    return {"commit": commit, "dirty": commit.endswith("+dirty"), "overrides": overrides(cfg, where)}
+    rerun = manifest.get("rerun") or "python -m sim " + " ".join(overrides(cfg, where))
+    return {"commit": commit, "dirty": commit.endswith("+dirty"), "rerun": rerun}
 
 
 def results(spec: SystemSpec, summary: pd.DataFrame, trajectory: pd.DataFrame, run_dir: Path | None) -> dict[str, Any]:
@@ -365,6 +392,11 @@ def overrides(cfg: DictConfig, where: Path) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------ helpers
+
+
+def _shown(value: Any) -> str:
+    """A config value as the report shows it: null for none, else its plain text."""
+    return "null" if value is None else str(value)
 
 
 def _band(summary: pd.DataFrame, metric: str, month: str) -> Band | None:

@@ -9,6 +9,7 @@ and parses them (plain lists and dicts, no prose), so the report's wording lives
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -50,12 +51,14 @@ def tcp_configs(cfg: DictConfig) -> list[tuple[str, dict]]:
     return [(str(t.get("name")), t)]
 
 
-def config_files(cfg: DictConfig) -> list[Path]:
+def config_files(cfg: DictConfig, config_dirs: Sequence[Path] = ()) -> list[Path]:
     """The config files of this run whose comments cite sources: each TCP's file, the system's file and
-    the scenario's file (those that exist, each once, in that order)."""
-    files = [tcp_file(name) for name, _ in tcp_configs(cfg)]
-    files.append(CONFIG_DIR / "system" / f"{cfg.system.name}.yaml")
-    files.append(CONFIG_DIR / "scenario" / f"{cfg.scenario.name}.yaml")
+    the scenario's file (those that exist, each once, in that order), looked for in the user's config
+    directories first (``--config-dir``), as Hydra found them."""
+    roots = [*config_dirs, CONFIG_DIR]
+    files = [tcp_file(name, config_dirs) for name, _ in tcp_configs(cfg)]
+    files.append(_first(roots, "system", cfg.system.name))
+    files.append(_first(roots, "scenario", cfg.scenario.name))
     seen: list[Path] = []
     for f in files:
         if f is not None and f.is_file() and f not in seen:
@@ -63,14 +66,31 @@ def config_files(cfg: DictConfig) -> list[Path]:
     return seen
 
 
-def tcp_file(name: str) -> Path | None:
-    """configs/tcp/<name>.yaml, or the TCP file whose ``name:`` is ``name``; None if there is none."""
-    path = CONFIG_DIR / "tcp" / f"{name}.yaml"
-    if path.is_file():
-        return path
-    for p in sorted((CONFIG_DIR / "tcp").glob("*.yaml")):
-        if re.search(rf"^name:\s*['\"]?{re.escape(name)}['\"]?\s*(#.*)?$", p.read_text(), flags=re.M):
-            return p
+def run_prefix(cfg: DictConfig, path: Path, config_dirs: Sequence[Path] = ()) -> str:
+    """The dotted prefix a config file's keys have in the run's config: ``tcp.`` for the TCP's file,
+    ``system.tcps.<name>.`` for a system's TCP, ``system.`` for the system's file, '' for a scenario's
+    (its keys are written from the top)."""
+    for name, _ in tcp_configs(cfg):
+        if tcp_file(name, config_dirs) == path:
+            return f"system.tcps.{name}." if cfg.system.tcps else "tcp."
+    return "system." if path.parent.name == "system" else ""
+
+
+def _first(roots: Sequence[Path], group: str, name: str) -> Path | None:
+    """<root>/<group>/<name>.yaml in the first root that has it."""
+    return next((r / group / f"{name}.yaml" for r in roots if (r / group / f"{name}.yaml").is_file()), None)
+
+
+def tcp_file(name: str, config_dirs: Sequence[Path] = ()) -> Path | None:
+    """<dir>/tcp/<name>.yaml, or the TCP file whose ``name:`` is ``name``, in the user's config
+    directories then configs/; None if there is none."""
+    for root in [*config_dirs, CONFIG_DIR]:
+        path = root / "tcp" / f"{name}.yaml"
+        if path.is_file():
+            return path
+        for p in sorted((root / "tcp").glob("*.yaml")):
+            if re.search(rf"^name:\s*['\"]?{re.escape(name)}['\"]?\s*(#.*)?$", p.read_text(), flags=re.M):
+                return p
     return None
 
 
