@@ -165,9 +165,12 @@ def fan_chart(
     start: str | None = None,
 ) -> plt.Figure:
     """One metric's fan chart as a figure (written to ``path`` if given), with P(at or under the plan)
-    at each milestone when ``odds`` (rows of the trajectory table) are given."""
+    at each milestone when ``odds`` (rows of the trajectory table) are given, bar the ``start`` month's
+    (by default the summary's first: the census, met by definition)."""
     fig, ax = figure(size=(9, 5))
     fan_panel(ax, summary, metric, plan=plan, ylabel=ylabel)
+    if start is None:
+        start = str(summary.loc[summary["metric"] == metric, "month"].min())
     subtitle = chance_notes(ax, odds, start) if odds is not None and len(odds) else None
     return finish(fig, title, source, path, subtitle=subtitle or None, legend=ax.get_legend_handles_labels())
 

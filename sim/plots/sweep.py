@@ -59,7 +59,8 @@ def per_day(metric: str) -> bool:
 
 def human_label(label: str) -> str:
     """A job's label of overrides (``tcp.ctr.coverage=0.6, scenario=housing_first``) as a reader would
-    write it (``CTR coverage 0.6; scenario housing first``): no config paths, no underscores."""
+    write it (``CTR coverage 0.6; scenario housing first``): no config paths, no underscores, acronyms in
+    capitals (``scenario=full_ctr_coverage`` is ``scenario full CTR coverage``)."""
     parts = []
     for override in label.split(", "):
         key, eq, value = override.partition("=")
@@ -69,8 +70,8 @@ def human_label(label: str) -> str:
         key = key.lstrip("+~")
         for prefix in PREFIXES:
             key = key.removeprefix(prefix)
-        words = [WORDS.get(w, w) for w in key.replace(".", " ").replace("_", " ").split()]
-        parts.append(f"{' '.join(words)} {value.replace('_', ' ')}")
+        words = [WORDS.get(w, w) for w in f"{key.replace('.', ' ')} {value}".replace("_", " ").split()]
+        parts.append(" ".join(words))
     return "; ".join(parts)
 
 
