@@ -486,7 +486,7 @@ def publish(prepared: PreparedRun, reps: Replications) -> RunResult:
             f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
             f"{manifest['replications']} replications, seed {r.seed}, engine {r.engine}"
         )
-        board_charts(summary, spec, source, run_dir)
+        board_charts(summary, spec, source, run_dir, trajectory=trajectory, at_milestones=at_milestones)
         write_finance(run_dir, spec, summary, source=source)  # the pooled budget's ledger, if the system has one
         write_report(run_dir, prepared.cfg, spec, manifest, summary, trajectory)
         _write_manifest(run_dir, manifest)

@@ -1,7 +1,8 @@
 """Figures for planners (matplotlib, written to files), every one in the frame of ``sim.plots.frame`` (title,
 axis units, month-end dates, source line): fan charts (``fan``), the scenario comparison (``compare``), the
-capacity curve (``capacity``), the sweep chart (``sweep``) and the pooled budget's chart (``finance``). Only
-the fan charts load with the package; the others are imported from their modules."""
+capacity curve (``capacity``), the sweep chart (``sweep``), the pooled budget's chart (``finance``) and the
+distribution at each milestone (``milestones``). Only the board charts of a run (the fans and the
+milestone chart) load with the package; the others are imported from their modules."""
 
 import matplotlib
 

@@ -33,9 +33,7 @@ def predictive_chart(
     fig, axes = grid(rows, cols, size=(5.4 * cols, 3.5 * rows + 0.8))
     for k, (metric, panel_title) in enumerate(panels):
         ax = axes.flat[k]
-        fan_panel(ax, summary, metric, title=panel_title, legend=k == 0, tick_months=MARCH)
-        if ax.get_legend() is not None:
-            ax.get_legend().remove()  # one legend for the figure (finish), clear of the data
+        fan_panel(ax, summary, metric, title=panel_title, tick_months=MARCH)  # one legend: the figure's (finish)
         points = observed[observed["metric"] == metric]
         for held, face in ((False, PLAN), (True, "white")):
             p = points[(points["role"] == HELD_OUT) == held]

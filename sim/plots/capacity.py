@@ -79,8 +79,7 @@ def share_panel(
     ax.set_title(heading, loc="left", fontsize=10)
     units(ax, f"share of {label} admissions (%)" if by_unit else "share of all admissions (%)")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="best", frameon=False, fontsize=8)
+    ax.set_ylim(bottom=0)  # no legend on the panel: the figure's (capacity_chart), clear of the data
 
 
 def capacity_chart(
@@ -124,4 +123,4 @@ def capacity_chart(
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in axes[1]:
         units(ax, x=f"in-area {label} beds (constant over the run)")
-    return finish(fig, title, source, path)
+    return finish(fig, title, source, path, legend=axes[0, 0].get_legend_handles_labels())

@@ -1,5 +1,6 @@
 """The finance chart of a run with a pooled budget (``finance_reserve.png``), for a finance lead: the pool's
-reserve as a fan with the chance it is negative, and mean spend by setting, month by month."""
+reserve as a fan over the chance it is negative (two panels, one scale each), and mean spend by setting
+per day of each month, so a short month is not read as a saving."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import PercentFormatter
 
 from sim.config.schema import PLACEMENT_TYPES
 from sim.config.spec import SystemSpec
 from sim.plots.fan import fan_panel
-from sim.plots.frame import MARCH, PLAN, finish, grid, month_axis, month_end, units
+from sim.plots.frame import MARCH, PLAN, days_in, finish, month_axis, month_end, mosaic, units
 
 #: Spend by setting, stacked in the chart (label, metric).
 SETTINGS: tuple[tuple[str, str], ...] = (
@@ -27,17 +29,10 @@ NEGATIVE = "#a50f15"  # the chance the reserve is below zero
 
 def reserve_panel(ax: plt.Axes, summary: pd.DataFrame, risk: dict) -> None:
     """The pool's reserve before any cover by commissioners (``pool_balance``: median, 50% and 90% bands,
-    £m) with the chance it is negative each month (dotted, right axis) and when it first goes negative."""
-    fan_panel(ax, summary, "pool_balance", scale=1e6, from_zero=False, legend=False, tick_months=MARCH)
+    £m) with zero marked and, in the title, the chance it has gone negative by the end and when it first
+    does."""
+    fan_panel(ax, summary, "pool_balance", scale=1e6, from_zero=False, tick_months=MARCH)
     ax.axhline(0, color=PLAN, lw=1.2, ls="--", label="zero: the reserve is spent")
-    p = summary[summary["metric"] == "pool_balance_negative"].sort_values("month")
-    if not p.empty:  # the chance of being below zero, month by month, on its own axis
-        chance = ax.twinx()
-        chance.plot(month_end(p["month"]), p["mean"], color=NEGATIVE, lw=1.2, ls=":")
-        chance.set_ylim(0, 1.02)
-        units(chance, "P(negative at month end)", fontsize=8)
-        chance.yaxis.label.set_color(NEGATIVE)
-        chance.tick_params(axis="y", colors=NEGATIVE, labelsize=8)
     first = risk.get("first_month_median")
     note = f"P(it has gone negative by {risk['end']}) = {risk['p_negative_by_end']:.1%}"
     if first:
@@ -46,36 +41,65 @@ def reserve_panel(ax: plt.Axes, summary: pd.DataFrame, risk: dict) -> None:
         textwrap.fill(f"Pool reserve before CCGs and LAs cover a shortfall. {note}", 75), loc="left", fontsize=9
     )
     units(ax, "£ million at month end")
-    handles, labels = ax.get_legend_handles_labels()
-    if not p.empty:
-        handles.append(plt.Line2D([], [], color=NEGATIVE, lw=1.2, ls=":"))
-        labels.append("P(negative at month end), right axis")
-    ax.legend(handles, labels, loc="lower left", frameon=False, fontsize=8)
+
+
+def chance_panel(ax: plt.Axes, summary: pd.DataFrame) -> None:
+    """The chance the reserve is below zero at each month end (``pool_balance_negative``), on its own
+    axis under the reserve's: a second scale on the reserve's panel would be read against the wrong one."""
+    p = summary[summary["metric"] == "pool_balance_negative"].sort_values("month")
+    ax.plot(month_end(p["month"]), p["mean"], color=NEGATIVE, lw=1.5, label="P(negative at month end)")
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_title("Chance the reserve is negative at month end", loc="left", fontsize=9)
+    units(ax, "share of replications")
+
+
+def per_day(means: pd.DataFrame) -> pd.DataFrame:
+    """Monthly totals (indexed by ``YYYY-MM``) as a day's worth: each month's divided by its days, so a
+    February of 28 days does not read as a fall in spending."""
+    return means.div(days_in(means.index), axis=0)
 
 
 def spend_panel(ax: plt.Axes, summary: pd.DataFrame, spec: SystemSpec) -> None:
-    """Mean spend by setting each month (£m, stacked: means add up, medians would not)."""
+    """Mean spend by setting each month, per day of the month (£ thousand a day, stacked: means add up,
+    medians would not); the legend to the right of the panel, off the stack."""
     means = summary[summary["month"].isin(spec.calendar.labels)].pivot(index="month", columns="metric", values="mean")
     present = [(label, m) for label, m in SETTINGS if m in means.columns]
-    xs = month_end(means.index)
+    daily = per_day(means[[m for _, m in present]].fillna(0))
     ax.stackplot(
-        xs, *[means[m].fillna(0).to_numpy() / 1e6 for _, m in present], labels=[lab for lab, _ in present], alpha=0.85
+        month_end(daily.index),
+        *[daily[m].to_numpy() / 1e3 for _, m in present],
+        labels=[lab for lab, _ in present],
+        alpha=0.85,
     )
     ax.set_title("Spend by setting (mean over replications)", loc="left", fontsize=9)
-    units(ax, "£ million a month")
-    ax.legend(loc="upper left", frameon=False, fontsize=7, ncol=2)
+    units(ax, "£ thousand a day (each month's spend / its days)")
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7.5)
 
 
 def plot_finance(
     summary: pd.DataFrame, spec: SystemSpec, risk: dict, source: str, path: Path | None = None
 ) -> plt.Figure:
-    """Two panels: the pool's reserve (``reserve_panel``) and spend by setting (``spend_panel``), with March
-    ticks (the financial year ends)."""
-    fig, axes = grid(1, 2, size=(13, 5.2))
-    left, right = axes[0]
-    reserve_panel(left, summary, risk)
-    spend_panel(right, summary, spec)
-    for ax in (left, right):
+    """Three panels, each on one y-axis: the pool's reserve (``reserve_panel``) over the chance it is
+    negative (``chance_panel``), and spend by setting per day (``spend_panel``), with March ticks (the
+    financial year ends). The reserve's legend is the figure's, clear of the data."""
+    has_chance = (summary["metric"] == "pool_balance_negative").any()
+    layout = "AC;BC" if has_chance else "AC"
+    ratios = {"height_ratios": [2.3, 1]} if has_chance else {}
+    fig, axes = mosaic(layout, size=(13, 6.4 if has_chance else 5.2), sharex=False, gridspec_kw=ratios)
+    reserve_panel(axes["A"], summary, risk)
+    if has_chance:
+        chance_panel(axes["B"], summary)
+    spend_panel(axes["C"], summary, spec)
+    for ax in axes.values():
         month_axis(ax, MARCH)
         ax.grid(axis="y", alpha=0.3)
-    return finish(fig, f"Pooled budget, {spec.title}, scenario {spec.scenario}", source, path)
+    return finish(
+        fig,
+        f"Pooled budget, {spec.title}, scenario {spec.scenario}",
+        source,
+        path,
+        legend=axes["A"].get_legend_handles_labels(),
+        trim=True,  # the spend legend sits outside its panel
+    )

@@ -2,8 +2,10 @@
 others: the title at the top left, axis labels that say the unit, month-end dates on a time axis, and the
 source line (what was run: system, scenario, replications, seed) at the foot.
 
-A figure module draws its panels, labels their axes with ``units`` (and ``month_axis`` for months), then
-hands the figure to ``finish``, which sets the title, the source line and the layout and writes the file.
+A figure module draws its panels, labels their axes with ``units`` (and ``month_axis`` for months,
+``people_axis`` for counts of people), then hands the figure to ``finish``, which sets the title, the source
+line, the legend (outside the panels, clear of the data) and the layout and writes the file: a PNG at
+``FILE_DPI`` and an SVG beside it, for a paper that scales.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-DPI = 110
+#: On screen (a notebook) figures draw at ``DPI``; the files are written at ``FILE_DPI``, sharp in print.
+DPI, FILE_DPI = 110, 200
 #: The palette: the bands and median of a fan, the plan (and any target), text that is not data.
 BAND_90, BAND_50, MEDIAN, PLAN, GREY = "#9ecae1", "#4292c6", "#08306b", "#d94801", "#555555"
 TITLE_SIZE, SUBTITLE_SIZE, SOURCE_SIZE = 12, 8.5, 7.5
@@ -42,26 +46,45 @@ def grid(rows: int, cols: int, *, size: tuple[float, float], **kwargs: Any) -> t
     return fig, axes
 
 
+def mosaic(layout: str, *, size: tuple[float, float], **kwargs: Any) -> tuple[Figure, dict[str, Axes]]:
+    """A figure of panels of different sizes at the frame's resolution, by name (``layout`` as
+    ``plt.subplot_mosaic`` reads it, e.g. ``"AC;BC"``: A over B beside a tall C)."""
+    fig, axes = plt.subplot_mosaic(layout, figsize=size, dpi=DPI, **kwargs)
+    return fig, dict(axes)
+
+
 def month_end(labels: pd.Series | Sequence[str]) -> pd.Series:
     """Dates of ``YYYY-MM`` labels at the end of each month: stocks are counted then, so plot them there."""
     return pd.to_datetime(pd.Series(labels), format="%Y-%m") + pd.offsets.MonthEnd(0)
 
 
+def days_in(labels: pd.Series | Sequence[str] | pd.Index) -> np.ndarray:
+    """The number of days of each ``YYYY-MM`` month (28 to 31)."""
+    return pd.to_datetime(pd.Series(list(labels)), format="%Y-%m").dt.days_in_month.to_numpy(dtype=float)
+
+
 def month_axis(ax: plt.Axes, months: tuple[int, ...] = MARCH_SEPTEMBER) -> None:
-    """A time axis of month-end dates: ticks on ``months`` of each year, labelled ``Mar 2019``; where the
-    labels would not fit the panel's width (what is drawn so far, at about an inch a label) March only, and
-    then every second or third March, so labels never run into each other."""
+    """A time axis of month-end dates: ticks at the last day of ``months`` of each year (where the points
+    of those months sit), labelled ``Mar 2019``; where the labels would not fit the panel's width (what is
+    drawn so far, at about an inch a label) March only, and then every second or third March, so labels
+    never run into each other. A tick on the 1st would put March's point under the label April."""
     low, high = ax.get_xlim()
     years = (high - low) / 365.25  # matplotlib's dates are days
     fig = ax.figure
     inches = ax.get_position().width * (fig.get_figwidth() if isinstance(fig, Figure) else 6.0)
     fits = max(inches / 0.95, 1.0)  # labels the panel holds
-    locator: mdates.DateLocator = mdates.MonthLocator(bymonth=months)
+    locator: mdates.DateLocator = mdates.MonthLocator(bymonth=months, bymonthday=-1)
     if years * len(months) > fits:
         step = int(np.ceil(years / fits))
-        locator = mdates.YearLocator(base=step, month=3, day=1) if step > 1 else mdates.MonthLocator(bymonth=MARCH)
+        locator = mdates.RRuleLocator(mdates.rrulewrapper(mdates.YEARLY, bymonth=MARCH, bymonthday=-1, interval=step))
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonthday=-1))  # a small tick at every month's point
+
+
+def people_axis(ax: plt.Axes, axis: str = "y") -> None:
+    """Whole-number ticks on an axis that counts people (no 0.25 or 17.5 of a person)."""
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
 
 
 def units(ax: plt.Axes, y: str | None = None, x: str | None = None, *, fontsize: float | None = None) -> None:
@@ -88,9 +111,10 @@ def finish(
     trim: bool = False,
 ) -> plt.Figure:
     """Frame ``fig``: ``title`` (wrapped) at the top left, an optional ``subtitle`` under it and a
-    ``legend`` (handles, labels) for the whole figure at the right under those, the ``source`` line
-    (wrapped) at the foot; lay the panels out in the rest and write ``path`` if given (the figure is then
-    closed). ``trim`` crops the file to what is drawn (a legend outside the axes)."""
+    ``legend`` (handles, labels) for the whole figure at the right under those, above the panels and clear
+    of their data, the ``source`` line (wrapped) at the foot; lay the panels out in the rest and write
+    ``path`` if given: the PNG at ``FILE_DPI`` and an SVG of the same name beside it (the figure is then
+    closed). ``trim`` crops the files to what is drawn (a legend outside the axes)."""
     h = fig.get_figheight()
     heading = _lines(title, title_width)
     fig.text(0.01, 1 - 0.12 / h, "\n".join(heading), fontsize=TITLE_SIZE, va="top")
@@ -100,20 +124,36 @@ def finish(
         top += 0.3
     if legend is not None:
         handles, labels = list(legend[0]), list(legend[1])
+        ncol = min(legend_columns(labels, fig.get_figwidth()), max(1, len(labels)))
         fig.legend(
             handles,
             labels,
             loc="upper right",
             frameon=False,
             fontsize=SUBTITLE_SIZE,
-            ncol=min(3, max(1, len(labels))),
+            ncol=ncol,
             bbox_to_anchor=(0.995, 1 - (top - 0.02) / h),
         )
-        top += 0.26
+        top += 0.08 + 0.19 * -(-len(labels) // ncol)  # its rows, so the panels start under the last
     foot = _lines(source, SOURCE_WIDTH)
     fig.text(0.01, 0.004, "\n".join(foot), fontsize=SOURCE_SIZE, color=GREY, va="bottom")
     fig.tight_layout(rect=(0, (0.08 + 0.14 * len(foot)) / h, 1, 1 - top / h))
     if path is not None:
-        fig.savefig(path, bbox_inches="tight" if trim else None)
-        plt.close(fig)
+        save(fig, Path(path), trim=trim)
     return fig
+
+
+def legend_columns(labels: Sequence[str], width: float) -> int:
+    """How many columns of ``labels`` fit across a figure ``width`` inches wide (at most 4): about 0.06
+    inch a character and 0.5 for the key."""
+    longest = max((len(str(lab)) for lab in labels), default=1)
+    return int(max(1, min(4, (width - 0.3) // (0.5 + 0.06 * longest))))
+
+
+def save(fig: Figure, path: Path, *, trim: bool = False) -> None:
+    """Write ``fig`` to ``path`` (a PNG at ``FILE_DPI``) and to the SVG of the same name beside it, then
+    close it. The SVG carries no date, so the same run writes the same file."""
+    bbox = "tight" if trim else None
+    fig.savefig(path, dpi=FILE_DPI, bbox_inches=bbox)
+    fig.savefig(path.with_suffix(".svg"), bbox_inches=bbox, metadata={"Date": None})
+    plt.close(fig)

@@ -50,14 +50,22 @@ def test_board_charts_draw_the_plan_per_million(bhr_result, tmp_path):
 
     plan = per_million(bhr_result.spec.trajectory(), bhr_result.spec.population.adults)
     assert plan["2016-03"] == pytest.approx(26 / 579_570 * 1e6)
-    files = board_charts(bhr_result.summary, bhr_result.spec, "Source: test", tmp_path)
+    files = board_charts(
+        bhr_result.summary,
+        bhr_result.spec,
+        "Source: test",
+        tmp_path,
+        trajectory=bhr_result.trajectory,
+        at_milestones=bhr_result.monthly,
+    )
     assert [f.name for f in files] == [
         "fan_inpatients.png",
         "fan_by_unit.png",
         "fan_by_area.png",
         "fan_per_million.png",
+        "milestones.png",
     ]
-    assert all(f.stat().st_size > 10_000 for f in files)
+    assert all(f.stat().st_size > 10_000 and f.with_suffix(".svg").is_file() for f in files)
     assert not plt.get_fignums()  # every figure closed: a long sweep does not pile them up
 
 

@@ -39,6 +39,9 @@ def test_cli_writes_the_output_contract(tiny_run):
         "fan_by_unit.png",
         "fan_by_area.png",
         "fan_per_million.png",
+        "fan_inpatients.svg",
+        "milestones.png",
+        "milestones.svg",
         "report.md",
         "report.html",
     ):
