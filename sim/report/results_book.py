@@ -56,7 +56,13 @@ def run_sheets(
     tables; validation only if the report's context has the run against recorded figures)."""
     source = run_source(spec, manifest)
     sheets = [
-        Sheet("Run", run_table(spec, manifest), title=context["header"]["title"], units="as stated", source=source),
+        Sheet(
+            "Run",
+            run_table(spec, manifest),
+            title=context["header"]["title"],
+            units="none (text; months as YYYY-MM)",
+            source=source,
+        ),
         Sheet(
             "Summary",
             summary_table(summary),

@@ -201,8 +201,8 @@ def test_assumptions_list_the_values_the_run_used(bhr_run):
 
 def test_validation_compares_the_run_with_recorded_figures(bhr_run):
     """Section 8 states the suite's checks and lists each figure of data/observed/bhr.csv inside the run's
-    months (not the start state, which is the census) against the run's own band: the median of admissions April 2016 to March 2017 is the median
-    over replications of the run's chunk files."""
+    months (not the start state, which is the census) against the run's own band: the median of admissions
+    April 2016 to March 2017 is the median over replications of the run's chunk files."""
     text = (bhr_run.run_dir / "report.md").read_text()
     section = text[text.index("## 8. Verification") : text.index("## 9. Assumptions")]
     for check in ("Erlang B", "Little's law", "M/G/infinity", "Engine equivalence", "Conservation of people"):
