@@ -8,6 +8,7 @@ prose lets the template be read as the report reads, and a test check the values
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 from datetime import date
@@ -22,7 +23,9 @@ from sim.config import CONFIG_DIR, UNIT_TYPES, SystemSpec
 from sim.config.scenario import scenario_changes
 from sim.config.spec import DAYS_PER_YEAR
 from sim.metrics import about
+from sim.observed import read_observed
 from sim.report import sources
+from sim.runner.runner import chunk_files, read_chunks
 
 PROJECT_DIR = CONFIG_DIR.parent
 MODEL_SOURCE = PROJECT_DIR / "sim" / "model" / "model.py"
@@ -70,6 +73,22 @@ ENGINES = {
     "numba": "the Numba engine (`sim/engine`, a compiled event loop over arrays)",
     "simpy": "the SimPy reference model (`sim/model`)",
 }
+#: The recorded figures of an area, data/observed/<area>.csv (sim/observed.py reads them).
+OBSERVED_DIR = PROJECT_DIR / "data" / "observed"
+#: A calibration's outputs for an area: configs/calibrated/<area>/fit.csv (sim/calibrate/outputs.py).
+CALIBRATED_DIR = CONFIG_DIR / "calibrated"
+#: The charts a run directory may hold, in the order the report shows them, with their captions; any
+#: other PNG of the directory follows under its file name.
+CHARTS: dict[str, str] = {
+    "fan_inpatients.png": "Inpatients: median, 50% and 90% bands, and the planned trajectory",
+    "milestones.png": "The planned milestones: the probability of being at or under each",
+    "fan_by_unit.png": "Inpatients by unit type",
+    "fan_by_area.png": "Inpatients in and out of area",
+    "fan_per_million.png": "Inpatients per million (adults and children)",
+    "finance_reserve.png": "The pooled budget: the pool's balance and spend by setting",
+}
+#: Text of a value longer than this in the assumptions table is cut (the run's config.yaml has it whole).
+VALUE_CHARS = 120
 
 Band = dict[str, float]
 
@@ -94,6 +113,10 @@ def report_context(
         "implementation": implementation(manifest),
         "code_access": code_access(cfg, manifest, where),
         "results": results(spec, summary, trajectory, run_dir),
+        "documents": documents(cfg),
+        "validation": validation(cfg, spec, run_dir),
+        "assumptions": assumptions(cfg),
+        "charts": charts(run_dir),
     }
 
 
@@ -391,12 +414,159 @@ def overrides(cfg: DictConfig, where: Path) -> list[str]:
     ]
 
 
+def documents(cfg: DictConfig) -> dict[str, Any]:
+    """The documents the run's configs cite, named so a reader can find them without the project's files:
+    each seed document by its title, publisher and date (``seed_documents.yaml``), and whether a comment
+    cites PARAMETERS.md, the project's notes of published figures (each comment names the publication)."""
+    comments = [c for path in sources.config_files(cfg) for _, c in sources.config_comments(path)]
+    known = sources.seed_document_details()
+    seeds = []
+    for number in sorted(sources.cited_seeds(comments)):
+        found = known.get(number)
+        if found is None:
+            seeds.append({"number": number, "title": f"seed {number}", "publisher": "not stated", "date": "not stated"})
+        else:
+            seeds.append({"number": number, **{k: found[k] for k in ("title", "publisher", "date", "what")}})
+    return {"seeds": seeds, "parameters_notes": any("PARAMETERS.md" in c for c in comments)}
+
+
+def assumptions(cfg: DictConfig) -> dict[str, Any]:
+    """9. Assumptions: every value a config file of the run marks "assumption", with the value the run
+    used (text, cut at ``VALUE_CHARS``) and the comment giving the reason (``sources.assumed_values``)."""
+    rows = [{**a, "value": _value_text(a["value"])} for a in sources.assumed_values(cfg)]
+    return {"rows": rows, "files": list(dict.fromkeys(r["file"] for r in rows))}
+
+
+def validation(cfg: DictConfig, spec: SystemSpec, run_dir: Path | None) -> dict[str, Any]:
+    """8. Verification and validation: this run against the figures recorded for its area inside its
+    months (data/observed/<area>.csv, from the run's chunk files), and the calibration's fit if the run
+    draws its parameters from a calibration or one exists for its area (configs/calibrated/<area>/fit.csv).
+    The analytic checks are the test suite's (the template states them); none is run here."""
+    return {
+        "observed": observed_fit(spec, run_dir),
+        "calibration": calibration_fit(cfg, spec),
+        "uses_posterior": bool(cfg.run.get("parameters")),
+    }
+
+
+def observed_fit(spec: SystemSpec, run_dir: Path | None) -> dict[str, Any] | None:
+    """Each recorded figure of the run's areas (data/observed/<tcp>.csv) whose months lie inside the run,
+    beside the run's 5th, 50th and 95th percentiles across replications; inside the 90% band when the
+    figure's rounding interval meets it (as experiments/bhr_backtest.py decides). None if no figure
+    applies or the run directory holds no chunk files (a report written from memory)."""
+    if run_dir is None:
+        return None
+    months = set(spec.calendar.labels)
+    figures = []
+    files = []
+    for t in spec.tcps:
+        path = OBSERVED_DIR / f"{t.name}.csv"
+        if path.is_file():
+            inside = [f for f in read_observed(path) if f.start in months and f.month in months]
+            figures += inside
+            if inside:
+                files.append(path.relative_to(PROJECT_DIR).as_posix())
+    if not figures:
+        return None
+    if not chunk_files(run_dir):
+        return None
+    names = sorted({n for f in figures for n in (*f.metric, *f.denominator)})
+    monthly = read_chunks(run_dir, columns=["replication", "month", *names])
+    rows = []
+    for f in figures:
+        values = f.simulated(monthly)
+        values = values[~pd.isna(values)]
+        if not len(values):
+            continue
+        p05, p50, p95 = (float(q) for q in pd.Series(values).quantile([0.05, 0.5, 0.95]))
+        half = f.rounding / 2
+        rows.append(
+            {
+                "figure": f.label,
+                "observed": f.value,
+                "median": p50,
+                "p05": p05,
+                "p95": p95,
+                "inside": bool(p05 <= f.value + half and f.value - half <= p95),
+                "source": sources.portable(f.source),
+            }
+        )
+    return {"files": files, "rows": rows, "n_inside": sum(r["inside"] for r in rows)}
+
+
+def calibration_fit(cfg: DictConfig, spec: SystemSpec) -> dict[str, Any] | None:
+    """The calibration's fit table (each target: observed, median, 90% band, inside): beside the posterior
+    the run draws from (``run.parameters``), else configs/calibrated/<tcp>/fit.csv of one of its TCPs;
+    None if there is none. The calibration's own posterior predictive, not this run."""
+    candidates = []
+    if cfg.run.get("parameters"):
+        posterior = Path(str(cfg.run.parameters))
+        candidates.append((posterior if posterior.is_absolute() else CONFIG_DIR / posterior).parent / "fit.csv")
+    candidates += [CALIBRATED_DIR / t.name / "fit.csv" for t in spec.tcps]
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        return None
+    fit = pd.read_csv(path)
+    rows = [
+        {
+            "target": str(r["target"]),
+            "role": str(r.get("role", "")),
+            "observed": float(r["observed"]),
+            "median": float(r["median"]),
+            "p05": float(r["p05"]),
+            "p95": float(r["p95"]),
+            "inside": bool(r["inside_90"]),
+            "source": sources.portable(str(r.get("source", ""))),
+        }
+        for _, r in fit.iterrows()
+    ]
+    try:
+        name = path.resolve().relative_to(PROJECT_DIR).as_posix()
+    except ValueError:
+        name = path.name
+    return {"file": name, "rows": rows, "n_inside": sum(r["inside"] for r in rows)}
+
+
+def charts(run_dir: Path | None) -> list[dict[str, str]]:
+    """The run directory's charts (PNG), the known ones (``CHARTS``) first in their order, each with its
+    caption; empty without a run directory. The report shows each; its HTML copy embeds them."""
+    if run_dir is None:
+        return []
+    found = sorted(p.name for p in Path(run_dir).glob("*.png"))
+    order = [n for n in CHARTS if n in found] + [n for n in found if n not in CHARTS]
+    return [{"file": n, "caption": CHARTS.get(n, Path(n).stem.replace("_", " "))} for n in order]
+
+
 # ------------------------------------------------------------------------------------------ helpers
 
 
 def _shown(value: Any) -> str:
     """A config value as the report shows it: null for none, else its plain text."""
     return "null" if value is None else str(value)
+
+
+def _value_text(value: Any) -> str:
+    """A config value as the assumptions table shows it: a number in its shortest form, a list or mapping
+    in YAML's one-line form (cut at ``VALUE_CHARS``), "(not set in this run)" for None."""
+    if value is None:
+        return "(not set in this run)"
+    if isinstance(value, bool) or not isinstance(value, (int, float, dict, list)):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:g}" if math.isfinite(value) else str(value)
+    if isinstance(value, int):
+        return str(value)
+    text = yaml.safe_dump(_without_none(value), default_flow_style=True, width=10**6, sort_keys=False).strip()
+    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 3] + "..."
+
+
+def _without_none(value: Any) -> Any:
+    """Plain config data without the keys whose value is None (the schema's unset fields)."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
 
 
 def _band(summary: pd.DataFrame, metric: str, month: str) -> Band | None:

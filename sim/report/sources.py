@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 from omegaconf import DictConfig
@@ -28,6 +29,12 @@ _WEB = re.compile(r"\b[\w-]+\.(?:uk|org|com|gov|net)\b")
 _SEED_NUMBER = (re.compile(r"seed (\d{3})"), re.compile(r"seeds/(\d{3})_"))
 #: The seed documents' titles, packaged with the report (copied from ../shared/seeds/README.md).
 SEED_DOCUMENTS = "seed_documents.yaml"
+#: A path to a seed document, as a config's comment may give it ("../shared/seeds/001_<digest>.txt"):
+#: the report names it "seed 001" instead (the documents' list gives its title, publisher and date).
+_SEED_PATH = re.compile(r"(?:(?:\.\./|/[\w.-]+/)*shared/)?seeds/(\d{3})_[0-9a-f]+\.txt")
+#: A path to one of the project's notes kept outside the repository ("../shared/PARAMETERS.md"): named
+#: by its file name alone.
+_SHARED_PATH = re.compile(r"(?:\.\./|/[\w.-]+/)*shared/([\w.-]+\.md)")
 
 
 def pathway_rules() -> list[str]:
@@ -192,6 +199,70 @@ def seed_documents() -> dict[str, tuple[str, str]]:
     text = resources.files(__package__).joinpath(SEED_DOCUMENTS).read_text(encoding="utf-8")
     table = yaml.safe_load(text) or {}
     return {f"{int(n):03d}": (str(d["file"]), str(d["what"])) for n, d in table.items()}
+
+
+def seed_document_details() -> dict[str, dict[str, str]]:
+    """Seed number -> its file name, what it is, title, publisher and date (``seed_documents.yaml``; a
+    field the table lacks is "not stated"), so that the report names a document a reader can find."""
+    text = resources.files(__package__).joinpath(SEED_DOCUMENTS).read_text(encoding="utf-8")
+    table = yaml.safe_load(text) or {}
+    fields = ("file", "what", "title", "publisher", "date")
+    return {f"{int(n):03d}": {k: str(d.get(k, "not stated")) for k in fields} for n, d in table.items()}
+
+
+def portable(text: str) -> str:
+    """Text with the paths that point outside the repository replaced by names: a seed document's path
+    becomes "seed NNN", a shared note's path ("../shared/PARAMETERS.md") its file name."""
+    return _SHARED_PATH.sub(r"\1", _SEED_PATH.sub(r"seed \1", text))
+
+
+def assumed_values(cfg: DictConfig) -> list[dict[str, Any]]:
+    """Every value a config file of the run marks "assumption" in its comment: the file (relative to
+    configs/), the key, the value this run used (after the scenario's changes; None if the run does not
+    set it) and the comment. Each TCP's file is read against that TCP's config, the system's file against
+    ``system`` and a ``@package _global_`` file (a scenario's) against the whole config."""
+    root = plain(cfg)
+    trees: list[tuple[Path, Any]] = [(p, t) for name, t in tcp_configs(cfg) if (p := tcp_file(name)) is not None]
+    for path in (
+        CONFIG_DIR / "system" / f"{cfg.system.name}.yaml",
+        CONFIG_DIR / "scenario" / f"{cfg.scenario.name}.yaml",
+    ):
+        if path.is_file():
+            package = re.search(r"^#\s*@package\s+(\S+)", path.read_text(), flags=re.M)
+            where = package.group(1) if package else "_global_"
+            trees.append((path, root if where == "_global_" else value_at(root, where)))
+    out: list[dict[str, Any]] = []
+    seen: set[Path] = set()
+    for path, tree in trees:
+        if path in seen:  # two TCPs from one file: the first's values
+            continue
+        seen.add(path)
+        for key, comment in config_comments(path):
+            if key != "(file)" and is_assumption(comment):
+                out.append(
+                    {
+                        "file": path.relative_to(CONFIG_DIR).as_posix(),
+                        "key": key,
+                        "value": value_at(tree, key),
+                        "comment": portable(comment),
+                    }
+                )
+    return out
+
+
+def value_at(tree: Any, key: str) -> Any:
+    """The value at a dotted key with list items as ``[i]`` (``beds.atu.los.components[0].mean``) in plain
+    nested dicts and lists; None where the key is missing."""
+    node = tree
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", key):
+        if part.startswith("["):
+            i = int(part[1:-1])
+            node = node[i] if isinstance(node, list) and i < len(node) else None
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return None
+    return node
 
 
 def _path(stack: list[tuple[int, str, bool]]) -> str:

@@ -29,7 +29,7 @@ def tiny_run(tmp_path_factory) -> Path:
 
 def test_cli_writes_the_output_contract(tiny_run):
     """A run writes the resolved config, manifest, per-replication Parquet, summary, plan check, its charts
-    for a board paper and its STRESS report."""
+    for a board paper and its STRESS report (Markdown, HTML, Word) with its tables (Excel)."""
     for name in (
         "config.yaml",
         "manifest.json",
@@ -44,6 +44,8 @@ def test_cli_writes_the_output_contract(tiny_run):
         "milestones.svg",
         "report.md",
         "report.html",
+        "report.docx",
+        "results.xlsx",
     ):
         assert (tiny_run / name).is_file(), name
     chunks = sorted((tiny_run / "replications").glob("chunk-*.parquet"))

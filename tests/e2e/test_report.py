@@ -5,8 +5,10 @@ missing values and nothing outside the project is read."""
 from __future__ import annotations
 
 import ast
+import base64
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import jinja2
@@ -23,7 +25,7 @@ from sim.report import (
     report_context,
     write_report,
 )
-from sim.report.sources import seed_documents
+from sim.report.sources import seed_document_details, seed_documents
 
 PROJECT_DIR = CONFIG_DIR.parent
 SIM_DIR = PROJECT_DIR / "sim"
@@ -105,7 +107,10 @@ def test_data_lists_the_cited_sources_of_the_tcp_config(report):
     assert "| `ctr.coverage` | seed 001: 79% of the TCP cohort recorded as having a CTR (Jan 2017) |" in text
     assert "| `costs.bed_per_year.atu` | seed 001: CCG inpatient bed about 180k a year |" in text
     assert "| `trajectory[2]` | seed 001: 14 in March 2019 (24.16 per million) |" in text
-    assert "001_22a6cabd1fb958db.txt" in text
+    # the seed document is named by title, publisher and date, not by its file outside the repository
+    stocktake = "*Barking Havering and Redbridge Transforming Care Partnership NHSE Stocktake*"
+    assert f"- seed 001: {stocktake}; Barking, Havering and Redbridge TCP, for NHS England; 12 May 2017." in text
+    assert "001_22a6cabd1fb958db.txt" not in text and "shared/" not in text
     assert "bhr_2016-03.csv" in text and "a synthetic census" in text
     assert not cites_source("assumption: about 1% a year")
 
@@ -143,25 +148,30 @@ def test_render_report_is_the_written_text(small_run, report):
     assert again == text
 
 
-def test_markdown_to_html_converts_the_forms_it_writes():
+def test_markdown_to_html_converts_the_forms_it_writes(tmp_path):
     """markdown-it-py with tables: headings, lists, pipe tables (escaped pipes), code, bold, links and
-    images, raw HTML escaped; a self-contained page (inline style, nothing to fetch)."""
+    images, raw HTML escaped; a self-contained page (inline style, nothing to fetch): a link to a file is
+    its text, an image of a file in ``images_from`` is embedded, any other image is its alt text."""
+    (tmp_path / "fan.png").write_bytes(b"\x89PNG not really")
     page = markdown_to_html(
-        "# T\n\nA **b** `c<d>` [e](f.md) x<y <b>raw</b>\n\n- one\n- two\n\n1. first\n2. second\n\n"
-        "| k | v |\n|---|---|\n| a \\| b | 1 |\n\n```\nx < y\n```\n\n![a chart](fan.png)\n",
+        "# T\n\nA **b** `c<d>` [e](f.md) [g](#h) x<y <b>raw</b>\n\n- one\n- two\n\n1. first\n2. second\n\n"
+        "| k | v |\n|---|---|\n| a \\| b | 1 |\n\n```\nx < y\n```\n\n![a chart](fan.png)\n\n![gone](none.png)\n",
         title="t <&>",
+        images_from=tmp_path,
     )
     assert page.startswith("<!DOCTYPE html>") and "<title>t &lt;&amp;&gt;</title>" in page
     assert "<h1>T</h1>" in page
     assert (
-        '<p>A <strong>b</strong> <code>c&lt;d&gt;</code> <a href="f.md">e</a> x&lt;y &lt;b&gt;raw&lt;/b&gt;</p>' in page
+        '<p>A <strong>b</strong> <code>c&lt;d&gt;</code> e <a href="#h">g</a> x&lt;y &lt;b&gt;raw&lt;/b&gt;</p>' in page
     )
     assert re.search(r"<ul>\s*<li>one</li>\s*<li>two</li>\s*</ul>", page)
     assert re.search(r"<ol>\s*<li>first</li>\s*<li>second</li>\s*</ol>", page)
     assert re.search(r"<table>\s*<thead>\s*<tr>\s*<th>k</th>\s*<th>v</th>", page)
     assert re.search(r"<tr>\s*<td>a \| b</td>\s*<td>1</td>\s*</tr>", page)
     assert "<pre><code>x &lt; y\n</code></pre>" in page
-    assert '<img src="fan.png" alt="a chart"' in page
+    embedded = base64.b64encode(b"\x89PNG not really").decode()
+    assert f'<img src="data:image/png;base64,{embedded}" alt="a chart"' in page
+    assert "<p>gone</p>" in page and "none.png" not in page and "f.md" not in page
     assert "<style>" in page and not re.search(r"<link|<script|https?://", page)
 
 
@@ -194,12 +204,19 @@ def test_a_missing_template_value_raises(small_run):
 
 def test_seed_documents_are_packaged(report):
     """The seed documents' titles come with the package (sim/report/seed_documents.yaml, a copy of the
-    seeds' README), so the report names them without reading outside the project."""
+    seeds' README with each document's title, publisher and date), so the report names them without
+    reading outside the project, and names them so a reader can find them."""
     _, text = report
     seeds = seed_documents()
     assert seeds["001"] == ("001_22a6cabd1fb958db.txt", "Barking, Havering and Redbridge (BHR) TCP stocktake, May 2017")
     assert set(seeds) == {"000", "001", "002", "003", "004"}
-    assert "- seed 001: `001_22a6cabd1fb958db.txt`: Barking, Havering and Redbridge (BHR) TCP stocktake" in text
+    details = seed_document_details()
+    assert set(details) == set(seeds) and all(d["title"] and d["publisher"] and d["date"] for d in details.values())
+    assert details["002"]["date"] == "December 2015" and details["003"]["publisher"].startswith(
+        "Voluntary Organisations"
+    )
+    for number in sorted(details):  # BHR's config cites every seed document: each named by its title
+        assert f"- seed {number}: *{details[number]['title']}*; {details[number]['publisher']}; " in text
 
 
 # ------------------------------------------------------------------------ nothing read outside the project
@@ -298,4 +315,12 @@ def test_rendering_opens_no_file_outside_the_project(small_run, tmp_path):
         recording[0] = False
     allowed = [PROJECT_DIR.resolve(), tmp_path.resolve(), *{Path(p).resolve() for p in (sys.prefix, sys.base_prefix)}]
     outside = [p for p in opened if not any(Path(p).resolve().is_relative_to(a) for a in allowed)]
+    # openpyxl writes each sheet to a scratch file of the temporary directory and reads it back into the
+    # workbook (tempfile first checks it can write there): gone once the workbook is saved, not a source
+    scratch = Path(tempfile.gettempdir()).resolve()
+    outside = [
+        p
+        for p in outside
+        if not (Path(p).resolve() == scratch or (Path(p).resolve().parent == scratch and not Path(p).exists()))
+    ]
     assert opened and outside == []
