@@ -111,7 +111,7 @@ def test_docx_has_the_sections_key_results_and_charts(bhr_run):
     document = docx.Document(str(bhr_run.run_dir / "report.docx"))
     headings = [p.text for p in document.paragraphs if p.style is not None and p.style.name.startswith("Heading")]
     assert [h for h in headings if h in SECTIONS] == list(SECTIONS)
-    assert document.core_properties.title == f"{bhr_run.spec.title}: scenario baseline"
+    assert document.core_properties.title == f"{bhr_run.spec.title}: scenario baseline, 1 value changed"  # join_rate
     tables = {tuple(c.text for c in t.rows[0].cells): t for t in document.tables}
     key = next(t for head, t in tables.items() if "P(at or under)" in head)
     rows = [[c.text for c in r.cells] for r in key.rows[1:]]
