@@ -402,8 +402,9 @@ def touch_pool(st, q) -> None:
 
 @kernel
 def note(st, ev, i) -> None:
-    """Model.note: a row of the event log (person, event ``ev``, tcp, state, unit, area, placement type at
-    the clock) if the run keeps one; a full log stops the run (``LOG_FULL``) to be run again with more room."""
+    """Model.note: a row of the event log (the clock, the month counting it, then the person, event ``ev``,
+    tcp, state, unit, area, placement type and RAG rating) if the run keeps one. A full log stops the
+    run (``LOG_FULL``), and the engine runs it again with more room."""
     if st.log_on == 0:
         return
     n = st.log_n[0]
@@ -412,13 +413,15 @@ def note(st, ev, i) -> None:
         return
     P, row = st.people, st.log_int
     st.log_time[n] = st.clock
-    row[n, 0] = P[i].id
-    row[n, 1] = ev
-    row[n, 2] = P[i].tcp
-    row[n, 3] = P[i].state
-    row[n, 4] = P[i].unit
-    row[n, 5] = P[i].area
-    row[n, 6] = P[i].kind
+    row[n, 0] = st.month
+    row[n, 1] = P[i].id
+    row[n, 2] = ev
+    row[n, 3] = P[i].tcp
+    row[n, 4] = P[i].state
+    row[n, 5] = P[i].unit
+    row[n, 6] = P[i].area
+    row[n, 7] = P[i].kind
+    row[n, 8] = P[i].rag
     st.log_n[0] = n + 1
 
 

@@ -100,7 +100,7 @@ QUEUE = np.dtype([("time", np.float64), ("slot", np.int64)])  # a position of th
 
 #: The integer columns of an event-log row (``log_int``; the time is ``log_time``): the columns of
 #: ``sim.results.events.EVENT_LOG_COLUMNS`` after the replication and the time, in that order.
-LOG_INT_COLUMNS = ("person", "event", "tcp", "state", "unit", "area", "placement")
+LOG_INT_COLUMNS = ("month", "person", "event", "tcp", "state", "unit", "area", "placement", "rag")
 
 # Scalars (clock, counters, status: 0 ok, 1 people full, 2 heap full, 3 event log full) are fields of the
 # state itself, not one-element arrays, and the only fields the kernel sets (sim/engine/structs.py,

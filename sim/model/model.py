@@ -313,7 +313,19 @@ class Model:
         """One row of the event log (``EVENT_LOG_COLUMNS``, the event as its ``EVENT_KINDS`` code), if kept."""
         if self.log is not None:
             self.log.append(
-                (self.replication, self.env.now, p.id, EVENT_CODE[event], p.tcp, p.state, p.unit, p.area, p.kind)
+                (
+                    self.replication,
+                    self.env.now,
+                    self.month,
+                    p.id,
+                    EVENT_CODE[event],
+                    p.tcp,
+                    p.state,
+                    p.unit,
+                    p.area,
+                    p.kind,
+                    p.rag,
+                )
             )
 
     def move(self, p: Person, state: int, event: str) -> None:
