@@ -49,10 +49,9 @@ NONE = "none"
 CAN_BE_NONE: tuple[str, ...] = ("unit", "area", "placement", "rag")
 
 #: Who a person is, from the top bits of their number (``person >> 48``; ``sim.sampling.entity``):
-#: their source. The next 16 bits are its index (a TCP's or a source's), the low 32 their number in it.
-ORIGINS: dict[int, str] = {
-    int(k): k.name.lower() for k in EntityKind if k is not EntityKind.SOURCE
-}  # census, arrival, register, community
+#: their source (census, arrival, register, community). The next 16 bits are its index (a TCP's or a
+#: source's), the low 32 their number in it.
+ORIGINS: dict[int, str] = {int(k): k.name.lower() for k in EntityKind if k is not EntityKind.SOURCE}
 
 
 def event_codes() -> dict[str, dict[int, str]]:
