@@ -126,6 +126,40 @@ HOUSING, FUNDING, DISPUTE, PROVIDER = (DELAY_REASONS.index(r) for r in DELAY_REA
 REGISTER_EVENTS: tuple[str, ...] = ("crisis", *(f"to_{r}" for r in RAG), "leave")
 REG_CRISIS, REG_LEAVE = 0, len(REGISTER_EVENTS) - 1
 
+#: Kinds of event in the per-person event log (``run.event_log``), in code order: both engines record the
+#: same kinds at the same points (docs/events.md says what each is and where). The log's ``state`` is the
+#: person's state after the event.
+EVENT_KINDS: tuple[str, ...] = (
+    "register_start",  # on the register at the start
+    "register_join",  # joins the register (a new referral)
+    "rag",  # the register's RAG rating moves
+    "register_leave",  # leaves the register
+    "crisis",  # a crisis (of a register member, someone not on a register, or a placement breaking down)
+    "pre_admission_ctr",  # the crisis has a pre-admission C(E)TR
+    "averted",  # the CTR averts the admission (crisis support follows)
+    "crisis_support",  # into a crisis-support place
+    "register_red",  # out of crisis support, back on the register rated red
+    "await_bed",  # waits in the community for an in-area bed
+    "admission",  # admitted to hospital
+    "census",  # in hospital at the start
+    "transfer",  # moves to another unit type without leaving hospital
+    "inpatient_ctr",  # an inpatient CTR
+    "adult",  # reaches the transition age
+    "ready",  # clinically ready for discharge, and not going straight home
+    "housed",  # a housing unit is found for the ready inpatient
+    "discharge",  # discharged to a community placement
+    "discharge_home",  # discharged home, back on the register rated amber
+    "repatriation",  # moves from a bed out of area to an in-area bed
+    "closure_move",  # moved out of area as the in-area bed closes
+    "death",  # dies (in hospital or in the community)
+    "community_start",  # in a community placement at the start
+    "breakdown",  # the placement breaks down (a crisis follows)
+    "settled",  # the placement is settled
+    "settled_leave",  # a settled person leaves the at-risk pathway
+    "settled_register",  # a settled person goes back on the register rated green
+)
+EVENT_CODE: dict[str, int] = {name: code for code, name in enumerate(EVENT_KINDS)}
+
 # ---------------------------------------------------------------------------------------- thresholds
 
 #: "In hospital 5+ years" (seed 001: 11 people in April 2017): a dowry follows a person discharged after it.

@@ -125,8 +125,6 @@ def build_run(run: RunConfig) -> RunSpec:
         raise ConfigError(
             "run.dask_address", f"is read only with run.backend=dask (it is {run.backend}): set both, or neither"
         )
-    if run.engine == "numba" and run.event_log:
-        raise ConfigError("run.event_log", "the per-person event log comes from the SimPy model: add run.engine=simpy")
     rule = AutoRule(
         metric=str(auto.metric),
         month=month,

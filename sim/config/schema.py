@@ -364,7 +364,7 @@ class RunConfig:
     dask_address: Optional[str] = None  # with backend dask: the scheduler (tcp://host:8786); none = a local cluster
     chunk_size: int = 50  # replications per chunk written to Parquet (as configs/run/default.yaml)
     progress: bool = True
-    event_log: bool = False  # also write a per-person event log (simpy engine)
+    event_log: bool = False  # also write a per-person event log (either engine; docs/events.md)
     tcp_metrics: bool = True  # in a system, each TCP's metrics too (<tcp>/<metric>); off keeps chunks small
     resume: Optional[str] = None  # a run directory an interruption left unfinished: complete it
     parameters: Optional[str] = None  # a calibration's posterior (Parquet): replication i runs one draw of it

@@ -109,6 +109,37 @@ WAIT_SUPPORT, WAIT_HOME = _i(pathway.WAIT_SUPPORT), _i(pathway.WAIT_HOME)
 WAIT_ADMITTED, WAIT_OUT_OF_AREA = _i(pathway.WAIT_ADMITTED), _i(pathway.WAIT_OUT_OF_AREA)
 LONG_STAY_DAYS, READMISSION_DAYS = pathway.LONG_STAY_DAYS, pathway.READMISSION_DAYS
 LONG_STAYS = np.array([y * pathway.DAYS_PER_YEAR for y in pathway.LONG_STAY_YEARS])  # days
+# kinds of event of the event log (EVENT_KINDS), as codes
+(
+    E_REGISTER_START,
+    E_REGISTER_JOIN,
+    E_RAG,
+    E_REGISTER_LEAVE,
+    E_CRISIS,
+    E_CTR,
+    E_AVERTED,
+    E_SUPPORT,
+    E_REGISTER_RED,
+    E_AWAIT_BED,
+    E_ADMISSION,
+    E_CENSUS,
+    E_TRANSFER,
+    E_INPATIENT_CTR,
+    E_ADULT,
+    E_READY,
+    E_HOUSED,
+    E_DISCHARGE,
+    E_DISCHARGE_HOME,
+    E_REPATRIATION,
+    E_CLOSURE_MOVE,
+    E_DEATH,
+    E_COMMUNITY_START,
+    E_BREAKDOWN,
+    E_SETTLED,
+    E_SETTLED_LEAVE,
+    E_SETTLED_REGISTER,
+) = (_i(pathway.EVENT_CODE[name]) for name in pathway.EVENT_KINDS)
+LOG_FULL = _i(3)  # the status of a run whose event log filled up (Engine.run retries with more room)
 
 
 @kernel
@@ -138,6 +169,7 @@ def reset(st, replication) -> None:
         for kind in range(housing_free.shape[1]):
             housing_free[t, kind] = max(units[t, kind], 0)
     st.list_head[:] = -1
+    st.log_n[0] = 0
 
 
 # ------------------------------------------------------------------------------------------ the heap
@@ -369,8 +401,33 @@ def touch_pool(st, q) -> None:
 
 
 @kernel
-def move(st, i, state) -> None:
-    """Every change of state (Model.move)."""
+def note(st, ev, i) -> None:
+    """Model.note: a row of the event log (the clock, the month counting it, then the person, event ``ev``,
+    tcp, state, unit, area, placement type and RAG rating) if the run keeps one. A full log stops the
+    run (``LOG_FULL``), and the engine runs it again with more room."""
+    if st.log_on == 0:
+        return
+    n = st.log_n[0]
+    if n >= st.log_time.shape[0]:
+        st.status = LOG_FULL
+        return
+    P, row = st.people, st.log_int
+    st.log_time[n] = st.clock
+    row[n, 0] = st.month
+    row[n, 1] = P[i].id
+    row[n, 2] = ev
+    row[n, 3] = P[i].tcp
+    row[n, 4] = P[i].state
+    row[n, 5] = P[i].unit
+    row[n, 6] = P[i].area
+    row[n, 7] = P[i].kind
+    row[n, 8] = P[i].rag
+    st.log_n[0] = n + 1
+
+
+@kernel
+def move(st, i, state, ev) -> None:
+    """Every change of state (Model.move), logged as event ``ev``."""
     P = st.people
     t, old = P[i].tcp, P[i].state
     if old == SUPPORT or state == SUPPORT:
@@ -387,6 +444,7 @@ def move(st, i, state) -> None:
     if state == REGISTER:
         st.now_register[t, P[i].rag] += 1
     P[i].episode += 1
+    note(st, ev, i)
 
 
 @kernel
@@ -426,6 +484,7 @@ def come_of_age(st, i) -> None:
     P[i].child = 0
     t = P[i].tcp
     count(st, st.rec_transitions, t)
+    note(st, E_ADULT, i)
     if P[i].state != INPATIENT or P[i].unit != CAMHS or P[i].is_ready == 1:
         return
     u_move = draw(st, S_TRANSFER, P[i].id, P[i].transfers)[0]
@@ -512,8 +571,8 @@ def count(st, flow, t) -> None:
 
 
 @kernel
-def join_register(st, i) -> None:
-    move(st, i, REGISTER)
+def join_register(st, i, ev) -> None:
+    move(st, i, REGISTER, ev)
     register_next(st, i)
 
 
@@ -544,11 +603,12 @@ def on_register(st, i, episode) -> None:
         crisis(st, i)
         return
     if event == REG_LEAVE:
-        move(st, i, LEFT)
+        move(st, i, LEFT, E_REGISTER_LEAVE)
         return
     st.now_register[P[i].tcp, P[i].rag] -= 1
     P[i].rag = event - 1
     st.now_register[P[i].tcp, P[i].rag] += 1
+    note(st, E_RAG, i)
     register_next(st, i)
 
 
@@ -560,14 +620,17 @@ def crisis(st, i) -> None:
     P = st.people
     t = P[i].tcp
     count(st, st.rec_crises, t)
+    note(st, E_CRISIS, i)
     crises = P[i].crises
     P[i].crises += 1
     if st.ctr_coverage[t] > 0:  # with no CTRs the draw's answer is known: skipped (draws are addressed)
         u_ctr, u_avert = draw(st, S_CTR, P[i].id, crises)
         if u_ctr < st.ctr_coverage[t]:
             count(st, st.rec_ctr_pre, t)
+            note(st, E_CTR, i)
             if st.support_used[t] < st.support_places[t] and u_avert < st.ctr_avert[t]:
                 count(st, st.rec_averted, t)
+                note(st, E_AVERTED, i)
                 start_support(st, i)
                 return
     admit(st, i)
@@ -578,7 +641,7 @@ def start_support(st, i) -> None:
     P = st.people
     t = P[i].tcp
     st.support_used[t] += 1
-    move(st, i, SUPPORT)
+    move(st, i, SUPPORT, E_SUPPORT)
     length = delay(st, st.support_length[t], S_SUPPORT, P[i].id, P[i].supports)
     P[i].supports += 1
     schedule(st, length, DEPARTURE, P[i].id, EV_SUPPORT, i, ZERO, P[i].episode)
@@ -589,7 +652,7 @@ def on_support_end(st, i) -> None:
     P = st.people
     st.support_used[P[i].tcp] -= 1
     P[i].rag = RED
-    join_register(st, i)
+    join_register(st, i, E_REGISTER_RED)
 
 
 # --------------------------------------------------------------------------- admission and stay
@@ -641,7 +704,7 @@ def hospitalise(st, i, area, length) -> None:
         st.rec_admissions[st.month, t, P[i].unit, area] += 1
     if st.clock - P[i].last_discharge <= READMISSION_DAYS:
         count(st, st.rec_readmissions, t)
-    enter_hospital(st, i, st.clock)
+    enter_hospital(st, i, st.clock, E_ADMISSION)
     stay_start(st, i, length, 0.0)
 
 
@@ -673,7 +736,7 @@ def start_wait(st, i, length) -> None:
     P[i].wait_place = w
     if w == WAIT_SUPPORT:
         st.support_used[t] += 1
-    move(st, i, AWAITING_BED)
+    move(st, i, AWAITING_BED, E_AWAIT_BED)
     touch_waits(st, t, w)
     st.now_waiting[t, w] += 1
     if st.month >= 0:
@@ -758,6 +821,7 @@ def transfer(st, i, kind, unit) -> None:
     take_bed(st, i)
     P[i].admissions += 1
     P[i].episode += 1
+    note(st, E_TRANSFER, i)
     stay_start(st, i, length, 0.0)
 
 
@@ -789,14 +853,14 @@ def leave_bed(st, i) -> None:
 
 
 @kernel
-def enter_hospital(st, i, admitted) -> None:
+def enter_hospital(st, i, admitted, ev) -> None:
     P = st.people
     P[i].admitted = admitted
     P[i].ooa_since = admitted
     P[i].is_ready = 0
     P[i].reason = -1
     P[i].housed = 0
-    move(st, i, INPATIENT)
+    move(st, i, INPATIENT, ev)
     take_bed(st, i)
     P[i].admissions += 1
     k = st.n_inpatients
@@ -892,6 +956,7 @@ def on_stay(st, i, branch, episode) -> None:
             P[i].ready_at = st.clock
         P[i].ctr_held += 1
         P[i].next_ctr_at = st.clock + st.ctr_interval[t, P[i].unit]
+        note(st, E_INPATIENT_CTR, i)
         stay_next(st, i)
         return
     if branch == STAY_STEP:
@@ -931,6 +996,7 @@ def await_start(st, i, delayed_for) -> None:
         delayed_for, st.clock, plan, provider, funding, dispute
     )
     list_remove(st, i)  # a ready person is not moved between hospitals
+    note(st, E_READY, i)
     episode = P[i].episode
     if delayed_for > HOUSING:
         P[i].housed = 1  # found outside the stock before the start
@@ -1037,6 +1103,7 @@ def allocate_housing(st, t, kind) -> None:
             st.housing_free[t, kind] -= 1
             P[best].held = 1
         P[best].housed = 1
+        note(st, E_HOUSED, best)
         if update_reason(st, best) < 0:
             discharge(st, best, ZERO)
 
@@ -1102,10 +1169,10 @@ def discharge(st, i, home) -> None:
     if home:
         count(st, st.rec_discharges_home, t)
         P[i].rag = AMBER
-        join_register(st, i)
+        join_register(st, i, E_DISCHARGE_HOME)
         return
     P[i].dowry_unit = P[i].unit if st.clock - P[i].admitted >= LONG_STAY_DAYS else -1
-    move(st, i, PLACEMENT)
+    move(st, i, PLACEMENT, E_DISCHARGE)
     placement_start(st, i, 0.0)
 
 
@@ -1120,7 +1187,7 @@ def die(st, i, where) -> None:
         leave_hospital(st, i)
         if P[i].housed == 1:
             free_housing(st, i)
-    move(st, i, LEFT)
+    move(st, i, LEFT, E_DEATH)
 
 
 @kernel
@@ -1146,6 +1213,7 @@ def repatriate(st, q) -> None:
         change_area(st, best, IN_AREA)
         if st.month >= 0:
             st.rec_repatriations[st.month, P[best].tcp, P[best].unit] += 1
+        note(st, E_REPATRIATION, best)
 
 
 @kernel
@@ -1252,6 +1320,7 @@ def on_placement(st, i, branch, episode) -> None:
         return
     if st.month >= 0:
         st.rec_breakdowns[st.month, P[i].tcp, P[i].kind] += 1
+    note(st, E_BREAKDOWN, i)
     end_placement(st, i, ONE)
     crisis(st, i)
 
@@ -1262,6 +1331,7 @@ def settle(st, i) -> None:
     P = st.people
     t = P[i].tcp
     count(st, st.rec_settled, t)
+    note(st, E_SETTLED, i)
     rates = st.settled_exit[t]
     total = hazard_total(rates)
     if total <= 0:
@@ -1280,10 +1350,10 @@ def leave_settled(st, i) -> None:
         st.rec_settled_exits[st.month, P[i].tcp, how] += 1
     end_placement(st, i, ZERO)
     if how == SETTLED_LEFT:
-        move(st, i, LEFT)
+        move(st, i, LEFT, E_SETTLED_LEAVE)
     else:
         P[i].rag = GREEN
-        join_register(st, i)
+        join_register(st, i, E_SETTLED_REGISTER)
 
 
 @kernel
@@ -1426,6 +1496,7 @@ def close_occupied(st, q) -> None:
             list_add(st, q, best)
         if st.month >= 0:
             st.rec_closure_moves[st.month, t, P[best].unit] += 1
+        note(st, E_CLOSURE_MOVE, best)
 
 
 @kernel
@@ -1476,7 +1547,7 @@ def on_arrival(st, q, k, i) -> None:
     meet(st, i)
     if st.source_kind[q] == REGISTER_JOIN:
         P[i].rag = choice(draw(st, S_JOIN, P[i].id, ZERO)[0], st.join_cum[st.source_tcp[q]])
-        join_register(st, i)
+        join_register(st, i, E_REGISTER_JOIN)
     else:
         crisis(st, i)
     next_arrival(st, q, k + 1)
@@ -1514,7 +1585,7 @@ def simulate(state, replication) -> tuple[int, int]:
         P[i].by_need = st.census_by_need[c]
         u0, u1 = draw(st, S_RESIDUAL, pid, ZERO)
         remaining = residual(dist(st, st.pool_los[P[i].pool]), st.census_elapsed[c], u0, u1)
-        enter_hospital(st, i, -st.census_elapsed[c])
+        enter_hospital(st, i, -st.census_elapsed[c], E_CENSUS)
         meet(st, i)
         if st.census_delayed_for[c] < 0:  # (a row delayed at the start waits for discharge, below)
             stay_start(st, i, remaining, st.census_elapsed[c])
@@ -1530,16 +1601,11 @@ def simulate(state, replication) -> tuple[int, int]:
                     make_child(st, i, draw(st, S_PERSON, st.people[i].id, ZERO)[1], -1.0)
                 st.people[i].rag = rag
                 meet(st, i)
-                join_register(st, i)
+                join_register(st, i, E_REGISTER_START)
                 n += 1
-    # census rows ready and delayed at the start wait for discharge once everyone is in place (the model's
-    # processes start after its start state is made)
-    for c in range(st.census_tcp.shape[0]):
-        if st.census_delayed_for[c] >= 0:
-            i = c  # census people are the first people, in row order
-            ready_at_start(st, i, st.census_ready_at[c], st.census_delayed_for[c])
-    # the community cohort, numbered by row: in a placement since its discharge (Model.start_community; its
-    # placement processes start after the census's and the register's, as here)
+    # the community cohort, numbered by row: in a placement since its discharge (Model.start_community),
+    # made before the model's processes start, as there
+    first = st.n_people
     for c in range(st.community_tcp.shape[0]):
         t = st.community_tcp[c]
         i = add_person(st, entity_id(K_COMMUNITY, t, st.community_row[c]), t)
@@ -1551,9 +1617,16 @@ def simulate(state, replication) -> tuple[int, int]:
         P[i].kind = st.community_kind[c]
         P[i].dowry_unit = st.community_dowry[c]
         P[i].last_discharge = -st.community_elapsed[c]
-        move(st, i, PLACEMENT)
+        move(st, i, PLACEMENT, E_COMMUNITY_START)
         meet(st, i)
-        placement_start(st, i, st.community_elapsed[c])
+    # then the processes, in the model's order: census rows ready and delayed at the start wait for
+    # discharge, then the cohort's placements run on (after the census's and the register's processes)
+    for c in range(st.census_tcp.shape[0]):
+        if st.census_delayed_for[c] >= 0:
+            i = c  # census people are the first people, in row order
+            ready_at_start(st, i, st.census_ready_at[c], st.census_delayed_for[c])
+    for c in range(st.community_tcp.shape[0]):
+        placement_start(st, first + c, st.community_elapsed[c])
     schedule(st, st.boundaries[0] - st.clock, MONTH_END, ZERO, EV_MONTH, ZERO, ZERO, ZERO)
     for q in range(n_pools):
         schedule(st, 0.0, SCHEDULE, q, EV_BED, q, NONE, ZERO)

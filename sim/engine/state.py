@@ -98,8 +98,13 @@ EVENT = np.dtype(
 
 QUEUE = np.dtype([("time", np.float64), ("slot", np.int64)])  # a position of the binary heap
 
-# Scalars (clock, counters, status: 0 ok, 1 people full, 2 heap full) are fields of the state itself, not
-# one-element arrays, and the only fields the kernel sets (sim/engine/structs.py, StateView).
+#: The integer columns of an event-log row (``log_int``; the time is ``log_time``): the columns of
+#: ``sim.results.events.EVENT_LOG_COLUMNS`` after the replication and the time, in that order.
+LOG_INT_COLUMNS = ("month", "person", "event", "tcp", "state", "unit", "area", "placement", "rag")
+
+# Scalars (clock, counters, status: 0 ok, 1 people full, 2 heap full, 3 event log full) are fields of the
+# state itself, not one-element arrays, and the only fields the kernel sets (sim/engine/structs.py,
+# StateView). The event log's row count is the exception, an array (``log_n``), so Python can read it.
 
 
 def on_lines(n: int, dtype: np.dtype) -> np.ndarray:
@@ -123,14 +128,16 @@ def carve(shapes: dict[str, tuple[int, ...]], dtype) -> tuple[np.ndarray, dict[s
 
 
 def new_state(
-    spec, record_shapes: dict, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int
+    spec, record_shapes: dict, n_out_tcps: int, n_pools: int, people_cap: int, heap_cap: int, log_cap: int = 0
 ) -> tuple[StateRef, MonthlyArrays, dict]:
     """The kernel's struct (Python side), the record it fills and the state's arrays, which the caller
     keeps as long as the struct (the struct does not own them): the system's arrays (``spec``, an
     EngineSpec), room for the state, reused replication after replication (``reset`` gives it its
     starting values at the start of each), and a MonthlyArrays of ``record_shapes``, also reset each
     time. What starts at zero (the record and the state's counts and integrals) lies in two flat
-    buffers, and the integrals' clocks in a third, so a reset is three fills."""
+    buffers, and the integrals' clocks in a third, so a reset is three fills. With ``log_cap`` above 0,
+    the kernel keeps an event log of up to that many rows (``log_time``, ``log_int``; ``log_n`` rows
+    kept); with 0 it keeps none (``log_on`` 0: each event it would log costs one test)."""
     t, h = n_out_tcps, spec.housing_units.shape[1]
     # list ids: pools' candidates, then housing queues (t * h + kind), then each pool's waiting people
     n_lists = n_pools + t * h + n_pools
@@ -194,6 +201,10 @@ def new_state(
             housing_free=np.empty((t, h), np.int64),
             list_head=np.empty(n_lists, np.int64),
             inpatient_list=np.empty(people_cap, np.int64),
+            log_on=_i(1 if log_cap > 0 else 0),
+            log_n=np.zeros(1, np.int64),  # an array, so Python reads how many rows the run kept
+            log_time=np.empty(log_cap, np.float64),
+            log_int=np.empty((log_cap, len(LOG_INT_COLUMNS)), np.int64),
         )
     )
     record = MonthlyArrays(**{name: arrays[f"rec_{name}"] for name in OUT_FIELDS})

@@ -74,6 +74,10 @@ STATE_FIELDS = (
     "now_waiting",
     "wait_days",
     "last_waits",
+    "log_on",
+    "log_n",
+    "log_time",
+    "log_int",
 )
 #: The state's scalar fields (the rest are arrays): the only fields the kernel ever sets.
 STATE_SCALARS = (
@@ -87,6 +91,7 @@ STATE_SCALARS = (
     "events",
     "n_inpatients",
     "n_free",
+    "log_on",
 )
 OUT_FIELDS = tuple(f.name for f in fields(MonthlyArrays))
 #: The struct's fields: the system's, the state's, then the record's (``rec_<name>``).

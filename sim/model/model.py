@@ -85,6 +85,7 @@ from sim.pathway import (
     COMMUNITY,
     DAYS_PER_YEAR,
     DISPUTE,
+    EVENT_CODE,
     FIFO,
     GREEN,
     HOSPITAL,
@@ -115,6 +116,7 @@ from sim.pathway import (
     WAIT_SUPPORT,
     Priority,
 )
+from sim.results.events import EVENT_LOG_COLUMNS
 from sim.results.record import MonthlyArrays
 from sim.sampling import EntityKind, Mixture, Stream, choice, entity, exponential, uniform_pair
 
@@ -308,8 +310,23 @@ class Model:
             pool.accrue(now)
 
     def note(self, event: str, p: Person) -> None:
+        """One row of the event log (``EVENT_LOG_COLUMNS``, the event as its ``EVENT_KINDS`` code), if kept."""
         if self.log is not None:
-            self.log.append((self.replication, self.env.now, p.id, event, p.tcp, p.state, p.unit, p.area, p.kind))
+            self.log.append(
+                (
+                    self.replication,
+                    self.env.now,
+                    self.month,
+                    p.id,
+                    EVENT_CODE[event],
+                    p.tcp,
+                    p.state,
+                    p.unit,
+                    p.area,
+                    p.kind,
+                    p.rag,
+                )
+            )
 
     def move(self, p: Person, state: int, event: str) -> None:
         """Every change of state goes through here: stocks, the month's moves, and the register by RAG."""
@@ -523,12 +540,15 @@ class Model:
         averts the admission with probability ``avert``; otherwise admission."""
         tcp = self.spec.tcps[p.tcp]
         self.count(self.rec.crises, p.tcp)
+        self.note("crisis", p)
         u_ctr, u_avert = self.draw(Stream.CTR, p.id, p.crises)
         p.crises += 1
         if u_ctr < tcp.ctr_coverage:
             self.count(self.rec.ctr_pre, p.tcp)
+            self.note("pre_admission_ctr", p)
             if self.support_used[p.tcp] < tcp.support_places and u_avert < tcp.ctr_avert:
                 self.count(self.rec.averted, p.tcp)
+                self.note("averted", p)
                 self.env.process(self.crisis_support(p))
                 return
         self.admit(p)
@@ -1101,4 +1121,4 @@ def run_replication(
     return rec, model.log
 
 
-EVENT_LOG_COLUMNS = ("replication", "time", "person", "event", "tcp", "state", "unit", "area", "placement")
+__all__ = ["EVENT_LOG_COLUMNS", "Model", "Priority", "run_replication"]

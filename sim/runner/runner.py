@@ -22,7 +22,8 @@ from sim.config.parameters import Parameterised
 from sim.config.spec import SystemSpec
 from sim.engine import Engine
 from sim.metrics import metrics
-from sim.model import EVENT_LOG_COLUMNS, run_replication
+from sim.model import run_replication
+from sim.results.events import EVENT_LOG_COLUMNS, event_frame, rows_frame
 from sim.results.record import MonthlyArrays
 from sim.runner.backends import task_pool
 
@@ -80,25 +81,27 @@ def run_chunk(
     spec: Simulated, chunk: Chunk, event_log: bool = False, engine: str = "numba"
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Simulate the chunk's replications with the SimPy model or the Numba engine (the same results):
-    their monthly table and, if asked (SimPy only), their event log. With parameter uncertainty
+    their monthly table and, if asked, their event log (the same from both). With parameter uncertainty
     (``spec`` a ``Parameterised``), each distinct draw's spec and engine are built once for the chunk."""
     frames: list[pd.DataFrame] = []
-    logs: list[tuple] = []
+    logs: list[pd.DataFrame] = []
     for one, replications in specs_of(spec, list(range(chunk.first, chunk.last))):
         frames.append(_run_group(one, replications, event_log, engine, logs))
     monthly = frames[0] if len(frames) == 1 else _by_replication(frames)
-    events = pd.DataFrame(logs, columns=list(EVENT_LOG_COLUMNS)) if event_log else None
+    events = (pd.concat(logs, ignore_index=True) if len(logs) > 1 else logs[0]) if event_log else None
     if events is not None and len(frames) > 1:
         events = events.sort_values("replication", kind="stable", ignore_index=True)
     return monthly, events
 
 
 def _run_group(
-    spec: SystemSpec, replications: list[int], event_log: bool, engine: str, logs: list[tuple]
+    spec: SystemSpec, replications: list[int], event_log: bool, engine: str, logs: list[pd.DataFrame]
 ) -> pd.DataFrame:
-    """The monthly table of replications that all simulate ``spec`` (their events appended to ``logs``)."""
+    """The monthly table of replications that all simulate ``spec`` (their event log appended to ``logs``)."""
     values, batch = [], []
-    compiled = Engine(spec) if engine == "numba" else None
+    rows: list[tuple] = []  # the SimPy model's
+    columns: list[dict[str, np.ndarray]] = []  # the Numba engine's
+    compiled = Engine(spec, event_log) if engine == "numba" else None
     record_bytes = sum(
         math.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in MonthlyArrays.shapes(spec).values()
     )
@@ -106,6 +109,8 @@ def _run_group(
     for i, r in enumerate(replications):
         if compiled is not None:
             rec, log = compiled.run(r), None
+            if event_log:
+                columns.append(compiled.log())
         else:
             rec, log = run_replication(spec, r, event_log)
         batch.append(rec)
@@ -113,7 +118,10 @@ def _run_group(
             values.append(metrics(spec, MonthlyArrays.stack(batch)))
             batch = []
         if log:
-            logs.extend(log)
+            rows.extend(log)
+    if event_log:
+        joined = {name: np.concatenate([c[name] for c in columns]) for name in EVENT_LOG_COLUMNS} if columns else None
+        logs.append(event_frame(joined) if joined is not None else rows_frame(rows))
     return chunk_frame(spec, replications, values)
 
 

@@ -43,7 +43,6 @@ BAD_RUN = [
     (run_config(chunk_size=0), "run.chunk_size", "at least 1"),
     (run_config(engine="fortran"), "run.engine", "unknown engine 'fortran'"),
     (run_config(backend="mpi"), "run.backend", "unknown backend 'mpi'"),
-    (run_config(engine="numba", event_log=True), "run.event_log", "run.engine=simpy"),
     (run_config(warmup_years=-1.0), "run.warmup_years", "at least 0"),
     (run_config(warmup_years=float("inf")), "run.warmup_years", "not a finite number"),
 ]

@@ -7,6 +7,7 @@ first test to run pays the engine's compile (cached afterwards in sim/engine/__p
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from helpers import loss_cfg, make_cfg, system_cfg
 from hypothesis import HealthCheck, given, settings
@@ -15,20 +16,34 @@ from hypothesis import strategies as st
 from sim.config import CONFIG_DIR, build_spec
 from sim.engine import Engine
 from sim.model import run_replication
+from sim.results.events import event_frame, rows_frame
 
 
 def assert_same_record(spec, replications) -> None:
-    """Every array of MonthlyArrays equal between the engines, replication by replication."""
-    engine = Engine(spec)
+    """Every array of MonthlyArrays equal between the engines, replication by replication, with the event
+    log off and on (it changes nothing), and the per-person event logs equal row for row."""
+    engine, logging = Engine(spec), Engine(spec, event_log=True)
     for r in replications:
-        fast = engine.run(r)
-        ref, _ = run_replication(spec, r)
+        fast, fast_logged = engine.run(r), logging.run(r)
+        ref, log = run_replication(spec, r, event_log=True)
         for name, values in ref.as_dict().items():
-            got = getattr(fast, name)
-            if values.dtype.kind == "f":
-                np.testing.assert_allclose(got, values, rtol=1e-9, atol=1e-9, err_msg=f"replication {r}: {name}")
-            else:
-                np.testing.assert_array_equal(got, values, err_msg=f"replication {r}: {name}")
+            for got in (getattr(fast, name), getattr(fast_logged, name)):
+                if values.dtype.kind == "f":
+                    np.testing.assert_allclose(got, values, rtol=1e-9, atol=1e-9, err_msg=f"replication {r}: {name}")
+                else:
+                    np.testing.assert_array_equal(got, values, err_msg=f"replication {r}: {name}")
+        assert_same_log(rows_frame(log or []), event_frame(logging.log()), r)
+
+
+def assert_same_log(ref: pd.DataFrame, fast: pd.DataFrame, r: int) -> None:
+    """The engines' event logs of replication r: the same events in the same order, with the same codes
+    and times (to 1e-9 days: the engines' clocks are the same sums, up to rounding)."""
+    assert len(fast) == len(ref), f"replication {r}: {len(fast)} events against the model's {len(ref)}"
+    for name in ref.columns:
+        if name == "time":
+            np.testing.assert_allclose(fast[name], ref[name], rtol=0, atol=1e-9, err_msg=f"replication {r}: time")
+        else:
+            np.testing.assert_array_equal(fast[name], ref[name], err_msg=f"replication {r}: {name}")
 
 
 CONFIGS = {

@@ -471,7 +471,8 @@ def test_first_year_breakdowns_are_crises_and_readmissions():
         for i, e in enumerate(events):
             if e == "discharge" and times[i] + YEAR <= horizon:
                 assert events[i + 1] == "breakdown" and times[i + 1] - times[i] < YEAR
-                assert events[i + 2] == "admission" and times[i + 2] == times[i + 1]
+                assert events[i + 2] == "crisis" and times[i + 2] == times[i + 1]  # the breakdown's crisis
+                assert events[i + 3] == "admission" and times[i + 3] == times[i + 1]
                 checked += 1
     assert checked > 10
 
