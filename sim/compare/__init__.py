@@ -279,6 +279,7 @@ class Comparison:
     wall_seconds: float = 0.0
     headlines: list[str] = field(default_factory=list)  # every headline metric (the scenarios' or the first)
     notes: list[str] = field(default_factory=list)  # headline differences smaller than matters
+    tcp_titles: dict[str, str] = field(default_factory=dict)  # each TCP's name -> title, for labels
 
     def headline_rows(self) -> pd.DataFrame:
         """Each headline metric's last period (end of run, or the whole run for a flow), one row a
@@ -453,7 +454,9 @@ def compare(
         title=spec.title,
         engine=str(cfgs[baseline].run.engine),
         headlines=headlines,
+        tcp_titles={t.name: t.title for t in spec.tcps},
     )
+    table["label"] = table["metric"].map(lambda m: chart_label(m, comparison.tcp_titles)[0])
     comparison.warnings = separation_warnings(table, common, baseline, headlines, level)
     comparison.notes = smaller_than_matters_notes(table, baseline, headlines, level)
     comparison.wall_seconds = time.perf_counter() - t0
@@ -562,7 +565,14 @@ def headline_rows(table: pd.DataFrame, headline: str | Sequence[str]) -> pd.Data
 
 
 def _what(row: Any) -> str:
-    return f"{chart_label(row.metric)[0].lower()} ({row.period})"
+    """A row's metric and period in words, for a sentence."""
+    label = str(row.label)
+    return f"{label[:1].lower() + label[1:] if label[1:2].islower() else label} ({row.period})"
+
+
+def _signed(x: float) -> str:
+    """A signed difference for a sentence: thousands separated, else three significant figures."""
+    return f"{x:+,.0f}" if abs(x) >= 1000 else f"{x:+.3g}"
 
 
 def separation_warnings(
@@ -593,14 +603,14 @@ def separation_warnings(
             continue  # smaller than matters: no replications to suggest
         need = replications_needed(diff, level, POWER)
         more = (
-            f"about {need:,} replications would separate a difference of {row.mean_diff:+.3g} with "
+            f"about {need:,} replications would separate a difference of {_signed(row.mean_diff)} with "
             f"{POWER:.0%} probability"
             if need
             else "the mean difference is 0, so no number of replications can be estimated"
         )
         out.append(
             f"bands too wide to separate {row.scenario} from {baseline} on {what}: the paired difference "
-            f"{row.mean_diff:+.3g} has a {level:.0%} CI of {row.ci_low:+.3g} to {row.ci_high:+.3g}, which "
+            f"{_signed(row.mean_diff)} has a {level:.0%} CI of {_signed(row.ci_low)} to {_signed(row.ci_high)}, which "
             f"contains 0, with {row.n} replications; {more}"
         )
     return out
@@ -618,8 +628,8 @@ def smaller_than_matters_notes(
         least = row.smallest_difference
         inside = -least < row.ci_low and row.ci_high < least
         out.append(
-            f"{row.scenario} against {baseline} on {_what(row)}: the difference {row.mean_diff:+.3g} is smaller "
-            f"than matters (±{least:.3g}); its {level:.0%} CI {row.ci_low:+.3g} to {row.ci_high:+.3g} "
+            f"{row.scenario} against {baseline} on {_what(row)}: the difference {_signed(row.mean_diff)} is smaller "
+            f"than matters (±{_signed(least)[1:]}); its {level:.0%} CI {_signed(row.ci_low)} to {_signed(row.ci_high)} "
             + ("lies inside that margin" if inside else "reaches beyond it: a difference that matters is not ruled out")
         )
     return out
@@ -629,22 +639,24 @@ def smaller_than_matters_notes(
 # Chart (drawn by sim.plots.compare)
 
 
-def chart_label(metric: str) -> tuple[str, str, float]:
+def chart_label(metric: str, tcps: Mapping[str, str] | None = None) -> tuple[str, str, float]:
     """A compared metric's panel title, the unit its difference is drawn in and the factor from the
-    table's units to it, from the metric catalogue (``sim.metrics.about``)."""
-    if metric.endswith(PLAN_METRIC):
-        return f"P({metric[: -len(PLAN_METRIC)]}inpatients at or under the plan)", "percentage points", 100.0
+    table's units to it, from the metric catalogue (``sim.metrics.about``); a TCP's own metric
+    (``<tcp>/<name>``) is headed by the TCP's title from ``tcps`` (name -> title) or its name in words."""
+    tcp, _, base = metric.rpartition("/")
+    who = f"{(tcps or {}).get(tcp) or tcp.replace('_', ' ').title()}: " if tcp else ""
+    if base == PLAN_METRIC:
+        return f"{who}P(inpatients at or under the plan)", "percentage points", 100.0
     known = about(metric)
     if known is None:
-        return metric.replace("_", " ").capitalize(), "", 1.0
+        return who + base.replace("_", " ").capitalize(), "", 1.0
     unit, scale = CHART_UNITS.get(known.unit, (known.unit, 1.0))
-    tcp = f"{metric.rsplit('/', 1)[0]}: " if "/" in metric else ""
-    return f"{tcp}{known.label[:1].upper()}{known.label[1:]}{PERIOD_WORDS[known.kind]}", unit, scale
+    return f"{who}{known.label[:1].upper()}{known.label[1:]}{PERIOD_WORDS[known.kind]}", unit, scale
 
 
-def chart_labels(metrics: Sequence[str]) -> dict[str, tuple[str, str, float]]:
+def chart_labels(metrics: Sequence[str], tcps: Mapping[str, str] | None = None) -> dict[str, tuple[str, str, float]]:
     """Each metric's panel title, unit and display scale, as ``sim.plots.compare.forest_chart`` takes them."""
-    return {m: chart_label(m) for m in metrics}
+    return {m: chart_label(m, tcps) for m in metrics}
 
 
 def forest_chart(c: Comparison, path: Path | None = None) -> Any:
@@ -652,7 +664,7 @@ def forest_chart(c: Comparison, path: Path | None = None) -> Any:
     matplotlib loads only when a chart is drawn."""
     from sim.plots.compare import forest_chart as draw
 
-    return draw(c, chart_labels(list(dict.fromkeys(c.table["metric"]))), path)
+    return draw(c, chart_labels(list(dict.fromkeys(c.table["metric"])), c.tcp_titles), path)
 
 
 # --------------------------------------------------------------------------------------------------
