@@ -27,6 +27,7 @@ from sim.plots.frame import finish, grid
 
 BAND = "#d9d9d9"  # the differences smaller than matter
 SAME = "same in every replication"  # a comparison's verdict when no replication differs
+TIES = 0.1  # from this share of replications alike, the chart says how many (beside P(better))
 MONTH = re.compile(r"\b(\d{4})-(\d{2})\b")
 
 
@@ -115,8 +116,10 @@ def forest_chart(
                 ax.plot(r[end] * scale, y, "|", color=colour, ms=6, mew=1.1, zorder=2)
             ax.hlines(y, r["ci_low"] * scale, r["ci_high"] * scale, color=colour, lw=6.5, zorder=3)
             ax.plot(r["mean_diff"] * scale, y, "o", ms=4, mfc="white", mec=colour, mew=1.2, zorder=4)
-            for yi, (p, word) in zip(y, zip(r["p_better"], r["verdict"])):
+            for yi, (p, worse, word) in zip(y, zip(r["p_better"], r["p_worse"], r["verdict"])):
                 text = f"P(better) {_share(p)}" if math.isfinite(p) else "no better way"
+                if math.isfinite(p) and word != SAME and 1 - p - worse >= TIES:
+                    text += f", same {_share(1 - p - worse)}"  # many ties: P(better) alone reads as worse
                 if word in ("smaller than matters", SAME):
                     text += f", {word}"
                 if len(others) > 1:  # which scenario the row is, in its colour (the legend holds the marks)
