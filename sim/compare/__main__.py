@@ -180,8 +180,9 @@ def _compare(cfg: DictConfig, made: Path) -> None:
     if settings.out is not None:
         drop_if_empty(made)  # Hydra's record of a call whose outputs went elsewhere
     comparison.write(out, command=_CALL["command"])
+    title = comparison.title[:1].upper() + comparison.title[1:]
     print(
-        f"{comparison.title}: {', '.join(comparison.scenarios[1:])} minus {comparison.baseline}, "
+        f"{title}: {', '.join(comparison.scenarios[1:])} minus {comparison.baseline}, "
         f"{comparison.replications} paired replications, seed {comparison.seed}"
     )
     print(compare.format_table(comparison))

@@ -378,3 +378,14 @@ def test_an_existing_output_directory_is_refused(tmp_path, capsys):
 def test_help_prints_usage(capsys):
     assert main(["--help"]) == 0
     assert "scenario=a,b" in capsys.readouterr().out
+
+
+def test_cli_bad_override_is_one_line_exit_2(tmp_path):
+    """As a user runs it (python -m sim.compare, Hydra's own parsing): a bad override is one line, exit 2,
+    no traceback and no directory left behind."""
+    args = [sys.executable, "-m", "sim.compare", "scenario=baseline,full_ctr_coverage", "run.replicatons=3"]
+    args += [f"hydra.run.dir={tmp_path / 'hydra'}"]
+    p = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.strip().startswith("config error: run.replicatons") and len(p.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "hydra").exists()
