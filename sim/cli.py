@@ -1,5 +1,5 @@
 """The command lines: ``python -m sim [overrides]`` runs a config and writes its outputs; ``python -m
-sim.compare`` (``compare_main``) compares scenarios; experiments/ go through the same ``run_entry``.
+sim.compare`` (``sim.compare.__main__``) compares scenarios; experiments/ go through the same ``run_entry``.
 
 Each run writes into its own Hydra run directory under outputs/. A user error (bad config value, bad
 override, bad census) ends with one line naming the key and what is wrong, exit status 2, no traceback.
@@ -8,7 +8,6 @@ Ctrl-C keeps the chunks already finished and says where they are.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import shutil
@@ -17,14 +16,13 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
-from sim import api, compare
+from sim import api
 from sim.config import CONFIG_DIR
 from sim.config.census import anchor_paths
 from sim.config.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, ConfigError, user_error_line
@@ -226,113 +224,3 @@ def exit_now(code: int) -> None:
     sys.stderr.flush()
     logging.shutdown()
     os._exit(code)
-
-
-# --------------------------------------------------------------------------------------------------
-# python -m sim.compare
-
-COMPARE_USAGE = """\
-The first scenario is the baseline; every other override (Hydra syntax) applies to every scenario. Each
-scenario runs on the same seed (common random numbers); the others also on seed + 1, for the independent
-seeds' interval widths. Writes comparison.csv, comparison.png and manifest.json.
-
-examples:
-  python -m sim.compare scenario=baseline,full_ctr_coverage tcp=bhr run.replications=200
-  python -m sim.compare scenario=separate_pools,hub_pooling system=south_east_hub --out outputs/compare/hub
-"""
-
-
-def parse_scenarios(overrides: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Split the ``scenario=a,b,...`` override (its comma list) from the overrides every scenario shares."""
-    listed = [o for o in overrides if o.split("=", 1)[0].lstrip("+") == "scenario"]
-    rest = [o for o in overrides if o not in listed]
-    if not listed:
-        raise ConfigError("scenario", "name the scenarios to compare, e.g. scenario=baseline,full_ctr_coverage")
-    if len(listed) > 1:
-        raise ConfigError("scenario", f"given {len(listed)} times ({' '.join(listed)}); list them once: scenario=a,b")
-    value = listed[0].split("=", 1)[1].strip().strip("[]")
-    names = [n.strip().strip("'\"") for n in value.split(",")]
-    if any(not n for n in names):
-        raise ConfigError("scenario", f"'{value}' has an empty name")
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise ConfigError("scenario", f"{', '.join(twice)} listed more than once")
-    if len(names) < 2:
-        raise ConfigError("scenario", f"'{value}': name two or more scenarios to compare, e.g. scenario={value},other")
-    return names, rest
-
-
-def default_out_dir(cfg: DictConfig, root: Path = Path("outputs") / "compare") -> Path:
-    """A new directory outputs/compare/<date>_<time>_<tcp or system>/, never an existing one."""
-    system = cfg.tcp.name if cfg.get("tcp") is not None and cfg.system.name == "single" else cfg.system.name
-    return root / f"{datetime.now():%Y-%m-%d_%H-%M-%S.%f}_{system}"
-
-
-def _compare_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m sim.compare",
-        description="Compare scenarios on common random numbers: paired differences with confidence intervals, "
-        "and the variance reduction against independent seeds.",
-        epilog=COMPARE_USAGE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="OVERRIDE",
-        help="scenario=a,b[,c...] (required; the first is the baseline) and any config overrides, "
-        "e.g. tcp=bhr run.replications=200",
-    )
-    p.add_argument(
-        "--out", type=Path, default=None, help="output directory (default: a new outputs/compare/<time>_<system>/)"
-    )
-    p.add_argument(
-        "--metrics",
-        default=",".join(compare.DEFAULT_METRICS),
-        help="comma list of monthly metrics to compare; the first is the headline "
-        f"(default: {','.join(compare.DEFAULT_METRICS)})",
-    )
-    p.add_argument("--level", type=float, default=0.95, help="confidence level of the intervals (default 0.95)")
-    p.add_argument(
-        "--no-independent",
-        action="store_true",
-        help="skip the independent-seed runs; estimate their widths from the same runs' variances",
-    )
-    return p
-
-
-def compare_main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m sim.compare``: compose, run, write and print the comparison; a user
-    error is one line, exit 2; Ctrl-C writes nothing, exit 130."""
-    args = _compare_parser().parse_args(argv)
-    command = ["python", "-m", "sim.compare", *(sys.argv[1:] if argv is None else argv)]
-    return run_entry(lambda: _compare(args, command), interrupted="\ninterrupted: no comparison written")
-
-
-def _compare(args: argparse.Namespace, command: list[str]) -> int:
-    names, rest = parse_scenarios(args.overrides)
-    cfgs = compare.compose_scenarios(names, rest)
-    out = args.out if args.out is not None else default_out_dir(cfgs[names[0]])
-    compare.refuse_existing(out)  # before minutes of runs, not after
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    comparison = compare.compare(
-        cfgs,
-        names[0],
-        metrics=metrics,
-        level=args.level,
-        independent=not args.no_independent,
-        progress=None,
-        warn=False,
-    )
-    comparison.write(out, command=command)
-    print(
-        f"{comparison.title}: {', '.join(comparison.scenarios[1:])} minus {comparison.baseline}, "
-        f"{comparison.replications} paired replications, seed {comparison.seed}"
-    )
-    print(compare.format_table(comparison))
-    for line in compare.variance_reduction_lines(comparison):
-        print(line)
-    for message in comparison.warnings:
-        print(f"warning: {message}", file=sys.stderr)
-    print(f"wrote {out} ({comparison.wall_seconds:.1f} s)")
-    return 0

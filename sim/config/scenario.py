@@ -26,6 +26,7 @@ from sim.config.checks import (
     tcp_configs,
     unit_index,
 )
+from sim.config.errors import ConfigError
 from sim.config.schema import Config, LosConfig, ScenarioConfig, StepConfig
 
 #: The scenario keys that change every TCP (ScenarioConfig), each with its value that changes nothing.
@@ -53,6 +54,38 @@ def scenario_changes(scenario: ScenarioConfig | DictConfig) -> dict[str, Any]:
         if value != neutral:
             out[key] = value
     return out
+
+
+def smallest_difference(key: str, value: Any) -> tuple[float, bool]:
+    """A smallest difference that matters, as (size, relative): a positive number in the metric's unit
+    (``0.5``: half a person), or ``"N%"`` of the baseline's value (``"1%"``: relative, size 0.01)."""
+    relative = isinstance(value, str) and value.strip().endswith("%")
+    text = value.strip()[:-1] if relative else value
+    if isinstance(text, bool):
+        raise ConfigError(key, f"{value} is not a number or a percentage (e.g. 0.5 or 1%)")
+    try:
+        size = float(text)
+    except (TypeError, ValueError):
+        raise ConfigError(key, f"'{value}' is not a number or a percentage (e.g. 0.5 or 1%)") from None
+    if not (math.isfinite(size) and size > 0):
+        raise ConfigError(key, f"{value} must be above 0 (a difference smaller than this does not matter)")
+    return (size / 100.0, True) if relative else (size, False)
+
+
+def scenario_headline(scenario: ScenarioConfig | DictConfig) -> tuple[list[str], dict[str, tuple[float, bool]]]:
+    """The scenario's headline metrics (``scenario.headline``) and smallest differences that matter
+    (``scenario.smallest_difference``: metric -> (size, relative), ``smallest_difference``), checked for
+    their form; the metric names are checked against the catalogue by the comparison, which knows it."""
+    names = list(getattr(scenario, "headline", None) or [])
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"scenario.headline[{i}]", f"'{name}' is not a metric name")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError("scenario.headline", f"{', '.join(twice)} listed more than once")
+    given = getattr(scenario, "smallest_difference", None) or {}
+    smallest = {str(m): smallest_difference(f"scenario.smallest_difference.{m}", v) for m, v in given.items()}
+    return [n.strip() for n in names], smallest
 
 
 def scale_los(los: LosConfig, factor: float) -> LosConfig:
@@ -88,6 +121,7 @@ def apply_scenario(cfg: Config) -> Config:
     whether the TCP is ``tcp`` or one of ``system.tcps``; ``cfg`` itself if the scenario changes none.
     A wrong scenario value names its ``scenario.*`` key."""
     s = cfg.scenario
+    scenario_headline(s)  # checked with the rest, though only a comparison reads it
     coverage = None if s.ctr_coverage is None else probability("scenario.ctr_coverage", s.ctr_coverage)
     support = number("scenario.crisis_support_factor", s.crisis_support_factor, minimum=0.0)
     housing_earlier = integer("scenario.housing_months_earlier", s.housing_months_earlier, minimum=0)

@@ -12,7 +12,7 @@ milestone is read at the end of its month), money in pounds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 from omegaconf import MISSING
 
@@ -332,6 +332,12 @@ class ScenarioConfig:
     schedule_months_earlier: int = (
         0  # every bed schedule step after the first this many months earlier (not before the month after run.start)
     )
+    # What a comparison (python -m sim.compare) leads with: the metrics that answer the question (checked
+    # against the metric catalogue when compared); they change nothing in a run.
+    headline: List[str] = field(default_factory=list)
+    # metric -> the smallest difference that matters for it: a number in the metric's unit, or "N%" of the
+    # baseline's value; compare's defaults (half a person, 1% of pounds ...) for metrics not named
+    smallest_difference: Dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

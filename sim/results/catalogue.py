@@ -31,6 +31,83 @@ from sim.pathway import (
 
 #: How a metric is measured (DESIGN.md section 5): at month ends, summed within months, or time-weighted.
 KINDS: tuple[str, ...] = ("stock", "flow", "level")
+#: Which way a metric is better (a comparison's P(better) reads it); "" for a metric where neither is.
+DIRECTIONS: tuple[str, ...] = ("lower", "higher", "")
+
+#: The direction of each entry (by its catalogue name) that has one: the Transforming Care goals (fewer
+#: people in hospital, out of area, delayed or readmitted, less spent on beds; seed 000 and 001). Left
+#: out, with no direction: what a scenario moves on purpose (community placements, crisis support, CTRs,
+#: community spend, dowries), counts of beds and their occupancy, and flows neither good nor bad
+#: (discharges, transfers, the register).
+BETTER: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "inpatients",
+            "inpatients_out_of_area",
+            "inpatients_per_million",
+            "inpatients_per_million_children",
+            "inpatients_<unit>",
+            "inpatients_<commissioner>",
+            "inpatients_children",
+            "long_stayers_<stay>y",
+            "long_stay_share_<stay>y",
+            "delayed_discharges",
+            "delayed_discharges_<reason>",
+            "awaiting_bed",
+            "awaiting_bed_crisis_support",
+            "housing_lapsed",
+            "admissions",
+            "out_of_area_placements",
+            "out_of_area_full_beds",
+            "out_of_area_no_local_unit",
+            "readmissions_12m",
+            "first_admissions",
+            "closure_moves",
+            "deaths_in_hospital",
+            "deaths_in_community",
+            "crises",
+            "breakdowns",
+            "inpatient_days",
+            "inpatient_days_out_of_area",
+            "delayed_bed_days",
+            "delayed_bed_days_<reason>",
+            "bed_waits",
+            "bed_waits_crisis_support",
+            "bed_waits_out_of_area",
+            "bed_wait_days",
+            "bed_wait_days_crisis_support",
+            "admissions_<unit>",
+            "out_of_area_placements_<unit>",
+            "out_of_area_full_beds_<unit>",
+            "out_of_area_no_local_unit_<unit>",
+            "cost_<payer>",
+            "cost_total",
+            "cost_beds_in_area",
+            "cost_beds_empty",
+            "cost_beds_out_of_area",
+            # the pooled budget's ledger (sim.finance.ledger): a shortfall, or the pool going negative
+            "shortfall_ccg",
+            "shortfall_la",
+            "shortfall_specialised",
+            "shortfall_total",
+            "pool_first_negative",
+            "pool_balance_negative",
+            "pool_ever_negative",
+        ),
+        "lower",
+    ),
+    **dict.fromkeys(
+        (
+            "repatriations",
+            "admissions_averted",
+            "discharges_home",
+            "placements_settled",
+            "pool_reserve",
+            "pool_balance",
+        ),
+        "higher",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -42,10 +119,16 @@ class Metric:
     unit: str  # people, bed-days, person-days, pounds, beds, share, people per million, yes/no
     label: str  # what it is, in a few words, for charts and tables
     per_tcp: bool = False  # also reported for each TCP of a system, as <tcp>/<name>
+    # which way is better: "lower", "higher" or "" (neither); unset, ``BETTER`` says by the entry's name
+    better: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"metric {self.name}: kind '{self.kind}' is not one of {KINDS}")
+        if not self.better and self.name in BETTER:  # entries declared elsewhere (the ledger's) too
+            object.__setattr__(self, "better", BETTER[self.name])
+        if self.better not in DIRECTIONS:
+            raise ValueError(f"metric {self.name}: better '{self.better}' is not one of {DIRECTIONS}")
 
     def expand(self, spec: SystemSpec | None = None) -> list[Metric]:
         """The concrete metrics of this entry (itself when it has no placeholder); ``<pool>`` needs a spec."""
@@ -62,6 +145,7 @@ class Metric:
                 self.unit,
                 self.label.replace(holder.group(0), _spoken(holder.group(1), v), 1),
                 self.per_tcp,
+                self.better,
             ).expand(spec)
         ]
 
@@ -204,7 +288,7 @@ def describe(name: str, entries: Iterable[Metric]) -> Metric | None:
             label = entry.label
             for holder, value in zip(re.findall(r"<\w+>", entry.name), match.groups()):
                 label = label.replace(holder, _spoken(holder[1:-1], value), 1)
-            return Metric(base, entry.kind, entry.unit, label, entry.per_tcp)
+            return Metric(base, entry.kind, entry.unit, label, entry.per_tcp, entry.better)
     return None
 
 
@@ -217,5 +301,5 @@ def expand(entries: Iterable[Metric], spec: SystemSpec | None = None) -> dict[st
             for m in list(out.values()):
                 if m.per_tcp and "/" not in m.name:
                     name = f"{t.name}/{m.name}"
-                    out[name] = Metric(name, m.kind, m.unit, f"{t.name}: {m.label}", False)
+                    out[name] = Metric(name, m.kind, m.unit, f"{t.name}: {m.label}", False, m.better)
     return out
