@@ -282,6 +282,8 @@ def _provenance(cfg: DictConfig, overrides: list[str] | None) -> dict:
         picked = HydraConfig.get().runtime.choices
         choices = [f"{g}={picked[g]}" for g in CHOSEN if picked.get(g) is not None]
     reference = provenance.reference_config(cfg, choices, dirs)
+    if reference is not None:  # its census paths read from the same directories as the run's
+        anchor_paths(reference, [Path(d) for d in dirs])
     changes = None if reference is None else provenance.differences(cfg, reference)
     if overrides is None:  # a config made in Python: its files and what differs from them
         overrides = (choices or provenance.choices_of(cfg)) + [
