@@ -6,9 +6,13 @@ same seed (common random numbers: the same crises and stays at every bed number)
 confidence intervals, the out-of-area placement share, occupancy of the unit's beds, delayed bed-days and
 cost a year, and the fewest beds whose one-sided upper confidence bound on the share is at or under the
 target. It writes ``capacity.csv`` (one row a bed number) and ``capacity.png`` into the Hydra run
-directory, prints a short table and the answer.
+directory, prints a short table and the answer. Without ``capacity.beds`` the range is derived from the
+chosen TCP's own planned beds (half the fewest to twice the most). A bed number below the start census's
+in-area inpatients runs: the surplus starts out of area until beds free, which a note line and the
+table's ``census_out_of_area`` and ``note`` columns say.
 
-    python experiments/atu_capacity.py                                  # BHR, 1,000 replications, 9-20 beds
+    python experiments/atu_capacity.py                                  # BHR, 1,000 replications, 3-20 beds
+    python experiments/atu_capacity.py tcp=kent_medway system=single    # its range from its own beds
     python experiments/atu_capacity.py tcp=surrey capacity.max_beds=30 run.replications=500
     python experiments/atu_capacity.py capacity.measure=full_beds capacity.target_share=0.25
     python experiments/atu_capacity.py experiment=erlang_b capacity.min_beds=20 capacity.max_beds=40
@@ -32,6 +36,7 @@ from sim import capacity
 from sim.cli import exit_on_user_error, run_app
 from sim.config import CONFIG_DIR, ConfigError, build_spec
 from sim.pathway import UNIT_NAMES
+from sim.runner.warm import compile_line, engine_needs_compiling
 
 capacity.register_schema()  # the root schema gains the `capacity` section (this process only)
 
@@ -49,6 +54,21 @@ def _hydra_main(cfg: DictConfig) -> None:
         f"{cfg.tcp.name}: {c.unit} beds {beds[0]}..{beds[-1]} ({len(beds)} bed numbers), "
         f"{r.replications} replications each, seed {r.seed}, engine {r.engine}"
     )
+
+    census = capacity.census_floor(cfg, c.unit)
+    below = [b for b in beds if capacity.census_out_of_area(census, b) > 0]
+    at = f"{below[0]}" if len(below) == 1 else f"{below[0]} to {below[-1]}" if below else ""
+    census_note = (
+        f"the start census holds {census} {c.unit} inpatients in area, more than {at} beds: there the surplus "
+        "starts out of area until beds free (census_out_of_area and note in capacity.csv)"
+        if below
+        else ""
+    )
+    if census_note:
+        print(f"note: {census_note}")
+
+    if r.engine == "numba" and engine_needs_compiling():
+        print(compile_line(), flush=True)
 
     def report(b: int, row: dict, seconds: float) -> None:
         if r.progress:
@@ -80,7 +100,7 @@ def _hydra_main(cfg: DictConfig) -> None:
                 f"{whose} go out of area for needs no local unit meets (tcp.out_of_area_need) and "
                 f"{last[full]:.1%} for want of an in-area bed"
             )
-    notes = [str(w.message) for w in caught]
+    notes = [str(w.message) for w in caught] + ([census_note] if census_note else [])
 
     spec = build_spec(capacity.with_beds(capacity.simulator_config(cfg), c.unit, beds[0]))
     first, last_month = spec.calendar.labels[0], spec.calendar.labels[-1]
