@@ -29,6 +29,8 @@ from sim.config import CONFIG_DIR
 from sim.config.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, ConfigError, user_error_line
 from sim.plots import files_only
 
+logger = logging.getLogger(__name__)  # the console and the run directory's sim.log (configs/hydra/job_logging)
+
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
@@ -57,7 +59,9 @@ def _hydra_main(cfg: DictConfig) -> None:
             file=sys.stderr,
         )
         raise
-    print(f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s)")
+    logger.info(
+        f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s)"
+    )
 
 
 #: When this process started (before Hydra made its run directory): a file older than this is not ours.
