@@ -24,6 +24,7 @@ anything runs with one line naming the key and exit status 2.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from sim.config import CONFIG_DIR, ConfigError, build_spec
 from sim.pathway import UNIT_NAMES
 from sim.runner.warm import compile_line, engine_needs_compiling
 
+logger = logging.getLogger("atu_capacity")  # the console and the run directory's atu_capacity.log
 capacity.register_schema()  # the root schema gains the `capacity` section (this process only)
 
 
@@ -50,7 +52,7 @@ def _hydra_main(cfg: DictConfig) -> None:
     except ConfigError as e:  # one line, exit 2 (exit_on_user_error)
         exit_on_user_error(e, out)
     r = cfg.run
-    print(
+    logger.info(
         f"{cfg.tcp.name}: {c.unit} beds {beds[0]}..{beds[-1]} ({len(beds)} bed numbers), "
         f"{r.replications} replications each, seed {r.seed}, engine {r.engine}"
     )
@@ -65,14 +67,14 @@ def _hydra_main(cfg: DictConfig) -> None:
         else ""
     )
     if census_note:
-        print(f"note: {census_note}")
+        logger.info(f"note: {census_note}")
 
     if r.engine == "numba" and engine_needs_compiling():
-        print(compile_line(), flush=True)
+        logger.info(compile_line())
 
     def report(b: int, row: dict, seconds: float) -> None:
         if r.progress:
-            print(f"  {b:>4} beds: {col} {row[col]:.3f} ({seconds:.1f} s)", flush=True)
+            logger.info(f"  {b:>4} beds: {col} {row[col]:.3f} ({seconds:.1f} s)")
 
     col = capacity.MEASURES[c.measure]
     table = capacity.capacity_curve(
@@ -125,19 +127,19 @@ def _hydra_main(cfg: DictConfig) -> None:
     table.to_csv(out / "capacity.csv", index=False, float_format="%.6g")
     _print_table(table, col)
     for n in notes:
-        print(f"note: {n}")
-    print(answer)
-    print(f"wrote {out / 'capacity.csv'} and {out / 'capacity.png'}")
+        logger.info(f"note: {n}")
+    logger.info(answer)
+    logger.info(f"wrote {out / 'capacity.csv'} and {out / 'capacity.png'}")
 
 
 def _print_table(table: pd.DataFrame, col: str) -> None:
     """A short table: beds, the share and its interval and bound, occupancy, delayed bed-days, cost."""
-    print(
+    logger.info(
         f"{'beds':>5} {'OOA share':>10} {'95% CI':>17} {'upper':>7} {'occupancy':>10} "
         f"{'delayed bd/yr':>14} {'cost/yr (£m)':>13}"
     )
     for _, row in table.iterrows():
-        print(
+        logger.info(
             f"{int(row['beds']):>5} {row[col]:>10.3f} {row[f'{col}_lo95']:>8.3f}-{row[f'{col}_hi95']:<8.3f} "
             f"{row[f'{col}_ucb']:>7.3f} {row['occupancy']:>10.1%} {row['delayed_bed_days_per_year']:>14,.0f} "
             f"{row['cost_per_year'] / 1e6:>13.2f}"

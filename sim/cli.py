@@ -202,6 +202,14 @@ def main() -> None:
         exit_now(EXIT_INTERRUPTED)
 
 
+def experiment_dir(name: str, root: Path = Path("outputs") / "experiments") -> Path:
+    """A new directory ``outputs/experiments/<name>/<date>_<time>/`` (relative to the working directory) for
+    an experiment's tables: made here, never an existing one (nothing is overwritten)."""
+    out = root / name / f"{datetime.now():%Y-%m-%d_%H-%M-%S.%f}"
+    out.mkdir(parents=True, exist_ok=False)
+    return out
+
+
 #: Exit status of a run whose worker process was lost (finished chunks are kept; the run can be resumed).
 EXIT_WORKER_LOST = 3
 

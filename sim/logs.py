@@ -5,6 +5,7 @@ level, into the run directory's ``<job>.log`` (``sim.log``); warnings go to stde
 from __future__ import annotations
 
 import logging
+import sys
 
 
 class BelowWarning(logging.Filter):
@@ -17,3 +18,19 @@ class BelowWarning(logging.Filter):
 def below_warning() -> BelowWarning:
     """The filter factory configs/hydra/job_logging/terse.yaml names (dictConfig's ``()``)."""
     return BelowWarning()
+
+
+def console_logging() -> None:
+    """For a script that is not a Hydra app (experiments/): the project's informational lines on the
+    console as they read, as a Hydra app's (warnings to stderr); nothing if logging is set up already."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    out = logging.StreamHandler(sys.stdout)
+    out.addFilter(BelowWarning())
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.WARNING)
+    for handler in (out, err):
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
