@@ -348,7 +348,7 @@ def publish(prepared: PreparedRun, reps: Replications) -> RunResult:
         write_report(run_dir, prepared.cfg, spec, manifest, summary, trajectory)
         took["report"] = time.perf_counter() - clock
         _write_manifest(run_dir, manifest)
-    logger.info("published: %s", ", ".join(f"{step} {seconds:.1f} s" for step, seconds in took.items()))
+        logger.info("published: %s", ", ".join(f"{step} {seconds:.1f} s" for step, seconds in took.items()))
     return RunResult(spec, summary, trajectory, manifest, run_dir, reps.monthly, reps.events)
 
 
