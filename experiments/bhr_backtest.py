@@ -7,6 +7,10 @@ hospital 5+ years, and 11 out-of-area placements in March 2017: data/observed/bh
 (within its rounding) is inside it (tests/backtest/test_bhr.py asserts that it is, at 200 replications).
 
     python experiments/bhr_backtest.py [overrides...]     e.g. run.replications=2000
+
+It shows the run's progress and writes the table as ``bhr_backtest.csv`` (one row a figure: recorded,
+simulated mean and band, inside or not) into a new directory ``outputs/experiments/bhr_backtest/<date>_<time>/``.
+A bad override is one line, exit 2.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from sim.api import RunResult, compose, run
+from sim.cli import experiment_dir, run_entry
+from sim.logs import console_logging
 from sim.observed import read_observed
 
 #: The recorded figures: data/observed/bhr.csv, the stocktake's figures as data (sim/observed.py).
@@ -68,19 +75,41 @@ def inside_band(simulated: dict[str, np.ndarray]) -> dict[str, bool]:
 
 
 def main(overrides: list[str]) -> None:
+    """Run the back-test, print its table and write it to a new directory."""
+    console_logging()
     result, simulated, extra = backtest(overrides)
     inside = inside_band(simulated)
     print(f"BHR back-test, {result.manifest['replications']} replications, seed {result.manifest['seed']}")
     print(f"{'figure':44s} {'recorded':>8s} {'mean':>7s} {'p05':>5s} {'p50':>5s} {'p95':>5s}  inside 90% band")
+    rows = []
     for name, values in simulated.items():
         p05, p50, p95 = band(values)
         yes = "yes" if inside[name] else "NO"
         print(f"{name:44s} {RECORDED[name]:8g} {values.mean():7.1f} {p05:5.0f} {p50:5.0f} {p95:5.0f}  {yes}")
+        rows.append(_row(name, values, RECORDED[name], inside[name]))
     print("not recorded, for the picture:")
     for name, values in extra.items():
         p05, p50, p95 = band(values)
         print(f"{name:44s} {'':8s} {values.mean():7.1f} {p05:5.0f} {p50:5.0f} {p95:5.0f}")
+        rows.append(_row(name, values, None, None))
+    out = experiment_dir("bhr_backtest") / "bhr_backtest.csv"
+    pd.DataFrame(rows).to_csv(out, index=False, float_format="%.6g")
+    print(f"wrote {out}")
+
+
+def _row(name: str, values: np.ndarray, recorded: float | None, inside: bool | None) -> dict:
+    """A figure as a row of bhr_backtest.csv (recorded and inside empty for a figure nothing records)."""
+    p05, p50, p95 = band(values)
+    return {
+        "figure": name,
+        "recorded": recorded,
+        "mean": float(values.mean()),
+        "p05": p05,
+        "p50": p50,
+        "p95": p95,
+        "inside_90": inside,
+    }
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(run_entry(lambda: main(sys.argv[1:])))  # a bad override: one line, exit 2

@@ -7,6 +7,9 @@ placements over all admissions, a ratio of sums) with its 95% confidence interva
 mean occupied beds against a(1 - B).
 
     python experiments/erlang_check.py [replications]
+
+It says which case it is running (with the run's progress bar) and writes the figures as
+``erlang_check.csv`` into a new directory ``outputs/experiments/erlang_check/<date>_<time>/``.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ from __future__ import annotations
 import sys
 import time
 
+import pandas as pd
+
 from sim.api import compose, run
-from sim.cli import run_entry
+from sim.cli import experiment_dir, run_entry
+from sim.logs import console_logging
 from sim.results.analytic import erlang_b
 from sim.results.intervals import normal_half_width, normal_interval, ratio_estimate
 
@@ -32,12 +38,15 @@ CASES = {
 
 
 def main(replications: int) -> None:
-    for name, (rate, beds, mean, los, warmup) in CASES.items():
+    """Run each case, print its figures against Erlang B and write them to a new directory."""
+    console_logging()
+    rows = []
+    for k, (name, (rate, beds, mean, los, warmup)) in enumerate(CASES.items(), start=1):
+        print(f"case {k} of {len(CASES)}: {name}", flush=True)
         cfg = compose(
             [
                 "experiment=erlang_b",
                 f"run.replications={replications}",
-                "run.progress=false",
                 f"run.warmup_years={warmup}",
                 f"tcp.crisis.unregistered_rate={rate}",
                 f"tcp.beds.atu.schedule=[{{date:'2000-01',beds:{beds}}}]",
@@ -65,6 +74,27 @@ def main(replications: int) -> None:
             f"  mean occupied beds {occupied.mean():.2f} (95% CI +/- {normal_half_width(occupied):.2f}), "
             f"a(1 - B) {a * (1 - exact):.2f}"
         )
+        rows.append(
+            {
+                "case": name,
+                "offered_load": a,
+                "beds": beds,
+                "replications": replications,
+                "years": cfg.run.years,
+                "warmup_years": cfg.run.warmup_years,
+                "ooa_share": b,
+                "ooa_share_lo95": low,
+                "ooa_share_hi95": high,
+                "erlang_b": exact,
+                "occupied_beds": occupied.mean(),
+                "occupied_beds_half_width95": normal_half_width(occupied),
+                "erlang_occupied_beds": a * (1 - exact),
+                "seconds": seconds,
+            }
+        )
+    out = experiment_dir("erlang_check") / "erlang_check.csv"
+    pd.DataFrame(rows).to_csv(out, index=False, float_format="%.6g")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

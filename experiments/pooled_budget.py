@@ -7,17 +7,22 @@ the balance (``pool_balance``: the reserve less the shortfalls it could not meet
 run out), as mean and 90% band, with P(balance < 0) at each March.
 
     python experiments/pooled_budget.py [overrides...]     e.g. run.replications=200
+
+It says which scenario it is running (with each run's progress bar) and writes the table as
+``pooled_budget.csv`` into a new directory ``outputs/experiments/pooled_budget/<date>_<time>/``.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 
 import pandas as pd
 
 from sim.api import compose, run
-from sim.cli import run_entry
+from sim.cli import experiment_dir, run_entry
 from sim.config import CONFIG_DIR
+from sim.logs import console_logging
 
 MARCHES = ("2019-03", "2021-03")
 
@@ -29,10 +34,12 @@ def scenarios() -> list[str]:
 def reserve_table(overrides: list[str]) -> pd.DataFrame:
     """One row a scenario and March: reserve and balance (mean, 5th and 95th percentiles, £m), P(balance < 0)."""
     rows = []
-    for name in scenarios():
-        m = run(
-            compose(["system=south_east_hub", f"scenario={name}", "run.years=5", "run.progress=false", *overrides])
-        ).monthly
+    names = scenarios()
+    for k, name in enumerate(names, start=1):
+        print(f"scenario {k} of {len(names)}: {name}", flush=True)
+        t0 = time.perf_counter()
+        m = run(compose(["system=south_east_hub", f"scenario={name}", "run.years=5", *overrides])).monthly
+        print(f"  {time.perf_counter() - t0:.1f} s", flush=True)
         for month in MARCHES:
             at = m[m["month"] == month]
             row = {"scenario": name, "month": month}
@@ -49,6 +56,8 @@ def reserve_table(overrides: list[str]) -> pd.DataFrame:
 
 
 def main(overrides: list[str]) -> None:
+    """Run every scenario, print the table and write it to a new directory."""
+    console_logging()
     table = reserve_table(overrides)
     print("£ million; mean (5th to 95th percentile)")
     for _, r in table.iterrows():
@@ -57,6 +66,9 @@ def main(overrides: list[str]) -> None:
             f"{r['pool_reserve_p95']:.2f})  balance {r['pool_balance_mean']:7.2f} ({r['pool_balance_p05']:.2f} to "
             f"{r['pool_balance_p95']:.2f})  P(balance < 0) {r['p_balance_negative']:.2f}"
         )
+    out = experiment_dir("pooled_budget") / "pooled_budget.csv"
+    table.to_csv(out, index=False, float_format="%.6g")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import platform
 import shutil
@@ -49,6 +50,9 @@ from sim.results import summarise, summarise_chunks, trajectory_table
 from sim.results.intervals import half_widths
 from sim.runner import Chunk, chunk_files, read_chunks, run_replications
 from sim.runner.sequential import Precision, look_ahead
+from sim.runner.warm import compile_line, engine_needs_compiling
+
+logger = logging.getLogger(__name__)  # a Hydra app's console and its run directory's sim.log
 
 PACKAGES = ("sim", "numpy", "scipy", "pandas", "simpy", "numba", "hydra-core", "pyarrow", "matplotlib")
 
@@ -199,6 +203,8 @@ def prepare(
     ``dir_key`` names the directory in errors: ``out_dir`` from Python, ``hydra.run.dir`` from the
     command line."""
     spec, settings = build(cfg)  # the validated system and run settings: nothing below reads cfg.run again
+    for note in spec.notes:  # what the build changed (a census over the beds started out of area)
+        logger.warning("note: %s", note)
     if settings.auto is not None:
         _auto_rule(settings.auto, spec)  # a bad metric or month stops the run before its directory is made
     parameters = parameterise(cfg, spec, settings)  # run.parameters: its file, keys and draws checked
@@ -257,9 +263,10 @@ def prepare(
     else:
         manifest.update(_provenance(cfg, manifest["overrides"]))
     manifest.setdefault("notes", [])
-    for note in manifest["notes"]:
-        if settings.progress:
-            print(f"note: {note}", file=sys.stderr)
+    if not resuming:
+        for note in manifest["notes"]:
+            logger.warning("note: %s", note)
+        manifest["notes"] = list(spec.notes) + manifest["notes"]  # the build's first (told above)
     if run_dir is not None:
         _write_manifest(run_dir, manifest)
         _keep_inputs(run_dir, cfg)
@@ -434,6 +441,8 @@ def replicate(prepared: PreparedRun, *, progress: bool | None = None) -> Replica
             first=first,
         )
 
+    if r.engine == "numba" and engine_needs_compiling():  # else 0% for tens of seconds without a word
+        logger.info(compile_line())
     try:
         monthly, events = replications(total, 0)
         if precision is not None:  # rounds until the interval is narrow enough (sim.runner.sequential)
@@ -472,6 +481,9 @@ def publish(prepared: PreparedRun, reps: Replications) -> RunResult:
     milestones = [("inpatients", spec.trajectory())]
     if len(spec.tcps) > 1 and spec.tcp_metrics:  # each TCP against its own plan too
         milestones += [(f"{t.name}/inpatients", dict(t.trajectory)) for t in spec.tcps]
+    took: dict[str, float] = {}
+    clock = time.perf_counter()
+    logger.info("summarising %s replications", f"{reps.count:,}")
     if run_dir is None:
         assert reps.monthly is not None
         summary, at_milestones = summarise(reps.monthly), reps.monthly
@@ -479,6 +491,7 @@ def publish(prepared: PreparedRun, reps: Replications) -> RunResult:
         summary = summarise_chunks(chunk_files(run_dir))
         at_milestones = read_chunks(run_dir, columns=["replication", "month", *(m for m, _ in milestones)])
     trajectory = pd.concat([trajectory_table(at_milestones, p, m) for m, p in milestones], ignore_index=True)
+    took["summaries"], clock = time.perf_counter() - clock, time.perf_counter()
     manifest["status"] = "complete"
     manifest["wall_seconds"] = round(time.perf_counter() - prepared.clock, 3)
     if run_dir is not None:
@@ -488,10 +501,15 @@ def publish(prepared: PreparedRun, reps: Replications) -> RunResult:
             f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
             f"{manifest['replications']} replications, seed {r.seed}, engine {r.engine}"
         )
+        logger.info("writing charts")
         board_charts(summary, spec, source, run_dir, trajectory=trajectory, at_milestones=at_milestones)
         write_finance(run_dir, spec, summary, source=source)  # the pooled budget's ledger, if the system has one
+        took["charts"], clock = time.perf_counter() - clock, time.perf_counter()
+        logger.info("writing the report")
         write_report(run_dir, prepared.cfg, spec, manifest, summary, trajectory)
+        took["report"] = time.perf_counter() - clock
         _write_manifest(run_dir, manifest)
+        logger.info("published: %s", ", ".join(f"{step} {seconds:.1f} s" for step, seconds in took.items()))
     return RunResult(spec, summary, trajectory, manifest, run_dir, reps.monthly, reps.events)
 
 
@@ -623,18 +641,16 @@ def _say_rule(rec: dict, show: bool) -> None:
     """Tell the user what auto decided; always when the target was not reached."""
     if rec["reached"]:
         if show:
-            print(
+            logger.info(
                 f"run.replications=auto: {rec['answer']} replications give {rec['metric']} at {rec['month']} "
                 f"{rec['mean']:.4g} +/- {rec['half_width']:.3g} ({rec['target']}); "
-                f"{rec['replications_run']} were run and all are used",
-                file=sys.stderr,
+                f"{rec['replications_run']} were run and all are used"
             )
     else:
-        print(
+        logger.warning(
             f"warning: run.replications=auto stopped at run.auto.maximum={rec['replications_run']} without "
             f"reaching {rec['target']} for {rec['metric']} at {rec['month']} (half-width "
-            f"{rec['half_width']:.3g} around {rec['mean']:.4g}); raise run.auto.maximum or relax the target",
-            file=sys.stderr,
+            f"{rec['half_width']:.3g} around {rec['mean']:.4g}); raise run.auto.maximum or relax the target"
         )
 
 

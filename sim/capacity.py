@@ -36,6 +36,7 @@ hands the table to ``sim.plots.capacity``, which draws it.
 from __future__ import annotations
 
 import copy
+import logging
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -63,6 +64,7 @@ MEASURES = {
 }
 
 LARGE = 1_000_000  # beds that never fill: used only to read the start census
+MAX_POINTS = 25  # bed numbers a derived step keeps the range to (each is a whole run)
 
 
 # ------------------------------------------------------------------------------------------- schema
@@ -73,9 +75,9 @@ class CapacityConfig:
     """The ``capacity`` section of configs/atu_capacity.yaml (defaults and their sources are there)."""
 
     unit: str = "atu"  # unit type whose in-area beds are swept
-    min_beds: int | None = None  # None: the in-area inpatients of the unit in the start census
-    max_beds: int | None = None
-    step: int = 1
+    min_beds: int | None = None  # None: half the fewest in-area beds the TCP plans for the unit
+    max_beds: int | None = None  # None: twice the most it plans (or its start census, if more)
+    step: int | None = None  # None: 1, or the smallest step giving at most MAX_POINTS bed numbers
     beds: list[int] | None = None  # an explicit list instead of min_beds..max_beds
     measure: str = "unit"  # which share the target applies to: unit, unit_full_beds, all, full_beds
     target_share: float = 0.05
@@ -138,11 +140,45 @@ def _pool_name(cfg: DictConfig, unit: str) -> str:
 
 
 def census_floor(cfg: DictConfig, unit: str) -> int:
-    """The in-area inpatients of ``unit`` in the TCP's start census: the fewest beds a run can start with
-    (0 for an empty start)."""
+    """The in-area inpatients of ``unit`` in the TCP's start census (0 for an empty start). A run with
+    fewer beds starts the surplus out of area (``sim.config.build.fit_census``)."""
     spec = _spec(with_beds(simulator_config(cfg), unit, LARGE), unit)
     pool = next(p for p in spec.pools if p.name == _pool_name(cfg, unit))
     return sum(1 for p in spec.census if p.unit == pool.unit and p.area == IN_AREA)
+
+
+def planned_beds(cfg: DictConfig, unit: str) -> list[int]:
+    """The in-area beds of ``unit`` the TCP's schedule plans, step by step (empty without a schedule)."""
+    _check_single_tcp(cfg)
+    if unit not in cfg.tcp.beds:
+        return []
+    return [int(step.beds) for step in cfg.tcp.beds[unit].schedule]
+
+
+def default_range(cfg: DictConfig, unit: str) -> tuple[int, int]:
+    """The bed numbers a sweep tries when not told: from half the fewest beds the chosen TCP plans for the
+    unit (rounded down) to twice the most it plans or its start census holds in area, whichever is more,
+    so the range brackets the TCP's own plan and its census whatever its size (BHR 3..20, Kent and Medway
+    11..72). Raises ConfigError if the TCP has neither beds nor census inpatients of the unit."""
+    planned = planned_beds(cfg, unit)
+    census = census_floor(cfg, unit)
+    high = 2 * max([*planned, census])
+    if high == 0:
+        raise ConfigError(
+            "capacity.max_beds",
+            f"{cfg.tcp.name} plans no {unit} beds and its census has none in area: give the largest bed number",
+        )
+    return (min(planned) // 2 if planned else 0), high
+
+
+def bed_range_step(low: int, high: int) -> int:
+    """A step of 1, or the smallest that keeps ``low``..``high`` to MAX_POINTS bed numbers."""
+    return max(1, -(-(high - low) // (MAX_POINTS - 1)))
+
+
+def census_out_of_area(census: int, beds: int) -> int:
+    """How many of the unit's ``census`` in-area inpatients start out of area with ``beds`` beds."""
+    return max(0, census - beds)
 
 
 def _spec(cfg: DictConfig, unit: str) -> SystemSpec:
@@ -158,8 +194,10 @@ def _spec(cfg: DictConfig, unit: str) -> SystemSpec:
 
 def bed_numbers(cfg: DictConfig) -> list[int]:
     """The bed numbers ``cfg.capacity`` asks for, checked: an explicit list (``capacity.beds``) or
-    ``min_beds`` to ``max_beds`` by ``step``; ``min_beds`` null means the start census's in-area
-    inpatients of the unit. Raises ConfigError naming the key."""
+    ``min_beds`` to ``max_beds`` by ``step``; null bounds are derived from the chosen TCP's beds
+    (``default_range``), a null step keeps the range to MAX_POINTS bed numbers. Bed numbers below the
+    start census's in-area inpatients are allowed (the surplus starts out of area). Raises ConfigError
+    naming the key."""
     c = cfg.capacity
     if c.unit not in UNIT_TYPES:
         raise ConfigError("capacity.unit", f"unknown unit type '{c.unit}' (available: {', '.join(UNIT_TYPES)})")
@@ -172,23 +210,23 @@ def bed_numbers(cfg: DictConfig) -> list[int]:
         if len(set(beds)) != len(beds):
             raise ConfigError("capacity.beds", f"{list(beds)} lists a bed number twice")
         return sorted(beds)
-    if c.step < 1:
+    if c.step is not None and c.step < 1:
         raise ConfigError("capacity.step", f"{c.step} must be at least 1")
-    low = census_floor(cfg, c.unit) if c.min_beds is None else int(c.min_beds)
+    derived = default_range(cfg, c.unit) if c.min_beds is None or c.max_beds is None else None
+    low = derived[0] if c.min_beds is None and derived else int(c.min_beds)
+    high = derived[1] if c.max_beds is None and derived else int(c.max_beds)
     if low < 0:
         raise ConfigError("capacity.min_beds", f"{low} must be at least 0")
-    if c.max_beds is None:
-        raise ConfigError("capacity.max_beds", "give the largest bed number to try")
-    if c.max_beds < low:
-        why = " (the start census's in-area inpatients)" if c.min_beds is None else ""
-        raise ConfigError("capacity.max_beds", f"{c.max_beds} is below capacity.min_beds {low}{why}")
-    return list(range(low, int(c.max_beds) + 1, int(c.step)))
+    if high < low:
+        why = f" (half the fewest {c.unit} beds {cfg.tcp.name} plans)" if c.min_beds is None else ""
+        raise ConfigError("capacity.max_beds", f"{high} is below capacity.min_beds {low}{why}")
+    step = int(c.step) if c.step is not None else bed_range_step(low, high)
+    return list(range(low, high + 1, step))
 
 
 def check_capacity(cfg: DictConfig) -> list[int]:
     """Check the ``capacity`` section and every bed number's config before anything runs; return the
-    bed numbers. A bed number the run cannot take (e.g. fewer beds than the census's in-area
-    inpatients) is named with its key."""
+    bed numbers. A bed number the run cannot take is named with its key."""
     c = cfg.capacity
     if c.measure not in MEASURES:
         raise ConfigError("capacity.measure", f"unknown measure '{c.measure}' (available: {', '.join(MEASURES)})")
@@ -306,18 +344,27 @@ def capacity_curve(
     return one row a bed number: ``beds``, ``replications``, ``admissions_per_year``, ``ooa_share`` and
     ``ooa_full_beds_share`` (each with ``_se``, ``_lo95``, ``_hi95`` and ``_ucb``, the one-sided upper
     bound at ``confidence``), ``occupancy``, ``delayed_bed_days_per_year`` and ``cost_per_year`` (each
-    with ``_lo95``, ``_hi95``); with ``target``, ``meets_target`` (the ``measure`` share's upper bound
-    at or under it). ``on_point(beds, row, seconds)`` is called as each bed number finishes."""
+    with ``_lo95``, ``_hi95``), ``census_out_of_area`` (the start census's in-area inpatients of the unit
+    beyond the beds, who start out of area) and ``note`` (the build's notes, e.g. saying so); with
+    ``target``, ``meets_target`` (the ``measure`` share's upper bound at or under it).
+    ``on_point(beds, row, seconds)`` is called as each bed number finishes."""
     _check_confidence(confidence)
     if measure not in MEASURES:
         raise ConfigError("capacity.measure", f"unknown measure '{measure}' (available: {', '.join(MEASURES)})")
     cfg = simulator_config(cfg)
+    census = census_floor(cfg, unit)
     rows = []
     for b in beds:
         t0 = time.perf_counter()
         one = with_beds(cfg, unit, int(b))
         _spec(one, unit)
-        row = {"beds": int(b), **curve_point(api.run(one, progress=False), unit, confidence)}
+        result = _quiet_run(one)
+        row = {
+            "beds": int(b),
+            **curve_point(result, unit, confidence),
+            "census_out_of_area": census_out_of_area(census, int(b)),
+            "note": "; ".join(result.spec.notes),  # what the run's build changed (fit_census), "" if nothing
+        }
         rows.append(row)
         if on_point is not None:
             on_point(int(b), row, time.perf_counter() - t0)
@@ -325,6 +372,18 @@ def capacity_curve(
     if target is not None and len(table):
         table["meets_target"] = table[f"{MEASURES[measure]}_ucb"] <= target
     return table
+
+
+def _quiet_run(cfg: DictConfig) -> api.RunResult:
+    """``api.run`` without its informational lines (a sweep reports each bed number itself); its notes
+    and warnings still show."""
+    logger = logging.getLogger(api.__name__)
+    level = logger.level
+    logger.setLevel(max(logging.WARNING, level))
+    try:
+        return api.run(cfg, progress=False)
+    finally:
+        logger.setLevel(level)
 
 
 # ------------------------------------------------------------------------------------------- answer

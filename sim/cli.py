@@ -28,6 +28,8 @@ from sim.config.census import anchor_paths
 from sim.config.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, ConfigError, user_error_line
 from sim.plots import files_only
 
+logger = logging.getLogger(__name__)  # the console and the run directory's sim.log (configs/hydra/job_logging)
+
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
@@ -57,7 +59,9 @@ def _hydra_main(cfg: DictConfig) -> None:
             file=sys.stderr,
         )
         raise
-    print(f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s)")
+    logger.info(
+        f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s)"
+    )
 
 
 def with_config_dirs(cfg: DictConfig) -> None:
@@ -201,14 +205,62 @@ def run_app(app: Callable[[], None]) -> None:
         sys.exit(code)
 
 
+def sweep_error(argv: Sequence[str]) -> str | None:
+    """Before a multirun (``-m``/``--multirun``) launches anything: every job's config composed and built,
+    so a bad value in any job stops the sweep before the first job starts (a joblib sweep found job 1's
+    only after job 0 had started, and job 0 was killed). The error's one line, naming the job, or None.
+    Skipped for a sweep this cannot compose as Hydra would (``--config-path``, ``--config-dir``), and for
+    ``--cfg``, ``--info`` and help; an error that is not the user's is left for the run to meet."""
+    from hydra._internal.utils import get_args_parser
+
+    from sim.config import build
+    from sim.sweep import sweep_jobs, swept_part
+
+    try:
+        args = get_args_parser().parse_args(list(argv))
+    except SystemExit:  # Hydra will say what is wrong with its own options
+        return None
+    if not args.multirun or args.cfg or args.info or args.help or args.hydra_help or args.shell_completion:
+        return None
+    if args.config_path or args.config_dir:
+        return None
+    task = [o for o in args.overrides if not o.lstrip("+~").startswith(("hydra.", "hydra/"))]
+    try:
+        jobs = sweep_jobs(task)
+    except Exception as e:  # noqa: BLE001 - an override Hydra cannot parse: its line
+        return user_error_line(e)
+    for num, job in enumerate(jobs):
+        try:
+            build(api.compose(job, config_name=args.config_name or "config"))
+        except Exception as e:  # noqa: BLE001 - a user's error names the job; anything else is the run's to meet
+            line = user_error_line(e)
+            if line is None:
+                return None
+            named = " ".join(swept_part(jobs, job))
+            return f"{line} (sweep job {num} of {len(jobs)}: {named}; no job was started)"
+    return None
+
+
 def main() -> None:
-    """Entry point of ``python -m sim``: ``run_app``, and Ctrl-C or SIGTERM end it with status 130
-    (finished chunks kept)."""
+    """Entry point of ``python -m sim``: every job of a sweep checked first (``sweep_error``), then
+    ``run_app``; Ctrl-C or SIGTERM end it with status 130 (finished chunks kept)."""
     signal.signal(signal.SIGTERM, _stop)
+    line = sweep_error(sys.argv[1:])
+    if line is not None:
+        print(line, file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
     try:
         run_app(_hydra_main)
     except KeyboardInterrupt:
         exit_now(EXIT_INTERRUPTED)
+
+
+def experiment_dir(name: str, root: Path = Path("outputs") / "experiments") -> Path:
+    """A new directory ``outputs/experiments/<name>/<date>_<time>/`` (relative to the working directory) for
+    an experiment's tables: made here, never an existing one (nothing is overwritten)."""
+    out = root / name / f"{datetime.now():%Y-%m-%d_%H-%M-%S.%f}"
+    out.mkdir(parents=True, exist_ok=False)
+    return out
 
 
 #: Exit status of a run whose worker process was lost (finished chunks are kept; the run can be resumed).

@@ -15,12 +15,13 @@ From Python (notebooks)::
     table = summary_table(sweep)                       # job x month x metric, a column per swept key
     table.query("metric == 'inpatients' and month == '2019-03'")[["label", "p05", "p50", "p95"]]
 
-From the command line: ``python experiments/collect.py <multirun dir> [--metric M] [--out DIR]``.
+From the command line: ``python experiments/collect.py sweep=<multirun dir> [metric=M] [out=DIR]``.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from omegaconf import OmegaConf
+from omegaconf import MISSING, OmegaConf
 
 from sim.api import resume_command, running_pid
 from sim.config.errors import SweepError
@@ -38,6 +39,15 @@ from sim.config.store import plain
 ID_COLUMNS = ["job", "label"]
 RUN_COLUMNS = ["system", "scenario", "seed", "replications"]
 OUTPUT_DIR = "collected"
+
+
+@dataclass
+class CollectConfig:
+    """The keys of configs/collect.yaml (experiments/collect.py; what they mean is there)."""
+
+    sweep: str = MISSING
+    metric: str = "inpatients"
+    out: str | None = None
 
 
 @dataclass
@@ -57,8 +67,9 @@ class Sweep:
 
     root: Path
     jobs: list[Job]
-    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (job dir, why, with the command that completes it)
     swept: list[str] = field(default_factory=list)
+    never_started: list[tuple[int, Path, str]] = field(default_factory=list)  # (job number, its dir, command)
 
     def label(self, job: Job) -> str:
         """A job's name on a chart: its swept overrides (or its number when nothing was swept)."""
@@ -68,6 +79,20 @@ class Sweep:
 
 def _parse(overrides: list[str]) -> list[Any]:
     return OverridesParser.create().parse_overrides(overrides=[str(o) for o in overrides])
+
+
+def sweep_jobs(task: list[str]) -> list[list[str]]:
+    """The jobs a multirun of the task overrides ``task`` launches, each its overrides, in Hydra's order
+    (``hydra.job.num``): Hydra's basic sweeper's own expansion (every launcher takes its jobs from it)."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    return [list(job) for job in BasicSweeper.split_arguments(_parse(task), None)[0]]
+
+
+def swept_part(jobs: list[list[str]], job: list[str]) -> list[str]:
+    """The overrides of ``job`` that differ between the jobs (what names it), or all of them if none do."""
+    varies = [o for o in job if sum(o in other for other in jobs) < len(jobs)]
+    return varies or job
 
 
 def _value(o: Any) -> Any:
@@ -105,6 +130,54 @@ def _swept_on_command_line(root: Path) -> list[str]:
     return [o.key_or_group for o in _parse(task or []) if o.is_sweep_override()]
 
 
+def _hydra_path(key: str, path: Path) -> str:
+    """``key=path`` as a shell word: quoted for Hydra (a job directory is named by its overrides: ``=``, ``,``)
+    and that quoting for the shell, as ``sim.api.resume_command`` quotes."""
+    text = str(path)
+    if all(c.isalnum() or c in "/._-~" for c in text):
+        return f"{key}={text}"
+    return f"\"{key}='{text}'\""
+
+
+def start_command(overrides: list[str], job_dir: Path) -> str:
+    """The command that runs one job of a sweep on its own, into its job directory (as the sweep would have),
+    as a user can paste it into a shell."""
+    return " ".join(["python -m sim", *(shlex.quote(o) for o in overrides), _hydra_path("hydra.run.dir", job_dir)])
+
+
+def planned_jobs(root: Path) -> list[tuple[int, list[str], Path]]:
+    """Every job the sweep's multirun.yaml launches (its task overrides, expanded as Hydra's basic sweeper
+    does): its number, overrides and the directory Hydra gives it (``hydra.sweep.subdir``). Empty when the
+    record cannot be read that way (a sweeper of another kind)."""
+    from hydra._internal.config_loader_impl import get_overrides_dirname
+
+    try:
+        cfg = OmegaConf.load(root / "multirun.yaml")
+        task = [str(t) for t in OmegaConf.to_container(cfg.hydra.overrides.task, resolve=False) or []]
+        naming = cfg.hydra.job.config.override_dirname
+        jobs = sweep_jobs(task)
+    except Exception:  # noqa: BLE001 - not a record this can expand: only the jobs found are listed
+        return []
+    out = []
+    for num, job in enumerate(jobs):
+        dirname = get_overrides_dirname(
+            overrides=_parse(job),
+            exclude_keys=list(naming.exclude_keys),
+            item_sep=naming.item_sep,
+            kv_sep=naming.kv_sep,
+        )
+        try:
+            one = OmegaConf.create({"hydra": {"job": {"num": num, "override_dirname": dirname}}})
+            written = OmegaConf.to_container(cfg.hydra.sweep, resolve=False)
+            assert isinstance(written, dict)
+            one.hydra.subdir = written["subdir"]  # as written, resolved here for this job
+            subdir = str(one.hydra.subdir)
+        except Exception:  # noqa: BLE001 - a subdir naming more than these: Hydra's default pattern
+            subdir = f"{num}_{dirname}"
+        out.append((num, job, root / subdir))
+    return out
+
+
 def _job_dirs(root: Path) -> list[Path]:
     """Directories under the sweep that hold a job: Hydra's record (.hydra/) or a run's manifest.json."""
     found = set()
@@ -116,12 +189,14 @@ def _job_dirs(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _incomplete(job_dir: Path) -> str | None:
-    """Why a job directory cannot be collected, or None if it holds a complete run."""
+def _incomplete(job_dir: Path, start: str | None = None) -> str | None:
+    """Why a job directory cannot be collected, with the command that completes it, or None if it holds a
+    complete run; ``start`` is the command that runs the job afresh (for one whose run never started)."""
     try:
         manifest = json.loads((job_dir / "manifest.json").read_text())
     except FileNotFoundError:
-        return "no manifest.json (refused, or stopped before its run started)"
+        how = f"; run it with: {start}" if start else ""
+        return f"no manifest.json (refused, or stopped before its run started){how}"
     except (OSError, ValueError) as e:
         return f"unreadable manifest.json ({e})"
     status = manifest.get("status")
@@ -151,23 +226,33 @@ def load_sweep(root: str | Path) -> Sweep:
             f"{root} is not a Hydra multirun directory (no multirun.yaml); "
             "give the directory a `python -m sim -m ...` sweep wrote"
         )
+    planned = planned_jobs(root)
+    start = {d.resolve(): start_command(o, d) for _, o, d in planned}
     jobs: list[Job] = []
     skipped: list[tuple[Path, str]] = []
-    for k, job_dir in enumerate(_job_dirs(root)):
-        reason = _incomplete(job_dir)
+    found = _job_dirs(root)
+    for k, job_dir in enumerate(found):
+        reason = _incomplete(job_dir, start.get(job_dir.resolve()))
         if reason:
             skipped.append((job_dir, reason))
             continue
         values, typed = _job_overrides(job_dir)
         manifest = json.loads((job_dir / "manifest.json").read_text())
         jobs.append(Job(job_dir, _job_num(job_dir, k), values, typed, manifest))
+    seen = {d.resolve() for d in found}
+    never = [(n, d, start_command(o, d)) for n, o, d in planned if d.resolve() not in seen]
     if not jobs:
-        raise SweepError(f"{root}: no complete job to collect ({len(skipped)} incomplete)")
+        left = [f"{d.relative_to(root)}: {r}" for d, r in skipped]
+        left += [f"job {n} never started; run it with: {c}" for n, _, c in never]
+        raise SweepError(
+            f"{root}: no complete job to collect ({len(skipped)} incomplete, {len(never)} never started): "
+            + " | ".join(left)
+        )
     jobs.sort(key=lambda j: (j.num, str(j.dir)))
     swept = _swept_on_command_line(root)
     keys = list(dict.fromkeys(k for j in jobs for k in j.overrides))
     swept += [k for k in keys if k not in swept and len({repr(j.overrides.get(k)) for j in jobs}) > 1]
-    return Sweep(root, jobs, skipped, swept)
+    return Sweep(root, jobs, skipped, swept, never)
 
 
 def _key_columns(sweep: Sweep) -> dict[str, str]:
@@ -252,6 +337,9 @@ def collect(root: str | Path, out: str | Path | None = None, metric: str = "inpa
             {"job": j.num, "dir": str(j.dir.relative_to(sweep.root)), "label": sweep.label(j)} for j in sweep.jobs
         ],
         "skipped": [{"dir": str(d.relative_to(sweep.root)), "reason": r} for d, r in sweep.skipped],
+        "never_started": [
+            {"job": n, "dir": str(d.relative_to(sweep.root)), "command": c} for n, d, c in sweep.never_started
+        ],
     }
     files[4].write_text(json.dumps(record, indent=2) + "\n")
     return Collected(out, files, sweep)

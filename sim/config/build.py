@@ -9,6 +9,7 @@ pieces (in days from the start); ``build`` puts them together.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable
@@ -59,6 +60,7 @@ from sim.config.schema import (
 from sim.config.spec import (
     DAYS_PER_YEAR,
     IN_AREA,
+    OUT_OF_AREA,
     SOURCE_KINDS,
     AutoRule,
     Built,
@@ -900,21 +902,35 @@ def _pools(drafts: list[_PoolDraft], close_occupied: bool, tcps: list[TcpSpec]) 
     return tuple(pools)
 
 
-def _check_census_fits(
-    census: list[CensusPerson], tcps: list[TcpSpec], pools: tuple[PoolSpec, ...], calendar: Calendar
-) -> None:
-    """Refuse a census with more in-area inpatients in a pool than it has beds at the start."""
-    in_area = np.zeros(len(pools), dtype=np.int64)
-    for person in census:
+def fit_census(
+    census: list[CensusPerson], tcps: list[TcpSpec], pools: tuple[PoolSpec, ...]
+) -> tuple[list[CensusPerson], tuple[str, ...]]:
+    """The start census with no pool over its beds at the start, and a note for each pool that was.
+
+    A census may hold more in-area inpatients of a pool than the beds it opens with (a capacity sweep
+    below today's beds, a plan that closes beds before the census month). The surplus starts out of area
+    for want of a bed, as they would have been placed had the beds been that few: the most recently
+    admitted (shortest stay so far; of equal stays the later row) move to an out-of-area bed of the same
+    unit, and a repatriation brings them back as in-area beds free (if the TCP repatriates). Done on the
+    spec, so both engines start from the same state."""
+    rows: list[list[int]] = [[] for _ in pools]
+    for i, person in enumerate(census):
         if person.area == IN_AREA:
-            in_area[tcps[person.tcp].pool_of_unit[person.unit]] += 1
+            rows[tcps[person.tcp].pool_of_unit[person.unit]].append(i)
+    out = list(census)
+    notes = []
     for pool in pools:
-        if in_area[pool.index] > pool.beds_at(0.0):
-            raise ConfigError(
-                "census",
-                f"{in_area[pool.index]} in-area {UNIT_TYPES[pool.unit]} inpatients at the start but pool "
-                f"{pool.name} has {pool.beds_at(0.0)} beds in {calendar.labels[0]}",
-            )
+        beds, held = pool.beds_at(0.0), rows[pool.index]
+        if len(held) <= beds:
+            continue
+        newest = sorted(held, key=lambda i: (census[i].elapsed, -i))[: len(held) - beds]
+        for i in newest:
+            out[i] = dataclasses.replace(census[i], area=OUT_OF_AREA, by_need=False)
+        notes.append(
+            f"the start census holds {len(held)} {UNIT_TYPES[pool.unit]} inpatients in area, more than the "
+            f"{beds} beds of {pool.name}: {len(newest)} start out of area"
+        )
+    return out, tuple(notes)
 
 
 def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
@@ -948,7 +964,7 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
         community.extend(_community_people(key, tcp, tcp_index, start))
 
     pools = _pools(drafts, bool(cfg.scenario.close_occupied), tcps)
-    _check_census_fits(census, tcps, pools, calendar)
+    census, notes = fit_census(census, tcps, pools)
     return SystemSpec(
         name=cfg.system.name if cfg.system.tcps else tcps[0].name,
         system_title=cfg.system.title,
@@ -962,6 +978,7 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
         tcp_metrics=bool(run.tcp_metrics),
         pooled_budget=build_pooled_budget(cfg.system.pooled_budget, names),
         community=tuple(community),
+        notes=notes,
     )
 
 

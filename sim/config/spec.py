@@ -317,6 +317,7 @@ class SystemSpec:
     tcp_metrics: bool = True  # each TCP's own metrics too (``<tcp>/<metric>``), in a system of several
     pooled_budget: PooledBudgetSpec | None = None  # the pooled-budget ledger's rules; None: no pooled budget
     community: tuple[CommunityPerson, ...] = ()  # people in community placements at the start
+    notes: tuple[str, ...] = ()  # what the build changed that a user should be told (e.g. ``fit_census``)
 
     @property
     def title(self) -> str:

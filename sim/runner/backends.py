@@ -8,6 +8,7 @@ same results whatever runs them (a task is a pure function of its arguments).
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -78,6 +79,22 @@ def stop_workers(executor: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
 
 
+#: Set to 1 to see Dask's own log lines (its scheduler's and workers' start and stop, about 35 INFO lines).
+DASK_LOGS_ENV = "TCP_SIM_DASK_LOGS"
+
+
+def quiet_dask(environ: dict[str, str] | None = None) -> bool:
+    """Keep Dask's ``distributed`` loggers at WARNING, in this process and the worker processes a local
+    cluster starts (they read Dask's config from the environment they inherit), unless ``TCP_SIM_DASK_LOGS``
+    is 1; returns whether it quietened them."""
+    env = os.environ if environ is None else environ
+    if env.get(DASK_LOGS_ENV, "") == "1":
+        return False
+    env.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    return True
+
+
 @contextmanager
 def task_pool(workers: int = 1, backend: str = "processes", dask_address: str | None = None) -> Iterator[TaskPool]:
     """A pool for many ``map`` calls (a Dask cluster or process pool is started once, not per call)."""
@@ -86,6 +103,7 @@ def task_pool(workers: int = 1, backend: str = "processes", dask_address: str | 
             from dask.distributed import Client, LocalCluster
         except ImportError:  # pragma: no cover - the dev extras install it
             raise RuntimeError("backend dask needs dask.distributed: pip install 'dask[distributed]'") from None
+        quiet_dask()
         cluster = None
         if dask_address:
             client = Client(dask_address)

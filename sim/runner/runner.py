@@ -7,9 +7,9 @@ written to Parquet at once, so an interrupted run keeps what it finished.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,8 @@ from sim.model import run_replication
 from sim.results.events import EVENT_LOG_COLUMNS, event_frame, rows_frame
 from sim.results.record import MonthlyArrays
 from sim.runner.backends import task_pool
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,7 @@ def whole_chunk(path: Path, chunk: Chunk, months: int | None) -> bool:
     except Exception:  # noqa: BLE001 - any unreadable file is a broken chunk
         pass
     path.replace(path.with_name(path.name + ".broken"))
-    print(f"warning: {path} is not a whole chunk; set aside as {path.name}.broken and run again", file=sys.stderr)
+    logger.warning(f"warning: {path} is not a whole chunk; set aside as {path.name}.broken and run again")
     return False
 
 

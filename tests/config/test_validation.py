@@ -346,12 +346,20 @@ def test_a_community_census_needs_no_warm_up(tmp_path):
         build_spec(loss_cfg(**{"tcp.community_census": str(path), "run.warmup_years": 1.0}))
 
 
-def test_census_beyond_the_beds_is_refused(tmp_path):
-    """More in-area census inpatients than the pool has beds at the start cannot be placed."""
+def test_census_beyond_the_beds_starts_out_of_area(tmp_path):
+    """More in-area census inpatients than the pool has beds at the start: the most recently admitted
+    surplus starts out of area for want of a bed (repatriated as beds free), and the spec says so."""
+    from sim.config.spec import IN_AREA, OUT_OF_AREA
+
     path = tmp_path / "census.csv"
-    path.write_text("unit,area,admitted\n" + "atu,in,2015-01-01\n" * 3)
-    with pytest.raises(ConfigError, match="3 in-area atu inpatients at the start but pool loss_system_atu has 2 beds"):
-        build_spec(loss_cfg(beds=2, **{"tcp.census": str(path)}))
+    path.write_text("unit,area,admitted\natu,in,2015-01-01\natu,in,2016-03-01\natu,in,2014-01-01\n")
+    spec = build_spec(loss_cfg(beds=2, **{"tcp.census": str(path)}))
+    assert [p.area for p in spec.census] == [IN_AREA, OUT_OF_AREA, IN_AREA]  # row 2, admitted last, moves
+    assert not spec.census[1].by_need
+    assert spec.notes == (
+        "the start census holds 3 atu inpatients in area, more than the 2 beds of loss_system_atu: 1 start out of area",
+    )
+    assert build_spec(loss_cfg(beds=3, **{"tcp.census": str(path)})).notes == ()
 
 
 def test_type_errors_are_caught_by_the_schema():

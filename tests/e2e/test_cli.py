@@ -24,7 +24,67 @@ def tiny_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("cli") / "run"
     p = sim("run.replications=4", "run.years=1", "run.chunk_size=2", f"hydra.run.dir={out}", cwd=ROOT)
     assert p.returncode == 0, p.stderr
+    (out.parent / "console.txt").write_text(p.stdout)  # beside the run, for the logging test
     return out
+
+
+def test_a_run_logs_into_sim_log_and_the_console(tiny_run):
+    """The run's lines (summarising, charts, report, the final "wrote") go through logging: into the run
+    directory's sim.log with time and logger, and onto the console as they read, without timestamps."""
+    log = (tiny_run / "sim.log").read_text()
+    console = (tiny_run.parent / "console.txt").read_text().splitlines()
+    for line in ("summarising 4 replications", "writing charts", "writing the report", f"wrote {tiny_run} ("):
+        assert f"] - {line}" in log, line
+        assert any(c.startswith(line) for c in console), (line, console)
+    assert "[sim.api][INFO]" in log and "[sim.cli][INFO]" in log
+    assert not any(c.startswith("[") for c in console), console
+
+
+def test_the_compile_line_is_said_only_for_a_cold_cache():
+    """The engine's compile is announced only when nothing is compiled in the process and the on-disk
+    cache has no entry for these sources; a cache that cannot be read claims nothing."""
+    from sim.runner.warm import COMPILE_SECONDS, compile_line, compile_needed
+
+    assert compile_needed(compiled_signatures=0, cached_entries=0)
+    assert not compile_needed(compiled_signatures=0, cached_entries=1)
+    assert not compile_needed(compiled_signatures=1, cached_entries=0)  # compiled in this process already
+    assert not compile_needed(compiled_signatures=0, cached_entries=None)
+    assert compile_line() == f"compiling the engine (first run only, about {COMPILE_SECONDS} s)"
+
+
+def test_a_cold_engine_cache_is_detected(tmp_path):
+    """With Numba's cache pointed at an empty directory the engine would compile; with the project's own
+    (warmed by the runs above) it would not."""
+    code = "from sim.runner.warm import engine_needs_compiling as f; print(f())"
+    cold = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**_env(), "NUMBA_CACHE_DIR": str(tmp_path)},
+    )
+    assert cold.stdout.strip() == "True", cold.stderr
+    warm = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=_env())
+    assert warm.stdout.strip() == "False", warm.stderr
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+
+
+def test_dask_logs_are_quiet_unless_asked(tmp_path):
+    """A Dask run prints none of distributed's INFO lines (about 35 before); TCP_SIM_DASK_LOGS=1 keeps them."""
+    from sim.runner.backends import quiet_dask
+
+    env: dict[str, str] = {}
+    assert quiet_dask(env) and env == {"DASK_LOGGING__DISTRIBUTED": "warning"}
+    assert not quiet_dask({"TCP_SIM_DASK_LOGS": "1"})
+    out = tmp_path / "run"
+    p = sim("run=quick", "run.replications=4", "run.backend=dask", "run.workers=2", f"hydra.run.dir={out}", cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    assert "distributed" not in p.stdout + p.stderr and "wrote" in p.stdout
 
 
 def test_cli_writes_the_output_contract(tiny_run):

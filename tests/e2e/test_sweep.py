@@ -38,6 +38,7 @@ def sweep(*args: str, out: Path) -> subprocess.CompletedProcess:
 
 
 def collect_cli(*args: str) -> subprocess.CompletedProcess:
+    """experiments/collect.py as a user runs it (a Hydra app: sweep=<dir> metric=... out=...)."""
     return subprocess.run(
         [sys.executable, str(COLLECT), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
@@ -100,7 +101,7 @@ def test_each_job_of_a_sweep_is_a_complete_run_in_its_own_directory(basic_sweep,
 
 def test_collect_writes_one_tidy_table_and_a_chart(basic_sweep):
     """Rows are each job's summary.csv with the swept key and the run's identity; the chart is written."""
-    p = collect_cli(basic_sweep)
+    p = collect_cli(f"sweep={basic_sweep}")
     assert p.returncode == 0, p.stderr
     out = basic_sweep / "collected"
     for name in ("sweep.parquet", "sweep.csv", "sweep_trajectory.csv", "sweep.png", "collect.json"):
@@ -128,14 +129,14 @@ def test_collect_writes_one_tidy_table_and_a_chart(basic_sweep):
 def test_collect_never_overwrites(basic_sweep, tmp_path, capsys):
     """A second collect into the same place is refused with one line; --out takes a new path."""
     if not (basic_sweep / "collected").exists():
-        assert collect_main(basic_sweep) == 0
+        assert collect_main(f"sweep={basic_sweep}") == 0
     before = (basic_sweep / "collected" / "sweep.csv").read_bytes()
     capsys.readouterr()
-    assert collect_main(basic_sweep) == 2
+    assert collect_main(f"sweep={basic_sweep}") == 2
     err = capsys.readouterr().err.strip()
     assert "already exists" in err and len(err.splitlines()) == 1
     assert (basic_sweep / "collected" / "sweep.csv").read_bytes() == before
-    assert collect_main(basic_sweep, "--out", tmp_path / "mine", "--metric", "admissions") == 0
+    assert collect_main(f"sweep={basic_sweep}", f"out={tmp_path / 'mine'}", "metric=admissions") == 0
     assert (tmp_path / "mine" / "sweep.png").is_file()
 
 
@@ -144,7 +145,7 @@ def test_an_incomplete_job_is_skipped_and_reported(joblib_sweep, tmp_path, capsy
     root, stopped, manifest = copy_with_incomplete_job(
         joblib_sweep, tmp_path, 1, status="interrupted", replications_done=2
     )
-    assert collect_main(root) == 0
+    assert collect_main(f"sweep={root}") == 0
     err = capsys.readouterr().err
     assert f"skipped {stopped.name}: status interrupted (2 of 4 replications)" in err
     assert resume_command(stopped) in err
@@ -161,7 +162,7 @@ def test_an_incomplete_job_is_skipped_and_reported(joblib_sweep, tmp_path, capsy
 def test_a_directory_that_is_not_a_sweep_is_refused(basic_sweep, tmp_path):
     """A single run's directory (or any other) ends with exit 2 and one line, no traceback."""
     for path in (job_dirs(basic_sweep)[0], tmp_path / "missing"):
-        p = collect_cli(path)
+        p = collect_cli(f"sweep='{path}'")  # a job's directory is named by its overrides: quoted for Hydra
         assert p.returncode == 2
         assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
         assert p.stderr.startswith("collect: ")
@@ -197,7 +198,7 @@ def test_a_job_whose_process_is_gone_is_reported_as_such(joblib_sweep, tmp_path,
     root, gone, _ = copy_with_incomplete_job(joblib_sweep, tmp_path, 0, status="running", replications_done=1)
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (gone / ".running").write_text(finished.stdout.strip())  # the PID of a process that has ended
-    assert collect_main(root) == 0
+    assert collect_main(f"sweep={root}") == 0
     err = capsys.readouterr().err
     assert f"skipped {gone.name}: status running, but its process is gone (1 of 4 replications)" in err
     command = resume_command(gone)  # as printed; pasted into a shell, it completes the job
@@ -207,3 +208,67 @@ def test_a_job_whose_process_is_gone_is_reported_as_such(joblib_sweep, tmp_path,
     )
     assert p.returncode == 0, p.stderr
     assert json.loads((gone / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_a_bad_value_in_a_later_job_stops_the_sweep_before_any_job_starts(tmp_path):
+    """Every job is composed and built before the first starts: a bad value in job 1 of a joblib sweep ends
+    it with one line naming the job and the key, exit 2, and no job directory (job 0 used to start and be
+    killed, leaving an incomplete run)."""
+    out = tmp_path / "bad"
+    p = sweep("hydra/launcher=workstation", "run.seed=1,-1", out=out)
+    assert p.returncode == 2, p.stdout + p.stderr
+    line = p.stderr.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in p.stdout + p.stderr
+    assert line.startswith("config error: run.seed:") and "(sweep job 1 of 2: run.seed=-1; no job was started)" in line
+    assert not out.exists()  # no sweep directory, so no job directory with chunks
+    assert "Launching" not in p.stdout + p.stderr
+
+
+def test_collect_names_incomplete_and_never_started_jobs_with_their_commands(basic_sweep, tmp_path, capsys):
+    """A job multirun.yaml lists but that never started (no directory) and one left incomplete are named,
+    each with the command that completes it; the never-started job's command runs it into its own job
+    directory, after which the sweep collects whole."""
+    root = tmp_path / "sweep"
+    shutil.copytree(basic_sweep, root, ignore=shutil.ignore_patterns("collected"))
+    first, second = job_dirs(root)
+    shutil.rmtree(second)  # job 1 never started
+    manifest = json.loads((first / "manifest.json").read_text()) | {"status": "interrupted", "replications_done": 2}
+    (first / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(SweepError) as refused:
+        load_sweep(root)
+    message = str(refused.value)
+    assert "(1 incomplete, 1 never started)" in message
+    assert (
+        f"{first.name}: status interrupted (2 of 4 replications); complete it with: {resume_command(first)}" in message
+    )
+    assert "job 1 never started; run it with: python -m sim scenario=full_ctr_coverage" in message
+    assert f"hydra.run.dir='{second}'" in message
+    p = collect_cli(f"sweep={root}")
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "job 1 never started" in p.stderr
+
+    shutil.rmtree(first)
+    shutil.copytree(job_dirs(basic_sweep)[0], first)  # job 0 complete again: collected, job 1 named
+    assert collect_main(f"sweep={root}") == 0
+    err = capsys.readouterr().err
+    never = [line for line in err.splitlines() if line.startswith("never started: job 1")]
+    assert len(never) == 1 and f"({second.name})" in never[0]
+    command = never[0].split("run it with: ", 1)[1]
+    assert command == load_sweep(root).never_started[0][2]
+    record = json.loads((root / "collected" / "collect.json").read_text())
+    assert record["never_started"] == [{"job": 1, "dir": second.name, "command": command}]
+    run = subprocess.run(
+        command.replace("python", sys.executable, 1), shell=True, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    again = load_sweep(root)
+    assert [j.dir for j in again.jobs] == [first, second] and not again.skipped and not again.never_started
+
+
+def test_the_old_collect_command_line_says_the_new_one(basic_sweep):
+    """`collect.py <dir> --metric M` (before collect was a Hydra app) is one line giving the new form, exit 2."""
+    p = collect_cli(basic_sweep, "--metric", "admissions")
+    assert p.returncode == 2
+    assert p.stderr.strip() == (
+        "collect: the command line is now key=value, as every app's: python experiments/collect.py "
+        f"sweep=<multirun dir> [metric=<metric>] [out=<new dir>] (e.g. sweep={basic_sweep})"
+    )

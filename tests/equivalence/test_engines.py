@@ -57,6 +57,8 @@ CONFIGS = {
     "bhr_longest_stay_no_repatriation": lambda: make_cfg(
         ["tcp.discharge.policy=longest_stay", "tcp.discharge.repatriation=false"]
     ),
+    # fewer ATU beds than the census's 9 in-area inpatients: 4 start out of area (fit_census), repatriated
+    "bhr_beds_below_census": lambda: make_cfg(**{"tcp.beds.atu.schedule": [{"date": "2016-03", "beds": 5}]}),
     "south_east_hub": lambda: make_cfg(["system=south_east_hub", "run.years=2"]),
     "hub_separate_pools": lambda: make_cfg(["system=south_east_hub", "scenario=separate_pools", "run.years=2"]),
     "shared_pool_system": lambda: system_cfg(**{"run.years": 3, "run.warmup_years": 2}),

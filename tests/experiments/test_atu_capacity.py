@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 import sim.config.store
 from sim.api import compose
 from sim.capacity import (
+    MAX_POINTS,
     TargetNotReached,
     capacity_curve,
     census_floor,
@@ -191,19 +192,42 @@ def test_with_beds_replaces_only_that_units_schedule():
 
 
 def test_census_floor_is_the_census_in_area_count():
-    """The fewest beds a BHR run can start with: the in-area ATU rows of its start census."""
+    """The start census's in-area ATU rows of BHR; bed numbers below it are accepted (the surplus starts
+    out of area), as BHR's own plan of 7 beds is."""
     cfg = make_cfg()
     census = pd.read_csv(CONFIG_DIR / cfg.tcp.census, comment="#")
     expected = int(((census["unit"] == "atu") & (census["area"] == "in")).sum())
-    assert expected > 0
+    assert expected > 7
     assert census_floor(cfg, "atu") == expected
-    assert check_capacity(app_cfg(["run.replications=2", "capacity.max_beds=" + str(expected + 2)])) == [
-        expected,
-        expected + 1,
-        expected + 2,
-    ]
-    with pytest.raises(ConfigError, match=rf"capacity.min_beds: {expected - 1} atu beds cannot run"):
-        check_capacity(app_cfg([f"capacity.min_beds={expected - 1}"]))
+    assert check_capacity(app_cfg(["run.replications=2", "capacity.beds=[5,6,8]"])) == [5, 6, 8]
+    assert check_capacity(app_cfg(["run.replications=2", "capacity.min_beds=7", "capacity.max_beds=9"])) == [7, 8, 9]
+
+
+def test_default_range_is_the_chosen_areas_beds():
+    """Without a bed range the sweep brackets the TCP's own plan: half its fewest planned beds to twice
+    its most (BHR plans 10 down to 7: 3..20 by 1); Kent and Medway's 36 beds (census 34) give 11..72, by
+    the step that keeps it to MAX_POINTS bed numbers."""
+    assert check_capacity(app_cfg(["run.replications=2"])) == list(range(3, 21))
+    kent = check_capacity(app_cfg(["run.replications=2", "tcp=kent_medway"]))
+    assert kent[0] == 11 and kent[-1] <= 72 < kent[-1] + 3 and len(kent) <= MAX_POINTS
+    assert set(np.diff(kent)) == {3}
+    assert check_capacity(app_cfg(["run.replications=2", "capacity.max_beds=12"])) == list(range(3, 13))
+    empty = app_cfg(["run.replications=2", "tcp=loss_system", "tcp.beds.atu.schedule=[{date: 2000-01, beds: 0}]"])
+    with pytest.raises(ConfigError, match="capacity.max_beds: loss_system plans no atu beds"):
+        check_capacity(empty)
+
+
+def test_beds_below_the_census_run_and_say_so():
+    """BHR with 5 ATU beds against 9 census inpatients in area: the run goes ahead with 4 starting out of
+    area; the table says so (census_out_of_area, note), and the curve is the same in both engines."""
+    table = capacity_curve(make_cfg(["run.replications=2", "run.years=1", "run.engine=simpy"]), [5, 9], unit="atu")
+    assert list(table["census_out_of_area"]) == [4, 0]
+    assert table["note"].iloc[0] == (
+        "the start census holds 9 atu inpatients in area, more than the 5 beds of bhr_atu: 4 start out of area"
+    )
+    assert table["note"].iloc[1] == ""
+    other = capacity_curve(make_cfg(["run.replications=2", "run.years=1", "run.engine=numba"]), [5, 9], unit="atu")
+    pd.testing.assert_frame_equal(table, other, rtol=1e-9)
 
 
 # ------------------------------------------------------------------------------------------- the app
@@ -215,21 +239,24 @@ def app(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_app_writes_csv_and_png(tmp_path):
-    """A tiny BHR sweep (4 replications, a year, beds from the census floor to 2 more) writes its table
-    and chart into the run directory and prints the answer."""
+    """A tiny BHR sweep (4 replications, a year, 7 beds, below the census's 9 in area, to 10) writes its
+    table and chart into the run directory, prints the answer and says that 2 start out of area at 7."""
     out = tmp_path / "sweep"
     p = app(
         "run=quick",
         "run.replications=4",
         "run.years=1",
         "run.progress=false",
-        "capacity.beds=[9,10,11]",
+        "capacity.beds=[7,9,10]",
         "capacity.target_share=0.5",
         f"hydra.run.dir={out}",
     )
     assert p.returncode == 0, p.stderr
     table = pd.read_csv(out / "capacity.csv")
-    assert list(table["beds"]) == [9, 10, 11]
+    assert list(table["beds"]) == [7, 9, 10]
+    assert list(table["census_out_of_area"]) == [2, 0, 0]
+    assert table["note"].iloc[0].endswith("more than the 7 beds of bhr_atu: 2 start out of area")
+    assert "note: the start census holds 9 atu inpatients in area, more than 7 beds: there the surplus" in p.stdout
     assert (table["replications"] == 4).all()
     for col in (
         "ooa_unit_share",

@@ -74,7 +74,7 @@ def test_auto_reaches_its_target_and_equals_a_fixed_run_of_that_size(tmp_path):
     pdt.assert_frame_equal(written.summary, res.summary)
 
 
-def test_auto_stops_at_its_maximum_with_a_warning(capsys):
+def test_auto_stops_at_its_maximum_with_a_warning(caplog):
     cfg = make_cfg(
         [
             "run.replications=auto",
@@ -87,7 +87,8 @@ def test_auto_stops_at_its_maximum_with_a_warning(capsys):
     )
     res = run(cfg)
     assert res.manifest["replications"] == 40 and not res.manifest["replications_rule"]["reached"]
-    assert "run.auto.maximum=40" in capsys.readouterr().err
+    warned = [r for r in caplog.records if r.levelname == "WARNING" and r.name == "sim.api"]
+    assert any("run.auto.maximum=40" in r.getMessage() for r in warned)
 
 
 @pytest.mark.parametrize(
