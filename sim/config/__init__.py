@@ -10,12 +10,14 @@ posterior file, and the spec each replication of a run with ``run.parameters`` r
 
 from sim.config.build import build, build_spec
 from sim.config.errors import ConfigError
+from sim.config.provenance import register_resolver
 from sim.config.scenario import scenario_changes
 from sim.config.schema import COMMISSIONER_OF_UNIT, RAG, UNIT_TYPES, Config
 from sim.config.spec import Built, RunSpec, SystemSpec
 from sim.config.store import CONFIG_DIR, register
 
 register()
+register_resolver()
 
 __all__ = [
     "COMMISSIONER_OF_UNIT",

@@ -67,6 +67,13 @@ def changes_tag(overrides: Sequence[str]) -> str:
     return "-changed-" + hashlib.sha256("\n".join(counted).encode()).hexdigest()[:6]
 
 
+def register_resolver() -> None:
+    """``${sim_changes:${hydra:overrides.task}}``, the suffix configs/config.yaml puts on a run directory's
+    name (``changes_tag``). Idempotent."""
+    if not OmegaConf.has_resolver("sim_changes"):
+        OmegaConf.register_new_resolver("sim_changes", lambda overrides: changes_tag(list(overrides)))
+
+
 def choices_of(cfg: DictConfig) -> list[str]:
     """The config files a composed config was made of, as overrides (``system=...`` or ``tcp=...``, and
     ``scenario=...``), for a config that did not come from the command line."""

@@ -20,10 +20,6 @@ def register() -> None:
     """Store the primary schema as ``base_config`` (named first in configs/config.yaml's defaults).
     Idempotent: storing the same node twice is harmless."""
     ConfigStore.instance().store(name="base_config", node=Config)
-    if not OmegaConf.has_resolver("sim_changes"):  # hydra.run.dir's suffix for a run with changed values
-        from sim.config.provenance import changes_tag
-
-        OmegaConf.register_new_resolver("sim_changes", lambda overrides: changes_tag(list(overrides)))
 
 
 def compose(

@@ -34,8 +34,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.finance",),
     ("sim.report",),
     ("sim.api",),
-    ("sim.compare", "sim.capacity", "sim.sweep", "sim.calibrate"),
-    ("sim.cli", "sim.__main__", "sim.compare.__main__", "sim.calibrate.__main__"),
+    ("sim.compare", "sim.capacity", "sim.sweep", "sim.calibrate", "sim.new_area"),
+    ("sim.cli", "sim.__main__", "sim.compare.__main__", "sim.calibrate.__main__", "sim.new_area.__main__"),
 )
 
 
