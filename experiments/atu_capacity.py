@@ -37,6 +37,7 @@ from sim import capacity
 from sim.cli import exit_on_user_error, run_app
 from sim.config import CONFIG_DIR, ConfigError, build_spec
 from sim.pathway import UNIT_NAMES
+from sim.report.workbook import Sheet, write_workbook
 from sim.runner.warm import compile_line, engine_needs_compiling
 
 logger = logging.getLogger("atu_capacity")  # the console and the run directory's atu_capacity.log
@@ -125,6 +126,18 @@ def _hydra_main(cfg: DictConfig) -> None:
         path=out / "capacity.png",
     )
     table.to_csv(out / "capacity.csv", index=False, float_format="%.6g")
+    write_workbook(
+        out / "capacity.xlsx",
+        [
+            Sheet(
+                "Capacity",
+                table,
+                title=f"In-area {UNIT_NAMES.get(c.unit, c.unit)} beds, {spec.title}",
+                units="shares 0 to 1; beds; pounds a year",
+                source=source,
+            )
+        ],
+    )
     _print_table(table, col)
     for n in notes:
         logger.info(f"note: {n}")

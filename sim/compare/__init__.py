@@ -71,6 +71,7 @@ from sim.api import RunResult, compose, run
 from sim.config import ConfigError, RunSpec, build
 from sim.config.scenario import scenario_headline, smallest_difference
 from sim.metrics import about, catalogue
+from sim.report.workbook import Sheet, write_workbook
 from sim.results.intervals import paired_ci, replications_needed, welch_half_width, width_ratio
 
 #: Compared by default, after the scenarios' headline metrics: inpatients (a stock, at the end and at
@@ -287,12 +288,25 @@ class Comparison:
         return headline_rows(self.table, self.headlines or [self.headline])
 
     def write(self, out_dir: str | Path, *, command: Sequence[str] | None = None) -> Path:
-        """Write comparison.csv, comparison.png and manifest.json into ``out_dir`` (which must not already
-        hold a comparison: earlier outputs are never overwritten)."""
+        """Write comparison.csv (and the same table as comparison.xlsx, headed by its units and source),
+        comparison.png and manifest.json into ``out_dir`` (which must not already hold a comparison:
+        earlier outputs are never overwritten)."""
         out = Path(out_dir)
         refuse_existing(out)
         out.mkdir(parents=True, exist_ok=True)
         self.table.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
+        write_workbook(
+            out / "comparison.xlsx",
+            [
+                Sheet(
+                    "Comparison",
+                    self.table,
+                    title=f"{self.system}: each scenario minus {self.baseline}, replication by replication",
+                    units="each row in its metric's unit (see label): people, bed-days, pounds; probabilities 0 to 1",
+                    source=f"tcp-sim compare, scenarios {', '.join(self.scenarios)}, common random numbers",
+                )
+            ],
+        )
         forest_chart(self, out / "comparison.png")
         manifest = {
             "system": self.system,

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from helpers import make_cfg
@@ -247,6 +248,10 @@ def test_chart_is_written_with_human_labels(ctr_comparison, tmp_path):
     assert (out / "comparison.png").stat().st_size > 10_000
     table = pd.read_csv(out / "comparison.csv")
     assert list(table.columns) == COLUMNS
+    sheet = openpyxl.load_workbook(out / "comparison.xlsx")["Comparison"]  # the same table, headed
+    assert str(sheet["A2"].value).startswith("Units: ") and str(sheet["A3"].value).startswith("Source: ")
+    assert [c.value for c in sheet[4]] == COLUMNS and sheet.max_row == 4 + len(table)
+    assert sheet.cell(5, COLUMNS.index("mean_diff") + 1).value == pytest.approx(table["mean_diff"].iloc[0], rel=1e-5)
     fig = forest_chart(ctr_comparison)
     words = [t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text"))]
     words = [w for w in words if w]

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from helpers import loss_cfg, make_cfg
@@ -254,6 +255,8 @@ def test_app_writes_csv_and_png(tmp_path):
     assert p.returncode == 0, p.stderr
     table = pd.read_csv(out / "capacity.csv")
     assert list(table["beds"]) == [7, 9, 10]
+    sheet = openpyxl.load_workbook(out / "capacity.xlsx")["Capacity"]  # the same table, headed
+    assert [sheet.cell(r, 1).value for r in range(5, 8)] == [7, 9, 10] and sheet.cell(4, 1).value == "beds"
     assert list(table["census_out_of_area"]) == [2, 0, 0]
     assert table["note"].iloc[0].endswith("more than the 7 beds of bhr_atu: 2 start out of area")
     assert "note: the start census holds 9 atu inpatients in area, more than 7 beds: there the surplus" in p.stdout
