@@ -508,6 +508,7 @@ def publish(prepared: PreparedRun, reps: Replications) -> RunResult:
         logger.info("writing the report")
         write_report(run_dir, prepared.cfg, spec, manifest, summary, trajectory)
         took["report"] = time.perf_counter() - clock
+        manifest["total_seconds"] = round(time.perf_counter() - prepared.clock, 3)  # with the files written
         _write_manifest(run_dir, manifest)
         logger.info("published: %s", ", ".join(f"{step} {seconds:.1f} s" for step, seconds in took.items()))
     return RunResult(spec, summary, trajectory, manifest, run_dir, reps.monthly, reps.events)

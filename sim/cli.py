@@ -61,7 +61,8 @@ def _hydra_main(cfg: DictConfig) -> None:
         )
         raise
     logger.info(
-        f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s)"
+        f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s, "
+        f"{result.manifest.get('total_seconds', result.manifest['wall_seconds']):.1f} s with its files)"
     )
 
 
