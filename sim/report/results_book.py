@@ -65,8 +65,8 @@ def run_sheets(
         ),
         Sheet(
             "Summary",
-            summary_table(summary),
-            title="Every metric by month: " + BANDS,
+            summary_table(_board_rows(summary, spec)),
+            title=_summary_title(spec),
             units="each row's unit column (people are counted at month end for stocks, within the month for flows)",
             source=f"{source}; summary.csv",
         ),
@@ -132,6 +132,25 @@ def run_sheets(
                 )
             )
     return sheets
+
+
+#: A system of more TCPs than this has only its system-wide metrics in the workbook's summary (England's
+#: 44 TCPs made 622,000 rows and a minute of openpyxl); summary.csv keeps every TCP's.
+MAX_TCP_ROWS = 5
+
+
+def _summary_title(spec: SystemSpec) -> str:
+    """The summary sheet's title: what it holds, and where the rest is when each TCP's rows are left out."""
+    if len(spec.tcps) <= MAX_TCP_ROWS:
+        return "Every metric by month: " + BANDS
+    return f"Every system metric by month: {BANDS} (each of the {len(spec.tcps)} TCPs' own metrics: summary.csv)"
+
+
+def _board_rows(summary: pd.DataFrame, spec: SystemSpec) -> pd.DataFrame:
+    """The summary rows the workbook shows: all of them, or for a system of many TCPs the system's own."""
+    if len(spec.tcps) <= MAX_TCP_ROWS:
+        return summary
+    return summary[~summary["metric"].str.contains("/", regex=False)]
 
 
 def run_source(spec: SystemSpec, manifest: dict) -> str:

@@ -115,7 +115,7 @@ def report_context(
         "results": results(spec, summary, trajectory, run_dir),
         "documents": documents(cfg),
         "validation": validation(cfg, spec, run_dir),
-        "assumptions": assumptions(cfg),
+        "assumptions": assumptions(cfg, [Path(d) for d in manifest.get("config_dirs") or []]),
         "charts": charts(run_dir),
     }
 
@@ -430,10 +430,10 @@ def documents(cfg: DictConfig) -> dict[str, Any]:
     return {"seeds": seeds, "parameters_notes": any("PARAMETERS.md" in c for c in comments)}
 
 
-def assumptions(cfg: DictConfig) -> dict[str, Any]:
+def assumptions(cfg: DictConfig, config_dirs: list[Path] | None = None) -> dict[str, Any]:
     """9. Assumptions: every value a config file of the run marks "assumption", with the value the run
     used (text, cut at ``VALUE_CHARS``) and the comment giving the reason (``sources.assumed_values``)."""
-    rows = [{**a, "value": _value_text(a["value"])} for a in sources.assumed_values(cfg)]
+    rows = [{**a, "value": _value_text(a["value"])} for a in sources.assumed_values(cfg, config_dirs or [])]
     return {"rows": rows, "files": list(dict.fromkeys(r["file"] for r in rows))}
 
 

@@ -216,18 +216,20 @@ def portable(text: str) -> str:
     return _SHARED_PATH.sub(r"\1", _SEED_PATH.sub(r"seed \1", text))
 
 
-def assumed_values(cfg: DictConfig) -> list[dict[str, Any]]:
+def assumed_values(cfg: DictConfig, config_dirs: Sequence[Path] = ()) -> list[dict[str, Any]]:
     """Every value a config file of the run marks "assumption" in its comment: the file (relative to
-    configs/), the key, the value this run used (after the scenario's changes; None if the run does not
-    set it) and the comment. Each TCP's file is read against that TCP's config, the system's file against
-    ``system`` and a ``@package _global_`` file (a scenario's) against the whole config."""
+    configs/ or the user's config directory it is in), the key, the value this run used (after the
+    scenario's changes; None if the run does not set it) and the comment. Each TCP's file is read against
+    that TCP's config, the system's file against ``system`` and a ``@package _global_`` file (a
+    scenario's) against the whole config."""
     root = plain(cfg)
-    trees: list[tuple[Path, Any]] = [(p, t) for name, t in tcp_configs(cfg) if (p := tcp_file(name)) is not None]
-    for path in (
-        CONFIG_DIR / "system" / f"{cfg.system.name}.yaml",
-        CONFIG_DIR / "scenario" / f"{cfg.scenario.name}.yaml",
-    ):
-        if path.is_file():
+    roots = [*config_dirs, CONFIG_DIR]
+    trees: list[tuple[Path, Any]] = [
+        (p, t) for name, t in tcp_configs(cfg) if (p := tcp_file(name, config_dirs)) is not None
+    ]
+    for found in (_first(roots, "system", cfg.system.name), _first(roots, "scenario", cfg.scenario.name)):
+        if found is not None:
+            path = found
             package = re.search(r"^#\s*@package\s+(\S+)", path.read_text(), flags=re.M)
             where = package.group(1) if package else "_global_"
             trees.append((path, root if where == "_global_" else value_at(root, where)))
@@ -241,13 +243,23 @@ def assumed_values(cfg: DictConfig) -> list[dict[str, Any]]:
             if key != "(file)" and is_assumption(comment):
                 out.append(
                     {
-                        "file": path.relative_to(CONFIG_DIR).as_posix(),
+                        "file": _relative(path, roots),
                         "key": key,
                         "value": value_at(tree, key),
                         "comment": portable(comment),
                     }
                 )
     return out
+
+
+def _relative(path: Path, roots: Sequence[Path]) -> str:
+    """A config file's name relative to the config directory it is in (``tcp/bhr.yaml``)."""
+    for root in roots:
+        try:
+            return path.resolve().relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            continue
+    return path.name
 
 
 def value_at(tree: Any, key: str) -> Any:

@@ -113,10 +113,10 @@ class _Builder:
         width = max(len(r) for r in rows)
         table = self.document.add_table(rows=len(rows), cols=width)
         table.style = "Table Grid"
-        for r, row in enumerate(rows):
+        for r, (row, word_row) in enumerate(zip(rows, table.rows)):
+            cells: list[_Cell] = list(word_row.cells)  # once a row: table.cell(r, c) walks the grid each call
             for c, children in enumerate(row):
-                cell: _Cell = table.cell(r, c)
-                paragraph = cell.paragraphs[0]
+                paragraph = cells[c].paragraphs[0]
                 _add_inline(paragraph, children, size=TABLE_PT, bold=r == 0)
         self.document.add_paragraph()
 

@@ -115,6 +115,7 @@ def test_a_filled_area_runs_end_to_end_and_its_rerun_reproduces_it(tmp_path: Pat
     assert float(start["mean"].iloc[0]) == 6  # the made-up census
     report = (out / "report.md").read_text()
     assert "My Area" in report and "mine.yaml" in report and "No value differs" in report
+    assert "| tcp/mine.yaml | `children` |" in report  # its own file's assumptions
     assert (out / "inputs" / "census" / "mine_2024-03.csv").read_text() == made.census_file.read_text()
     m = json.loads((out / "manifest.json").read_text())
     assert m["config_dirs"] == [str(made.folder.resolve())] and "--config-dir" in m["rerun"]

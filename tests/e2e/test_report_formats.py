@@ -272,3 +272,18 @@ def test_write_workbook_reads_back(tmp_path):
     assert ws.column_dimensions["A"].width >= len("2016-04")
     with pytest.raises(ValueError):
         write_workbook(tmp_path / "empty.xlsx", [])
+
+
+def test_a_workbook_of_many_tcps_keeps_the_system_rows_only() -> None:
+    """England's 44 TCPs made a 622,000-row summary sheet (a minute of openpyxl): past MAX_TCP_ROWS TCPs
+    the workbook keeps the system's own metrics and says where the rest are; a small system keeps all."""
+    from types import SimpleNamespace
+
+    from sim.report import results_book
+
+    summary = pd.DataFrame({"metric": ["inpatients", "a/inpatients", "b/inpatients"], "month": ["2016-03"] * 3})
+    many = SimpleNamespace(tcps=[object()] * (results_book.MAX_TCP_ROWS + 1))
+    few = SimpleNamespace(tcps=[object()] * results_book.MAX_TCP_ROWS)
+    assert list(results_book._board_rows(summary, many)["metric"]) == ["inpatients"]  # type: ignore[arg-type]
+    assert len(results_book._board_rows(summary, few)) == 3  # type: ignore[arg-type]
+    assert "summary.csv" in results_book._summary_title(many)  # type: ignore[arg-type]
