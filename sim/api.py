@@ -33,7 +33,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
 from sim.config import Config, ConfigError, SystemSpec, build, provenance
@@ -151,7 +153,13 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
             f"{run_dir / 'config.yaml'} was changed after the run started (its manifest records another): its "
             "finished chunks were run with the config it had then; put that back, or start a new run",
         )
-    cfg = merged(OmegaConf.structured(Config), OmegaConf.load(run_dir / "config.yaml"))
+    try:  # a manifest written before config_sha256 was recorded cannot vouch for the file: it may be anything
+        cfg = merged(OmegaConf.structured(Config), OmegaConf.load(run_dir / "config.yaml"))
+    except (ValueError, OSError, yaml.YAMLError, OmegaConfBaseException) as e:  # UnicodeDecodeError is a ValueError
+        reason = " ".join(str(e).split())[:200]
+        raise ConfigError(
+            "run.resume", f"{run_dir / 'config.yaml'} is not a run's config ({reason}); the run cannot be resumed"
+        ) from None
     posterior = before.get("parameters")
     if posterior:  # the file the run started with, wherever it is resumed from (prepare checks its hash)
         cfg.run.parameters = posterior["file"]

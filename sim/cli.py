@@ -8,6 +8,7 @@ Ctrl-C keeps the chunks already finished and says where they are.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -51,6 +52,15 @@ def _hydra_main(cfg: DictConfig) -> None:
             file=sys.stderr,
         )
         exit_now(EXIT_WORKER_LOST)
+    except OSError as e:  # a full disk, a read-only or unwritable directory: what failed, what is kept
+        line = disk_error_line(e, out)
+        if line is None:
+            exit_on_user_error(e, made)
+        else:
+            if not (out / "manifest.json").is_file():
+                drop_if_empty(made)  # nothing was run: a second try into the same directory is not refused
+            print(line, file=sys.stderr)
+            exit_now(EXIT_USER_ERROR)
     except Exception as e:  # noqa: BLE001 - a user's error exits here: raising would make Hydra print its own report first
         exit_on_user_error(e, made)
     except KeyboardInterrupt:
@@ -64,6 +74,30 @@ def _hydra_main(cfg: DictConfig) -> None:
         f"wrote {out} ({result.manifest['replications']} replications in {result.manifest['wall_seconds']:.1f} s, "
         f"{result.manifest.get('total_seconds', result.manifest['wall_seconds']):.1f} s with its files)"
     )
+
+
+#: What the file system says when a run cannot write its files: no space (or quota) left, a read-only file
+#: system, no permission, a file too large, an I/O error. The user's to fix (free space, another directory).
+DISK_ERRORS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO, errno.ENAMETOOLONG}
+)
+
+
+def disk_error_line(e: OSError, out: Path) -> str | None:
+    """One line for a run that could not write its files (``DISK_ERRORS``): which file (or directory: a
+    Parquet writer does not say which file), the system's reason, and what is kept, with the command that
+    completes the run once the disk has room (or the directory is writable again). None for any other error."""
+    if isinstance(e, ConfigError) or e.errno not in DISK_ERRORS:
+        return None
+    where = e.filename or out
+    failed = f"could not write {where}: {os.strerror(e.errno)}"
+    done = api.chunk_files(out) if out.is_dir() else []
+    if not (out / "manifest.json").is_file():
+        return f"{failed}; nothing was run: free space or choose a writable directory (hydra.run.dir), then run again"
+    kept = f"{len(done)} finished chunk{'s are' if len(done) != 1 else ' is'} kept in {out}/replications"
+    if not done:
+        kept = f"no chunk was finished (its record is in {out})"
+    return f"{failed}; {kept}; free space or make it writable, then complete the run with: {api.resume_command(out)}"
 
 
 def with_config_dirs(cfg: DictConfig) -> None:

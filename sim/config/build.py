@@ -32,6 +32,7 @@ from sim.config.census import (
 from sim.config.checks import (
     add_months,
     by_name,
+    flag,
     integer,
     month_label,
     number,
@@ -48,6 +49,7 @@ from sim.config.schema import (
     PLACEMENT_TYPES,
     RAG,
     UNIT_TYPES,
+    AutoReplicationsConfig,
     ComponentConfig,
     Config,
     LosConfig,
@@ -127,6 +129,9 @@ def build_run(run: RunConfig) -> RunSpec:
         raise ConfigError(
             "run.dask_address", f"is read only with run.backend=dask (it is {run.backend}): set both, or neither"
         )
+    _dask_address(run.dask_address)
+    if run.replications != "auto":
+        _auto_unused(auto)
     rule = AutoRule(
         metric=str(auto.metric),
         month=month,
@@ -146,12 +151,42 @@ def build_run(run: RunConfig) -> RunSpec:
         chunk_size=chunk_size,
         backend=str(run.backend),
         dask_address=None if run.dask_address is None else str(run.dask_address),
-        event_log=bool(run.event_log),
-        progress=bool(run.progress),
+        event_log=flag("run.event_log", run.event_log),
+        progress=flag("run.progress", run.progress),
         warmup_years=bounded_years("run.warmup_years", run.warmup_years, minimum=0.0),
         resume=None if run.resume is None else str(run.resume),
         parameters=None if run.parameters is None else str(parameters_file(run.parameters)),
     )
+
+
+def _auto_unused(auto: AutoReplicationsConfig) -> None:
+    """Refuse ``run.auto.*`` set while ``run.replications`` is a number: the rule would be ignored, and a
+    user who set it believes the run stops when its interval is narrow enough."""
+    default = AutoReplicationsConfig()
+    for name in default.__dataclass_fields__:
+        if getattr(auto, name) != getattr(default, name):
+            raise ConfigError(
+                f"run.auto.{name}",
+                "is read only with run.replications=auto, and run.replications is a number: set "
+                "run.replications=auto, or drop it",
+            )
+
+
+#: A Dask scheduler's address: ``tcp://host:port`` (or another of Dask's protocols), or ``host:port``.
+DASK_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|ws|wss|inproc)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d+))?$")
+
+
+def _dask_address(address: object) -> None:
+    """Refuse an address Dask cannot read (it raised a traceback) or a port no scheduler can have (it
+    tried for 30 seconds first)."""
+    if address is None:
+        return
+    text = str(address).strip()
+    match = DASK_ADDRESS.match(text)
+    if match is None:
+        raise ConfigError("run.dask_address", f"'{text}' is not a scheduler address (tcp://host:port)")
+    if match.group(2) is not None and not 0 < int(match.group(2)) < 65536:
+        raise ConfigError("run.dask_address", f"'{text}': port {match.group(2)} is not from 1 to 65535")
 
 
 def parameters_file(value: object, key: str = "run.parameters") -> Path:
@@ -933,6 +968,26 @@ def fit_census(
     return out, tuple(notes)
 
 
+#: Scenarios that compare a system's shared bed pools with its TCPs' own: on one TCP they change nothing,
+#: and a run would be reported as an answer to their question. Each with the shipped system they are for.
+POOL_SCENARIOS = {"hub_pooling": "south_east_hub", "separate_pools": "south_east_hub"}
+
+
+def _pool_scenario(cfg: Config) -> None:
+    """Refuse a pooling scenario on a config with no pool shared by TCPs to pool or separate."""
+    name = cfg.scenario.name
+    if name not in POOL_SCENARIOS:
+        return
+    shared = bool(cfg.system.shared_pools) or name == "separate_pools"  # separate_pools has emptied them
+    if not cfg.system.tcps or not shared:
+        what = f"tcp={cfg.tcp.name}" if cfg.tcp is not None and not cfg.system.tcps else f"system={cfg.system.name}"
+        raise ConfigError(
+            "scenario",
+            f"{name} compares shared bed pools with each TCP's own, and {what} has no pool shared by TCPs: "
+            f"it needs system={POOL_SCENARIOS[name]} (or a system of yours with shared_pools)",
+        )
+
+
 def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
     """Validate the system a config describes (its TCPs, pools, census, calendar, after the scenario's
     changes) and build the spec the engines run, with the run settings ``build_run`` checked. Pools are
@@ -942,6 +997,7 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
     safe_name("scenario.name", cfg.scenario.name)
     if cfg.system.tcps:
         safe_name("system.name", cfg.system.name)
+    _pool_scenario(cfg)
     cfg = apply_scenario(cfg)
     tcp_cfgs = tcp_configs(cfg)
     names = _tcp_names(tcp_cfgs)
@@ -975,7 +1031,7 @@ def build_system(cfg: Config, settings: RunSpec) -> SystemSpec:
         census=tuple(census),
         calendar=calendar,
         seed=settings.seed,
-        tcp_metrics=bool(run.tcp_metrics),
+        tcp_metrics=flag("run.tcp_metrics", run.tcp_metrics),
         pooled_budget=build_pooled_budget(cfg.system.pooled_budget, names),
         community=tuple(community),
         notes=notes,

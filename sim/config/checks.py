@@ -80,6 +80,13 @@ def integer(key: str, value: Any, *, minimum: int | None = None, maximum: int | 
     return int(value)
 
 
+def flag(key: str, value: Any) -> bool:
+    """A switch: true or false, nothing else (OmegaConf would read ``2`` or ``"yes"`` as true without a word)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ConfigError(key, f"'{value}' must be true or false")
+
+
 def unit_index(key: str, unit: str) -> int:
     """A unit type's index in ``UNIT_TYPES``."""
     if unit not in UNIT_TYPES:

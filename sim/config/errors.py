@@ -8,8 +8,10 @@ so that the command line and the tools can report errors without importing the b
 
 from __future__ import annotations
 
+import sysconfig
+
 import yaml
-from hydra.errors import HydraException, MissingConfigException
+from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from omegaconf.errors import OmegaConfBaseException
 
 #: Exit status of a run refused for a user's error (bad config value, override or census).
@@ -50,14 +52,25 @@ def user_error_line(e: BaseException) -> str | None:
     if isinstance(e, MissingConfigException):
         options = f" (available: {', '.join(e.options)})" if e.options else ""
         return f"config error: no config '{e.missing_cfg_file}'{options}"
+    if isinstance(e, OverrideParseException):  # run.replications=[ : name the key the override was for
+        key, _, value = e.override.partition("=")
+        key = key.strip().lstrip("+~")
+        problem = " ".join(e.message.split("See https://")[0].split())
+        if key and value:
+            return f"config error: {key}: '{value}' is not a value the override grammar reads ({problem}); quote it"
     if isinstance(e, HydraException):
         return "config error: " + " ".join(str(e).split())
+    if isinstance(e, UnicodeDecodeError) and _through(e, "hydra"):  # a --config-dir file that is not UTF-8
+        path = _local(e, "full_path")
+        return f"config error: {path or 'a config file'}: is not UTF-8 text (byte {e.start})"
     if isinstance(e, yaml.MarkedYAMLError):  # a --config-dir file that is not YAML, or has a key twice
         mark = e.problem_mark
         where = f"{mark.name} line {mark.line + 1}" if mark is not None else "a config file"
         return f"config error: {where}: {e.problem or e.context}"
     if isinstance(e, (FileExistsError, NotADirectoryError)) and _through(e, "hydra"):
         return f"config error: hydra.run.dir: {e.filename} is a file, not a directory for the run"
+    if isinstance(e, OSError) and _raised_in(e, "hydra", stdlib=False):  # Hydra could not make or write the dir
+        return f"config error: hydra.run.dir: cannot write {e.filename or 'the run directory'}: {_reason(e)}"
     if isinstance(e, OSError) and _through(e, "distributed"):
         return f"config error: run.dask_address: the Dask scheduler cannot be reached ({' '.join(str(e).split())})"
     if isinstance(e, ValueError) and _raised_in(e, "hydra"):  # an override Hydra cannot apply (tcp=null, =5)
@@ -84,7 +97,25 @@ def _through(e: BaseException, package: str) -> bool:
     return any(f"/{package}/" in name for name in _frames(e))
 
 
-def _raised_in(e: BaseException, package: str) -> bool:
-    """Whether the error was raised inside ``package`` (its innermost frame is that package's code)."""
+def _raised_in(e: BaseException, package: str, *, stdlib: bool = True) -> bool:
+    """Whether the error was raised inside ``package`` (its innermost frame is that package's code; with
+    ``stdlib=False``, its innermost frame outside Python's own library, as for ``os.makedirs``)."""
     frames = _frames(e)
+    if not stdlib:
+        lib = sysconfig.get_paths()["stdlib"].replace("\\", "/") + "/"
+        frames = [f for f in frames if not f.startswith(lib) or "/site-packages/" in f]
     return bool(frames) and f"/{package}/" in frames[-1]
+
+
+def _local(e: BaseException, name: str) -> object:
+    """A local variable of the innermost frame of the error's traceback that has one (a file's path)."""
+    found, tb = None, e.__traceback__
+    while tb is not None:
+        found = tb.tb_frame.f_locals.get(name, found)
+        tb = tb.tb_next
+    return found
+
+
+def _reason(e: OSError) -> str:
+    """The operating system's reason for an OSError, in its words (``No space left on device``)."""
+    return e.strerror or " ".join(str(e).split())

@@ -369,9 +369,11 @@ class RunConfig:
     backend: str = "processes"  # processes (local) or dask (a Dask cluster)
     dask_address: Optional[str] = None  # with backend dask: the scheduler (tcp://host:8786); none = a local cluster
     chunk_size: int = 50  # replications per chunk written to Parquet (as configs/run/default.yaml)
-    progress: bool = True
-    event_log: bool = False  # also write a per-person event log (either engine; docs/events.md)
-    tcp_metrics: bool = True  # in a system, each TCP's metrics too (<tcp>/<metric>); off keeps chunks small
+    # switches typed Any so that a value that is not true or false reaches build_run (``flag``) and is refused
+    # there: OmegaConf's bool would read run.progress=2 as true
+    progress: Any = True
+    event_log: Any = False  # also write a per-person event log (either engine; docs/events.md)
+    tcp_metrics: Any = True  # in a system, each TCP's metrics too (<tcp>/<metric>); off keeps chunks small
     resume: Optional[str] = None  # a run directory an interruption left unfinished: complete it
     parameters: Optional[str] = None  # a calibration's posterior (Parquet): replication i runs one draw of it
     # the user's config directories this config was composed from (--config-dir, compose(config_dir=)):

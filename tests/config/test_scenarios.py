@@ -57,7 +57,13 @@ def test_first_comment_asks_the_question(name):
 @pytest.mark.parametrize("where", WHERE)
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_composes_and_validates(name, where):
-    """Each scenario builds a valid spec both for one TCP and for the south-east hub's three."""
+    """Each scenario builds a valid spec both for one TCP and for the south-east hub's three; the hub's
+    pooling pair only for the hub (on one TCP there is no shared pool: refused, naming the system)."""
+    if where == "tcp=bhr" and name in ("hub_pooling", "separate_pools"):
+        with pytest.raises(ConfigError, match="needs system=south_east_hub") as e:
+            spec_of(name, where)
+        assert e.value.key == "scenario" and "tcp=bhr has no pool shared by TCPs" in e.value.problem
+        return
     spec = spec_of(name, where)
     assert spec.scenario == name
     assert len(spec.tcps) == (1 if where == "tcp=bhr" else 3)

@@ -11,6 +11,7 @@ from helpers import loss_cfg, make_cfg, system_cfg
 
 from sim.api import compose
 from sim.config import ConfigError, build_spec
+from sim.config.build import POOL_SCENARIOS
 from sim.config.errors import user_error_line
 
 # (overrides, key the message must name, words it must contain)
@@ -138,6 +139,16 @@ BAD_OVERRIDES = [
     (["tcp.name="], "tcp.name", "letters, digits"),
     (["scenario.name=a/b"], "scenario.name", "letters, digits"),
     (["run.dask_address=tcp://scheduler:8786"], "run.dask_address", "only with run.backend=dask"),
+    (["run.backend=dask", "run.dask_address=not an address"], "run.dask_address", "not a scheduler address"),
+    (["run.backend=dask", "run.dask_address=tcp://host:99999"], "run.dask_address", "port 99999 is not from 1"),
+    (["run.progress=2"], "run.progress", "'2' must be true or false"),
+    (["run.progress=maybe"], "run.progress", "must be true or false"),
+    (["run.event_log=3"], "run.event_log", "must be true or false"),
+    (["run.tcp_metrics=0"], "run.tcp_metrics", "must be true or false"),
+    (["run.auto.maximum=500"], "run.auto.maximum", "read only with run.replications=auto"),
+    (["run.auto.month=2017-01"], "run.auto.month", "read only with run.replications=auto"),
+    (["scenario=hub_pooling"], "scenario", "tcp=bhr has no pool shared by TCPs: it needs system=south_east_hub"),
+    (["scenario=separate_pools"], "scenario", "it needs system=south_east_hub"),
 ]
 
 
@@ -401,8 +412,9 @@ def test_every_shipped_config_is_valid():
         build_spec(make_cfg([f"tcp={tcp.stem}"] + (["run.warmup_years=1"] if tcp.stem == "loss_system" else [])))
     for system in sorted((CONFIG_DIR / "system").glob("*.yaml")):
         build_spec(make_cfg([f"system={system.stem}"]))
-    for scenario in sorted((CONFIG_DIR / "scenario").glob("*.yaml")):
-        build_spec(make_cfg([f"scenario={scenario.stem}"]))
+    for scenario in sorted((CONFIG_DIR / "scenario").glob("*.yaml")):  # the pooling pair is the hub's
+        system = ["system=south_east_hub"] if scenario.stem in POOL_SCENARIOS else []
+        build_spec(make_cfg([f"scenario={scenario.stem}", *system]))
     for experiment in sorted((CONFIG_DIR / "experiment").glob("*.yaml")):
         build_spec(make_cfg([f"experiment={experiment.stem}"]))
 
@@ -495,6 +507,8 @@ def test_a_census_that_is_not_utf8_is_refused_in_one_line(tmp_path):
         (["tcp=null"], "Config group override must be a string or a list"),
         (["=5"], "Config group override must be a string or a list"),
         (["system=south_east_hub", "tcp.ctr.coverage=0.5"], "use system.tcps.<name>.* or a scenario"),
+        (["run.replications=["], "config error: run.replications: '[' is not a value the override grammar reads"),
+        (["run.replications=auto", "run.auto.maximum=1000000000000"], "run.auto.maximum: 1000000000000 must be at"),
     ],
 )
 def test_overrides_hydra_cannot_apply_are_one_line(overrides, words):
@@ -550,3 +564,42 @@ def test_a_run_directory_that_is_a_file_is_one_line(tmp_path):
         f"config error: hydra.run.dir: {path} is a file, not a directory for the run"
     ]
     assert path.read_text() == "mine\n"
+
+
+def test_a_config_dir_file_that_is_not_utf8_is_one_line_naming_it(tmp_path):
+    """A --config-dir TCP file with bytes that are not UTF-8 (saved in Latin-1): one line naming the file."""
+    (tmp_path / "tcp").mkdir()
+    (tmp_path / "tcp" / "bad.yaml").write_bytes(b"name: bad\ntitle: Caf\xe9\n")
+    p = _sim("--config-dir", str(tmp_path), "tcp=bad", f"hydra.run.dir={tmp_path / 'run'}")
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.strip().splitlines() == [
+        f"config error: {tmp_path / 'tcp' / 'bad.yaml'}: is not UTF-8 text (byte 20)"
+    ]
+
+
+def test_a_run_directory_that_cannot_be_made_is_one_line(tmp_path):
+    """hydra.run.dir where no directory can be made (under /proc): one line naming it and the system's
+    reason, exit 2, no traceback."""
+    p = _sim("hydra.run.dir=/proc/self/tcp-sim-run")
+    assert p.returncode == 2, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert lines == ["config error: hydra.run.dir: cannot write /proc/self/tcp-sim-run: No such file or directory"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"run: [\n", b"run: \xff\n", b"run:\n  replications: 2.5\n", b"- a list\n"],
+    ids=["bad YAML", "not UTF-8", "bad value", "a list"],
+)
+def test_a_resume_of_a_config_that_is_not_a_run_s_is_one_line(tmp_path, text):
+    """A run directory whose manifest predates config_sha256 (so nothing vouches for config.yaml) and
+    whose config.yaml is not a run's: refused under run.resume naming the file, in one line."""
+    from sim.api import resume
+
+    (tmp_path / "manifest.json").write_text('{"status": "interrupted"}')
+    (tmp_path / "config.yaml").write_bytes(text)
+    with pytest.raises(ConfigError) as err:
+        resume(tmp_path)
+    assert err.value.key == "run.resume"
+    assert f"{tmp_path / 'config.yaml'} is not a run's config" in err.value.problem
+    assert "\n" not in str(err.value)

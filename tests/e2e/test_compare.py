@@ -352,15 +352,18 @@ def test_cli_in_process_writes_into_compare_out(tmp_path, capsys):
         (["scenario=baseline"], "config error: scenario: 'baseline': name two or more scenarios"),
         (["tcp=bhr"], "config error: scenario: name the scenarios to compare"),
         (["scenario=baseline,baseline"], "config error: scenario: baseline listed more than once"),
-        (["scenario=baseline,hub_pooling", "run.seed=abc"], "config error: run.seed: Value 'abc'"),
-        (["scenario=baseline,hub_pooling", "run.nope=1"], "config error: run.nope: Key 'nope' not in"),
+        (["scenario=baseline,full_ctr_coverage", "run.seed=abc"], "config error: run.seed: Value 'abc'"),
+        (["scenario=baseline,full_ctr_coverage", "run.nope=1"], "config error: run.nope: Key 'nope' not in"),
         (
-            ["scenario=baseline,hub_pooling", "run.replications=1"],
+            ["scenario=baseline,full_ctr_coverage", "run.replications=1"],
             "config error: run.replications: 1: a comparison needs",
         ),
-        (["scenario=baseline,hub_pooling", "compare.metrics=[nonsense]"], "config error: compare.metrics: no metric"),
-        (["scenario=baseline,hub_pooling", "compare.level=2"], "config error: compare.level: 2 must be"),
-        (["scenario=baseline,hub_pooling", "-m"], "config error: --multirun: compare runs its scenarios itself"),
+        (
+            ["scenario=baseline,full_ctr_coverage", "compare.metrics=[nonsense]"],
+            "config error: compare.metrics: no metric",
+        ),
+        (["scenario=baseline,full_ctr_coverage", "compare.level=2"], "config error: compare.level: 2 must be"),
+        (["scenario=baseline,full_ctr_coverage", "-m"], "config error: --multirun: compare runs its scenarios itself"),
     ],
 )
 def test_user_error_is_one_line_exit_2(argv, expected, capsys, tmp_path):
