@@ -38,7 +38,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
-from sim.config import Config, ConfigError, SystemSpec, build, provenance
+from sim.config import Config, ConfigError, SystemSpec, build, limits, provenance
 from sim.config.census import CENSUS_KEYS, anchor_paths, census_path
 from sim.config.parameters import Parameterised, parameterise
 from sim.config.spec import AutoRule, RunSpec
@@ -211,6 +211,7 @@ def prepare(
     ``dir_key`` names the directory in errors: ``out_dir`` from Python, ``hydra.run.dir`` from the
     command line."""
     spec, settings = build(cfg)  # the validated system and run settings: nothing below reads cfg.run again
+    limits.check_size(spec, settings, limits.tcp_keys(cfg))  # it fits in memory, before anything is allocated
     for note in spec.notes:  # what the build changed (a census over the beds started out of area)
         logger.warning("note: %s", note)
     if settings.auto is not None:

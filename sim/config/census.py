@@ -32,6 +32,9 @@ COUNTS_COLUMNS = ("unit", "area", "stay_from_years", "stay_to_years", "count")
 BAND_GRID = 2001
 #: Columns every community census must have.
 COMMUNITY_COLUMNS = ("type", "discharged", "unit", "area")
+#: The most inpatients a census by counts may hold (England's were about 2,000 in 2019): each count is drawn
+#: into one row a person when the config is built, so a slip (a count of 10**12) would fill the memory.
+MAX_CENSUS_PEOPLE = 1_000_000
 #: Values of the ``area`` column as area codes.
 AREAS = {"in": IN_AREA, "out": OUT_OF_AREA}
 #: Values of the optional column ``ooa_reason``: why an out-of-area row is out of area.
@@ -281,6 +284,7 @@ def read_census_counts(key: str, path: Path, transition: float) -> list[CountsRo
     optional columns ``age_from`` and ``age_to`` (both or neither, years) bound their ages: a ``camhs_t4``
     line's ages must be under ``transition`` (the transition age), any other line's at least it."""
     rows: list[CountsRow] = []
+    total = 0
     for where, value, column in csv_lines(key, path, COUNTS_COLUMNS, "census counts"):
         unit, area = _unit_area(key, where, value["unit"], value["area"])
         stay_from = _years(key, where, "stay_from_years", value["stay_from_years"], 0.0, 130.0)
@@ -293,6 +297,11 @@ def read_census_counts(key: str, path: Path, transition: float) -> list[CountsRo
             raise ConfigError(key, f"{where}: count '{value['count']}' is not a whole number") from None
         if count < 0:
             raise ConfigError(key, f"{where}: count {count} must be 0 or more")
+        total += count
+        if total > MAX_CENSUS_PEOPLE:  # each is drawn into a row of its own before anything runs
+            raise ConfigError(
+                key, f"{where}: count {count} brings the census to {total:,}, more than {MAX_CENSUS_PEOPLE:,}"
+            )
         age_from, age_to = _age_band(key, where, column, unit, transition)
         rows.append(
             CountsRow(

@@ -273,6 +273,10 @@ COUNTS_CASES = [
     (COUNTS_HEADER + "atu,in,1,1,3,,\n", "line 2: stay_to_years 1 must be above stay_from_years 1"),
     (COUNTS_HEADER + "atu,in,0,1,-2,,\n", "line 2: count -2 must be 0 or more"),
     (COUNTS_HEADER + "atu,in,0,1,2.5,,\n", "line 2: count '2.5' is not a whole number"),
+    (  # each count is drawn into rows before anything runs: a slip of 10**12 filled the memory
+        COUNTS_HEADER + "atu,in,0,1,2,,\natu,out,0,1,1000000000000,,\n",
+        "line 3: count 1000000000000 brings the census to 1,000,000,000,002, more than 1,000,000",
+    ),
     (COUNTS_HEADER + "atu,in,0,soon,2,,\n", "line 2: stay_to_years 'soon' is not a number of years"),
     (
         COUNTS_HEADER + "atu,in,0,1,2,,\ncamhs_t4,out,0,1,2,14,19\n",
