@@ -58,7 +58,7 @@ class Case:
     expect: str = "refuse"
     files: Files = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
-    setup: Callable[[Path], None] | None = None
+    setup: Callable[[Path], Callable[[], None] | None] | None = None  # may return what undoes it
 
 
 def census_text(**change: str) -> str:
@@ -100,6 +100,34 @@ def _file_at(d: Path) -> None:
 def _foreign(d: Path) -> None:
     (d / "mine").mkdir()
     (d / "mine" / "thesis.docx").write_text("a user's file\n")
+
+
+def _disk(options: str) -> Callable[[Path], Callable[[], None] | None]:
+    """A small file system of its own at {d}/disk (a tmpfs: needs root; without it, a full disk is faked by a
+    Parquet writer that raises ENOSPC from its third file on, as tests/e2e/test_disk_errors.py does)."""
+
+    def setup(d: Path) -> Callable[[], None] | None:
+        (d / "disk").mkdir()
+        made = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(d / "disk")], capture_output=True)
+        if made.returncode != 0:
+            (d / "hooks").mkdir()
+            (d / "hooks" / "sitecustomize.py").write_text(FULL_AFTER_TWO)
+            return None
+        return lambda: subprocess.run(["umount", "-l", str(d / "disk")], capture_output=True) and None
+
+    return setup
+
+
+FULL_AFTER_TWO = """
+import errno, pandas
+_write, _count = pandas.DataFrame.to_parquet, [0]
+def to_parquet(self, *args, **kwargs):
+    _count[0] += 1
+    if _count[0] > 2:
+        raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device")
+    return _write(self, *args, **kwargs)
+pandas.DataFrame.to_parquet = to_parquet
+"""
 
 
 CENSUS_BYTES = CENSUS.read_bytes()
@@ -161,7 +189,11 @@ CASES: list[Case] = [
     Case("unregistered rate inf", ("tcp.crisis.unregistered_rate=inf",)),
     Case("unregistered rate word", ("tcp.crisis.unregistered_rate=lots",)),
     Case("beds 2**63", ("tcp.beds.atu.schedule.0.beds=9223372036854775808",)),
-    Case("beds 1e12", ("tcp.beds.atu.schedule.0.beds=1000000000000",)),
+    Case("beds 1e12 + 1", ("tcp.beds.atu.schedule.0.beds=1000000000001",)),
+    Case("register of a billion", ("tcp.register.people.green=1000000000",)),
+    Case("register for 64 workers", ("tcp.register.people.green=5000000", "run.workers=64")),
+    Case("join rate 1e8", ("tcp.register.join_rate=100000000",)),
+    Case("ten million chunk files", ("run.replications=10000000", "run.chunk_size=1")),
     Case("beds negative", ("tcp.beds.atu.schedule.0.beds=-3",)),
     Case("routing not a probability", ("tcp.routing.atu=1.5",)),
     # systems and scenarios
@@ -181,6 +213,11 @@ CASES: list[Case] = [
     census_case("census missing column", b"unit,area\natu,in\n"),
     census_case("census short row", b"unit,area,admitted\natu,in\n"),
     census_case("census binary", bytes(range(256)) * 4),
+    Case(
+        "census counts of 10**12",
+        ("tcp.census=null", "tcp.census_counts={d}/counts.csv"),
+        files={"counts.csv": b"unit,area,stay_from_years,stay_to_years,count\natu,in,0,1,1000000000000\n"},
+    ),
     Case("census missing file", ("tcp.census={d}/nope.csv",)),
     Case("census is a directory", ("tcp.census={d}",)),
     census_case("census with BOM", b"\xef\xbb\xbf" + CENSUS_BYTES, expect="accept"),
@@ -203,6 +240,12 @@ CASES: list[Case] = [
     Case("run dir under a file", ("hydra.run.dir={d}/afile/run",), setup=_file_at),
     Case("run dir under /proc", ("hydra.run.dir=/proc/self/tcp-sim-run",)),
     Case("run dir holds a user's files", ("hydra.run.dir={d}/mine",), setup=_foreign),
+    Case(
+        "disk fills during the chunks",
+        ("run.replications=300", "run.chunk_size=10", "hydra.run.dir={d}/disk/run"),
+        setup=_disk("size=1m"),
+    ),
+    Case("run dir read-only", ("hydra.run.dir={d}/disk/run",), setup=_disk("size=1m,ro")),
     # resumes
     Case("resume a missing dir", ("run.resume={d}/gone",)),
     resume_case("resume manifest not JSON", b"{not json", b"run: {}\n"),
@@ -250,14 +293,15 @@ def classify(expect: str, code: int | None, err: str) -> str:
 def run_case(case: Case, timeout: float) -> dict[str, object]:
     """Run one case in its own temporary directory (removed after) and classify it."""
     d = Path(tempfile.mkdtemp(prefix="hostile-"))
+    undo = None
     try:
         for rel, content in case.files.items():
             (d / rel).parent.mkdir(parents=True, exist_ok=True)
             (d / rel).write_bytes(content)
-        if case.setup is not None:
-            case.setup(d)
+        undo = case.setup(d) if case.setup is not None else None
         cmd = command(case, d)
-        env = {**os.environ, "PYTHONPATH": str(ROOT), **case.env}
+        hooks = f"{d / 'hooks'}:" if (d / "hooks").is_dir() else ""
+        env = {**os.environ, "PYTHONPATH": hooks + str(ROOT), **case.env}
         clock = time.perf_counter()
         p = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
@@ -283,6 +327,8 @@ def run_case(case: Case, timeout: float) -> dict[str, object]:
             "command": " ".join(cmd[2:]).replace(str(d), "<tmp>"),
         }
     finally:
+        if case.setup is not None and undo is not None:
+            undo()
         shutil.rmtree(d, ignore_errors=True)
 
 
