@@ -332,10 +332,10 @@ def run_case(case: Case, timeout: float) -> dict[str, object]:
         shutil.rmtree(d, ignore_errors=True)
 
 
-def new_output_dir() -> Path:
+def new_output_dir(given: Path | None = None) -> Path:
     """A new directory for this battery's table (never an existing one)."""
-    out = ROOT / "outputs" / "benchmarks" / "hostile" / time.strftime("%Y-%m-%d_%H-%M-%S")
-    out.mkdir(parents=True, exist_ok=False)
+    out = given or ROOT / "outputs" / "benchmarks" / "hostile" / time.strftime("%Y-%m-%d_%H-%M-%S")
+    out.mkdir(parents=True, exist_ok=False)  # a new directory: never one of the user's
     return out
 
 
@@ -344,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="run only the cases whose name contains one of these")
     parser.add_argument("--jobs", type=int, default=2, help="cases run at once")
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds before a case counts as a hang")
+    parser.add_argument("--out", type=Path, help="the new directory for the table (it must not exist)")
     args = parser.parse_args(argv)
+    out = new_output_dir(args.out)  # made first: a directory that exists is refused before any trial
     cases = [c for c in CASES if not args.only or any(s in c.name for s in args.only)]
     with ThreadPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(lambda c: run_case(c, args.timeout), cases))
@@ -352,7 +354,6 @@ def main(argv: list[str] | None = None) -> int:
         mark = "ok " if row["outcome"] in ("clean", "accepted") else "BAD"
         print(f"{mark} {row['outcome']:<15} {row['exit']!s:>4} {row['name']:<40} {row['last_line']}")
     counts = Counter(str(r["outcome"]) for r in rows)
-    out = new_output_dir()
     with open(out / "cases.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()

@@ -96,3 +96,23 @@ def test_workers_of_a_killed_parent_exit_within_seconds(tmp_path):
     while left_behind(out) and time.time() - t < 5:
         time.sleep(0.2)
     assert left_behind(out) == []
+
+
+@pytest.mark.slow
+def test_the_quick_stress_of_ctrl_c_and_killed_workers_finds_nothing_wrong(tmp_path):
+    """benchmarks/stress_processes.py --quick: 3 Ctrl-Cs at random moments, 2 workers killed, one resume of
+    each kind against an uninterrupted run: no hang, traceback, leftover process or failed resume."""
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "stress_processes.py"), "--quick", "--out", str(tmp_path / "t")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    counts = json.loads(p.stdout.strip().splitlines()[-1])
+    assert counts["trials"] == 5 and counts["ctrl_c"] == 3 and counts["worker_kills"] == 2
+    for bad in ("hangs", "tracebacks", "leftover_processes", "no_resume_line", "resume_failed", "bands_differ"):
+        assert counts[bad] == 0, (bad, p.stdout)
+    assert counts["resumed"] >= 1 and counts["bands_equal"] == counts["resumed"]
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert (tmp_path / "t" / "trials.csv").is_file()
