@@ -83,6 +83,10 @@ DISK_ERRORS = frozenset(
 )
 
 
+#: Of those, the ones only a write meets.
+WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+
+
 def disk_error_line(e: OSError, out: Path) -> str | None:
     """One line for a run that could not write its files (``DISK_ERRORS``): which file (or directory: a
     Parquet writer does not say which file), the system's reason, and what is kept, with the command that
@@ -90,7 +94,8 @@ def disk_error_line(e: OSError, out: Path) -> str | None:
     if isinstance(e, ConfigError) or e.errno not in DISK_ERRORS:
         return None
     where = e.filename or out
-    failed = f"could not write {where}: {os.strerror(e.errno)}"
+    verb = "could not write" if e.errno in WRITE_ERRORS else "could not use"  # EACCES may be a read's too
+    failed = f"{verb} {where}: {os.strerror(e.errno)}"
     done = api.chunk_files(out) if out.is_dir() else []
     if not (out / "manifest.json").is_file():
         return f"{failed}; nothing was run: free space or choose a writable directory (hydra.run.dir), then run again"

@@ -126,6 +126,8 @@ def csv_lines(
         text = path.read_text(encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
     except UnicodeDecodeError as err:
         raise ConfigError(key, f"{path.name} is not UTF-8 text (byte {err.start})") from None
+    except OSError as err:  # no permission to read it, an I/O error: the system's reason
+        raise ConfigError(key, f"{what} file {path} cannot be read: {err.strerror or err}") from None
     numbered = enumerate(text.splitlines(), start=1)
     lines = [(n, line) for n, line in numbered if line.strip() and not line.lstrip().startswith("#")]
     if not lines:

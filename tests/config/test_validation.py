@@ -607,3 +607,21 @@ def test_a_resume_of_a_config_that_is_not_a_run_s_is_one_line(tmp_path, text):
     assert err.value.key == "run.resume"
     assert f"{tmp_path / 'config.yaml'} is not a run's config" in err.value.problem
     assert "\n" not in str(err.value)
+
+
+def test_a_census_that_cannot_be_read_is_one_line(tmp_path, monkeypatch):
+    """A census the user may not read (its permissions; root reads anything, so the read is made to fail)."""
+    path = tmp_path / "census.csv"
+    path.write_text("unit,area,admitted\natu,in,2015-01-01\n")
+    real = Path.read_text
+
+    def read_text(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    with pytest.raises(ConfigError) as err:
+        build_spec(make_cfg(**{"tcp.census": str(path)}))
+    assert err.value.key == "tcp.census"
+    assert err.value.problem == f"census file {path} cannot be read: Permission denied"
