@@ -8,6 +8,7 @@ so that the command line and the tools can report errors without importing the b
 
 from __future__ import annotations
 
+import sys
 import sysconfig
 
 import yaml
@@ -74,12 +75,28 @@ def user_error_line(e: BaseException) -> str | None:
     if isinstance(e, OSError) and _through(e, "distributed"):
         return f"config error: run.dask_address: the Dask scheduler cannot be reached ({' '.join(str(e).split())})"
     if isinstance(e, ValueError) and _raised_in(e, "hydra"):  # an override Hydra cannot apply (tcp=null, =5)
-        return "config error: " + " ".join(str(e).split())
+        named = _group_override(sys.argv[1:]) if "Config group override" in str(e) else None
+        return f"config error: {named}" if named else "config error: " + " ".join(str(e).split())
     if isinstance(e, AssertionError) and _raised_in(e, "omegaconf") and "Unexpected type: None" in str(e):
         return (
             "config error: an override sets a key inside a config that is null here (e.g. tcp.* when the "
             "system lists its own TCPs: use system.tcps.<name>.* or a scenario)"
         )
+    return None
+
+
+def _group_override(argv: list[str]) -> str | None:
+    """The command line's override Hydra read as a config group set to something not a name (``tcp=null``,
+    ``=5``), as ``key: problem``; None if none is found."""
+    for arg in argv:
+        key, eq, value = arg.partition("=")
+        key = key.lstrip("+~")
+        if not eq or "." in key or key.startswith("-"):
+            continue
+        if not key:
+            return f"{arg}: an override needs a key (key=value)"
+        if value.strip().lower() in ("null", "~", "") or value.strip().lstrip("-").replace(".", "", 1).isdigit():
+            return f"{key}: '{value}' is not the name of a {key} config (give {key}=<name>)"
     return None
 
 

@@ -508,8 +508,9 @@ def test_a_census_that_is_not_utf8_is_refused_in_one_line(tmp_path):
 @pytest.mark.parametrize(
     "overrides, words",
     [
-        (["tcp=null"], "Config group override must be a string or a list"),
-        (["=5"], "Config group override must be a string or a list"),
+        (["tcp=null"], "config error: tcp: 'null' is not the name of a tcp config (give tcp=<name>)"),
+        (["=5"], "config error: =5: an override needs a key (key=value)"),
+        (["scenario=3"], "config error: scenario: '3' is not the name of a scenario config"),
         (["system=south_east_hub", "tcp.ctr.coverage=0.5"], "use system.tcps.<name>.* or a scenario"),
         (["run.replications=["], "config error: run.replications: '[' is not a value the override grammar reads"),
         (["run.replications=auto", "run.auto.maximum=1000000000000"], "run.auto.maximum: 1000000000000 must be at"),
