@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,8 @@ def measure(overrides: list[str]) -> tuple[float, float]:
         )
         # cwd is the temporary directory: python -m puts it first on sys.path, so PYTHONPATH chooses the code
         env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT))}
-        out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True, env=env, cwd=tmp)
+        command = [sys.executable, "-c", probe]
+        out = subprocess.run(command, check=True, capture_output=True, text=True, env=env, cwd=tmp)
     kb, seconds = out.stdout.split()
     return int(kb) / 1024, float(seconds)  # ru_maxrss is in kB on Linux
 
