@@ -489,7 +489,11 @@ def publish(prepared: PreparedRun, reps: Replications) -> RunResult:
         summary, at_milestones = summarise(reps.monthly), reps.monthly
     else:  # folded from the chunk files: memory stays flat as replications grow
         summary = summarise_chunks(chunk_files(run_dir))
-        at_milestones = read_chunks(run_dir, columns=["replication", "month", *(m for m, _ in milestones)])
+        at_milestones = read_chunks(  # only the plans' months: all the trajectory table and chart read
+            run_dir,
+            columns=["replication", "month", *(m for m, _ in milestones)],
+            months=sorted({month for _, plan in milestones for month in plan}),
+        )
     trajectory = pd.concat([trajectory_table(at_milestones, p, m) for m, p in milestones], ignore_index=True)
     took["summaries"], clock = time.perf_counter() - clock, time.perf_counter()
     manifest["status"] = "complete"

@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from sim.config.errors import ConfigError
 from sim.config.parameters import Parameterised
@@ -230,14 +233,28 @@ def chunk_files(run_dir: Path, kind: str = "replications") -> list[Path]:
 
 
 def read_chunks(
-    run_dir: Path, columns: list[str] | None = None, kind: str = "replications", first_chunk: int = 0
+    run_dir: Path,
+    columns: list[str] | None = None,
+    kind: str = "replications",
+    first_chunk: int = 0,
+    months: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """A run's table read back from its chunk files (only ``columns``, if given, to keep it small; only
-    the chunks from ``first_chunk`` on, if given: a run growing in rounds reads each chunk once)."""
+    the chunks from ``first_chunk`` on, if given: a run growing in rounds reads each chunk once; only the
+    rows of ``months``, if given, so a few months of 20,000 replications stay a few MB)."""
     files = chunk_files(run_dir, kind)[first_chunk:]
     if not files:
         raise FileNotFoundError(f"{run_dir} has no {kind} chunks")
-    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+    if months is None:
+        return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+    keep = pa.array(sorted(set(months)), type=pa.large_string())
+    read = None if columns is None or "month" in columns else [*columns, "month"]
+    parts = []
+    for f in files:
+        table = pq.read_table(f, columns=read or columns)
+        table = table.filter(pc.is_in(table.column("month").cast(pa.large_string()), value_set=keep))
+        parts.append(table.select(columns) if read else table)
+    return pa.concat_tables(parts).to_pandas()
 
 
 def _write(path: Path, frame: pd.DataFrame) -> None:
