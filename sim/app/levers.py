@@ -10,6 +10,7 @@ system of TCPs the scenario's keys, and levers with no scenario key (the avert r
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -185,8 +186,20 @@ def bed_overrides(shipped: pd.DataFrame, edited: pd.DataFrame) -> list[str]:
     out = []
     for unit in [*before, *(u for u in after if u not in before)]:
         if after.get(unit, []) != before.get(unit):
-            out.append(f"{BEDS_KEY}.{unit}.schedule={hydra_value(after.get(unit, []))}")
+            out.append(f"{BEDS_KEY}.{unit}.schedule={schedule_value(after.get(unit, []))}")
     return out
+
+
+def schedule_value(steps: Sequence[Mapping[str, Any]]) -> str:
+    """A bed schedule in Hydra's grammar, a month bare (``{date:2016-03,beds:10}``: Hydra reads it as the
+    string it is, and the shell command needs no quotes inside its quotes); anything else as
+    ``hydra_value`` quotes it, for the config to refuse in its own words."""
+    parts = []
+    for step in steps:
+        date = str(step["date"])
+        shown = date if re.fullmatch(r"\d{4}-\d{2}", date) else hydra_value(date)
+        parts.append(f"{{date:{shown},beds:{hydra_value(step['beds'])}}}")
+    return "[" + ",".join(parts) + "]"
 
 
 def overrides(
