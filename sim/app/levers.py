@@ -233,19 +233,27 @@ class Checked:
     field: str | None = None
 
 
-def check(ovr: Sequence[str], fields: Mapping[str, str | None]) -> Checked:
-    """Compose and build ``ovr`` as a run would (nothing simulated); a refusal as the command line's one
-    line (``user_error_line``) with the field of ``fields`` (field -> config key) it names. An error that
-    is not the user's is raised: the page says so in one line too, but it is a bug to report."""
+def check(ovr: Sequence[str], fields: Mapping[str, str | None], *, validate: bool = True) -> Checked:
+    """Compose ``ovr`` and, with ``validate``, build it as a run would (nothing simulated); a refusal as
+    the command line's one line with its field (``refusal``). The page composes only: its run's own
+    ``prepare`` validates (once, not twice), and a run made before is answered from the cache unbuilt."""
     try:
         cfg = compose(list(ovr))
-        build(cfg)
-    except Exception as e:  # noqa: BLE001 - sorted below: the user's mistakes are told, the rest raised
-        line = user_error_line(e)
-        if line is None:
-            raise
-        return Checked(tuple(ovr), error=line, field=field_of(line, fields))
+        if validate:
+            build(cfg)
+    except Exception as e:  # noqa: BLE001 - sorted by refusal: the user's mistakes are told, the rest raised
+        return refusal(e, ovr, fields)
     return Checked(tuple(ovr), cfg=cfg)
+
+
+def refusal(e: BaseException, ovr: Sequence[str], fields: Mapping[str, str | None]) -> Checked:
+    """A refusal of ``ovr`` as the command line's one line (``user_error_line``) with the field of
+    ``fields`` (field -> config key) it names. An error that is not the user's is raised again: the page
+    tells it in one line too, but it is a bug to report."""
+    line = user_error_line(e)
+    if line is None:
+        raise e
+    return Checked(tuple(ovr), error=line, field=field_of(line, fields))
 
 
 def field_of(line: str, fields: Mapping[str, str | None]) -> str | None:

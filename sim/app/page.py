@@ -25,6 +25,7 @@ from sim.app.levers import (
     check,
     levers,
     overrides,
+    refusal,
     scenarios,
 )
 from sim.app.results import AppRun, simulate
@@ -130,18 +131,8 @@ def run_page() -> None:
 
     clicked = st.button("Run", type="primary", disabled=table_error is not None)
     if clicked:
-        try:
-            checked = check(ovr, fields)
-        except Exception as e:  # noqa: BLE001 - not the user's mistake, but still one line, no traceback
-            checked = Checked(tuple(ovr), error=one_line(e))
-        request = {"overrides": checked.overrides, "error": checked.error, "field": checked.field}
-        st.session_state["request"] = request
-        if checked.cfg is not None:
-            try:
-                key = OmegaConf.to_yaml(checked.cfg, resolve=True)
-                st.session_state["shown"] = (checked.overrides, cached_run(key, checked.cfg))
-            except Exception as e:  # noqa: BLE001 - a refusal found while running is the user's one line too
-                request["error"] = user_error_line(e) or one_line(e)
+        checked = attempt(ovr, fields)
+        st.session_state["request"] = {"overrides": checked.overrides, "error": checked.error, "field": checked.field}
         st.rerun()  # so the messages show beside their fields, above the button
     if request is not None and request["error"] and request["field"] is None and tuple(ovr) == request["overrides"]:
         st.error(request["error"])
@@ -151,6 +142,23 @@ def run_page() -> None:
         show_result(shown[1])
     elif shown is not None:
         st.info("The choices have changed since the last run: Run to see theirs (a run made before shows at once).")
+
+
+def attempt(ovr: list[str], fields: dict[str, str | None]) -> Checked:
+    """Compose the overrides and run them (from the cache if run before; the run's ``prepare`` is the
+    config's validation), keeping the result for the page; a refusal in one line with its field."""
+    try:
+        checked = check(ovr, fields, validate=False)
+        if checked.cfg is None:
+            return checked
+        try:
+            result = cached_run(OmegaConf.to_yaml(checked.cfg, resolve=True), checked.cfg)
+        except Exception as e:  # noqa: BLE001 - the user's mistake is told with its field; refusal raises the rest
+            return refusal(e, ovr, fields)
+    except Exception as e:  # noqa: BLE001 - not the user's mistake, but still one line, no traceback
+        return Checked(tuple(ovr), error=one_line(e))
+    st.session_state["shown"] = (checked.overrides, result)
+    return checked
 
 
 def lever_widgets(shipped_levers: dict[str, Lever], tag: str) -> dict[str, Any]:
