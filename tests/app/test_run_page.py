@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import Any
 
 import pytest
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from streamlit.testing.v1 import AppTest
 
-from sim.api import compose
+from sim.api import RunResult, compose
 from sim.app import page
 from sim.app.levers import Area
 from sim.config import build
@@ -158,3 +159,20 @@ def test_a_system_offers_its_scenario_levers() -> None:
     at.number_input(key=f"coverage:{tag}").set_value(0.95).run()
     command = at.code[0].value
     assert "system=south_east_hub" in command and "scenario.ctr_coverage=0.95" in command
+
+
+def test_the_engine_is_warmed_when_the_page_loads_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-replication run when the app starts (its first page load), before any click; not again."""
+    made: list[int] = []
+    real = page.run
+
+    def counted(cfg: DictConfig, **kwargs: Any) -> RunResult:
+        made.append(int(cfg.run.replications))
+        return real(cfg, **kwargs)
+
+    monkeypatch.setattr(page, "run", counted)
+    page.warm_engine.clear()
+    loaded()
+    assert made == [1]
+    loaded()  # another session: the engine is the process's
+    assert made == [1]
