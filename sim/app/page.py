@@ -83,10 +83,10 @@ def run_page() -> None:
         st.error(user_error_line(e) or one_line(e))
         return
     tag = f"{area.choice}:{scenario}"  # the widgets' keys: each area and scenario starts from its own values
-    request: dict[str, Any] | None = st.session_state.get("request")
+    beside: dict[str, Any] = {}  # field -> the place under it for its error (filled once the overrides are known)
 
     st.subheader("Levers")
-    chosen = lever_widgets(shipped_levers, tag)
+    chosen = lever_widgets(shipped_levers, tag, beside)
     bed_ovr: list[str] = []
     table_error = None
     if beds is not None:
@@ -102,11 +102,12 @@ def run_page() -> None:
                 "beds": st.column_config.NumberColumn("beds", step=1, format="%d", required=True),
             },
         )
+        beside["beds"] = st.empty()
         try:
             bed_ovr = bed_overrides(beds, edited)
-        except TableError as e:
+        except TableError as e:  # told at once: the table cannot be read into a schedule
             table_error = str(e)
-        errors_beside("beds", request, table_error)
+            beside["beds"].error(table_error)
         st.caption("A scenario's own bed changes (scenario.schedule_months_earlier, close_occupied) apply on top.")
     else:
         st.caption("Beds: a system's beds are its TCPs' and shared pools' own files (not offered here yet).")
@@ -120,9 +121,7 @@ def run_page() -> None:
         "seed": cols[1].number_input("Seed", value=run_settings["seed"], step=1, key=f"seed:{tag}"),
         "years": cols[2].number_input("Years", value=float(run_settings["years"]), step=1.0, key=f"years:{tag}"),
     }
-    for name, col in zip(RUN_KEYS, cols):
-        with col:
-            errors_beside(name, request)
+    beside |= {name: col.empty() for name, col in zip(RUN_KEYS, cols)}
     # replications and seed always (the command says what it runs), the horizon when it is changed
     run_ovr = {k: v for k, v in run_chosen.items() if k != "years" or v != run_settings["years"]}
     ovr = overrides(area, scenario, shipped_levers, chosen, run_ovr, bed_ovr)
@@ -130,12 +129,13 @@ def run_page() -> None:
     fields |= {"beds": BEDS_KEY, **RUN_KEYS}
 
     clicked = st.button("Run", type="primary", disabled=table_error is not None)
+    by_button = st.empty()
     if clicked:
         checked = attempt(ovr, fields)
         st.session_state["request"] = {"overrides": checked.overrides, "error": checked.error, "field": checked.field}
-        st.rerun()  # so the messages show beside their fields, above the button
-    if request is not None and request["error"] and request["field"] is None and tuple(ovr) == request["overrides"]:
-        st.error(request["error"])
+    request: dict[str, Any] | None = st.session_state.get("request")
+    if request is not None and request["error"] and tuple(ovr) == request["overrides"]:  # not once changed
+        beside.get(request["field"], by_button).error(request["error"])
     show_command(ovr)
     shown: tuple[tuple[str, ...], AppRun] | None = st.session_state.get("shown")
     if shown is not None and shown[0] == tuple(ovr):
@@ -161,9 +161,8 @@ def attempt(ovr: list[str], fields: dict[str, str | None]) -> Checked:
     return checked
 
 
-def lever_widgets(shipped_levers: dict[str, Lever], tag: str) -> dict[str, Any]:
-    """A widget for each lever, its error beside it; the values chosen, by field."""
-    request = st.session_state.get("request")
+def lever_widgets(shipped_levers: dict[str, Lever], tag: str, beside: dict[str, Any]) -> dict[str, Any]:
+    """A widget for each lever, with a place under it for its error (``beside``); the values chosen."""
     chosen: dict[str, Any] = {}
     cols = st.columns(2)
     for i, (name, lever) in enumerate(shipped_levers.items()):
@@ -193,16 +192,8 @@ def lever_widgets(shipped_levers: dict[str, Lever], tag: str) -> dict[str, Any]:
                 )
             if lever.note:
                 st.caption(lever.note)
-            errors_beside(name, request)
+            beside[name] = st.empty()
     return chosen
-
-
-def errors_beside(name: str, request: dict[str, Any] | None, local: str | None = None) -> None:
-    """The error of the last Run click that belongs to field ``name`` (or one found on the page)."""
-    if local is not None:
-        st.error(local)
-    elif request is not None and request["error"] and request["field"] == name:
-        st.error(request["error"])
 
 
 def show_command(ovr: list[str]) -> None:

@@ -111,6 +111,8 @@ def test_bad_coverage_is_told_beside_it() -> None:
     # beside its field: in the coverage widget's column, not by the Run button
     column = next(c for c in at.columns if any(w.key == f"coverage:{BHR}" for w in c.number_input))
     assert [e.value for e in column.error] == [expected]
+    at.number_input(key=f"coverage:{BHR}").set_value(0.95).run()  # corrected: the message goes
+    assert not errors(at) and not at.exception
 
 
 def test_bad_bed_count_is_told_beside_the_table() -> None:
