@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -54,7 +54,20 @@ from sim.runner.warm import compile_line, engine_needs_compiling
 
 logger = logging.getLogger(__name__)  # a Hydra app's console and its run directory's sim.log
 
-PACKAGES = ("sim", "numpy", "scipy", "pandas", "simpy", "numba", "hydra-core", "pyarrow", "matplotlib")
+PACKAGES = (
+    "sim",
+    "numpy",
+    "scipy",
+    "pandas",
+    "simpy",
+    "numba",
+    "hydra-core",
+    "pyarrow",
+    "matplotlib",
+    "python-docx",
+    "openpyxl",
+    "streamlit",
+)
 
 
 @dataclass
@@ -403,7 +416,9 @@ def _check_same_posterior(before: dict, parameters: Parameterised | None) -> Non
         )
 
 
-def replicate(prepared: PreparedRun, *, progress: bool | None = None) -> Replications:
+def replicate(
+    prepared: PreparedRun, *, progress: bool | None = None, on_progress: Callable[[int, int], None] | None = None
+) -> Replications:
     """Run the replications of a prepared run (``run.replications``, or rounds of them until the auto
     rule is met), writing each finished chunk into its directory if it has one; files of nothing else.
     Callable many times on one run without a directory (calibration, the app): each call runs them anew,
@@ -422,6 +437,8 @@ def replicate(prepared: PreparedRun, *, progress: bool | None = None) -> Replica
     def on_chunk(chunk: Chunk) -> None:
         bar.update(chunk.last - chunk.first)
         manifest["replications_done"] += chunk.last - chunk.first
+        if on_progress is not None:  # (done, total so far): the app's progress bar
+            on_progress(manifest["replications_done"], int(bar.total or 0))
         if run_dir is not None:  # kept current, so even a killed run can be resumed
             _write_manifest(run_dir, manifest)
 

@@ -18,12 +18,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from omegaconf import DictConfig
 
-from sim.api import Replications, RunResult, prepare, publish
+from sim.api import RunResult, prepare, publish, replicate
 from sim.config import ConfigError
 from sim.plots import fan_chart
 from sim.plots.milestones import milestone_chart
 from sim.report.sections import STOCKS, TOTALS, label_of
-from sim.runner import Chunk, run_replications
 
 #: Screen resolution of the page's charts (the command line's files are 200 dpi).
 SCREEN_DPI = 110
@@ -53,29 +52,7 @@ def replications_of(cfg: DictConfig, on_progress: Progress | None = None) -> Run
     r = prepared.settings
     if r.auto is not None:
         raise ConfigError("run.replications", "the app runs a number of replications, not auto")
-    total = int(r.replications or 0)
-    done = 0
-
-    def on_chunk(chunk: Chunk) -> None:
-        nonlocal done
-        done += chunk.last - chunk.first
-        prepared.manifest["replications_done"] = done
-        if on_progress is not None:
-            on_progress(done, total)
-
-    monthly, events = run_replications(
-        prepared.simulated,
-        total,
-        workers=r.workers,
-        chunk_size=r.chunk_size,
-        out_dir=None,
-        event_log=r.event_log,
-        engine=r.engine,
-        on_chunk=on_chunk,
-        backend=r.backend,
-        dask_address=r.dask_address,
-    )
-    return publish(prepared, Replications(monthly, events, total))
+    return publish(prepared, replicate(prepared, progress=False, on_progress=on_progress))
 
 
 def simulate(cfg: DictConfig, on_progress: Progress | None = None) -> AppRun:
