@@ -16,7 +16,11 @@ data-quality and methodology notes describe it:
   units ``people``, ``units`` (housing units, free or lapsed: the homes of people counted), ``bed-days``
   and ``person-days`` (days of people in a state; simulated flows, never the census month, judged as counts);
 - a share (``share``: the long stay shares, bed occupancy) is suppressed when its numerator or its
-  denominator is under 5 (from the table's own means, at the same month and scope), otherwise shown as run;
+  denominator is under 5 (from the table's own means, at the same month and scope); otherwise it is the
+  share of the rounded counts: the count it stands for (share x denominator) rounded to 5, over the
+  denominator rounded to 5 (beds, for occupancy, as they are). Shown as run, 7 of 36 long stayers
+  (0.194) beside 35 inpatients would give the 7 and the 36 back (assumption: the convention's "a share of
+  a suppressed count is suppressed" extended to a share of a rounded count);
 - a rate per million (``people per million``) is that of its count rounded as a count is (so the rate
   times the published population gives no unrounded count), ``*`` when that count is under 5;
 - England-level figures are not rounded: a system (or a TCP of one) named in ``NATIONAL``, England
@@ -61,6 +65,8 @@ COUNTS: frozenset[str] = frozenset({"people", "units", "bed-days", "person-days"
 UNROUNDED: frozenset[str] = frozenset({"pounds", "beds", "yes/no"})
 #: The value columns of a summary (mean and the percentiles across replications).
 VALUES: tuple[str, ...] = ("mean", *QUANTILES)
+#: The columns of trajectory.csv that are counts of people (its plan and probabilities are not).
+TRAJECTORY_COUNTS: tuple[str, ...] = ("mean", "p05", "p50", "p95")
 #: Each share's numerator and denominator (None: the share times its denominator), by the share's name.
 SHARE_PARTS: tuple[tuple[re.Pattern[str], str | None, str], ...] = (
     (re.compile(r"long_stay_share_(\d+)y"), r"long_stayers_\1y", "inpatients"),
@@ -158,7 +164,7 @@ class Disclosure:
         if kind == "rate":
             return _rates(np.array([[x]], dtype=np.float64), np.array([self._population(metric)]))[0, 0]
         if kind == "share" and parts is not None and min(parts) >= BASE:
-            return x
+            return _shares(np.array([[x]], dtype=np.float64), np.array([parts[1]]), np.array([True]))[0, 0]
         return SUPPRESSED
 
     def frame(
@@ -183,8 +189,12 @@ class Disclosure:
             shown[rows] = _rates(values[rows], population)
         rows = kinds == "share"
         if rows.any():
-            known = self._share_parts(frame.loc[rows, ["metric", at]], frame if parts is None else parts, at)
-            shown[np.flatnonzero(rows)[~known]] = SUPPRESSED
+            numerator, denominator, rounded = self._share_parts(
+                frame.loc[rows, ["metric", at]], frame if parts is None else parts, at
+            )
+            share = _shares(values[rows], denominator, rounded)
+            share[~((numerator >= BASE) & (denominator >= BASE))] = SUPPRESSED  # NaN (a part missing) too
+            shown[rows] = share
         shown[kinds == "hide"] = SUPPRESSED
         out = frame.copy()
         for j, c in enumerate(cols):
@@ -195,8 +205,11 @@ class Disclosure:
         adults, children = self.populations.get(_scope(metric), (0.0, 0.0))
         return adults if RATES[_base(metric)] == "adults" else children
 
-    def _share_parts(self, rows: pd.DataFrame, parts: pd.DataFrame, at: str) -> np.ndarray:
-        """For each share row (metric, at): whether its numerator and denominator are both at least 5."""
+    def _share_parts(
+        self, rows: pd.DataFrame, parts: pd.DataFrame, at: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each share row (metric, at): its numerator's and denominator's means (NaN if missing), and
+        whether the denominator is a count (rounded) rather than beds (not)."""
         wanted: dict[str, tuple[str | None, str]] = {}
         for metric in rows["metric"].unique():
             found = _parts(str(metric))
@@ -209,16 +222,16 @@ class Disclosure:
         means = dict(zip(zip(picked["metric"], picked[at]), picked["mean"].astype(float)))
         of_share = parts[parts["metric"].isin([m for m, (n, _) in wanted.items() if n is None])]
         shares = dict(zip(zip(of_share["metric"], of_share[at]), of_share["mean"].astype(float)))
-        ok = []
+        above, below, rounded = [], [], []
         for metric, when in zip(rows["metric"], rows[at]):
             numerator, denominator = wanted[str(metric)]
-            below = means.get((denominator, when), math.nan)
+            below.append(means.get((denominator, when), math.nan))
             if numerator is None:
-                above = shares.get((metric, when), math.nan) * below
+                above.append(shares.get((metric, when), math.nan) * below[-1])
             else:
-                above = means.get((numerator, when), math.nan)
-            ok.append(bool(above >= BASE and below >= BASE))  # NaN (a part missing): suppressed
-        return np.array(ok, dtype=bool)
+                above.append(means.get((numerator, when), math.nan))
+            rounded.append(self.kind(denominator) == "count")
+        return np.array(above, dtype=np.float64), np.array(below, dtype=np.float64), np.array(rounded, dtype=bool)
 
 
 def as_text(frame: pd.DataFrame, columns: Iterable[str] = VALUES, float_format: str = "%.6g") -> pd.DataFrame:
@@ -232,11 +245,14 @@ def as_text(frame: pd.DataFrame, columns: Iterable[str] = VALUES, float_format: 
 
 
 def numeric(frame: pd.DataFrame, columns: Iterable[str] = VALUES) -> pd.DataFrame:
-    """A disclosed table with numbers only (``*`` as NaN), for charts and sums."""
+    """A disclosed table with numbers only (``*`` as NaN), for charts and sums; the table itself if it
+    has no column to change (a table the rule none gave back)."""
+    changed = [c for c in columns if c in frame.columns and frame[c].dtype == object]
+    if not changed:
+        return frame
     out = frame.copy()
-    for c in columns:
-        if c in out.columns and out[c].dtype == object:
-            out[c] = pd.to_numeric(out[c].replace(SUPPRESSED, np.nan), errors="coerce").astype(np.float64)
+    for c in changed:
+        out[c] = np.array([math.nan if isinstance(v, str) else float(v) for v in out[c].tolist()], dtype=np.float64)
     return out
 
 
@@ -263,6 +279,18 @@ def _rates(values: np.ndarray, population: np.ndarray) -> np.ndarray:
     out = np.empty(values.shape, dtype=object)
     for idx, c in np.ndenumerate(counts):  # a count of 5 or more has a population above 0
         out[idx] = c if isinstance(c, str) or math.isnan(c) else float(c) / per[idx[0], 0]
+    return out
+
+
+def _shares(values: np.ndarray, denominator: np.ndarray, rounded: np.ndarray) -> np.ndarray:
+    """Shares under the rule: the count each stands for (share x denominator) rounded as a count, over
+    the denominator (rounded too when it counts people; beds are not), so a share beside the rounded
+    counts gives no unrounded count away; ``*`` when that count is under 5."""
+    counts = _counts(values * denominator.reshape(-1, 1))
+    below = np.where(rounded, np.floor(denominator / BASE + 0.5) * BASE, denominator)
+    out = np.empty(values.shape, dtype=object)
+    for idx, c in np.ndenumerate(counts):
+        out[idx] = c if isinstance(c, str) or math.isnan(c) or not below[idx[0]] > 0 else float(c) / below[idx[0]]
     return out
 
 
