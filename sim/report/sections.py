@@ -295,7 +295,7 @@ def experimentation(spec: SystemSpec, manifest: dict, rule: Disclosure | None = 
     rule = rule or Disclosure()
     return {
         "has_census": len(spec.census) > 0,
-        "n_census": rule.value("inpatients", float(len(spec.census))) if rule.on else len(spec.census),
+        "n_census": len(spec.census) if rule.kind("inpatients") == "keep" else rule.count(float(len(spec.census))),
         "census_month": cal.start_label,
         "warmup_years": float(manifest["warmup_years"]),
         "n_months": cal.n_months,

@@ -17,6 +17,7 @@ import pytest
 from sim.api import compose, run
 from sim.config import ConfigError, build_spec
 from sim.metrics import about
+from sim.report.sections import data, experimentation, header
 from sim.report.sources import census_comments, census_file, tcp_configs
 from sim.report.workbook import HEADER_ROW
 from sim.results.disclosure import SUPPRESSED, Disclosure, as_text, numeric
@@ -181,3 +182,38 @@ def _docx_text(path: Path) -> str:
     import docx
 
     return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+
+
+# ------------------------------------------------------------------------------------------ the report's parts
+
+
+def test_a_census_outside_configs_is_never_quoted(tmp_path: Path) -> None:
+    """A census given outside configs/ (a planner's, maybe real) has its file and rows in the report's data
+    section but none of its comment lines, with the rule off too; a shipped one's comments are quoted only
+    with the rule off."""
+    census = tmp_path / "real_2016-03.csv"
+    census.write_text("# Ward 7: Mr A, admitted after the fire\nunit,area,admitted\n" + "atu,in,2015-01-01\n" * 7)
+    cfg = compose([*SURREY, f"tcp.census={census}"])
+    [entry] = data(cfg, tmp_path)["census"]
+    assert entry["comments"] == [] and entry["rows"] == 7 and "outside configs/" in entry["withheld"]
+    [entry] = data(cfg, tmp_path, rule=Disclosure("nhs"))["census"]
+    assert entry["comments"] == [] and entry["rows"] == 5
+    shipped = compose(SURREY)
+    assert data(shipped, tmp_path)["census"][0]["comments"]
+    assert data(shipped, tmp_path, rule=Disclosure("nhs"))["census"][0]["comments"] == []
+
+
+def test_the_notes_and_the_census_size_are_rounded() -> None:
+    """The build's note of a census over a pool's beds has its counts of people rounded (its beds not);
+    the census's size in the experimentation section too, except England's."""
+    cfg = compose(SURREY)
+    spec = build_spec(cfg)
+    note = "the start census holds 12 CAMHS tier 4 inpatients in area, more than the 10 beds of p: 2 start out of area"
+    manifest = {"notes": [note], "warmup_years": 0, "seed": 1, "chunk_size": 1, "workers": 1, "backend": "x"}
+    shown = header(cfg, spec, manifest, Disclosure.of("nhs", spec, unit))["notes"]
+    assert shown == [note.replace("holds 12", "holds 10").replace(": 2 start", ": * start")]
+    assert header(cfg, spec, manifest)["notes"] == [note]
+    assert experimentation(spec, manifest, Disclosure.of("nhs", spec, unit))["n_census"] == 35  # 36
+    england = build_spec(compose(["experiment=england", "run.replications=2"]))
+    n = len(england.census)
+    assert experimentation(england, manifest, Disclosure.of("nhs", england, unit))["n_census"] == n
