@@ -163,7 +163,7 @@ def _numbers(table: pd.DataFrame) -> pd.DataFrame:
     is read as text, and would reach the workbook as text cells."""
     out = table.copy()
     for c in out.columns:
-        if out[c].dtype == object and (out[c] == SUPPRESSED).any():
+        if not pd.api.types.is_numeric_dtype(out[c]) and (out[c] == SUPPRESSED).any():
             out[c] = [v if v == SUPPRESSED or pd.isna(v) else _as_number(str(v)) for v in out[c].tolist()]
     return out
 

@@ -217,3 +217,20 @@ def test_the_notes_and_the_census_size_are_rounded() -> None:
     england = build_spec(compose(["experiment=england", "run.replications=2"]))
     n = len(england.census)
     assert experimentation(england, manifest, Disclosure.of("nhs", england, unit))["n_census"] == n
+
+
+def test_finance_tables_round_people_not_money(tmp_path: Path) -> None:
+    """With a pooled budget under the rule: the finance CSVs' count of people (pool_cohort) is * or a
+    multiple of 5, their money is the run's own; results.xlsx's finance sheets hold numbers, not text."""
+    pooled = ["tcp=bhr", "scenario=pooled_budget", "run.replications=4", "run.years=1", "run.progress=false"]
+    result = run(compose([*pooled, "run.disclosure=nhs"]), out_dir=tmp_path / "r")
+    monthly = pd.read_csv(tmp_path / "r" / "finance_monthly.csv", dtype=str)
+    cohort = monthly[monthly["metric"] == "pool_cohort"]
+    assert len(cohort) and cohort["mean"].map(disclosed).all() and (cohort["mean"] == SUPPRESSED).any()
+    spend = monthly[monthly["metric"] == "cost_total"].dropna(subset=["mean"]).iloc[0]
+    raw = result.summary.set_index(["month", "metric"]).loc[(spend["month"], "cost_total"), "mean"]
+    assert float(spend["mean"]) == pytest.approx(raw, rel=1e-9)
+    book = openpyxl.load_workbook(tmp_path / "r" / "results.xlsx")
+    rows = list(book["Finance by month"].iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+    assert all(isinstance(r[2], (int, float)) for r in rows if r[1] == "pool_cohort" and r[2] != SUPPRESSED)
+    assert any(isinstance(r[2], int) for r in rows if r[1] == "pool_cohort")
