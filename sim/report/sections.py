@@ -111,7 +111,7 @@ def report_context(
     return {
         "header": header(cfg, spec, manifest, rule),
         "disclosure": {"on": rule.on, "line": rule.line(), "rule": rule},
-        "objectives": objectives(cfg, spec, manifest),
+        "objectives": objectives(cfg, spec, manifest, rule),
         "logic": logic(cfg, spec, where),
         "data": data(cfg, where, manifest, rule),
         "experimentation": experimentation(spec, manifest, rule),
@@ -171,7 +171,9 @@ def _rounded_note(m: re.Match[str], rule: Disclosure) -> str:
     return f"holds {held} {m.group('what')} inpatients in area, {m.group('beds')}: {moved} start"
 
 
-def objectives(cfg: DictConfig, spec: SystemSpec, manifest: dict | None = None) -> dict[str, Any]:
+def objectives(
+    cfg: DictConfig, spec: SystemSpec, manifest: dict | None = None, rule: Disclosure | None = None
+) -> dict[str, Any]:
     """1. Objectives: the scenario's question, the system and its TCPs, the planned trajectory, the
     scenario's changes and every value the run changed from the files it was composed from (the
     manifest's ``changes``: None when they could not be compared). Only a run of the baseline file with
@@ -190,7 +192,10 @@ def objectives(cfg: DictConfig, spec: SystemSpec, manifest: dict | None = None) 
             "children": spec.population.children,
         },
         "tcps": [{"title": t.title, "name": t.name} for t in spec.tcps],
-        "plan": [{"month": m, "planned": v} for m, v in spec.trajectory().items()],
+        # a plan's figures are counts of people (a baseline is often the census): rounded under a rule
+        "plan": [
+            {"month": m, "planned": (rule or Disclosure()).value("inpatients", v)} for m, v in spec.trajectory().items()
+        ],
         "scenario": cfg.scenario.name,
         "changes": [{"key": k, "value": v} for k, v in scenario_changes(cfg.scenario).items()],
         "overridden": overridden,
@@ -357,7 +362,7 @@ def results(
         end = {
             "month": last,
             **band,
-            "planned": plan.get(last),
+            "planned": None if last not in plan else rule.value("inpatients", plan[last]),
             "p_at_or_under": None,
             "last_milestone": None,
         }
@@ -366,12 +371,12 @@ def results(
             if len(row):
                 end["p_at_or_under"] = float(row["p_at_or_under"].iloc[0])
         elif plan:
-            end["last_milestone"] = {"month": max(plan), "planned": plan[max(plan)]}
+            end["last_milestone"] = {"month": max(plan), "planned": rule.value("inpatients", plan[max(plan)])}
     milestones = [
         {
             "metric": t["metric"],
             "month": t["month"],
-            "planned": float(t["planned"]),
+            "planned": _number(t["planned"]),
             "p_at_or_under": float(t["p_at_or_under"]),
             "p_low": float(t["p_low"]),
             "p_high": float(t["p_high"]),

@@ -65,8 +65,9 @@ COUNTS: frozenset[str] = frozenset({"people", "units", "bed-days", "person-days"
 UNROUNDED: frozenset[str] = frozenset({"pounds", "beds", "yes/no"})
 #: The value columns of a summary (mean and the percentiles across replications).
 VALUES: tuple[str, ...] = ("mean", *QUANTILES)
-#: The columns of trajectory.csv that are counts of people (its plan and probabilities are not).
-TRAJECTORY_COUNTS: tuple[str, ...] = ("mean", "p05", "p50", "p95")
+#: The columns of trajectory.csv that are counts of people: the bands and the plan (a plan's baseline is
+#: often the census itself); its probabilities are not.
+TRAJECTORY_COUNTS: tuple[str, ...] = ("planned", "mean", "p05", "p50", "p95")
 #: Each share's numerator and denominator (None: the share times its denominator), by the share's name.
 SHARE_PARTS: tuple[tuple[re.Pattern[str], str | None, str], ...] = (
     (re.compile(r"long_stay_share_(\d+)y"), r"long_stayers_\1y", "inpatients"),

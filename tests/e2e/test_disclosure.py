@@ -134,7 +134,8 @@ def test_summary_csv_shows_no_count_under_5(surrey) -> None:
     for _, row in money.iterrows():
         assert float(row["mean"]) == pytest.approx(raw.loc[(row["month"], row["metric"]), "mean"], rel=1e-5)
     trajectory = pd.read_csv(surrey.run_dir / "trajectory.csv", dtype=str)
-    assert trajectory[["mean", "p05", "p50", "p95"]].map(disclosed).all().all()
+    assert trajectory[["planned", "mean", "p05", "p50", "p95"]].map(disclosed).all().all()
+    assert float(trajectory["p_at_or_under"].iloc[0]) == 1.0  # a probability: as run
 
 
 def test_report_has_the_rule_and_no_census_comment(surrey) -> None:
@@ -147,6 +148,7 @@ def test_report_has_the_rule_and_no_census_comment(surrey) -> None:
     assert comments and not any(c in text for c in comments if len(c) > 20)
     assert "synthetic census" not in text and "its comment lines are not copied" in text
     assert "(35 inpatients at the start" in text
+    assert "checked against): 35 at the end of 2016-03" in text  # the plan's baseline is the census's 36
     assert "| inpatients in hospital 5+ years | 5 (5 to 5) |" in text
     docx_text = _docx_text(surrey.run_dir / "report.docx")
     assert "Disclosure control" in docx_text and "synthetic census" not in docx_text
