@@ -57,7 +57,7 @@ def run_sheets(
     tables; validation only if the report's context has the run against recorded figures)."""
     source = run_source(spec, manifest)
     rule: Disclosure = context["disclosure"]["rule"]  # run.disclosure: the tables' rounding, if any
-    summary = rule.frame(summary)
+    summary = rule.frame(_board_rows(summary, spec), parts=summary)  # the rows the sheet shows
     trajectory = rule.frame(trajectory, columns=TRAJECTORY_COUNTS)
     run = pd.concat([run_table(spec, manifest), pd.DataFrame([("disclosure", rule.line())], columns=["item", "value"])])
     sheets = [
@@ -70,7 +70,7 @@ def run_sheets(
         ),
         Sheet(
             "Summary",
-            summary_table(_board_rows(summary, spec)),
+            summary_table(summary),
             title=_summary_title(spec),
             units="each row's unit column (people are counted at month end for stocks, within the month for flows)",
             source=f"{source}; summary.csv",

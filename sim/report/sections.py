@@ -351,10 +351,12 @@ def results(
     stocks at the start and the end, the flows and spend per plan year, and the pooled budget if any;
     counts under the disclosure rule (probabilities and money as run)."""
     rule = rule or Disclosure()
-    shown = rule.frame(summary)
-    bands = rule.frame(trajectory, columns=TRAJECTORY_COUNTS)
     cal = spec.calendar
     first, last = cal.start_label, cal.labels[-1]
+    per_tcp = [f"{t.name}/inpatients" for t in spec.tcps if len(spec.tcps) > 1]
+    at_ends = summary["month"].isin([first, last]) & summary["metric"].isin(["inpatients", *STOCKS, *per_tcp])
+    shown = rule.frame(summary[at_ends], parts=summary)  # the rows the tables show (a national summary is long)
+    bands = rule.frame(trajectory, columns=TRAJECTORY_COUNTS)
     plan = spec.trajectory()
     end: dict[str, Any] | None = None
     band = _band(shown, "inpatients", last)
@@ -387,7 +389,6 @@ def results(
         for _, t in bands.iterrows()
     ]
     stocks = []
-    per_tcp = [f"{t.name}/inpatients" for t in spec.tcps if len(spec.tcps) > 1]
     for metric in [*STOCKS, *per_tcp]:
         a, b = _band(shown, metric, first), _band(shown, metric, last)
         if a is not None or b is not None:
