@@ -45,8 +45,9 @@ from sim.config.store import merged
 from sim.finance import write_finance
 from sim.metrics import check_metric
 from sim.plots import board_charts
-from sim.report import write_report
+from sim.report import disclosure_rule, write_report
 from sim.results import summarise, summarise_chunks, trajectory_table
+from sim.results.disclosure import TRAJECTORY_COUNTS, as_text, numeric
 from sim.results.intervals import half_widths
 from sim.runner import Chunk, chunk_files, read_chunks, run_replications
 from sim.runner.sequential import Precision, look_ahead
@@ -516,15 +517,27 @@ def publish(prepared: PreparedRun, reps: Replications) -> RunResult:
     manifest["status"] = "complete"
     manifest["wall_seconds"] = round(time.perf_counter() - prepared.clock, 3)
     if run_dir is not None:
-        summary.to_csv(run_dir / "summary.csv", index=False, float_format="%.6g")
-        trajectory.to_csv(run_dir / "trajectory.csv", index=False, float_format="%.6g")
+        rule = disclosure_rule(r.disclosure, spec)  # run.disclosure: the published tables' rounding, if any
+        disclosed = rule.frame(summary)  # the summary itself when the rule is none
+        shown = numeric(disclosed)  # what the charts draw: the tables' figures
+        if rule.on:  # summary.csv and trajectory.csv rounded and suppressed, as every table that leaves
+            as_text(disclosed).to_csv(run_dir / "summary.csv", index=False)
+            bands = rule.frame(trajectory, columns=TRAJECTORY_COUNTS)
+            as_text(bands).to_csv(run_dir / "trajectory.csv", index=False, float_format="%.6g")
+        else:
+            summary.to_csv(run_dir / "summary.csv", index=False, float_format="%.6g")
+            trajectory.to_csv(run_dir / "trajectory.csv", index=False, float_format="%.6g")
         source = (
             f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
             f"{manifest['replications']} replications, seed {r.seed}, engine {r.engine}"
         )
         logger.info("writing charts")
-        board_charts(summary, spec, source, run_dir, trajectory=trajectory, at_milestones=at_milestones)
-        write_finance(run_dir, spec, summary, source=source)  # the pooled budget's ledger, if the system has one
+        board_charts(shown, spec, source, run_dir, trajectory=trajectory, at_milestones=at_milestones)
+        for path in write_finance(run_dir, spec, summary, source=source):  # the pooled budget's, if any
+            if rule.on and path.suffix == ".csv":  # its counts of people (pool_cohort) as the summary's
+                table = pd.read_csv(path)
+                at = "month" if "month" in table.columns else "year"
+                as_text(rule.frame(table, at=at), float_format="%.10g").to_csv(path, index=False, float_format="%.10g")
         took["charts"], clock = time.perf_counter() - clock, time.perf_counter()
         logger.info("writing the report")
         write_report(run_dir, prepared.cfg, spec, manifest, summary, trajectory)

@@ -86,6 +86,8 @@ from sim.sampling import Empirical, Exponential, Fixed, Lognormal, Mixture, Unif
 ENGINES = ("simpy", "numba")
 #: Where a run's replications are computed: local processes or a Dask cluster (the same results).
 BACKENDS = ("processes", "dask")
+#: The disclosure rules of the published tables (run.disclosure; sim/results/disclosure.py applies them).
+DISCLOSURE_RULES = ("none", "nhs")
 
 
 # ---------------------------------------------------------------------------------------- run settings
@@ -127,6 +129,16 @@ def build_run(run: RunConfig) -> RunSpec:
         raise ConfigError(
             "run.dask_address", f"is read only with run.backend=dask (it is {run.backend}): set both, or neither"
         )
+    if run.disclosure not in DISCLOSURE_RULES:
+        raise ConfigError(
+            "run.disclosure", f"unknown rule '{run.disclosure}' (available: {', '.join(DISCLOSURE_RULES)})"
+        )
+    if run.disclosure != "none" and run.event_log:
+        raise ConfigError(
+            "run.event_log",
+            f"a per-person event log is not kept with run.disclosure={run.disclosure} (its rows are people): "
+            "set run.event_log=false, or run.disclosure=none for a run that stays in the building",
+        )
     rule = AutoRule(
         metric=str(auto.metric),
         month=month,
@@ -151,6 +163,7 @@ def build_run(run: RunConfig) -> RunSpec:
         warmup_years=bounded_years("run.warmup_years", run.warmup_years, minimum=0.0),
         resume=None if run.resume is None else str(run.resume),
         parameters=None if run.parameters is None else str(parameters_file(run.parameters)),
+        disclosure=str(run.disclosure),
     )
 
 

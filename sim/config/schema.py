@@ -371,6 +371,9 @@ class RunConfig:
     chunk_size: int = 50  # replications per chunk written to Parquet (as configs/run/default.yaml)
     progress: bool = True
     event_log: bool = False  # also write a per-person event log (either engine; docs/events.md)
+    # disclosure control of the published tables (sim/results/disclosure.py): none, or nhs (the rounding and
+    # suppression of NHS England's Learning Disability Services Monthly Statistics for sub-national counts)
+    disclosure: str = "none"
     tcp_metrics: bool = True  # in a system, each TCP's metrics too (<tcp>/<metric>); off keeps chunks small
     resume: Optional[str] = None  # a run directory an interruption left unfinished: complete it
     parameters: Optional[str] = None  # a calibration's posterior (Parquet): replication i runs one draw of it

@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "sim.results.analytic",
         "sim.results.intervals",
         "sim.results.chunks",
+        "sim.results.disclosure",
     ),
     ("sim.model", "sim.engine"),
     ("sim.finance.ledger",),
