@@ -126,6 +126,8 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
     results are those the uninterrupted run would have given."""
     run_dir = Path(run_dir)
     manifest = run_dir / "manifest.json"
+    if running_pid(run_dir) is not None:  # a run that has its lock and is still writing its first files
+        raise ConfigError("run.resume", _held_by(run_dir))
     if not (run_dir / "config.yaml").is_file() or not manifest.is_file():
         raise ConfigError("run.resume", f"{run_dir} holds no run to resume (no config.yaml and manifest.json)")
     try:
@@ -217,6 +219,8 @@ def prepare(
     run_dir = Path(out_dir) if out_dir is not None else None
     config_text = OmegaConf.to_yaml(cfg, resolve=True)
     if run_dir is not None and not resuming:
+        if running_pid(run_dir) not in (None, os.getpid()):  # another process is running it, files or not
+            raise ConfigError(dir_key, _held_by(run_dir))
         if (run_dir / "manifest.json").exists() or (run_dir / "replications").exists():
             if not overwrite:
                 raise RunDirectoryTaken(dir_key, _taken(run_dir, dir_key))
