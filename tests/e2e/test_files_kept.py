@@ -114,9 +114,21 @@ def test_a_resume_refuses_a_config_edited_since_the_run_started(stopped, tmp_pat
 def test_a_resume_may_change_how_it_runs(stopped, tmp_path):
     again = tmp_path / "again"
     subprocess.run(["cp", "-r", str(stopped), str(again)], check=True)
+    logged = (again / "sim.log").read_text().count("] - wrote ")
     p = sim(f"run.resume={again}", "run.workers=2", "run.progress=false")
     assert p.returncode == 0, p.stderr
     assert json.loads((again / "manifest.json").read_text())["status"] == "complete"
+    assert (again / "sim.log").read_text().count("] - wrote ") == logged + 1  # the resume's log is the run's
+
+
+def test_a_refused_run_leaves_the_empty_folders_it_found_and_removes_those_it_made(tmp_path):
+    """A refused run gives back the directory Hydra made for it and the folders made on the way, never a
+    folder that was there before, however empty (its time stamp changes when Hydra's folder goes)."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    p = sim("run.replications=0", f"hydra.run.dir={mine / 'made' / 'run'}")
+    one_line(p, "config error: run.replications")
+    assert mine.is_dir() and not any(mine.iterdir())
 
 
 @pytest.mark.slow
