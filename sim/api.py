@@ -126,7 +126,7 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
     results are those the uninterrupted run would have given."""
     run_dir = Path(run_dir)
     manifest = run_dir / "manifest.json"
-    if running_pid(run_dir) is not None:  # a run that has its lock and is still writing its first files
+    if running_pid(run_dir) not in (None, os.getpid()):  # one with its lock, perhaps still writing its first files
         raise ConfigError("run.resume", _held_by(run_dir))
     if not (run_dir / "config.yaml").is_file() or not manifest.is_file():
         raise ConfigError("run.resume", f"{run_dir} holds no run to resume (no config.yaml and manifest.json)")

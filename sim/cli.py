@@ -122,7 +122,7 @@ def _log_into(run_dir: Path, made: Path) -> None:
     resume that is refused adds nothing to the directory it names."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename).parent == made.resolve():
+        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename).resolve().parent == made.resolve():
             moved = logging.FileHandler(run_dir / Path(handler.baseFilename).name, mode="a", delay=True)
             moved.setFormatter(handler.formatter)
             moved.setLevel(handler.level)
