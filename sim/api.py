@@ -130,6 +130,16 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
         raise ConfigError("run.resume", _held_by(run_dir))
     if not (run_dir / "config.yaml").is_file() or not manifest.is_file():
         raise ConfigError("run.resume", f"{run_dir} holds no run to resume (no config.yaml and manifest.json)")
+    claim(run_dir, "run.resume")  # before the manifest is read as final: a second resume at once is refused
+    try:
+        return _resume_claimed(run_dir, progress)
+    finally:
+        unlock(run_dir)
+
+
+def _resume_claimed(run_dir: Path, progress: bool | None) -> RunResult:
+    """``resume`` once this process holds the run directory's lock."""
+    manifest = run_dir / "manifest.json"
     try:
         before = json.loads(manifest.read_text())
         if not isinstance(before, dict):
@@ -138,15 +148,6 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
         raise ConfigError(
             "run.resume", f"{manifest} is not a run's manifest ({' '.join(str(e).split())}); the run cannot be resumed"
         ) from None
-    claim(run_dir, "run.resume")  # before anything is read as final: a second resume at once is refused
-    try:
-        return _resume_claimed(run_dir, before, progress)
-    finally:
-        unlock(run_dir)
-
-
-def _resume_claimed(run_dir: Path, before: dict, progress: bool | None) -> RunResult:
-    """``resume`` once this process holds the run directory's lock."""
     if before.get("status") == "complete":
         raise ConfigError("run.resume", f"{run_dir} is already complete")
     recorded = before.get("config_sha256")
@@ -621,7 +622,10 @@ def claim(run_dir: Path, key: str = "hydra.run.dir") -> None:
     path = run_dir / LOCK
     busy = 0
     for _ in range(20):
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:  # a directory this user cannot write (or gone): no run can be written there
+            raise ConfigError(key, f"{run_dir}: cannot write its lock file {path} ({e.strerror})") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
