@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench install clean-venv
+.PHONY: run app test test-fast lint bench install clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ install: $(STAMP)
 ## The default TCP's (BHR) baseline: 1,000 replications, outputs in outputs/<date>/<time>_bhr_baseline/
 run: $(STAMP)
 	$(PY) -m sim
+
+## The web app for planners (sim/app): served on http://127.0.0.1:8501 (PORT=... for another); Ctrl-C stops it
+PORT ?= 8501
+app: $(STAMP)
+	$(PY) -m sim.app --port $(PORT)
 
 ## The whole test suite, spread over the cores (pytest-xdist)
 test: $(STAMP)

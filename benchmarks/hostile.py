@@ -119,14 +119,14 @@ def _disk(options: str) -> Callable[[Path], Callable[[], None] | None]:
 
 
 FULL_AFTER_TWO = """
-import errno, pandas
-_write, _count = pandas.DataFrame.to_parquet, [0]
-def to_parquet(self, *args, **kwargs):
+import errno, pyarrow.parquet
+_write, _count = pyarrow.parquet.write_table, [0]
+def write_table(*args, **kwargs):
     _count[0] += 1
     if _count[0] > 2:
         raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device")
-    return _write(self, *args, **kwargs)
-pandas.DataFrame.to_parquet = to_parquet
+    return _write(*args, **kwargs)
+pyarrow.parquet.write_table = write_table
 """
 
 

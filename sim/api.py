@@ -15,6 +15,8 @@ replications; many times on one prepared run, without files, for calibration or 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -24,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -47,16 +49,30 @@ from sim.config.store import merged
 from sim.finance import write_finance
 from sim.metrics import check_metric
 from sim.plots import board_charts
-from sim.report import write_report
+from sim.report import disclosure_rule, write_report
 from sim.results import summarise, summarise_chunks, trajectory_table
+from sim.results.disclosure import TRAJECTORY_COUNTS, as_text, numeric
 from sim.results.intervals import half_widths
-from sim.runner import Chunk, chunk_files, read_chunks, run_replications
+from sim.runner import Chunk, Stamp, chunk_files, read_chunks, run_replications
 from sim.runner.sequential import Precision, look_ahead
 from sim.runner.warm import compile_line, engine_needs_compiling
 
 logger = logging.getLogger(__name__)  # a Hydra app's console and its run directory's sim.log
 
-PACKAGES = ("sim", "numpy", "scipy", "pandas", "simpy", "numba", "hydra-core", "pyarrow", "matplotlib")
+PACKAGES = (
+    "sim",
+    "numpy",
+    "scipy",
+    "pandas",
+    "simpy",
+    "numba",
+    "hydra-core",
+    "pyarrow",
+    "matplotlib",
+    "python-docx",
+    "openpyxl",
+    "streamlit",
+)
 
 
 @dataclass
@@ -116,13 +132,9 @@ def compose(
 
 
 def resume_command(run_dir: str | Path) -> str:
-    """The command line that completes the run in ``run_dir``, as a user can paste it into a shell. A
-    path with characters Hydra's override grammar reads (a sweep job's directory is named by its
-    overrides: ``=``, ``,``) is quoted for Hydra, and that quoting for the shell."""
-    path = str(run_dir)
-    if all(c.isalnum() or c in "/._-~" for c in path):
-        return f"python -m sim run.resume={path}"
-    return f"python -m sim \"run.resume='{path}'\""
+    """The command line that completes the run in ``run_dir``, as a user can paste it into a shell, for
+    any path: quoted for Hydra's override grammar and then for the shell (``provenance.override_word``)."""
+    return f"python -m sim {provenance.override_word('run.resume', str(run_dir))}"
 
 
 def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
@@ -130,8 +142,20 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
     results are those the uninterrupted run would have given."""
     run_dir = Path(run_dir)
     manifest = run_dir / "manifest.json"
+    if running_pid(run_dir) not in (None, os.getpid()):  # one with its lock, perhaps still writing its first files
+        raise ConfigError("run.resume", _held_by(run_dir))
     if not (run_dir / "config.yaml").is_file() or not manifest.is_file():
         raise ConfigError("run.resume", f"{run_dir} holds no run to resume (no config.yaml and manifest.json)")
+    claim(run_dir, "run.resume")  # before the manifest is read as final: a second resume at once is refused
+    try:
+        return _resume_claimed(run_dir, progress)
+    finally:
+        unlock(run_dir)
+
+
+def _resume_claimed(run_dir: Path, progress: bool | None) -> RunResult:
+    """``resume`` once this process holds the run directory's lock."""
+    manifest = run_dir / "manifest.json"
     try:
         before = json.loads(manifest.read_text())
         if not isinstance(before, dict):
@@ -142,9 +166,6 @@ def resume(run_dir: str | Path, *, progress: bool | None = None) -> RunResult:
         ) from None
     if before.get("status") == "complete":
         raise ConfigError("run.resume", f"{run_dir} is already complete")
-    owner = running_pid(run_dir)
-    if owner is not None:
-        raise ConfigError("run.resume", f"{run_dir} is still being run by process {owner}")
     recorded = before.get("config_sha256")
     text = (run_dir / "config.yaml").read_bytes()
     if recorded is not None and hashlib.sha256(text).hexdigest() != recorded:
@@ -222,9 +243,12 @@ def prepare(
     run_dir = Path(out_dir) if out_dir is not None else None
     config_text = OmegaConf.to_yaml(cfg, resolve=True)
     if run_dir is not None and not resuming:
+        if running_pid(run_dir) not in (None, os.getpid()):  # another process is running it, files or not
+            raise ConfigError(dir_key, _held_by(run_dir))
         if (run_dir / "manifest.json").exists() or (run_dir / "replications").exists():
             if not overwrite:
                 raise RunDirectoryTaken(dir_key, _taken(run_dir, dir_key))
+            claim(run_dir, dir_key)  # before anything is removed: never a run another process is writing
             _remove_run(run_dir, dir_key)
         foreign = _foreign_files(run_dir)
         if foreign:
@@ -235,7 +259,7 @@ def prepare(
             )
         run_dir.mkdir(parents=True, exist_ok=True)
     if run_dir is not None:
-        claim(run_dir)  # one process a run directory: a second run or resume into it at once is refused
+        claim(run_dir, dir_key)  # one process a run directory: a second run or resume into it at once is refused
         if not resuming:
             (run_dir / "config.yaml").write_text(config_text)
     manifest: dict[str, Any] = {
@@ -378,19 +402,18 @@ RUN_FOLDERS = ("replications", "events", "inputs", ".hydra")
 
 
 def _remove_run(run_dir: Path, dir_key: str) -> None:
-    """Remove an earlier run's files from ``run_dir`` (``overwrite=True``): refused while a process is
-    still running it, or if the directory holds anything a run does not write."""
-    owner = running_pid(run_dir)
-    if owner is not None and owner != os.getpid():
-        raise ConfigError(dir_key, f"{run_dir} is being run by process {owner}; it is not overwritten")
+    """Remove an earlier run's files from ``run_dir`` (``overwrite=True``), which this process has claimed
+    (so no other process is running it): refused if the directory holds anything a run does not write.
+    The lock file stays (this process holds it; ``unlock`` removes it)."""
     ours = {p for pattern in RUN_PATTERNS for p in run_dir.glob(pattern)}
-    ours |= {run_dir / n for n in (*RUN_FILES, *RUN_FOLDERS, RUNNING)}
+    ours |= {run_dir / n for n in (*RUN_FILES, *RUN_FOLDERS, LEGACY_MARK)}
+    ours.add(run_dir / LOCK)
     other = sorted(p.name for p in run_dir.iterdir() if p not in ours)
     if other:
         raise ConfigError(
             dir_key, f"{run_dir} holds files a run does not write ({', '.join(other[:3])}): it is not overwritten"
         )
-    for p in sorted(ours):
+    for p in sorted(ours - {run_dir / LOCK}):
         if p.is_dir() and p.name != ".hydra":
             shutil.rmtree(p)
         elif p.is_file():
@@ -412,7 +435,9 @@ def _check_same_posterior(before: dict, parameters: Parameterised | None) -> Non
         )
 
 
-def replicate(prepared: PreparedRun, *, progress: bool | None = None) -> Replications:
+def replicate(
+    prepared: PreparedRun, *, progress: bool | None = None, on_progress: Callable[[int, int], None] | None = None
+) -> Replications:
     """Run the replications of a prepared run (``run.replications``, or rounds of them until the auto
     rule is met), writing each finished chunk into its directory if it has one; files of nothing else.
     Callable many times on one run without a directory (calibration, the app): each call runs them anew,
@@ -427,10 +452,14 @@ def replicate(prepared: PreparedRun, *, progress: bool | None = None) -> Replica
     total = _first_round(precision, step, maximum) if precision is not None else int(r.replications or 0)
     manifest["replications_done"] = 0
     bar = tqdm(total=total, unit="rep", desc=f"{spec.name}/{spec.scenario}", disable=not show)
+    # what made the run, in each chunk file: a resume never mixes in a chunk another config made
+    stamp = Stamp(str(manifest["config_sha256"]), r.seed) if run_dir is not None else None
 
     def on_chunk(chunk: Chunk) -> None:
         bar.update(chunk.last - chunk.first)
         manifest["replications_done"] += chunk.last - chunk.first
+        if on_progress is not None:  # (done, total so far): the app's progress bar
+            on_progress(manifest["replications_done"], int(bar.total or 0))
         if run_dir is not None:  # kept current, so even a killed run can be resumed
             _write_manifest(run_dir, manifest)
 
@@ -448,6 +477,7 @@ def replicate(prepared: PreparedRun, *, progress: bool | None = None) -> Replica
             backend=r.backend,
             dask_address=r.dask_address,
             first=first,
+            stamp=stamp,
         )
 
     if r.engine == "numba" and engine_needs_compiling():  # else 0% for tens of seconds without a word
@@ -478,8 +508,6 @@ def replicate(prepared: PreparedRun, *, progress: bool | None = None) -> Replica
         raise
     finally:
         bar.close()
-        if run_dir is not None:
-            (run_dir / RUNNING).unlink(missing_ok=True)
     return Replications(monthly, events, total)
 
 
@@ -498,21 +526,37 @@ def publish(prepared: PreparedRun, reps: Replications) -> RunResult:
         summary, at_milestones = summarise(reps.monthly), reps.monthly
     else:  # folded from the chunk files: memory stays flat as replications grow
         summary = summarise_chunks(chunk_files(run_dir))
-        at_milestones = read_chunks(run_dir, columns=["replication", "month", *(m for m, _ in milestones)])
+        at_milestones = read_chunks(  # only the plans' months: all the trajectory table and chart read
+            run_dir,
+            columns=["replication", "month", *(m for m, _ in milestones)],
+            months=sorted({month for _, plan in milestones for month in plan}),
+        )
     trajectory = pd.concat([trajectory_table(at_milestones, p, m) for m, p in milestones], ignore_index=True)
     took["summaries"], clock = time.perf_counter() - clock, time.perf_counter()
     manifest["status"] = "complete"
     manifest["wall_seconds"] = round(time.perf_counter() - prepared.clock, 3)
     if run_dir is not None:
-        summary.to_csv(run_dir / "summary.csv", index=False, float_format="%.6g")
-        trajectory.to_csv(run_dir / "trajectory.csv", index=False, float_format="%.6g")
+        rule = disclosure_rule(r.disclosure, spec)  # run.disclosure: the published tables' rounding, if any
+        disclosed = rule.frame(summary)  # the summary itself when the rule is none
+        shown = numeric(disclosed)  # what the charts draw: the tables' figures
+        if rule.on:  # summary.csv and trajectory.csv rounded and suppressed, as every table that leaves
+            as_text(disclosed).to_csv(run_dir / "summary.csv", index=False)
+            bands = rule.frame(trajectory, columns=TRAJECTORY_COUNTS)
+            as_text(bands).to_csv(run_dir / "trajectory.csv", index=False, float_format="%.6g")
+        else:
+            summary.to_csv(run_dir / "summary.csv", index=False, float_format="%.6g")
+            trajectory.to_csv(run_dir / "trajectory.csv", index=False, float_format="%.6g")
         source = (
             f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, "
             f"{manifest['replications']} replications, seed {r.seed}, engine {r.engine}"
         )
         logger.info("writing charts")
-        board_charts(summary, spec, source, run_dir, trajectory=trajectory, at_milestones=at_milestones)
-        write_finance(run_dir, spec, summary, source=source)  # the pooled budget's ledger, if the system has one
+        board_charts(shown, spec, source, run_dir, trajectory=trajectory, at_milestones=at_milestones)
+        for path in write_finance(run_dir, spec, summary, source=source):  # the pooled budget's, if any
+            if rule.on and path.suffix == ".csv":  # its counts of people (pool_cohort) as the summary's
+                table = pd.read_csv(path)
+                at = "month" if "month" in table.columns else "year"
+                as_text(rule.frame(table, at=at), float_format="%.10g").to_csv(path, index=False, float_format="%.10g")
         took["charts"], clock = time.perf_counter() - clock, time.perf_counter()
         logger.info("writing the report")
         write_report(run_dir, prepared.cfg, spec, manifest, summary, trajectory)
@@ -537,13 +581,36 @@ def run(
     ``FileExistsError``) unless ``overwrite=True``, which replaces that run's files; ``resume`` completes
     an interrupted one. The three steps, ``prepare``, ``replicate`` and ``publish``, can be called on
     their own."""
-    prepared = prepare(cfg, out_dir, resuming=resuming, overwrite=overwrite, dir_key=dir_key)
     try:
-        reps = replicate(prepared, progress=progress)
-    except Exception:
-        release(prepared)
-        raise
-    return publish(prepared, reps)
+        prepared = prepare(cfg, out_dir, resuming=resuming, overwrite=overwrite, dir_key=dir_key)
+        try:
+            reps = replicate(prepared, progress=progress)
+        except Exception:
+            release(prepared)
+            raise
+        try:
+            return publish(prepared, reps)
+        except KeyboardInterrupt:  # stopped while writing the bands, charts or report: resume writes them
+            _mark_interrupted(prepared)
+            raise
+    finally:
+        if out_dir is not None:  # held from prepare to the last file written (or taken by resume)
+            unlock(Path(out_dir))
+
+
+def _mark_interrupted(prepared: PreparedRun) -> None:
+    """Record a run stopped after its replications as interrupted (resume completes its files), unless
+    its manifest was written complete already (everything was published)."""
+    if prepared.run_dir is None:
+        return
+    try:
+        if json.loads((prepared.run_dir / "manifest.json").read_text()).get("status") == "complete":
+            return
+    except (OSError, ValueError, AttributeError):
+        pass
+    prepared.manifest["status"] = "interrupted"
+    prepared.manifest["wall_seconds"] = round(time.perf_counter() - prepared.clock, 3)
+    _write_manifest(prepared.run_dir, prepared.manifest)
 
 
 def release(prepared: PreparedRun) -> None:
@@ -555,7 +622,7 @@ def release(prepared: PreparedRun) -> None:
         return
     if (run_dir / "replications").exists() and any((run_dir / "replications").iterdir()):
         return
-    for name in ("manifest.json", "config.yaml", RUNNING):
+    for name in ("manifest.json", "config.yaml"):
         (run_dir / name).unlink(missing_ok=True)
     shutil.rmtree(run_dir / "inputs", ignore_errors=True)  # prepare's copies of what the run read
     for folder in ("replications", "events"):
@@ -570,35 +637,127 @@ def hydra_own(entry: Path) -> bool:
 
 
 def _foreign_files(run_dir: Path) -> list[str]:
-    """The entries of ``run_dir`` that are neither Hydra's (``hydra_own``) nor a run's mark (``.running``):
-    somebody's, never written over."""
+    """The entries of ``run_dir`` that are neither Hydra's (``hydra_own``) nor a run's lock (``.lock``, or
+    the ``.running`` mark of earlier versions): somebody's, never written over."""
     if not run_dir.is_dir():
         return []
-    return sorted(p.name for p in run_dir.iterdir() if not hydra_own(p) and p.name != RUNNING)
+    return sorted(p.name for p in run_dir.iterdir() if not hydra_own(p) and p.name not in (LOCK, LEGACY_MARK))
 
 
-def claim(run_dir: Path) -> None:
-    """Mark ``run_dir`` as this process's (``.running`` holds its PID), atomically: if another live process
-    holds it, refuse; a mark left by a process that is gone is taken over."""
-    path = run_dir / RUNNING
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            owner = running_pid(run_dir)
-            if owner is not None and owner != os.getpid():
-                raise ConfigError(
-                    "hydra.run.dir", f"{run_dir} is being run by process {owner}; choose another directory"
-                ) from None
-            path.unlink(missing_ok=True)  # a stale mark: its process is gone
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write(str(os.getpid()))
+#: The lock file of a run directory: locked (``flock``) by the process running it for as long as it runs,
+#: and released by the kernel when that process ends however it ends, so a lock left by a process that is
+#: gone never blocks a resume (a PID file did when its PID was reused). It holds the PID, for messages.
+LOCK = ".lock"
+#: The PID file earlier versions marked a run directory with: a leftover, not a lock.
+LEGACY_MARK = ".running"
+
+#: The run directories this process holds (resolved): the open lock file of each.
+_held: dict[Path, int] = {}
+
+
+def claim(run_dir: Path, key: str = "hydra.run.dir") -> None:
+    """Lock ``run_dir`` for this process (``LOCK``) until ``unlock`` or the process ends: if another
+    process holds it, refuse with one line naming the directory and that process (``key`` names the
+    directory in the error). Claiming a directory this process holds already is a no-op."""
+    where = run_dir.resolve()
+    if where in _held:
         return
-    raise ConfigError("hydra.run.dir", f"{run_dir}: could not mark it as this run's ({path})")
+    path = run_dir / LOCK
+    busy = 0
+    for _ in range(20):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:  # a directory this user cannot write (or gone): no run can be written there
+            raise ConfigError(key, f"{run_dir}: cannot write its lock file {path} ({e.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            busy += 1
+            if busy < 3:  # ``running_pid`` looking at the lock holds it for an instant
+                time.sleep(0.05)
+                continue
+            raise ConfigError(key, _held_by(run_dir)) from None
+        except OSError as e:  # a file system without locks: run, as before there was one
+            os.close(fd)
+            logger.warning(f"warning: {path} cannot be locked ({e.strerror}): make sure no other process runs it")
+            return
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # removed (``unlock``) between open and lock: this lock is on a file nobody opens
+            os.close(fd)
+            continue
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        _held[where] = fd
+        return
+    raise ConfigError(key, f"{run_dir}: could not lock {path}")
 
 
-RUNNING = ".running"  # holds the PID of the process writing the run directory
+def unlock(run_dir: Path) -> None:
+    """Give up this process's lock on ``run_dir`` (if it holds it): the lock file removed while still
+    locked, so a process that opened it meanwhile finds it gone and takes a new one (``claim``)."""
+    fd = _held.pop(run_dir.resolve(), None)
+    if fd is None:
+        return
+    try:
+        (run_dir / LOCK).unlink(missing_ok=True)
+    finally:
+        os.close(fd)  # the lock goes with the last descriptor
+
+
+def _forget_locks() -> None:
+    """In a child forked from this process (a worker): close its copies of the lock files without
+    unlocking, so the lock is the parent's alone and ends with it, not with the last worker to exit."""
+    for fd in _held.values():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_forget_locks)
+
+
+def running_pid(run_dir: Path) -> int | None:
+    """The PID of the live process holding ``run_dir``'s lock (0 if it wrote none yet), or None if no
+    process holds it: a lock file left by a process that is gone is free."""
+    if run_dir.resolve() in _held:
+        return os.getpid()
+    try:
+        fd = os.open(run_dir / LOCK, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _pid_in(run_dir / LOCK)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # and with it the look's own shared lock
+    return None
+
+
+def _pid_in(path: Path) -> int:
+    """The PID a lock file holds, 0 if it holds none."""
+    try:
+        return int(path.read_text().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _held_by(run_dir: Path) -> str:
+    """Why ``run_dir`` cannot be claimed: the process holding it, and how to clear a lock the user is
+    sure is wrong."""
+    pid = running_pid(run_dir)
+    who = f"process {pid}" if pid else "another process"
+    lock = run_dir / LOCK
+    return (
+        f"{run_dir} is being run by {who}, which holds {lock}; wait for it or stop it (if you are sure no "
+        f"process is running it, delete {lock} and try again)"
+    )
 
 
 def _auto_rule(a: AutoRule, spec: SystemSpec) -> tuple[Precision, str, str]:
@@ -662,16 +821,6 @@ def _say_rule(rec: dict, show: bool) -> None:
             f"reaching {rec['target']} for {rec['metric']} at {rec['month']} (half-width "
             f"{rec['half_width']:.3g} around {rec['mean']:.4g}); raise run.auto.maximum or relax the target"
         )
-
-
-def running_pid(run_dir: Path) -> int | None:
-    """The PID of a live process still writing ``run_dir``, if any."""
-    try:
-        pid = int((run_dir / RUNNING).read_text())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid
 
 
 def _write_manifest(run_dir: Path, manifest: dict) -> None:

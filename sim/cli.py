@@ -39,7 +39,8 @@ def _hydra_main(cfg: DictConfig) -> None:
     out = Path(cfg.run.resume) if cfg.run.resume else made
     try:
         if cfg.run.resume:
-            drop_if_empty(made)  # a resumed run goes on in its own directory
+            drop_if_empty(made)  # a resumed run goes on in its own directory, and its log with it
+            _log_into(out, made)
             _refuse_ignored(list(HydraConfig.get().overrides.task))
             result = api.resume(out)
         else:
@@ -123,19 +124,52 @@ STARTED = time.time()
 
 
 def _given_dirs(argv: Sequence[str]) -> set[Path]:
-    """Run directories named on the command line (``hydra.run.dir=...``) that exist already: the user's."""
+    """Directories that exist when this process starts and that it may make a run directory in or be given
+    as one: each ``hydra.run.dir``/``hydra.sweep.dir`` named on the command line and every folder above it,
+    and ``outputs/`` and the folders in it (the date folders of the default run directory). None of them
+    is this call's to remove, however empty it is when the call ends."""
     out = set()
     for arg in argv:
         key, _, value = arg.partition("=")
-        if key.lstrip("+~") == "hydra.run.dir" and value:
-            path = Path(value.strip("'\""))
-            if path.exists():
-                out.add(path.resolve())
+        if key.lstrip("+~") in ("hydra.run.dir", "hydra.sweep.dir") and value:
+            path = Path(_override_value(arg, value))
+            out |= {p.resolve() for p in (path, *path.parents) if p.exists()}
+    outputs = Path("outputs")
+    if outputs.is_dir():
+        out |= {outputs.resolve(), *(p.resolve() for p in outputs.iterdir() if p.is_dir())}
     return out
+
+
+def _override_value(arg: str, value: str) -> str:
+    """An override's value as Hydra reads it (quotes and escapes undone), else as written."""
+    try:
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        parsed = OverridesParser.create().parse_override(arg).value()
+        return parsed if isinstance(parsed, str) else value
+    except Exception:  # noqa: BLE001 - a value Hydra will refuse itself
+        return value.strip("'\"")
 
 
 #: Directories that existed before this process (read from its command line when it starts): never removed.
 EXISTING = _given_dirs(sys.argv[1:])
+
+
+def _log_into(run_dir: Path, made: Path) -> None:
+    """A resume's log records go on in its run's own log (``sim.log``, appended), not into the directory
+    Hydra made for the call, which is removed: the file opened only when there is a record to write, so a
+    resume that is refused adds nothing to the directory it names."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename).resolve().parent == made.resolve():
+            moved = logging.FileHandler(run_dir / Path(handler.baseFilename).name, mode="a", delay=True)
+            moved.setFormatter(handler.formatter)
+            moved.setLevel(handler.level)
+            for f in handler.filters:
+                moved.addFilter(f)
+            root.removeHandler(handler)
+            handler.close()
+            root.addHandler(moved)
 
 
 def exit_on_user_error(e: Exception, made: Path) -> None:
@@ -192,7 +226,7 @@ def _drop_empty_parents(run_dir: Path) -> None:
         if folder.name in ("", ".", ".."):
             continue
         try:
-            if (
+            if (  # a folder that held the removed one has a fresh mtime anyway: EXISTING says what is not ours
                 folder.is_dir()
                 and folder.resolve() not in EXISTING
                 and folder.resolve() != Path.cwd()

@@ -33,6 +33,7 @@ from omegaconf import MISSING, OmegaConf
 
 from sim.api import resume_command, running_pid
 from sim.config.errors import SweepError
+from sim.config.provenance import override_word
 from sim.config.store import plain
 
 #: Columns every row of the tables carries before the swept keys and the run's own columns.
@@ -130,19 +131,12 @@ def _swept_on_command_line(root: Path) -> list[str]:
     return [o.key_or_group for o in _parse(task or []) if o.is_sweep_override()]
 
 
-def _hydra_path(key: str, path: Path) -> str:
-    """``key=path`` as a shell word: quoted for Hydra (a job directory is named by its overrides: ``=``, ``,``)
-    and that quoting for the shell, as ``sim.api.resume_command`` quotes."""
-    text = str(path)
-    if all(c.isalnum() or c in "/._-~" for c in text):
-        return f"{key}={text}"
-    return f"\"{key}='{text}'\""
-
-
 def start_command(overrides: list[str], job_dir: Path) -> str:
     """The command that runs one job of a sweep on its own, into its job directory (as the sweep would have),
     as a user can paste it into a shell."""
-    return " ".join(["python -m sim", *(shlex.quote(o) for o in overrides), _hydra_path("hydra.run.dir", job_dir)])
+    return " ".join(
+        ["python -m sim", *(shlex.quote(o) for o in overrides), override_word("hydra.run.dir", str(job_dir))]
+    )
 
 
 def planned_jobs(root: Path) -> list[tuple[int, list[str], Path]]:

@@ -88,6 +88,8 @@ from sim.sampling import Empirical, Exponential, Fixed, Lognormal, Mixture, Unif
 ENGINES = ("simpy", "numba")
 #: Where a run's replications are computed: local processes or a Dask cluster (the same results).
 BACKENDS = ("processes", "dask")
+#: The disclosure rules of the published tables (run.disclosure; sim/results/disclosure.py applies them).
+DISCLOSURE_RULES = ("none", "nhs")
 
 
 # ---------------------------------------------------------------------------------------- run settings
@@ -132,6 +134,16 @@ def build_run(run: RunConfig) -> RunSpec:
     _dask_address(run.dask_address)
     if run.replications != "auto":
         _auto_unused(auto)
+    if run.disclosure not in DISCLOSURE_RULES:
+        raise ConfigError(
+            "run.disclosure", f"unknown rule '{run.disclosure}' (available: {', '.join(DISCLOSURE_RULES)})"
+        )
+    if run.disclosure != "none" and flag("run.event_log", run.event_log):
+        raise ConfigError(
+            "run.event_log",
+            f"a per-person event log is not kept with run.disclosure={run.disclosure} (its rows are people): "
+            "set run.event_log=false, or run.disclosure=none for a run that stays in the building",
+        )
     rule = AutoRule(
         metric=str(auto.metric),
         month=month,
@@ -156,6 +168,7 @@ def build_run(run: RunConfig) -> RunSpec:
         warmup_years=bounded_years("run.warmup_years", run.warmup_years, minimum=0.0),
         resume=None if run.resume is None else str(run.resume),
         parameters=None if run.parameters is None else str(parameters_file(run.parameters)),
+        disclosure=str(run.disclosure),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -158,7 +159,36 @@ def hydra_value(value: Any) -> str:
     text = str(value)
     if re.fullmatch(r"[A-Za-z_][\w./-]*", text) and text not in ("null", "true", "false"):
         return text
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return hydra_quoted(text)
+
+
+def hydra_quoted(text: str) -> str:
+    """``text`` as a quoted string of Hydra's override grammar that reads back as ``text`` itself, whatever
+    it holds: in double quotes if it has none, else in single quotes. Inside, Hydra reads a backslash as an
+    escape only before the quote or at the end, so only those backslashes are doubled and the quote is
+    ``\\'``; ``${`` is written ``\\${`` (OmegaConf would read it as an interpolation), its backslashes
+    before it doubled."""
+    quote = "'" if '"' in text else '"'
+
+    def escaped(m: re.Match[str]) -> str:
+        slashes, what = m.group(1), m.group(2)
+        if what == quote:
+            return slashes * 2 + "\\" + quote
+        if what == "${":
+            return slashes * 2 + "\\${"
+        return slashes * 2 if what == "" else m.group(0)
+
+    return quote + re.sub(r"(\\*)(" + re.escape(quote) + r"|\$\{|\Z)", escaped, text) + quote
+
+
+def override_word(key: str, text: str) -> str:
+    """``key=text`` as one word a POSIX shell passes on as it is and Hydra's override grammar reads as the
+    string ``text`` (a path of any characters: a sweep job's directory is named by its overrides, ``=``,
+    ``,``; a user's may hold spaces, quotes, ``$(...)``): bare when it is a plain path, else the value in
+    Hydra's quotes (``hydra_quoted``) and the whole word in the shell's (``shlex.quote``)."""
+    if "/" in text and re.fullmatch(r"[A-Za-z0-9_./-]+", text):
+        return f"{key}={text}"
+    return shlex.quote(f"{key}={hydra_quoted(text)}")
 
 
 def census_month(path: Path, admitted: Sequence[date] = ()) -> str | None:
@@ -207,15 +237,7 @@ def rerun_command(overrides: Sequence[str], config_dirs: Sequence[str | Path] = 
     for d in config_dirs:
         parts += ["--config-dir", str(Path(d).resolve())]
     parts += list(overrides)
-    return " ".join(shell_quote(p) for p in parts)
-
-
-def shell_quote(word: str) -> str:
-    """A word as a POSIX shell reads it literally: bare if it is plain, else in single quotes (a ``'`` in
-    it closed, escaped and reopened), so ``$(...)`` and backticks are never run."""
-    if word and all(c.isalnum() or c in "/._-=,+:@%" for c in word):
-        return word
-    return "'" + word.replace("'", "'\"'\"'") + "'"
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 def as_yaml(node: Any) -> str:

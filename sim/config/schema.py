@@ -373,6 +373,9 @@ class RunConfig:
     # there: OmegaConf's bool would read run.progress=2 as true
     progress: Any = True
     event_log: Any = False  # also write a per-person event log (either engine; docs/events.md)
+    # disclosure control of the published tables (sim/results/disclosure.py): none, or nhs (the rounding and
+    # suppression of NHS England's Learning Disability Services Monthly Statistics for sub-national counts)
+    disclosure: str = "none"
     tcp_metrics: Any = True  # in a system, each TCP's metrics too (<tcp>/<metric>); off keeps chunks small
     resume: Optional[str] = None  # a run directory an interruption left unfinished: complete it
     parameters: Optional[str] = None  # a calibration's posterior (Parquet): replication i runs one draw of it

@@ -369,6 +369,7 @@ class RunSpec:
     warmup_years: float
     resume: str | None  # a run directory to complete
     parameters: str | None = None  # the posterior file of run.parameters, as an absolute path (checked to exist)
+    disclosure: str = "none"  # run.disclosure: the rule the published tables are put through (none or nhs)
 
     @property
     def is_auto(self) -> bool:

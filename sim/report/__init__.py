@@ -38,7 +38,7 @@ from omegaconf import DictConfig
 
 from sim.config import SystemSpec
 from sim.report.results_book import write_results_workbook
-from sim.report.sections import report_context, title
+from sim.report.sections import disclosure_rule, report_context, title
 from sim.report.sources import cites_source, config_comments, portable
 from sim.report.word import write_docx
 
@@ -46,6 +46,7 @@ __all__ = [
     "cites_source",
     "config_comments",
     "data_uri",
+    "disclosure_rule",
     "markdown_to_html",
     "portable_markdown",
     "render_markdown",
@@ -175,9 +176,9 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _g(x: float) -> str:
-    """A number in its shortest form (``%g``): 14, 0.5, 1e+06."""
-    return f"{x:g}"
+def _g(x: float | str) -> str:
+    """A number in its shortest form (``%g``): 14, 0.5, 1e+06; text (``*``, disclosure's) as it is."""
+    return x if isinstance(x, str) else f"{x:g}"
 
 
 def _int_comma(x: int) -> str:
@@ -185,8 +186,12 @@ def _int_comma(x: int) -> str:
     return f"{x:,}"
 
 
-def _fixed(x: float, digits: int) -> str:
-    """A number with ``digits`` decimals."""
+def _fixed(x: float | int | str, digits: int) -> str:
+    """A number with ``digits`` decimals; a disclosed figure (a rounded count, an int, or ``*``) as it is."""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, int) and not isinstance(x, bool):
+        return str(x)
     return f"{x:.{digits}f}"
 
 
@@ -195,9 +200,12 @@ def _pct(p: float) -> str:
     return f"{100 * p:.1f}%"
 
 
-def _band(b: dict[str, float] | None) -> str:
-    """A band as "mean (5th to 95th percentile)", or "-" if the metric is absent."""
-    return "-" if b is None else f"{b['mean']:.1f} ({b['p05']:.0f} to {b['p95']:.0f})"
+def _band(b: dict[str, Any] | None) -> str:
+    """A band as "mean (5th to 95th percentile)", or "-" if the metric is absent; disclosed figures (rounded
+    counts, ``*``) as they are."""
+    if b is None:
+        return "-"
+    return f"{_fixed(b['mean'], 1)} ({_fixed(b['p05'], 0)} to {_fixed(b['p95'], 0)})"
 
 
 def _cell(text: str) -> str:

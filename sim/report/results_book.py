@@ -17,6 +17,7 @@ import pandas as pd
 from sim.config import SystemSpec
 from sim.metrics import about
 from sim.report.workbook import Sheet, write_workbook
+from sim.results.disclosure import SUPPRESSED, TRAJECTORY_COUNTS, Disclosure
 
 WORKBOOK = "results.xlsx"
 #: The finance tables a run with a pooled budget writes (sim/finance/outputs.py), and their sheets.
@@ -55,17 +56,21 @@ def run_sheets(
     """The sheets of a run's results.xlsx, in order (finance sheets only if ``run_dir`` holds their
     tables; validation only if the report's context has the run against recorded figures)."""
     source = run_source(spec, manifest)
+    rule: Disclosure = context["disclosure"]["rule"]  # run.disclosure: the tables' rounding, if any
+    summary = rule.frame(_board_rows(summary, spec), parts=summary)  # the rows the sheet shows
+    trajectory = rule.frame(trajectory, columns=TRAJECTORY_COUNTS)
+    run = pd.concat([run_table(spec, manifest), pd.DataFrame([("disclosure", rule.line())], columns=["item", "value"])])
     sheets = [
         Sheet(
             "Run",
-            run_table(spec, manifest),
+            run.reset_index(drop=True),
             title=context["header"]["title"],
             units="none (text; months as YYYY-MM)",
             source=source,
         ),
         Sheet(
             "Summary",
-            summary_table(_board_rows(summary, spec)),
+            summary_table(summary),
             title=_summary_title(spec),
             units="each row's unit column (people are counted at month end for stocks, within the month for flows)",
             source=f"{source}; summary.csv",
@@ -125,7 +130,7 @@ def run_sheets(
             sheets.append(
                 Sheet(
                     sheet,
-                    pd.read_csv(path),
+                    _numbers(pd.read_csv(path)),  # a disclosed table's "*" beside numbers
                     title=title,
                     units="pounds (spend, flows and balances); the mean of a *_negative metric is a probability",
                     source=f"{source}; {name} (sim/finance/outputs.py)",
@@ -151,6 +156,26 @@ def _board_rows(summary: pd.DataFrame, spec: SystemSpec) -> pd.DataFrame:
     if len(spec.tcps) <= MAX_TCP_ROWS:
         return summary
     return summary[~summary["metric"].str.contains("/", regex=False)]
+
+
+def _numbers(table: pd.DataFrame) -> pd.DataFrame:
+    """A table read from a disclosed CSV with its numbers as numbers: a column holding ``*`` beside them
+    is read as text, and would reach the workbook as text cells."""
+    out = table.copy()
+    for c in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[c]) and (out[c] == SUPPRESSED).any():
+            out[c] = [v if v == SUPPRESSED or pd.isna(v) else _as_number(str(v)) for v in out[c].tolist()]
+    return out
+
+
+def _as_number(text: str) -> float | int | str:
+    """Text as an int or a float if it is one, else as it is."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
 
 
 def run_source(spec: SystemSpec, manifest: dict) -> str:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 import os
 import platform
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 from omegaconf import DictConfig
@@ -25,7 +27,9 @@ from sim.config.spec import DAYS_PER_YEAR
 from sim.metrics import about
 from sim.observed import read_observed
 from sim.report import sources
-from sim.runner.runner import chunk_files, read_chunks
+from sim.results.disclosure import TRAJECTORY_COUNTS, Disclosure, Shown
+from sim.results.summary import ChunkGrid
+from sim.runner.runner import chunk_files
 
 PROJECT_DIR = CONFIG_DIR.parent
 MODEL_SOURCE = PROJECT_DIR / "sim" / "model" / "model.py"
@@ -90,7 +94,7 @@ CHARTS: dict[str, str] = {
 #: Text of a value longer than this in the assumptions table is cut (the run's config.yaml has it whole).
 VALUE_CHARS = 120
 
-Band = dict[str, float]
+Band = dict[str, Shown]  # a float, or under a disclosure rule a rounded count (int) or "*"
 
 
 def report_context(
@@ -104,20 +108,33 @@ def report_context(
     """Everything the report template shows, one dict per section. ``run_dir`` (if given) makes links
     relative to it and shows the run's charts if it wrote them; else links are relative to the project."""
     where = Path(run_dir) if run_dir is not None else PROJECT_DIR
+    rule = disclosure_rule(str(cfg.run.get("disclosure") or "none"), spec)
     return {
-        "header": header(cfg, spec, manifest),
-        "objectives": objectives(cfg, spec, manifest),
+        "header": header(cfg, spec, manifest, rule),
+        "disclosure": {"on": rule.on, "line": rule.line(), "rule": rule},
+        "objectives": objectives(cfg, spec, manifest, rule),
         "logic": logic(cfg, spec, where),
-        "data": data(cfg, where, manifest),
-        "experimentation": experimentation(spec, manifest),
+        "data": data(cfg, where, manifest, rule),
+        "experimentation": experimentation(spec, manifest, rule),
         "implementation": implementation(manifest),
         "code_access": code_access(cfg, manifest, where),
-        "results": results(spec, summary, trajectory, run_dir),
+        "results": results(spec, summary, trajectory, run_dir, rule),
         "documents": documents(cfg),
-        "validation": validation(cfg, spec, run_dir),
+        "validation": validation(cfg, spec, run_dir, summary, rule),
         "assumptions": assumptions(cfg, [Path(d) for d in manifest.get("config_dirs") or []]),
         "charts": charts(run_dir),
     }
+
+
+def metric_unit(metric: str) -> str | None:
+    """A metric's unit from the whole catalogue (the ledger's metrics too), for the disclosure rule."""
+    known = about(metric)
+    return None if known is None else known.unit
+
+
+def disclosure_rule(rule: str, spec: SystemSpec) -> Disclosure:
+    """The disclosure rule (``run.disclosure``) of a run of ``spec``'s published tables."""
+    return Disclosure.of(rule, spec, metric_unit)
 
 
 def title(spec: SystemSpec, cfg: DictConfig, manifest: dict | None = None) -> str:
@@ -128,18 +145,36 @@ def title(spec: SystemSpec, cfg: DictConfig, manifest: dict | None = None) -> st
     return f"{spec.title}: scenario {cfg.scenario.name}" + (f", {n} value{'s' if n > 1 else ''} changed" if n else "")
 
 
-def header(cfg: DictConfig, spec: SystemSpec, manifest: dict) -> dict[str, Any]:
-    """The title and the run's identity (start time, status, commit)."""
+def header(cfg: DictConfig, spec: SystemSpec, manifest: dict, rule: Disclosure | None = None) -> dict[str, Any]:
+    """The title and the run's identity (start time, status, commit); under a disclosure rule the start
+    state's notes have their counts of people rounded (the build's note of a census over its beds counts
+    the census's inpatients, sim/config/build.py)."""
+    notes = [str(n) for n in manifest.get("notes") or []]  # the start state's warnings (sim.config.provenance)
+    if rule is not None and rule.on:
+        notes = [_OVER_BEDS.sub(lambda m: _rounded_note(m, rule), n) for n in notes]
     return {
         "title": title(spec, cfg, manifest),
         "started": manifest.get("started", "?"),
         "status": manifest.get("status", "?"),
         "commit": manifest.get("git_commit", "unknown"),
-        "notes": list(manifest.get("notes") or []),  # the start state's warnings (sim.config.provenance)
+        "notes": notes,
     }
 
 
-def objectives(cfg: DictConfig, spec: SystemSpec, manifest: dict | None = None) -> dict[str, Any]:
+#: The build's note of a census holding more inpatients than a pool's beds (sim/config/build.py): its
+#: counts of people are the groups "held" and "moved".
+_OVER_BEDS = re.compile(r"holds (?P<held>\d+) (?P<what>.+?) inpatients in area, (?P<beds>.+?): (?P<moved>\d+) start")
+
+
+def _rounded_note(m: re.Match[str], rule: Disclosure) -> str:
+    """The note's counts of people under the disclosure rule (its beds as they are)."""
+    held, moved = (rule.count(float(m.group(k))) for k in ("held", "moved"))
+    return f"holds {held} {m.group('what')} inpatients in area, {m.group('beds')}: {moved} start"
+
+
+def objectives(
+    cfg: DictConfig, spec: SystemSpec, manifest: dict | None = None, rule: Disclosure | None = None
+) -> dict[str, Any]:
     """1. Objectives: the scenario's question, the system and its TCPs, the planned trajectory, the
     scenario's changes and every value the run changed from the files it was composed from (the
     manifest's ``changes``: None when they could not be compared). Only a run of the baseline file with
@@ -158,7 +193,10 @@ def objectives(cfg: DictConfig, spec: SystemSpec, manifest: dict | None = None) 
             "children": spec.population.children,
         },
         "tcps": [{"title": t.title, "name": t.name} for t in spec.tcps],
-        "plan": [{"month": m, "planned": v} for m, v in spec.trajectory().items()],
+        # a plan's figures are counts of people (a baseline is often the census): rounded under a rule
+        "plan": [
+            {"month": m, "planned": (rule or Disclosure()).value("inpatients", v)} for m, v in spec.trajectory().items()
+        ],
         "scenario": cfg.scenario.name,
         "changes": [{"key": k, "value": v} for k, v in scenario_changes(cfg.scenario).items()],
         "overridden": overridden,
@@ -194,10 +232,14 @@ def logic(cfg: DictConfig, spec: SystemSpec, where: Path) -> dict[str, Any]:
     }
 
 
-def data(cfg: DictConfig, where: Path, manifest: dict | None = None) -> dict[str, Any]:
+def data(cfg: DictConfig, where: Path, manifest: dict | None = None, rule: Disclosure | None = None) -> dict[str, Any]:
     """3. Data: the seed documents cited, each config file's comments that cite a source (a value the run
     changed is shown with the value it ran instead of its file's comment, which is not its source), the
-    start census of each TCP with its comment lines, and how many comments mark an assumption."""
+    start census of each TCP, and how many comments mark an assumption. A census's comment lines are shown
+    only for a census shipped under configs/ (synthetic: its comments are its method) and only without a
+    disclosure rule: a census given elsewhere is a planner's, maybe real, whose comments may name people or
+    counts; for it the report gives its file and its rows (rounded under a rule) instead."""
+    rule = rule or Disclosure()
     files = []
     every_comment: list[str] = []
     n_assumed = 0
@@ -227,9 +269,20 @@ def data(cfg: DictConfig, where: Path, manifest: dict | None = None) -> dict[str
         census_path = sources.census_file(tcp)
         if census_path is None:
             census.append({"tcp": name, "file": None, "comments": []})
-        else:
+        elif not rule.on and _inside(census_path, CONFIG_DIR):
             census.append(
                 {"tcp": name, "file": _link(census_path, where), "comments": sources.census_comments(census_path)}
+            )
+        else:
+            rows = sources.census_rows(census_path)
+            census.append(
+                {
+                    "tcp": name,
+                    "file": _link(census_path, where),
+                    "comments": [],
+                    "rows": rows if rows is None or not rule.on or name in rule.national else rule.count(float(rows)),
+                    "withheld": "under run.disclosure" if rule.on else "a census given outside configs/",
+                }
             )
     return {
         "seeds": seeds,
@@ -240,12 +293,15 @@ def data(cfg: DictConfig, where: Path, manifest: dict | None = None) -> dict[str
     }
 
 
-def experimentation(spec: SystemSpec, manifest: dict) -> dict[str, Any]:
+def experimentation(spec: SystemSpec, manifest: dict, rule: Disclosure | None = None) -> dict[str, Any]:
     """4. Experimentation: the start state, the run length, replications, seed, chunks and workers, as the
-    spec and the run's manifest record them (the validated settings, not the raw config)."""
+    spec and the run's manifest record them (the validated settings, not the raw config); the census's
+    inpatients under the disclosure rule."""
     cal = spec.calendar
+    rule = rule or Disclosure()
     return {
-        "n_census": len(spec.census),
+        "has_census": len(spec.census) > 0,
+        "n_census": len(spec.census) if rule.kind("inpatients") == "keep" else rule.count(float(len(spec.census))),
         "census_month": cal.start_label,
         "warmup_years": float(manifest["warmup_years"]),
         "n_months": cal.n_months,
@@ -285,19 +341,31 @@ def code_access(cfg: DictConfig, manifest: dict, where: Path) -> dict[str, Any]:
     return {"commit": commit, "dirty": commit.endswith("+dirty"), "rerun": rerun}
 
 
-def results(spec: SystemSpec, summary: pd.DataFrame, trajectory: pd.DataFrame, run_dir: Path | None) -> dict[str, Any]:
+def results(
+    spec: SystemSpec,
+    summary: pd.DataFrame,
+    trajectory: pd.DataFrame,
+    run_dir: Path | None,
+    rule: Disclosure | None = None,
+) -> dict[str, Any]:
     """7. Key results: the inpatients at the end against the plan, the milestones' probabilities, the
-    stocks at the start and the end, the flows and spend per plan year, and the pooled budget if any."""
+    stocks at the start and the end, the flows and spend per plan year, and the pooled budget if any;
+    counts under the disclosure rule (probabilities and money as run)."""
+    rule = rule or Disclosure()
     cal = spec.calendar
     first, last = cal.start_label, cal.labels[-1]
+    per_tcp = [f"{t.name}/inpatients" for t in spec.tcps if len(spec.tcps) > 1]
+    at_ends = summary["month"].isin([first, last]) & summary["metric"].isin(["inpatients", *STOCKS, *per_tcp])
+    shown = rule.frame(summary[at_ends], parts=summary)  # the rows the tables show (a national summary is long)
+    bands = rule.frame(trajectory, columns=TRAJECTORY_COUNTS)
     plan = spec.trajectory()
     end: dict[str, Any] | None = None
-    band = _band(summary, "inpatients", last)
+    band = _band(shown, "inpatients", last)
     if band is not None:
         end = {
             "month": last,
             **band,
-            "planned": plan.get(last),
+            "planned": None if last not in plan else rule.value("inpatients", plan[last]),
             "p_at_or_under": None,
             "last_milestone": None,
         }
@@ -306,25 +374,24 @@ def results(spec: SystemSpec, summary: pd.DataFrame, trajectory: pd.DataFrame, r
             if len(row):
                 end["p_at_or_under"] = float(row["p_at_or_under"].iloc[0])
         elif plan:
-            end["last_milestone"] = {"month": max(plan), "planned": plan[max(plan)]}
+            end["last_milestone"] = {"month": max(plan), "planned": rule.value("inpatients", plan[max(plan)])}
     milestones = [
         {
             "metric": t["metric"],
             "month": t["month"],
-            "planned": float(t["planned"]),
+            "planned": _number(t["planned"]),
             "p_at_or_under": float(t["p_at_or_under"]),
             "p_low": float(t["p_low"]),
             "p_high": float(t["p_high"]),
-            "mean": float(t["mean"]),
-            "p05": float(t["p05"]),
-            "p95": float(t["p95"]),
+            "mean": _number(t["mean"]),
+            "p05": _number(t["p05"]),
+            "p95": _number(t["p95"]),
         }
-        for _, t in trajectory.iterrows()
+        for _, t in bands.iterrows()
     ]
     stocks = []
-    per_tcp = [f"{t.name}/inpatients" for t in spec.tcps if len(spec.tcps) > 1]
     for metric in [*STOCKS, *per_tcp]:
-        a, b = _band(summary, metric, first), _band(summary, metric, last)
+        a, b = _band(shown, metric, first), _band(shown, metric, last)
         if a is not None or b is not None:
             stocks.append({"label": label_of(metric), "start": a, "end": b})
     return {
@@ -334,7 +401,7 @@ def results(spec: SystemSpec, summary: pd.DataFrame, trajectory: pd.DataFrame, r
         "fan_chart": _has(run_dir, "fan_inpatients.png"),
         "milestones": milestones,
         "stocks": stocks,
-        "flows": flows(spec, summary),
+        "flows": flows(spec, summary, rule),
         "pooled_budget": pooled_budget(spec, summary, run_dir),
     }
 
@@ -349,10 +416,12 @@ def label_of(metric: str) -> str:
     return tcp + known.label + (" (£m)" if known.unit == "pounds" else "")
 
 
-def flows(spec: SystemSpec, summary: pd.DataFrame) -> dict[str, Any]:
+def flows(spec: SystemSpec, summary: pd.DataFrame, rule: Disclosure | None = None) -> dict[str, Any]:
     """The flows and spend of ``TOTALS``: the mean over replications of each financial year's total (or,
     for a run over more than ``MAX_YEAR_COLUMNS`` of them, the total a year) and the whole run's; money in
-    £ million (``digits`` 2, else 1)."""
+    £ million (``digits`` 2, else 1). Each total of a count is put through the disclosure rule (from the
+    unrounded means: a total of rounded months would add their rounding)."""
+    rule = rule or Disclosure()
     labels = spec.calendar.labels
     periods = list(spec.calendar.plan_periods().items())
     years = periods[:-1] or periods  # the financial years (a run inside one: the run itself)
@@ -370,6 +439,8 @@ def flows(spec: SystemSpec, summary: pd.DataFrame) -> dict[str, Any]:
             values = [sum(by_month.get(m, 0.0) for m in months) * scale for _, months in years]
         else:
             values = [total * 12 / len(labels)]
+        if scale == 1.0 and rule.on:
+            values, total = [rule.value(metric, v) for v in values], rule.value(metric, total)
         rows.append({"label": label_of(metric), "values": values, "total": total, "digits": 2 if scale != 1.0 else 1})
     heads = [name for name, _ in years] if by_year else None
     return {"by_year": by_year, "heads": heads, "years": len(labels) / 12, "rows": rows}
@@ -437,13 +508,23 @@ def assumptions(cfg: DictConfig, config_dirs: list[Path] | None = None) -> dict[
     return {"rows": rows, "files": list(dict.fromkeys(r["file"] for r in rows))}
 
 
-def validation(cfg: DictConfig, spec: SystemSpec, run_dir: Path | None) -> dict[str, Any]:
+def validation(
+    cfg: DictConfig,
+    spec: SystemSpec,
+    run_dir: Path | None,
+    summary: pd.DataFrame | None = None,
+    rule: Disclosure | None = None,
+) -> dict[str, Any]:
     """8. Verification and validation: this run against the figures recorded for its area inside its
     months (data/observed/<area>.csv, from the run's chunk files), and the calibration's fit if the run
     draws its parameters from a calibration or one exists for its area (configs/calibrated/<area>/fit.csv).
-    The analytic checks are the test suite's (the template states them); none is run here."""
+    The analytic checks are the test suite's (the template states them); none is run here. The run's
+    simulated figures are put through the disclosure rule (``disclosed_fit``)."""
+    observed = observed_fit(spec, run_dir)
+    if observed is not None and rule is not None and rule.on and summary is not None:
+        observed = disclosed_fit(observed, summary, rule)
     return {
-        "observed": observed_fit(spec, run_dir),
+        "observed": observed,
         "calibration": calibration_fit(cfg, spec),
         "uses_posterior": bool(cfg.run.get("parameters")),
     }
@@ -471,10 +552,18 @@ def observed_fit(spec: SystemSpec, run_dir: Path | None) -> dict[str, Any] | Non
     if not chunk_files(run_dir):
         return None
     names = sorted({n for f in figures for n in (*f.metric, *f.denominator)})
-    monthly = read_chunks(run_dir, columns=["replication", "month", *names])
+    # only these metrics from the first figure's month to the last, a grid read column by column: no
+    # frame of every replication's rows (20,000 replications of 3 years are 740,000 of them)
+    grid = ChunkGrid(chunk_files(run_dir))
+    labels = list(grid.months)
+    span = slice(min(labels.index(f.start) for f in figures), max(labels.index(f.month) for f in figures) + 1)
+    cube = grid.cube(names, span)
+    series = {n: np.ascontiguousarray(cube[:, :, j]).T for j, n in enumerate(names)}  # as Observation.simulated
+    del cube
+    where = {m: i for i, m in enumerate(labels[span])}
     rows = []
     for f in figures:
-        values = f.simulated(monthly)
+        values = f.of_series(series, where)
         values = values[~pd.isna(values)]
         if not len(values):
             continue
@@ -492,6 +581,37 @@ def observed_fit(spec: SystemSpec, run_dir: Path | None) -> dict[str, Any] | Non
             }
         )
     return {"files": files, "rows": rows, "n_inside": sum(r["inside"] for r in rows)}
+
+
+def disclosed_fit(observed: dict[str, Any], summary: pd.DataFrame, rule: Disclosure) -> dict[str, Any]:
+    """``observed_fit``'s table with the run's median and band under the disclosure rule: a count figure's
+    (all its metrics counts) rounded as counts, a share's suppressed when the run's mean numerator or
+    denominator (summed over the figure's months, from the summary) is under 5. The recorded figures are
+    published ones and are shown as they are. A figure the rule cannot judge is suppressed."""
+    figures = {f.label: f for name in observed["files"] for f in read_observed(PROJECT_DIR / name)}
+    means = summary.set_index(["metric", "month"])["mean"]
+    rows = []
+    for row in observed["rows"]:
+        f = figures.get(row["figure"])
+        cells = {k: row[k] for k in ("median", "p05", "p95")}
+        if f is None:
+            cells = dict.fromkeys(cells, "*")
+        elif f.denominator:
+            months = [m for m in summary["month"].unique() if f.start <= m <= f.month]
+            parts = (_summed(means, f.metric, months), _summed(means, f.denominator, months))
+            metric = "long_stay_share_5y"  # any share the rule knows: it is judged by its parts
+            cells = {k: rule.value(metric, v, parts) for k, v in cells.items()}
+        else:
+            names = f.metric
+            count = all(rule.kind(n) in ("count", "keep") for n in names)
+            cells = {k: rule.value(names[0], v) if count else "*" for k, v in cells.items()}
+        rows.append({**row, **cells})
+    return {**observed, "rows": rows}
+
+
+def _summed(means: pd.Series, names: tuple[str, ...], months: list[str]) -> float:
+    """The sum of the metrics' means over the months (NaN if one is missing: the share is suppressed)."""
+    return float(sum(means.get((n, m), math.nan) for n in names for m in months))
 
 
 def calibration_fit(cfg: DictConfig, spec: SystemSpec) -> dict[str, Any] | None:
@@ -570,9 +690,28 @@ def _without_none(value: Any) -> Any:
 
 
 def _band(summary: pd.DataFrame, metric: str, month: str) -> Band | None:
-    """A metric's mean, 5th and 95th percentiles at a month's end, or None if the summary lacks it."""
+    """A metric's mean, 5th and 95th percentiles at a month's end, or None if the summary lacks it; a
+    disclosed summary's rounded counts and ``*`` as they are."""
     rows = summary[(summary["metric"] == metric) & (summary["month"] == month)]
-    return None if rows.empty else {k: float(rows[k].iloc[0]) for k in ("mean", "p05", "p95")}
+    return None if rows.empty else {k: _number(rows[k].iloc[0]) for k in ("mean", "p05", "p95")}
+
+
+def _number(value: Any) -> Shown:
+    """A table's value for the template: a float, a rounded count (int) or ``*`` as they are."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    return float(value)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` lies under ``folder`` (both resolved)."""
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _day_label(spec: SystemSpec, day: float) -> str:

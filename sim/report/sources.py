@@ -193,6 +193,14 @@ def census_comments(path: Path) -> list[str]:
     return [t for t in lines if t != "columns:"]
 
 
+def census_rows(path: Path) -> int | None:
+    """How many rows a census CSV holds (not its comment lines or header), or None if it is not there."""
+    if not path.is_file():
+        return None
+    lines = [t for t in path.read_text().splitlines() if t.strip() and not t.lstrip().startswith("#")]
+    return max(len(lines) - 1, 0)
+
+
 def seed_documents() -> dict[str, tuple[str, str]]:
     """Seed number -> (file name, what it is), from the copy of the seeds' README packaged with the report
     (``seed_documents.yaml``): the report reads nothing outside the project at run time."""

@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from sim.config.errors import ConfigError
 from sim.config.parameters import Parameterised
@@ -41,6 +44,22 @@ class Chunk:
     @property
     def name(self) -> str:
         return f"chunk-{self.index:05d}.parquet"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What made a run's chunks: the sha256 of its resolved config text (the manifest's ``config_sha256``)
+    and its seed, kept in each chunk file's Parquet metadata so a resume never mixes in a chunk another
+    config made (copied in, or left by an earlier run)."""
+
+    config_sha256: str
+    seed: int
+
+    def metadata(self) -> dict[bytes, bytes]:
+        return {STAMP_CONFIG: self.config_sha256.encode(), STAMP_SEED: str(self.seed).encode()}
+
+
+STAMP_CONFIG, STAMP_SEED = b"tcp_sim.config_sha256", b"tcp_sim.seed"
 
 
 def chunks(replications: int, size: int) -> list[Chunk]:
@@ -157,6 +176,7 @@ def run_replications(
     backend: str = "processes",
     dask_address: str | None = None,
     first: int = 0,
+    stamp: Stamp | None = None,
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """Run all replications: of one system, or with parameter uncertainty (``spec`` a ``Parameterised``:
     each replication the spec of its posterior draw).
@@ -170,25 +190,33 @@ def run_replications(
     ``processes`` (``workers`` local processes) or ``dask`` (the cluster at ``dask_address``, or a local
     one of ``workers`` processes on loopback); the results are the same whatever runs them. ``first``
     (a multiple of ``chunk_size``): only the chunks from that replication on (a run growing in rounds).
+    ``stamp``: what made the run, written into each chunk file and checked on resume (``own_chunk``).
     """
     every = [c for c in chunks(replications, chunk_size) if c.first >= first]
     done: set[int] = set()
     kept: dict[int, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
     if resume and out_dir is not None:
+        drop_partial(out_dir)  # a write a stopped run never finished
         rows = spec.calendar.n_months + 1 if isinstance(spec, SystemSpec) else None
         for chunk in every:
-            path = out_dir / "replications" / chunk.name
-            if path.exists() and whole_chunk(path, chunk, rows):
+            path, log = out_dir / "replications" / chunk.name, out_dir / "events" / chunk.name
+            if (
+                path.exists()
+                and whole_chunk(path, chunk, rows)
+                and own_chunk(path, stamp)
+                and (not event_log or not log.exists() or own_chunk(log, stamp))
+            ):
                 done.add(chunk.index)
                 if on_chunk is not None:
                     on_chunk(chunk)
     todo = [c for c in every if c.index not in done]
+    metadata = stamp.metadata() if stamp is not None else None
 
     def finish(chunk: Chunk, result: tuple[pd.DataFrame, pd.DataFrame | None]) -> None:
         if out_dir is not None:
             if result[1] is not None:  # events first: a chunk counts as done once its table exists
-                _write(out_dir / "events" / chunk.name, result[1])
-            _write(out_dir / "replications" / chunk.name, result[0])
+                _write(out_dir / "events" / chunk.name, result[1], metadata)
+            _write(out_dir / "replications" / chunk.name, result[0], metadata)
         else:
             kept[chunk.index] = result
         done.add(chunk.index)
@@ -197,8 +225,13 @@ def run_replications(
 
     if todo:  # the same backends a calibration's design points use (sim.runner.backends)
         busy = workers if backend == "dask" else min(workers, len(todo))
-        with task_pool(busy, backend, dask_address) as pool:
-            pool.map(run_chunk, [(spec, c, event_log, engine) for c in todo], lambda i, res: finish(todo[i], res))
+        try:
+            with task_pool(busy, backend, dask_address) as pool:
+                pool.map(run_chunk, [(spec, c, event_log, engine) for c in todo], lambda i, res: finish(todo[i], res))
+        except BaseException:
+            if out_dir is not None:  # stopped mid-write (Ctrl-C, SIGTERM): no half file left behind
+                drop_partial(out_dir)
+            raise
     if out_dir is not None:
         return None, None
     ordered = [kept[c.index] for c in every]
@@ -219,9 +252,53 @@ def whole_chunk(path: Path, chunk: Chunk, months: int | None) -> bool:
             return True
     except Exception:  # noqa: BLE001 - any unreadable file is a broken chunk
         pass
-    path.replace(path.with_name(path.name + ".broken"))
-    logger.warning(f"warning: {path} is not a whole chunk; set aside as {path.name}.broken and run again")
+    aside = set_aside(path, ".broken")
+    logger.warning(f"warning: {path} is not a whole chunk; set aside as {aside.name} and run again")
     return False
+
+
+def own_chunk(path: Path, stamp: Stamp | None) -> bool:
+    """Whether a chunk file found on resume was made by this run (its stamp's config digest and seed).
+    One another config made is set aside as ``*.foreign`` (kept, not deleted) and run again, never mixed
+    in. A file without a stamp was written before chunks carried one and is taken as the run's, as it
+    was then; without ``stamp`` (a caller that gives none) nothing is checked."""
+    import pyarrow.parquet as pq
+
+    if stamp is None:
+        return True
+    try:
+        found = pq.read_metadata(path).metadata or {}
+    except Exception:  # noqa: BLE001 - unreadable: whole_chunk's to set aside
+        return True
+    if STAMP_CONFIG not in found:
+        return True  # written before chunks were stamped
+    config, seed = found[STAMP_CONFIG].decode(), found.get(STAMP_SEED, b"?").decode()
+    if config == stamp.config_sha256 and seed == str(stamp.seed):
+        return True
+    aside = set_aside(path, ".foreign")
+    logger.warning(
+        f"warning: {path} was made by another config (seed {seed}, config {config[:12]}); set aside as {aside} "
+        "and run again"
+    )
+    return False
+
+
+def set_aside(path: Path, suffix: str) -> Path:
+    """Move ``path`` to ``<path><suffix>`` (``.1``, ``.2``... after it if that is taken: nothing already
+    set aside is written over) and return where it went."""
+    aside, n = path.with_name(path.name + suffix), 0
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}{suffix}.{n}")
+    path.replace(aside)
+    return aside
+
+
+def drop_partial(out_dir: Path) -> None:
+    """Remove the run's own unfinished writes (``chunk-*.tmp``, ``_write``'s) from its chunk folders."""
+    for kind in ("replications", "events"):
+        for tmp in (out_dir / kind).glob("chunk-*.tmp"):
+            tmp.unlink(missing_ok=True)
 
 
 def chunk_files(run_dir: Path, kind: str = "replications") -> list[Path]:
@@ -230,19 +307,40 @@ def chunk_files(run_dir: Path, kind: str = "replications") -> list[Path]:
 
 
 def read_chunks(
-    run_dir: Path, columns: list[str] | None = None, kind: str = "replications", first_chunk: int = 0
+    run_dir: Path,
+    columns: list[str] | None = None,
+    kind: str = "replications",
+    first_chunk: int = 0,
+    months: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """A run's table read back from its chunk files (only ``columns``, if given, to keep it small; only
-    the chunks from ``first_chunk`` on, if given: a run growing in rounds reads each chunk once)."""
+    the chunks from ``first_chunk`` on, if given: a run growing in rounds reads each chunk once; only the
+    rows of ``months``, if given, so a few months of 20,000 replications stay a few MB)."""
     files = chunk_files(run_dir, kind)[first_chunk:]
     if not files:
         raise FileNotFoundError(f"{run_dir} has no {kind} chunks")
-    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+    if months is None:
+        return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+    keep = pa.array(sorted(set(months)), type=pa.large_string())
+    read = None if columns is None or "month" in columns else [*columns, "month"]
+    parts = []
+    for f in files:
+        table = pq.read_table(f, columns=read or columns)
+        table = table.filter(pc.is_in(table.column("month").cast(pa.large_string()), value_set=keep))
+        parts.append(table.select(columns) if read else table)
+    return pa.concat_tables(parts).to_pandas()
 
 
-def _write(path: Path, frame: pd.DataFrame) -> None:
-    """Write atomically, so a run stopped mid-write never leaves a half file that looks finished."""
+def _write(path: Path, frame: pd.DataFrame, metadata: dict[bytes, bytes] | None = None) -> None:
+    """Write atomically, so a run stopped mid-write never leaves a half file that looks finished; with
+    ``metadata`` (a ``Stamp``'s) in the file's key-value metadata beside pandas' own."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    frame.to_parquet(tmp, index=False)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    pq.write_table(table, tmp)
     os.replace(tmp, path)

@@ -26,8 +26,9 @@ def test_written_run_keeps_nothing_in_memory_and_folds_the_same_bands(tmp_path):
     ]
     whole, _ = run_replications(spec, 7, chunk_size=3, engine="numba")
     pdt.assert_frame_equal(read_chunks(tmp_path / "a"), whole)
-    # batches smaller than the metric count, so the fold really reassembles batches
-    pdt.assert_frame_equal(summarise_chunks(chunk_files(tmp_path / "a"), batch=5), summarise(whole))
+    # a cap of 5 metrics' columns, so the fold really reassembles batches
+    cap = 5 * 8 * 7 * whole["month"].nunique()
+    pdt.assert_frame_equal(summarise_chunks(chunk_files(tmp_path / "a"), cap=cap), summarise(whole), check_exact=True)
 
 
 def test_run_result_reads_its_tables_from_the_directory(tmp_path):
@@ -138,3 +139,161 @@ def test_metrics_of_stacked_records_are_each_replications_own():
     finally:
         runner.BATCH_BYTES = saved
     pdt.assert_frame_equal(whole, one_by_one, check_exact=True)
+
+
+def interrupted_copy(src, dst, drop: str) -> None:
+    """``dst``: the run in ``src`` as an interruption would leave it: its manifest interrupted, chunk
+    ``drop`` not yet written."""
+    import json
+    import shutil
+
+    shutil.copytree(src, dst)
+    (dst / "replications" / drop).unlink()
+    manifest = json.loads((dst / "manifest.json").read_text())
+    manifest["status"] = "interrupted"
+    (dst / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_resume_sets_aside_a_chunk_another_config_made_and_runs_it_again(tmp_path, caplog):
+    """A chunk of a run of another seed put in place of one of the run's own (copied in by hand, left by
+    an earlier run): the resume names it, keeps it as *.foreign and runs that chunk again, so the bands
+    are those of the run never interrupted, bit for bit."""
+    from sim.api import resume
+
+    base = ["run.replications=6", "run.chunk_size=2", "run.years=1", "run.engine=numba"]
+    whole = run(make_cfg(base), out_dir=tmp_path / "whole")
+    other = run(make_cfg([*base, "run.seed=7"]), out_dir=tmp_path / "other")
+    assert not whole.summary.equals(other.summary)
+    interrupted_copy(tmp_path / "whole", tmp_path / "mixed", drop="chunk-00002.parquet")
+    foreign = tmp_path / "mixed" / "replications" / "chunk-00000.parquet"
+    foreign.write_bytes((tmp_path / "other" / "replications" / "chunk-00000.parquet").read_bytes())
+    with caplog.at_level("WARNING"):
+        resumed = resume(tmp_path / "mixed")
+    digest = other.manifest["config_sha256"][:12]
+    assert (
+        f"{foreign} was made by another config (seed 7, config {digest}); set aside as {foreign}.foreign and run again"
+        in caplog.text
+    )
+    assert (foreign.parent / "chunk-00000.parquet.foreign").read_bytes() == (
+        tmp_path / "other" / "replications" / "chunk-00000.parquet"
+    ).read_bytes()
+    pdt.assert_frame_equal(resumed.summary, whole.summary, check_exact=True)
+    assert (tmp_path / "mixed" / "summary.csv").read_bytes() == (tmp_path / "whole" / "summary.csv").read_bytes()
+    pdt.assert_frame_equal(resumed.monthly, whole.monthly, check_exact=True)
+
+
+def test_a_chunk_written_before_chunks_were_stamped_is_kept_on_resume(tmp_path, caplog):
+    """A chunk without the stamp (an earlier version's run) is the run's own, as it was taken before."""
+    from sim.api import resume
+
+    base = ["run.replications=4", "run.chunk_size=2", "run.years=1", "run.engine=numba"]
+    whole = run(make_cfg(base), out_dir=tmp_path / "whole")
+    interrupted_copy(tmp_path / "whole", tmp_path / "old", drop="chunk-00001.parquet")
+    chunk = tmp_path / "old" / "replications" / "chunk-00000.parquet"
+    pd.read_parquet(chunk).to_parquet(chunk, index=False)  # as chunks were written before
+    before = chunk.stat().st_mtime_ns
+    with caplog.at_level("WARNING"):
+        resumed = resume(tmp_path / "old")
+    assert "another config" not in caplog.text and not list(chunk.parent.glob("*.foreign"))
+    assert chunk.stat().st_mtime_ns == before  # not run again
+    pdt.assert_frame_equal(resumed.summary, whole.summary, check_exact=True)
+
+
+def test_a_resume_removes_the_half_written_files_of_a_stopped_run(tmp_path):
+    from sim.api import resume
+
+    base = ["run.replications=4", "run.chunk_size=2", "run.years=1", "run.engine=numba"]
+    run(make_cfg(base), out_dir=tmp_path / "whole")
+    interrupted_copy(tmp_path / "whole", tmp_path / "cut", drop="chunk-00001.parquet")
+    half = tmp_path / "cut" / "replications" / "chunk-00001.tmp"
+    half.write_bytes(b"PAR1 half a chunk")
+    mine = tmp_path / "cut" / "replications" / "notes.tmp"  # not a name the run writes: left alone
+    mine.write_text("the user's\n")
+    resume(tmp_path / "cut")
+    assert not half.exists() and mine.read_text() == "the user's\n"
+
+
+def test_an_interrupt_leaves_no_half_written_chunk(tmp_path, monkeypatch):
+    """Ctrl-C while a chunk is being written: its .tmp goes, the finished chunks stay."""
+    import pyarrow.parquet as pq  # sim.runner.runner._write's, imported when it writes
+
+    write = pq.write_table
+    calls = []
+
+    def stop_in_second(table, where, *args, **kwargs):
+        calls.append(where)
+        write(table, where, *args, **kwargs)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # after the .tmp is written, before it is renamed
+
+    monkeypatch.setattr(pq, "write_table", stop_in_second)
+    with pytest.raises(KeyboardInterrupt):
+        run(make_cfg(["run.replications=6", "run.chunk_size=2", "run.years=1"]), out_dir=tmp_path / "cut")
+    folder = tmp_path / "cut" / "replications"
+    assert str(calls[1]).endswith("chunk-00001.tmp")
+    assert sorted(p.name for p in folder.iterdir()) == ["chunk-00000.parquet"]
+
+
+def test_an_auto_run_interrupted_after_its_first_round_resumes_to_the_uninterrupted_answer(tmp_path, monkeypatch):
+    """run.replications=auto stopped once its first round is written and resumed: the same number of
+    replications, rule and bands as the run never stopped (the rounds are whole chunks, the same on
+    resume)."""
+    import json
+
+    from sim import api
+
+    auto = [
+        "run.replications=auto",
+        "run.auto.minimum=4",
+        "run.auto.maximum=40",
+        "run.auto.relative=0.05",
+        "run.chunk_size=2",
+        "run.years=1",
+        "run.engine=numba",
+    ]
+    whole = run(make_cfg(auto), out_dir=tmp_path / "whole")
+    real = api.run_replications
+    rounds = []
+
+    def stop_at_second_round(*args, **kwargs):
+        rounds.append(kwargs["first"])
+        if kwargs["first"] > 0 and len(rounds) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, "run_replications", stop_at_second_round)
+    with pytest.raises(KeyboardInterrupt):
+        run(make_cfg(auto), out_dir=tmp_path / "cut")
+    first_round = rounds[1]
+    assert 0 < first_round < whole.manifest["replications"]  # the rule needed more than one round
+    cut = json.loads((tmp_path / "cut" / "manifest.json").read_text())
+    assert cut["status"] == "interrupted" and cut["replications_done"] == first_round
+    resumed = api.resume(tmp_path / "cut")
+    assert resumed.manifest["replications"] == whole.manifest["replications"]
+    assert resumed.manifest["replications_rule"] == whole.manifest["replications_rule"]
+    pdt.assert_frame_equal(resumed.summary, whole.summary, check_exact=True)
+    pdt.assert_frame_equal(resumed.trajectory, whole.trajectory, check_exact=True)
+
+
+def test_a_run_stopped_while_publishing_is_interrupted_and_its_resume_publishes(tmp_path, monkeypatch):
+    """Ctrl-C while the charts or report are written (every replication done): the manifest says
+    interrupted, not running, the directory is free again, and a resume writes the files."""
+    import json
+
+    from sim import api
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    base = ["run.replications=4", "run.chunk_size=2", "run.years=1", "run.engine=numba"]
+    whole = run(make_cfg(base), out_dir=tmp_path / "whole")
+    monkeypatch.setattr(api, "write_report", stop)
+    with pytest.raises(KeyboardInterrupt):
+        run(make_cfg(base), out_dir=tmp_path / "cut")
+    manifest = json.loads((tmp_path / "cut" / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted" and manifest["replications_done"] == 4
+    assert api.running_pid(tmp_path / "cut") is None and not (tmp_path / "cut" / ".lock").exists()
+    monkeypatch.undo()
+    resumed = api.resume(tmp_path / "cut")
+    assert resumed.manifest["status"] == "complete" and (tmp_path / "cut" / "report.html").is_file()
+    pdt.assert_frame_equal(resumed.summary, whole.summary, check_exact=True)

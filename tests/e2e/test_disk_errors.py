@@ -77,19 +77,19 @@ def test_other_errors_are_not_called_disk_errors(tmp_path, error):
     assert disk_error_line(error, a_run_dir(tmp_path, 1)) is None
 
 
-#: Imported by every Python process of the run (PYTHONPATH): the Parquet writer fails as a full disk does
+#: Imported by every Python process of the run (PYTHONPATH): pyarrow's Parquet writer fails as a full disk does
 #: from its third file on, as pyarrow reports it (an errno, no file name).
 FULL_AFTER_TWO = """
 import errno, os
-import pandas
-_write = pandas.DataFrame.to_parquet
+import pyarrow.parquet
+_write = pyarrow.parquet.write_table
 _count = [0]
-def to_parquet(self, *args, **kwargs):
+def write_table(*args, **kwargs):
     _count[0] += 1
     if _count[0] > 2 and os.environ.get("TCP_SIM_DISK_FULL"):
         raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device")
-    return _write(self, *args, **kwargs)
-pandas.DataFrame.to_parquet = to_parquet
+    return _write(*args, **kwargs)
+pyarrow.parquet.write_table = write_table
 """
 
 

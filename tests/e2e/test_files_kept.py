@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -55,19 +56,28 @@ def test_a_run_into_a_directory_of_other_files_is_refused_and_writes_nothing(tmp
 def test_a_directory_another_live_process_is_running_is_refused(tmp_path):
     out = tmp_path / "busy"
     out.mkdir()
-    (out / ".running").write_text(str(os.getpid()))  # this test's process: alive
-    one_line(sim("run.replications=2", "run.years=1", f"hydra.run.dir={out}"), "config error: hydra.run.dir")
+    with open(out / ".lock", "w") as held:  # this test's process holds the run directory's lock
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write(f"{os.getpid()}\n")
+        held.flush()
+        p = sim("run.replications=2", "run.years=1", f"hydra.run.dir={out}")
+    one_line(p, f"config error: hydra.run.dir: {out} is being run by process {os.getpid()}")
+    assert f"delete {out / '.lock'} and try again" in p.stderr
     assert not (out / "manifest.json").exists()
 
 
-def test_a_stale_mark_of_a_dead_process_is_taken_over(tmp_path):
+def test_a_lock_file_whose_pid_was_reused_does_not_block_a_run(tmp_path):
+    """The issue's repro: a mark left by a process that is gone, its PID now another live process's (here
+    this test's own), blocked the directory for good. A lock file nobody holds is free, whatever PID it
+    names; the PID file of earlier versions (.running) is a leftover, neither a lock nor the user's."""
     out = tmp_path / "stale"
     out.mkdir()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    (out / ".running").write_text(dead.stdout.strip())
+    (out / ".lock").write_text(f"{os.getpid()}\n")  # a live PID, but no process holds the lock
+    (out / ".running").write_text(str(os.getpid()))
     p = sim("run.replications=2", "run.years=1", "run.progress=false", f"hydra.run.dir={out}")
     assert p.returncode == 0, p.stderr
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    assert not (out / ".lock").exists()  # given back when the run ended
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +114,21 @@ def test_a_resume_refuses_a_config_edited_since_the_run_started(stopped, tmp_pat
 def test_a_resume_may_change_how_it_runs(stopped, tmp_path):
     again = tmp_path / "again"
     subprocess.run(["cp", "-r", str(stopped), str(again)], check=True)
+    logged = (again / "sim.log").read_text().count("] - wrote ")
     p = sim(f"run.resume={again}", "run.workers=2", "run.progress=false")
     assert p.returncode == 0, p.stderr
     assert json.loads((again / "manifest.json").read_text())["status"] == "complete"
+    assert (again / "sim.log").read_text().count("] - wrote ") == logged + 1  # the resume's log is the run's
+
+
+def test_a_refused_run_leaves_the_empty_folders_it_found_and_removes_those_it_made(tmp_path):
+    """A refused run gives back the directory Hydra made for it and the folders made on the way, never a
+    folder that was there before, however empty (its time stamp changes when Hydra's folder goes)."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    p = sim("run.replications=0", f"hydra.run.dir={mine / 'made' / 'run'}")
+    one_line(p, "config error: run.replications")
+    assert mine.is_dir() and not any(mine.iterdir())
 
 
 @pytest.mark.slow

@@ -35,9 +35,10 @@ def test_changes_tag_counts_parameters_only_in_any_order() -> None:
 
 
 @pytest.mark.parametrize("word", ["plain/path-1.csv", "it's", "$(touch /tmp/pwned)", "`id`", "a b", "é", "~/x"])
-def test_shell_quote_reads_back_as_the_same_word_and_runs_nothing(word: str) -> None:
-    assert shlex.split(provenance.shell_quote(word)) == [word]
-    quoted = provenance.shell_quote(word)
+def test_the_rerun_command_reads_back_as_the_same_words_and_runs_nothing(word: str) -> None:
+    command = provenance.rerun_command([word])
+    assert shlex.split(command) == ["python", "-m", "sim", word]
+    quoted = command.removeprefix("python -m sim ")
     assert quoted == word or (quoted.startswith("'") and quoted.endswith("'"))
 
 

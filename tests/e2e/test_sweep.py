@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -242,7 +243,8 @@ def test_collect_names_incomplete_and_never_started_jobs_with_their_commands(bas
         f"{first.name}: status interrupted (2 of 4 replications); complete it with: {resume_command(first)}" in message
     )
     assert "job 1 never started; run it with: python -m sim scenario=full_ctr_coverage" in message
-    assert f"hydra.run.dir='{second}'" in message
+    started = message.split("job 1 never started; run it with: ", 1)[1].split(" | ")[0]
+    assert shlex.split(started)[-1] == f'hydra.run.dir="{second}"'  # quoted for Hydra (its = and ,), then the shell
     p = collect_cli(f"sweep={root}")
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "job 1 never started" in p.stderr
 

@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "sim.results.analytic",
         "sim.results.intervals",
         "sim.results.chunks",
+        "sim.results.disclosure",
     ),
     ("sim.model", "sim.engine"),
     ("sim.finance.ledger",),
@@ -35,7 +36,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.report",),
     ("sim.api",),
     ("sim.compare", "sim.capacity", "sim.sweep", "sim.calibrate", "sim.new_area"),
-    ("sim.cli", "sim.__main__", "sim.compare.__main__", "sim.calibrate.__main__", "sim.new_area.__main__"),
+    (
+        "sim.cli",
+        "sim.__main__",
+        "sim.compare.__main__",
+        "sim.calibrate.__main__",
+        "sim.new_area.__main__",
+        "sim.app",  # the web app: the Run page over sim.api, the charts of sim.plots
+    ),
 )
 
 

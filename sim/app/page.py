@@ -1,0 +1,225 @@
+"""The Run page (Streamlit): the widgets, the run with its progress, the charts and tables; ``run_page``
+draws it. What it offers and asks for is ``sim.app.levers``; what a run gives it, ``sim.app.results``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+import yaml
+from omegaconf import DictConfig, OmegaConf
+
+from sim.api import compose, run
+from sim.app.levers import (
+    BEDS_KEY,
+    RUN_KEYS,
+    Area,
+    Checked,
+    Lever,
+    TableError,
+    areas,
+    base_config,
+    bed_overrides,
+    bed_table,
+    check,
+    levers,
+    overrides,
+    refusal,
+    scenarios,
+)
+from sim.app.results import AppRun, simulate
+from sim.config.errors import user_error_line
+from sim.config.provenance import rerun_command
+from sim.pathway import UNIT_TYPES
+
+#: The warm-up run the app makes when it starts, so the first click does not compile the engine.
+WARM_UP = ("tcp=bhr", "run.replications=1", "run.years=1", "run.progress=false")
+#: How many results the cache keeps (each a few hundred kB of charts and tables).
+CACHED_RUNS = 64
+
+
+@st.cache_resource(show_spinner="Loading the simulation engine (compiled once, when the app starts)")
+def warm_engine() -> float:
+    """Run one replication, so Numba compiles the engine (or loads it from its cache) now; its seconds."""
+    result = run(compose(list(WARM_UP)), progress=False)
+    return float(result.manifest["wall_seconds"])
+
+
+@st.cache_data(show_spinner=False)
+def shipped(area: Area, scenario: str) -> tuple[dict[str, Lever], pd.DataFrame | None, dict[str, Any]]:
+    """An area and scenario as shipped: its levers, its bed table and its run settings."""
+    cfg = base_config(area, scenario)
+    run_settings = {"replications": int(cfg.run.replications), "seed": int(cfg.run.seed), "years": cfg.run.years}
+    return levers(cfg), bed_table(cfg), run_settings
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHED_RUNS)
+def cached_run(config_yaml: str, _cfg: DictConfig) -> AppRun:
+    """The run of a resolved config (``config_yaml``, its key: the same config is never run twice), with
+    a progress bar while it runs."""
+    bar = st.progress(0.0, text="starting the replications")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"{done:,} of {total:,} replications")
+
+    result = simulate(_cfg, progress)
+    bar.empty()
+    return result
+
+
+def run_page() -> None:
+    """The Run page."""
+    st.title("Run a scenario")
+    warm_engine()
+    every = areas()
+    area = st.selectbox("Area", every, format_func=lambda a: a.label, key="area")
+    scenario = st.selectbox("Scenario", scenarios(), key="scenario")
+    if area is None or scenario is None:  # both have options and no empty choice: for the type checker
+        return
+    try:
+        shipped_levers, beds, run_settings = shipped(area, scenario)
+    except Exception as e:  # noqa: BLE001 - a shipped file that does not compose is told, not traced
+        st.error(user_error_line(e) or one_line(e))
+        return
+    tag = f"{area.choice}:{scenario}"  # the widgets' keys: each area and scenario starts from its own values
+    beside: dict[str, Any] = {}  # field -> the place under it for its error (filled once the overrides are known)
+
+    st.subheader("Levers")
+    chosen = lever_widgets(shipped_levers, tag, beside)
+    bed_ovr: list[str] = []
+    table_error = None
+    if beds is not None:
+        st.markdown("**Beds by unit type** (each step of a unit's schedule: from the month, that many beds)")
+        edited = st.data_editor(
+            beds,
+            key=f"beds:{tag}",
+            num_rows="dynamic",
+            hide_index=True,
+            column_config={
+                "unit": st.column_config.SelectboxColumn("unit", options=list(UNIT_TYPES), required=True),
+                "date": st.column_config.TextColumn("from (YYYY-MM)", required=True),
+                "beds": st.column_config.NumberColumn("beds", step=1, format="%d", required=True),
+            },
+        )
+        beside["beds"] = st.empty()
+        try:
+            bed_ovr = bed_overrides(beds, edited)
+        except TableError as e:  # told at once: the table cannot be read into a schedule
+            table_error = str(e)
+            beside["beds"].error(table_error)
+        st.caption("A scenario's own bed changes (scenario.schedule_months_earlier, close_occupied) apply on top.")
+    else:
+        st.caption("Beds: a system's beds are its TCPs' and shared pools' own files (not offered here yet).")
+
+    st.subheader("Run settings")
+    cols = st.columns(3)
+    run_chosen = {
+        "replications": cols[0].number_input(
+            "Replications", value=run_settings["replications"], step=100, key=f"replications:{tag}"
+        ),
+        "seed": cols[1].number_input("Seed", value=run_settings["seed"], step=1, key=f"seed:{tag}"),
+        "years": cols[2].number_input("Years", value=float(run_settings["years"]), step=1.0, key=f"years:{tag}"),
+    }
+    beside |= {name: col.empty() for name, col in zip(RUN_KEYS, cols)}
+    # replications and seed always (the command says what it runs), the horizon when it is changed
+    run_ovr = {k: v for k, v in run_chosen.items() if k != "years" or v != run_settings["years"]}
+    ovr = overrides(area, scenario, shipped_levers, chosen, run_ovr, bed_ovr)
+    fields: dict[str, str | None] = {name: lever.key for name, lever in shipped_levers.items()}
+    fields |= {"beds": BEDS_KEY, **RUN_KEYS}
+
+    clicked = st.button("Run", type="primary", disabled=table_error is not None)
+    by_button = st.empty()
+    if clicked:
+        checked = attempt(ovr, fields)
+        st.session_state["request"] = {"overrides": checked.overrides, "error": checked.error, "field": checked.field}
+    request: dict[str, Any] | None = st.session_state.get("request")
+    if request is not None and request["error"] and tuple(ovr) == request["overrides"]:  # not once changed
+        beside.get(request["field"], by_button).error(request["error"])
+    show_command(ovr)
+    shown: tuple[tuple[str, ...], AppRun] | None = st.session_state.get("shown")
+    if shown is not None and shown[0] == tuple(ovr):
+        show_result(shown[1])
+    elif shown is not None:
+        st.info("The choices have changed since the last run: Run to see theirs (a run made before shows at once).")
+
+
+def attempt(ovr: list[str], fields: dict[str, str | None]) -> Checked:
+    """Compose the overrides and run them (from the cache if run before; the run's ``prepare`` is the
+    config's validation), keeping the result for the page; a refusal in one line with its field."""
+    try:
+        checked = check(ovr, fields, validate=False)
+        if checked.cfg is None:
+            return checked
+        try:
+            result = cached_run(OmegaConf.to_yaml(checked.cfg, resolve=True), checked.cfg)
+        except Exception as e:  # noqa: BLE001 - the user's mistake is told with its field; refusal raises the rest
+            return refusal(e, ovr, fields)
+    except Exception as e:  # noqa: BLE001 - not the user's mistake, but still one line, no traceback
+        return Checked(tuple(ovr), error=one_line(e))
+    st.session_state["shown"] = (checked.overrides, result)
+    return checked
+
+
+def lever_widgets(shipped_levers: dict[str, Lever], tag: str, beside: dict[str, Any]) -> dict[str, Any]:
+    """A widget for each lever, with a place under it for its error (``beside``); the values chosen."""
+    chosen: dict[str, Any] = {}
+    cols = st.columns(2)
+    for i, (name, lever) in enumerate(shipped_levers.items()):
+        with cols[i % 2]:
+            key = f"{name}:{tag}"
+            help_text = f"{lever.key}" if lever.key else None
+            if lever.key is None:
+                st.number_input(lever.label, value=None, disabled=True, key=key)
+            elif name == "repatriation":
+                if isinstance(lever.value, bool) and not lever.key.startswith("scenario."):
+                    chosen[name] = st.toggle(lever.label, value=lever.value, key=key, help=help_text)
+                else:
+                    options: list[bool | None] = [None, True, False]
+                    chosen[name] = st.selectbox(
+                        lever.label,
+                        options,
+                        index=options.index(lever.value),
+                        format_func=lambda v: {None: "as configured", True: "on", False: "off"}[v],
+                        key=key,
+                        help=help_text,
+                    )
+            elif isinstance(lever.value, int):
+                chosen[name] = st.number_input(lever.label, value=lever.value, step=1, key=key, help=help_text)
+            else:
+                chosen[name] = st.number_input(
+                    lever.label, value=lever.value, step=0.05, format="%.2f", key=key, help=help_text
+                )
+            if lever.note:
+                st.caption(lever.note)
+            beside[name] = st.empty()
+    return chosen
+
+
+def show_command(ovr: list[str]) -> None:
+    """The equivalent command line, and the overrides as YAML to download."""
+    st.markdown("**The same run from the command line**")
+    st.code(rerun_command(ovr), language="bash")
+    text = "# python -m sim with these overrides (Hydra's overrides.yaml)\n" + yaml.safe_dump(ovr, sort_keys=False)
+    st.download_button("Overrides (YAML)", text, file_name="overrides.yaml", mime="application/x-yaml")
+
+
+def show_result(result: AppRun) -> None:
+    """The charts, the milestones' table and the key figures of a run."""
+    st.subheader(result.title)
+    st.caption(f"{result.replications:,} replications in {result.seconds:.1f} s. {result.source}")
+    st.image(result.charts["fan_inpatients"], caption="Inpatients against the plan")
+    st.markdown("**P(at or under) each milestone, with its 95% interval**")
+    st.dataframe(result.milestones, hide_index=True)
+    if "milestones" in result.charts:
+        st.image(result.charts["milestones"], caption="Inpatients at each milestone")
+    st.markdown("**Key figures** (mean across replications; 5th to 95th percentile in brackets)")
+    st.table(result.key_figures.set_index("figure"))
+
+
+def one_line(e: BaseException) -> str:
+    """An unexpected error in one line (no traceback for the user)."""
+    return f"error: {type(e).__name__}: {' '.join(str(e).split())}"
+
+
+__all__ = ["cached_run", "run_page", "shipped", "warm_engine"]

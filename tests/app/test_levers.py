@@ -1,0 +1,133 @@
+"""What the Run page offers and asks for, without Streamlit: areas, levers and their keys, the bed table
+as overrides, errors to fields, the page's run against sim.api.run, and the launcher's address."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from sim.api import compose, run
+from sim.app import __main__ as launcher
+from sim.app.levers import (
+    Area,
+    TableError,
+    areas,
+    base_config,
+    bed_overrides,
+    bed_table,
+    check,
+    field_of,
+    levers,
+    overrides,
+    scenarios,
+)
+from sim.app.results import replications_of, simulate
+
+
+def test_every_shipped_area_and_scenario() -> None:
+    found = areas()
+    assert found[0] == Area("tcp", "bhr")
+    assert Area("system", "south_east_hub") in found and Area("tcp", "surrey") in found
+    assert all(a.name != "single" for a in found)  # the system of whichever TCP is chosen, not an area
+    assert scenarios()[0] == "baseline" and "no_repatriation" in scenarios()
+
+
+def test_a_tcp_s_levers_are_its_own_keys_unless_the_scenario_sets_them() -> None:
+    own = levers(base_config(Area("tcp", "bhr"), "baseline"))
+    assert own["coverage"].key == "tcp.ctr.coverage" and own["coverage"].value == pytest.approx(0.79)
+    assert own["repatriation"].key == "tcp.discharge.repatriation" and own["repatriation"].value is True
+    full = levers(base_config(Area("tcp", "bhr"), "full_ctr_coverage"))
+    assert full["coverage"].key == "scenario.ctr_coverage" and full["coverage"].value == 1.0  # it wins at the build
+    off = levers(base_config(Area("tcp", "bhr"), "no_repatriation"))
+    assert off["repatriation"].key == "scenario.repatriation" and off["repatriation"].value is False
+
+
+def test_a_system_s_levers_are_the_scenario_s_keys_or_off() -> None:
+    hub = levers(base_config(Area("system", "south_east_hub"), "baseline"))
+    assert hub["coverage"].key == "scenario.ctr_coverage" and hub["coverage"].value is None
+    assert hub["crisis"].key == "scenario.crisis_support_factor" and hub["crisis"].value == 1.0
+    assert hub["avert"].key is None and hub["avert"].note
+    assert bed_table(base_config(Area("system", "south_east_hub"), "baseline")) is None
+
+
+def test_only_changed_levers_become_overrides() -> None:
+    area = Area("tcp", "bhr")
+    shipped = levers(base_config(area, "baseline"))
+    same = overrides(area, "baseline", shipped, {"coverage": 0.79, "avert": 0.3}, {"replications": 20})
+    assert same == ["tcp=bhr", "scenario=baseline", "run.replications=20"]
+    changed = overrides(area, "baseline", shipped, {"coverage": 0.9, "crisis": 4, "repatriation": False}, {})
+    assert changed[2:] == ["tcp.ctr.coverage=0.9", "tcp.crisis_support.places=4", "tcp.discharge.repatriation=false"]
+    cfg = compose(changed)
+    assert (cfg.tcp.ctr.coverage, cfg.tcp.crisis_support.places, cfg.tcp.discharge.repatriation) == (0.9, 4, False)
+
+
+def test_the_bed_table_becomes_the_changed_units_schedules() -> None:
+    shipped = bed_table(base_config(Area("tcp", "bhr"), "baseline"))
+    assert shipped is not None
+    assert bed_overrides(shipped, shipped) == []
+    edited = shipped.copy()
+    edited.loc[(edited["unit"] == "atu") & (edited["date"] == "2019-03"), "beds"] = 5
+    edited = pd.concat([edited, pd.DataFrame([{"unit": "low_secure", "date": "2019-03", "beds": 4}])])
+    ovr = bed_overrides(shipped, edited)
+    assert [o.split("=", 1)[0] for o in ovr] == ["tcp.beds.atu.schedule", "tcp.beds.low_secure.schedule"]
+    cfg = compose(["tcp=bhr", *ovr])
+    assert [(s.date, s.beds) for s in cfg.tcp.beds.atu.schedule][-1] == ("2019-03", 5)
+    assert [(s.date, s.beds) for s in cfg.tcp.beds.low_secure.schedule][-1] == ("2019-03", 4)
+    assert cfg.tcp.beds.medium_secure.schedule == compose(["tcp=bhr"]).tcp.beds.medium_secure.schedule
+
+
+def test_a_half_filled_row_is_refused() -> None:
+    shipped = bed_table(base_config(Area("tcp", "bhr"), "baseline"))
+    assert shipped is not None
+    edited = pd.concat([shipped, pd.DataFrame([{"unit": "atu", "date": None, "beds": 3}])], ignore_index=True)
+    with pytest.raises(TableError, match="row 11 of the bed table needs a unit, a date and beds"):
+        bed_overrides(shipped, edited)
+    blank = pd.concat([shipped, pd.DataFrame([{"unit": None, "date": None, "beds": None}])], ignore_index=True)
+    assert bed_overrides(shipped, blank) == []  # an empty row the editor added is no step
+
+
+def test_refusals_go_to_their_field() -> None:
+    fields = {"coverage": "tcp.ctr.coverage", "avert": None, "beds": "tcp.beds", "seed": "run.seed"}
+    checked = check(["tcp=bhr", "tcp.ctr.coverage=1.5"], fields)
+    assert checked.cfg is None and checked.field == "coverage"
+    assert checked.error == "config error: tcp.ctr.coverage: 1.5 is a probability and must be in [0, 1]"
+    assert field_of("config error: tcp.beds.atu.schedule[0].beds: -1 must be at least 0", fields) == "beds"
+    assert field_of("config error: run.seed: '-1' must be a whole number in [0, 2**32)", fields) == "seed"
+    assert field_of("config error: tcp.ctr.coverages: no such key", fields) is None  # a prefix is not a key
+    assert check(["tcp=bhr"], fields).cfg is not None
+
+
+def test_the_page_s_run_is_sim_api_run() -> None:
+    """Its replications run through the runner with a progress call: the same results as sim.api.run."""
+    cfg = compose(["tcp=bhr", "run.replications=30", "run.years=1", "run.chunk_size=10", "run.progress=false"])
+    calls: list[tuple[int, int]] = []
+    mine = replications_of(cfg, lambda done, total: calls.append((done, total)))
+    theirs = run(cfg)
+    assert_frame_equal(mine.summary, theirs.summary)
+    assert_frame_equal(mine.trajectory, theirs.trajectory)
+    assert calls == [(10, 30), (20, 30), (30, 30)]
+
+
+def test_what_the_page_shows_of_a_run() -> None:
+    cfg = compose(["tcp=bhr", "run.replications=20", "run.years=1", "run.progress=false"])
+    shown = simulate(cfg)
+    assert set(shown.charts) == {"fan_inpatients", "milestones"}
+    assert all(png[:8] == b"\x89PNG\r\n\x1a\n" for png in shown.charts.values())
+    assert list(shown.milestones["month"]) == ["2016-03", "2017-03"]
+    figures = shown.key_figures.set_index("figure")
+    assert figures.loc["inpatients", "2016-03 (month end)"] == "26.0 (26 to 26)"  # BHR's census
+    assert figures.loc["admissions", "total, 2016-03 to 2017-03"] != ""
+
+
+def test_the_launcher_binds_this_machine_and_says_where(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    execs: list[list[str]] = []
+    monkeypatch.setattr(launcher.os, "execv", lambda path, argv: execs.append(list(argv)))
+    launcher.main(["--port", "8642"])
+    (argv,) = execs
+    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4].endswith("sim/app/main.py")
+    assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
+    assert argv[argv.index("--server.port") + 1] == "8642"
+    assert "http://127.0.0.1:8642" in capsys.readouterr().out
