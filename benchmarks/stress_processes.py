@@ -220,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         "tracebacks": sum(bool(r["traceback"]) for r in rows),
         "leftover_processes": sum(int(str(r["leftover"])) for r in rows),
         # a run stopped once its directory held a run, whose last line does not say how to complete it
-        "no_resume_line": sum(r["exit"] not in (0, "hang") and r["status"] and not r["resume_line"] for r in rows),
+        "no_resume_line": sum(
+            bool(r["exit"] not in (0, "hang") and r["status"] and not r["resume_line"]) for r in rows
+        ),
         "stopped_with_chunks": sum(r["exit"] not in (0, "hang") and int(str(r["chunks"])) > 0 for r in rows),
         "exits": dict(Counter(f"{r['kind']}:{r['exit']}" for r in rows)),
         "max_exit_s": max((float(str(r["exit_s"])) for r in rows if r["exit"] != "hang"), default=0.0),
