@@ -320,7 +320,7 @@ def main() -> None:
     """Entry point of ``python -m sim``: every job of a sweep checked first (``sweep_error``), then
     ``run_app``; Ctrl-C or SIGTERM end it with status 130 (finished chunks kept)."""
     signal.signal(signal.SIGTERM, _stop)
-    line = sweep_error(sys.argv[1:])
+    line = sweep_error(sys.argv[1:]) or taken_dir_error(sys.argv[1:])
     if line is not None:
         print(line, file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
@@ -328,6 +328,23 @@ def main() -> None:
         run_app(_hydra_main)
     except KeyboardInterrupt:
         exit_now(EXIT_INTERRUPTED)
+
+
+def taken_dir_error(argv: Sequence[str]) -> str | None:
+    """Before Hydra writes anything: a ``hydra.run.dir=`` that already holds a run is refused with its one
+    line (Hydra would first rewrite that run's .hydra/overrides.yaml, which sweep collection reads to label
+    jobs). A resume is left to ``run.resume``."""
+    if any(a.split("=", 1)[0] == "run.resume" for a in argv) or any(a in ("-m", "--multirun") for a in argv):
+        return None
+    given = [a.split("=", 1)[1] for a in argv if a.split("=", 1)[0] == "hydra.run.dir" and "=" in a]
+    if not given:
+        return None
+    run_dir = Path(given[-1].strip("'\""))
+    if not run_dir.is_dir():
+        return None
+    if (run_dir / "manifest.json").exists() or (run_dir / "replications").exists():
+        return f"config error: hydra.run.dir: {api._taken(run_dir, 'hydra.run.dir')}"
+    return None  # a folder of the user's: Hydra's files in it are removed after the refusal (drop_if_empty)
 
 
 def experiment_dir(name: str, root: Path = Path("outputs") / "experiments") -> Path:

@@ -176,3 +176,15 @@ def test_a_resume_runs_a_truncated_chunk_again_and_keeps_the_broken_file(stopped
     assert "not a whole chunk" in p.stderr
     assert (out / "replications" / "chunk-00000.parquet.broken").exists()
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_a_refused_second_run_leaves_the_first_runs_hydra_record_as_it_was(tmp_path):
+    """A second run into a run's directory is refused before Hydra writes: the first run's
+    .hydra/overrides.yaml (which sweep collection reads to label jobs) keeps its bytes."""
+    out = tmp_path / "run"
+    first = sim("run.replications=2", "run.years=1", f"hydra.run.dir={out}")
+    assert first.returncode == 0, first.stderr
+    record = {p.name: p.read_bytes() for p in (out / ".hydra").iterdir()}
+    second = sim("run.replications=3", "run.seed=9", f"hydra.run.dir={out}")
+    assert second.returncode == 2 and "already holds a run (complete)" in second.stderr
+    assert {p.name: p.read_bytes() for p in (out / ".hydra").iterdir()} == record
