@@ -396,7 +396,7 @@ def _taken(run_dir: Path, dir_key: str) -> str:
 
 
 #: What a run writes into its directory (``overwrite=True`` removes these and nothing else).
-RUN_FILES = ("manifest.json", "config.yaml", "summary.csv", "trajectory.csv", "report.md", "report.html")
+RUN_FILES = ("manifest.json", "manifest.json.tmp", "config.yaml", "summary.csv", "trajectory.csv", "report.md", "report.html")
 RUN_PATTERNS = ("fan_*.png", "fan_*.svg", "milestones.*", "finance_*", "report.*", "results.xlsx", "*.log")
 RUN_FOLDERS = ("replications", "events", "inputs", ".hydra")
 
@@ -824,7 +824,11 @@ def _say_rule(rec: dict, show: bool) -> None:
 
 
 def _write_manifest(run_dir: Path, manifest: dict) -> None:
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    """Write the manifest whole or not at all (a temporary file renamed over it): a full disk leaves the
+    last good manifest, so the run can still be resumed."""
+    temporary = run_dir / "manifest.json.tmp"
+    temporary.write_text(json.dumps(manifest, indent=2) + "\n")
+    os.replace(temporary, run_dir / "manifest.json")
 
 
 def _job_overrides() -> list[str] | None:

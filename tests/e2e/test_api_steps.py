@@ -3,6 +3,7 @@ directory, replicating again gives the same replications, and a bad auto rule st
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +80,23 @@ def test_a_second_run_into_one_directory_is_refused_in_python_terms_unless_overw
     again = api.run(cfg, out_dir=out, overwrite=True)
     pd.testing.assert_frame_equal(again.summary, first.summary)
     assert again.manifest["status"] == "complete" and len(list((out / "replications").iterdir())) == 2
+
+
+def test_the_manifest_is_written_whole_or_not_at_all(tmp_path, monkeypatch) -> None:
+    """A write that fails part-way (a full disk) leaves the last good manifest.json, so the run can
+    still be resumed; no temporary file is left by a write that succeeds."""
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    api._write_manifest(run_dir, {"status": "running", "replications_done": 50})
+    assert not (run_dir / "manifest.json.tmp").exists()
+    real = Path.write_text
+
+    def full_disk(self: Path, text: str, *args: object, **kwargs: object) -> int:
+        real(self, text[:10])  # a part written, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OSError):
+        api._write_manifest(run_dir, {"status": "running", "replications_done": 100})
+    monkeypatch.undo()
+    assert json.loads((run_dir / "manifest.json").read_text())["replications_done"] == 50
