@@ -396,7 +396,15 @@ def _taken(run_dir: Path, dir_key: str) -> str:
 
 
 #: What a run writes into its directory (``overwrite=True`` removes these and nothing else).
-RUN_FILES = ("manifest.json", "manifest.json.tmp", "config.yaml", "summary.csv", "trajectory.csv", "report.md", "report.html")
+RUN_FILES = (
+    "manifest.json",
+    "manifest.json.tmp",
+    "config.yaml",
+    "summary.csv",
+    "trajectory.csv",
+    "report.md",
+    "report.html",
+)
 RUN_PATTERNS = ("fan_*.png", "fan_*.svg", "milestones.*", "finance_*", "report.*", "results.xlsx", "*.log")
 RUN_FOLDERS = ("replications", "events", "inputs", ".hydra")
 
