@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)  # the console and the run directory's sim.
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
+    if getattr(signal.getsignal(signal.SIGINT), "__name__", "") == "_before_the_run":  # sim/__main__.py's
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # from here a Ctrl-C keeps what is finished
     made = Path(HydraConfig.get().runtime.output_dir)  # Hydra's new directory for this call
     out = Path(cfg.run.resume) if cfg.run.resume else made
     try:
