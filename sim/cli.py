@@ -344,6 +344,8 @@ def taken_dir_error(argv: Sequence[str]) -> str | None:
     run_dir = Path(given[-1].strip("'\""))
     if not run_dir.is_dir():
         return None
+    if api.running_pid(run_dir) is not None:  # being run now: the lock's own line, with its process
+        return f"config error: hydra.run.dir: {api._held_by(run_dir)}"
     if (run_dir / "manifest.json").exists() or (run_dir / "replications").exists():
         return f"config error: hydra.run.dir: {api._taken(run_dir, 'hydra.run.dir')}"
     return None  # a folder of the user's: Hydra's files in it are removed after the refusal (drop_if_empty)

@@ -79,7 +79,10 @@ def test_notebook_runs(path: Path, tmp_path: Path):
         allow_errors=False,
         resources={"metadata": {"path": str(work)}},
     )
-    env = {**os.environ, "TCP_SIM_REPLICATIONS": str(REPLICATIONS), "IPYTHONDIR": str(tmp_path / "ipython")}
+    # without MPLBACKEND: importing streamlit (the app's tests, in the same worker) sets it to Agg for the
+    # whole process, and a kernel started with it draws no chart inline
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env.update({"TCP_SIM_REPLICATIONS": str(REPLICATIONS), "IPYTHONDIR": str(tmp_path / "ipython")})
     client.execute(env=env, cleanup_kc=True)  # raises CellExecutionError, with the cell's traceback
     outputs = [o for c in _code_cells(nb) for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
