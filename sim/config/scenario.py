@@ -35,6 +35,7 @@ SCENARIO_NEUTRAL: dict[str, Any] = {
     "crisis_support_factor": 1.0,
     "housing_months_earlier": 0,
     "funding_delay_factor": 1.0,
+    "provider_lead_factor": 1.0,
     "repatriation": None,
     "close_occupied": False,
     "package_cost_factor": 1.0,
@@ -42,7 +43,7 @@ SCENARIO_NEUTRAL: dict[str, Any] = {
     "bed_fixed_share": {},
 }
 
-#: Fields of a LOS component that are times (scaled by ``funding_delay_factor``); ``shape`` is not.
+#: Fields of a LOS component that are times (scaled by ``funding_delay_factor`` and ``provider_lead_factor``); ``shape`` is not.
 TIME_FIELDS = ("mean", "sd", "scale", "low", "high", "value")
 
 
@@ -126,6 +127,7 @@ def apply_scenario(cfg: Config) -> Config:
     support = number("scenario.crisis_support_factor", s.crisis_support_factor, minimum=0.0)
     housing_earlier = integer("scenario.housing_months_earlier", s.housing_months_earlier, minimum=0)
     funding = number("scenario.funding_delay_factor", s.funding_delay_factor, minimum=0.0)
+    provider = number("scenario.provider_lead_factor", s.provider_lead_factor, minimum=0.0)
     packages = number("scenario.package_cost_factor", s.package_cost_factor, minimum=0.0)
     schedule_earlier = integer("scenario.schedule_months_earlier", s.schedule_months_earlier, minimum=0)
     fixed_share = {}
@@ -156,6 +158,8 @@ def apply_scenario(cfg: Config) -> Config:
                     step.date = month_label(max(add_months(when, -housing_earlier), start))
         if funding != 1.0:
             tcp.discharge.funding_delay = scale_los(tcp.discharge.funding_delay, funding)
+        if provider != 1.0:
+            tcp.discharge.provider_lead = scale_los(tcp.discharge.provider_lead, provider)
         if s.repatriation is not None:
             tcp.discharge.repatriation = bool(s.repatriation)
         if packages != 1.0:

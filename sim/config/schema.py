@@ -324,6 +324,7 @@ class ScenarioConfig:
     crisis_support_factor: float = 1.0  # every TCP's crisis_support.places times this, rounded
     housing_months_earlier: int = 0  # every housing pipeline step this many months earlier (not before run.start)
     funding_delay_factor: float = 1.0  # every time of every TCP's discharge.funding_delay times this (0: none)
+    provider_lead_factor: float = 1.0  # every time of every TCP's discharge.provider_lead times this (0: none)
     repatriation: Optional[bool] = None  # if set: every TCP's discharge.repatriation
     close_occupied: bool = False  # beds close on their planned dates even if occupied (occupants move out of area)
     package_cost_factor: float = 1.0  # every TCP's costs.package_per_year times this

@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 
 from sim.api import compose, run
 from sim.config import CONFIG_DIR, ConfigError, SystemSpec, build_spec
 from sim.config.checks import add_months
+from sim.config.scenario import apply_scenario
 from sim.config.schema import UNIT_TYPES
 
 SCENARIOS = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
@@ -155,6 +157,7 @@ def test_double_running_fixes_the_whole_price_of_every_secure_bed(baseline):
         ("scenario.crisis_support_factor=-1", "scenario.crisis_support_factor", "at least 0"),
         ("scenario.housing_months_earlier=-3", "scenario.housing_months_earlier", "at least 0"),
         ("scenario.funding_delay_factor=-0.5", "scenario.funding_delay_factor", "at least 0"),
+        ("scenario.provider_lead_factor=-1", "scenario.provider_lead_factor", "at least 0"),
     ],
 )
 def test_bad_scenario_value_names_its_key(override, key, words):
@@ -168,6 +171,19 @@ def test_funding_delay_factor_zero_is_no_delay():
     """A funding delay factor of 0 removes the funding delay (no components: no delay)."""
     spec = build_spec(compose(["scenario.funding_delay_factor=0"]))
     assert spec.tcps[0].discharge.funding_delay is None
+
+
+def test_provider_lead_factor_scales_every_time():
+    """The provider lead factor multiplies the provider lead's mean and sd (BHR's 0.25 and 0.15 years), and
+    leaves the funding delay as it was; 0 removes the wait for a provider."""
+    base = compose(["tcp=bhr"])
+    halved = apply_scenario(OmegaConf.to_object(compose(["tcp=bhr", "scenario.provider_lead_factor=0.5"])))
+    (component,) = halved.tcp.discharge.provider_lead.components
+    shipped = base.tcp.discharge.provider_lead.components[0]
+    assert (component.mean, component.sd) == pytest.approx((shipped.mean / 2, shipped.sd / 2))
+    assert halved.tcp.discharge.funding_delay.components[0].mean == base.tcp.discharge.funding_delay.components[0].mean
+    spec = build_spec(compose(["scenario.provider_lead_factor=0"]))
+    assert spec.tcps[0].discharge.provider_lead is None
 
 
 # ------------------------------------------------------------------------------- behaviour (small runs)
