@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -35,10 +36,13 @@ BEDS_KEY = "tcp.beds"
 
 @dataclass(frozen=True)
 class Area:
-    """A shipped area: a TCP (``configs/tcp/``) or a system of TCPs (``configs/system/``)."""
+    """An area: a TCP (``tcp/<name>.yaml``) or a system of TCPs (``system/<name>.yaml``), shipped
+    (``configs/``) or in a directory of the user's own configs (``config_dir``: ``--config-dir``, or an
+    uploaded area unpacked by ``sim.app.upload``)."""
 
     kind: str  # "tcp" or "system"
     name: str
+    config_dir: str | None = None
 
     @property
     def choice(self) -> str:
@@ -47,7 +51,24 @@ class Area:
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({'TCP' if self.kind == 'tcp' else 'system of TCPs'})"
+        where = "" if self.config_dir is None else f", from {self.config_dir}"
+        return f"{self.name} ({'TCP' if self.kind == 'tcp' else 'system of TCPs'}{where})"
+
+    @property
+    def config_dirs(self) -> tuple[str, ...]:
+        """The ``--config-dir`` its command line needs."""
+        return () if self.config_dir is None else (self.config_dir,)
+
+    def compose(self, ovr: Sequence[str]) -> DictConfig:
+        """``ovr`` composed with this area's config directory (if any) searched first."""
+        return compose(list(ovr), config_dir=self.config_dir)
+
+
+def areas_in(config_dir: str | Path) -> list[Area]:
+    """The TCPs and systems of a directory of the user's own configs (``tcp/*.yaml``, ``system/*.yaml``)."""
+    d = Path(config_dir).resolve()
+    tcps = [Area("tcp", p.stem, str(d)) for p in sorted((d / "tcp").glob("*.yaml"))]
+    return tcps + [Area("system", p.stem, str(d)) for p in sorted((d / "system").glob("*.yaml"))]
 
 
 def areas() -> list[Area]:
@@ -78,13 +99,48 @@ class Lever:
 
 
 def base_config(area: Area, scenario: str) -> DictConfig:
-    """The shipped config of an area and scenario, no value changed."""
-    return compose([area.choice, f"scenario={scenario}"])
+    """The config of an area and scenario as their files give it, no value changed."""
+    return area.compose([area.choice, f"scenario={scenario}"])
+
+
+def discharge_levers(scenario: DictConfig) -> dict[str, Lever]:
+    """The levers of the wait to leave hospital, the scenario's keys (for one TCP and a system alike):
+    the housing pipeline's dates, the funding decision's and the provider's times."""
+    return {
+        "housing": Lever(
+            "housing",
+            "Housing pipeline: months earlier",
+            "scenario.housing_months_earlier",
+            int(scenario.housing_months_earlier),
+            "every planned housing development opens this many months earlier (not before the start)",
+        ),
+        "funding": Lever(
+            "funding",
+            "Funding decisions: times as long",
+            "scenario.funding_delay_factor",
+            float(scenario.funding_delay_factor),
+            "the time to agree funding times this (0.5: twice as fast; 0: no wait)",
+        ),
+        "provider": Lever(
+            "provider",
+            "Finding a provider: times as long",
+            "scenario.provider_lead_factor",
+            float(scenario.provider_lead_factor),
+            "the time to find and mobilise a provider times this (0: no wait)",
+        ),
+    }
 
 
 def levers(cfg: DictConfig) -> dict[str, Lever]:
     """The levers of a composed config, by field: CTR coverage and avert rate, crisis-support places,
-    repatriation; their shipped values as the run would use them (the scenario's where it sets them)."""
+    repatriation, the housing pipeline, funding and provider delays; their values as the run would use
+    them (the scenario's where it sets them)."""
+    return {**admission_levers(cfg), **discharge_levers(cfg.scenario)}
+
+
+def admission_levers(cfg: DictConfig) -> dict[str, Lever]:
+    """CTR coverage and avert rate, crisis-support places and repatriation: a TCP's own keys, or for a
+    system the scenario's (``levers``)."""
     sc = cfg.scenario
     if cfg.system.tcps:  # a system: the scenario's keys, applied to every TCP
         coverage = sc.ctr_coverage
@@ -233,12 +289,14 @@ class Checked:
     field: str | None = None
 
 
-def check(ovr: Sequence[str], fields: Mapping[str, str | None], *, validate: bool = True) -> Checked:
+def check(
+    ovr: Sequence[str], fields: Mapping[str, str | None], *, validate: bool = True, config_dir: str | None = None
+) -> Checked:
     """Compose ``ovr`` and, with ``validate``, build it as a run would (nothing simulated); a refusal as
     the command line's one line with its field (``refusal``). The page composes only: its run's own
     ``prepare`` validates (once, not twice), and a run made before is answered from the cache unbuilt."""
     try:
-        cfg = compose(list(ovr))
+        cfg = compose(list(ovr), config_dir=config_dir)
         if validate:
             build(cfg)
     except Exception as e:  # noqa: BLE001 - sorted by refusal: the user's mistakes are told, the rest raised

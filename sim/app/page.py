@@ -3,14 +3,15 @@ draws it. What it offers and asks for is ``sim.app.levers``; what a run gives it
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from sim.api import compose, run
+from sim.app.common import Cancelled, choose_area, choose_scenario, offer, one_line, progress_bar, show_command
+from sim.app.exports import chart_downloads, run_downloads, run_files, table_downloads
 from sim.app.levers import (
     BEDS_KEY,
     RUN_KEYS,
@@ -18,7 +19,6 @@ from sim.app.levers import (
     Checked,
     Lever,
     TableError,
-    areas,
     base_config,
     bed_overrides,
     bed_table,
@@ -26,24 +26,14 @@ from sim.app.levers import (
     levers,
     overrides,
     refusal,
-    scenarios,
 )
-from sim.app.results import AppRun, simulate
+from sim.app.results import CHARTS, AppRun, Progress, Store, draw, simulate
 from sim.config.errors import user_error_line
-from sim.config.provenance import rerun_command
 from sim.pathway import UNIT_TYPES
+from sim.report.workbook import Sheet
 
-#: The warm-up run the app makes when it starts, so the first click does not compile the engine.
-WARM_UP = ("tcp=bhr", "run.replications=1", "run.years=1", "run.progress=false")
 #: How many results the cache keeps (each a few hundred kB of charts and tables).
 CACHED_RUNS = 64
-
-
-@st.cache_resource(show_spinner="Loading the simulation engine (compiled once, when the app starts)")
-def warm_engine() -> float:
-    """Run one replication, so Numba compiles the engine (or loads it from its cache) now; its seconds."""
-    result = run(compose(list(WARM_UP)), progress=False)
-    return float(result.manifest["wall_seconds"])
 
 
 @st.cache_data(show_spinner=False)
@@ -54,27 +44,23 @@ def shipped(area: Area, scenario: str) -> tuple[dict[str, Lever], pd.DataFrame |
     return levers(cfg), bed_table(cfg), run_settings
 
 
-@st.cache_data(show_spinner=False, max_entries=CACHED_RUNS)
-def cached_run(config_yaml: str, _cfg: DictConfig) -> AppRun:
-    """The run of a resolved config (``config_yaml``, its key: the same config is never run twice), with
-    a progress bar while it runs."""
-    bar = st.progress(0.0, text="starting the replications")
+@st.cache_resource
+def stores() -> tuple[Store, Store]:
+    """The app's results (``CACHED_RUNS`` runs) and the files made of them (the last 8), shared by every
+    session."""
+    return Store(CACHED_RUNS), Store(8)
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"{done:,} of {total:,} replications")
 
-    result = simulate(_cfg, progress)
-    bar.empty()
-    return result
+def cached_run(config_yaml: str, cfg: DictConfig, on_progress: Progress | None = None) -> AppRun:
+    """The run of a resolved config (``config_yaml``, its key: the same config is never run twice)."""
+    return stores()[0].made(config_yaml, lambda: simulate(cfg, on_progress))
 
 
 def run_page() -> None:
     """The Run page."""
     st.title("Run a scenario")
-    warm_engine()
-    every = areas()
-    area = st.selectbox("Area", every, format_func=lambda a: a.label, key="area")
-    scenario = st.selectbox("Scenario", scenarios(), key="scenario")
+    area = choose_area("run")
+    scenario = choose_scenario("run")
     if area is None or scenario is None:  # both have options and no empty choice: for the type checker
         return
     try:
@@ -82,7 +68,8 @@ def run_page() -> None:
     except Exception as e:  # noqa: BLE001 - a shipped file that does not compose is told, not traced
         st.error(user_error_line(e) or one_line(e))
         return
-    tag = f"{area.choice}:{scenario}"  # the widgets' keys: each area and scenario starts from its own values
+    # the widgets' keys: each area and scenario starts from its own values
+    tag = f"{area.choice}{'@' + area.config_dir if area.config_dir else ''}:{scenario}"
     beside: dict[str, Any] = {}  # field -> the place under it for its error (filled once the overrides are known)
 
     st.subheader("Levers")
@@ -130,34 +117,42 @@ def run_page() -> None:
 
     clicked = st.button("Run", type="primary", disabled=table_error is not None)
     by_button = st.empty()
+    if st.session_state.pop("cancelled", False):
+        by_button.warning("The run was cancelled: nothing of it was kept.")
     if clicked:
-        checked = attempt(ovr, fields)
+        checked = attempt(ovr, fields, area.config_dir)
         st.session_state["request"] = {"overrides": checked.overrides, "error": checked.error, "field": checked.field}
     request: dict[str, Any] | None = st.session_state.get("request")
     if request is not None and request["error"] and tuple(ovr) == request["overrides"]:  # not once changed
         beside.get(request["field"], by_button).error(request["error"])
-    show_command(ovr)
-    shown: tuple[tuple[str, ...], AppRun] | None = st.session_state.get("shown")
+    show_command(ovr, "run:command", area.config_dirs)
+    shown: tuple[tuple[str, ...], AppRun, DictConfig] | None = st.session_state.get("shown")
     if shown is not None and shown[0] == tuple(ovr):
-        show_result(shown[1])
+        show_result(shown[1], shown[2])
     elif shown is not None:
         st.info("The choices have changed since the last run: Run to see theirs (a run made before shows at once).")
 
 
-def attempt(ovr: list[str], fields: dict[str, str | None]) -> Checked:
+def attempt(ovr: list[str], fields: dict[str, str | None], config_dir: str | None = None) -> Checked:
     """Compose the overrides and run them (from the cache if run before; the run's ``prepare`` is the
-    config's validation), keeping the result for the page; a refusal in one line with its field."""
+    config's validation), keeping the result for the page; a refusal in one line with its field. A
+    cancelled run keeps nothing and leaves the last result as it was."""
     try:
-        checked = check(ovr, fields, validate=False)
+        checked = check(ovr, fields, validate=False, config_dir=config_dir)
         if checked.cfg is None:
             return checked
+        on_progress, finished = progress_bar()
         try:
-            result = cached_run(OmegaConf.to_yaml(checked.cfg, resolve=True), checked.cfg)
+            result = cached_run(OmegaConf.to_yaml(checked.cfg, resolve=True), checked.cfg, on_progress)
+        except Cancelled:
+            return Checked(tuple(ovr))
         except Exception as e:  # noqa: BLE001 - the user's mistake is told with its field; refusal raises the rest
             return refusal(e, ovr, fields)
+        finally:
+            finished()
     except Exception as e:  # noqa: BLE001 - not the user's mistake, but still one line, no traceback
         return Checked(tuple(ovr), error=one_line(e))
-    st.session_state["shown"] = (checked.overrides, result)
+    st.session_state["shown"] = (checked.overrides, result, checked.cfg)
     return checked
 
 
@@ -196,30 +191,29 @@ def lever_widgets(shipped_levers: dict[str, Lever], tag: str, beside: dict[str, 
     return chosen
 
 
-def show_command(ovr: list[str]) -> None:
-    """The equivalent command line, and the overrides as YAML to download."""
-    st.markdown("**The same run from the command line**")
-    st.code(rerun_command(ovr), language="bash")
-    text = "# python -m sim with these overrides (Hydra's overrides.yaml)\n" + yaml.safe_dump(ovr, sort_keys=False)
-    st.download_button("Overrides (YAML)", text, file_name="overrides.yaml", mime="application/x-yaml")
-
-
-def show_result(result: AppRun) -> None:
-    """The charts, the milestones' table and the key figures of a run."""
+def show_result(result: AppRun, cfg: DictConfig) -> None:
+    """The charts, the milestones' table and the key figures of a run, each with its downloads, and the
+    run's own files (report, workbook) made on demand."""
     st.subheader(result.title)
     st.caption(f"{result.replications:,} replications in {result.seconds:.1f} s. {result.source}")
-    st.image(result.charts["fan_inpatients"], caption="Inpatients against the plan")
-    st.markdown("**P(at or under) each milestone, with its 95% interval**")
-    st.dataframe(result.milestones, hide_index=True)
-    if "milestones" in result.charts:
-        st.image(result.charts["milestones"], caption="Inpatients at each milestone")
+    for name, caption in CHARTS.items():
+        if name in result.charts:
+            st.image(result.charts[name], caption=caption)
+            offer(chart_downloads(name, partial(draw, result, name)), f"run:{name}")
+        if name == "fan_inpatients":
+            st.markdown("**P(at or under) each milestone, with its 95% interval**")
+            st.dataframe(result.milestones, hide_index=True)
     st.markdown("**Key figures** (mean across replications; 5th to 95th percentile in brackets)")
     st.table(result.key_figures.set_index("figure"))
+    source = result.source
+    sheets = [
+        Sheet("Milestones", result.milestones, f"{result.title}: P(at or under) each milestone", "people", source),
+        Sheet("Key figures", result.key_figures, f"{result.title}: key figures", "people; £ million", source),
+    ]
+    offer(table_downloads("run_tables", sheets, "Tables"), "run:tables")
+    st.markdown("**The run's files** (report, workbook and tables as the command line writes them; made when asked)")
+    yaml_key, files = OmegaConf.to_yaml(cfg, resolve=True), stores()[1]  # the store taken here, in the page
+    offer(run_downloads(lambda: files.made(yaml_key, lambda: run_files(cfg))), "run:files")
 
 
-def one_line(e: BaseException) -> str:
-    """An unexpected error in one line (no traceback for the user)."""
-    return f"error: {type(e).__name__}: {' '.join(str(e).split())}"
-
-
-__all__ = ["cached_run", "run_page", "shipped", "warm_engine"]
+__all__ = ["cached_run", "run_page", "shipped", "stores"]

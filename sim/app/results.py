@@ -10,9 +10,12 @@ replications through ``sim.runner.run_replications`` itself, as ``replicate`` do
 from __future__ import annotations
 
 import io
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -32,8 +35,9 @@ Progress = Callable[[int, int], None]  # (replications done, of how many)
 
 @dataclass
 class AppRun:
-    """What the page shows of one run: its charts (name -> PNG), the milestones' table, the key figures,
-    and the run's bands (``summary``) and size."""
+    """What the page shows of one run: its charts (name -> PNG at screen resolution), the milestones'
+    table, the key figures, and what the charts are drawn from (to draw them again at the files'
+    resolution and as SVG when downloaded)."""
 
     title: str
     source: str
@@ -42,7 +46,47 @@ class AppRun:
     summary: pd.DataFrame
     milestones: pd.DataFrame
     key_figures: pd.DataFrame
+    plan: dict[str, float] = field(default_factory=dict)
+    odds: pd.DataFrame = field(default_factory=pd.DataFrame)  # the trajectory rows of inpatients
+    at_milestones: pd.DataFrame = field(default_factory=pd.DataFrame)  # replication, month, inpatients
+    start: str = ""
+    spec_title: str = ""
     charts: dict[str, bytes] = field(default_factory=dict)
+
+
+class Store:
+    """The results the app has made, by their resolved config (the YAML of the config run): the newest
+    ``size`` kept, shared by every session (a result is never changed once made), safe across the
+    sessions' threads. Not ``st.cache_data``: a run shows its progress in the page, which a cached
+    function may not do."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def made(self, key: str, make: Callable[[], Any]) -> Any:
+        """The value of ``key``, made by ``make()`` and kept if not made before (made outside the lock,
+        so two sessions' runs go at the same time)."""
+        found = self.get(key)
+        if found is None:
+            found = make()
+            self.put(key, found)
+        return found
 
 
 def replications_of(cfg: DictConfig, on_progress: Progress | None = None) -> RunResult:
@@ -55,6 +99,34 @@ def replications_of(cfg: DictConfig, on_progress: Progress | None = None) -> Run
     return publish(prepared, replicate(prepared, progress=False, on_progress=on_progress))
 
 
+#: The charts of a run, by name: what the page shows (and offers as PNG and SVG).
+CHARTS = {"fan_inpatients": "Inpatients against the plan", "milestones": "Inpatients at each milestone"}
+
+
+def draw(r: AppRun, name: str) -> plt.Figure:
+    """One of the run's charts (``CHARTS``), drawn anew."""
+    if name == "fan_inpatients":
+        return fan_chart(
+            r.summary,
+            "inpatients",
+            plan=r.plan,
+            ylabel="inpatients at month end",
+            source=r.source,
+            title=f"Inpatients, {r.spec_title}: simulated bands and the planned trajectory",
+            odds=r.odds,
+            start=r.start,
+        )
+    if name == "milestones":
+        return milestone_chart(
+            r.at_milestones,
+            r.odds[r.odds["month"] != r.start],
+            metric="inpatients",
+            title=f"Inpatients at each milestone, {r.spec_title}: the futures that meet the plan",
+            source=r.source,
+        )
+    raise KeyError(name)
+
+
 def simulate(cfg: DictConfig, on_progress: Progress | None = None) -> AppRun:
     """Run ``cfg`` in memory and draw what the page shows of it."""
     clock = time.perf_counter()
@@ -65,34 +137,12 @@ def simulate(cfg: DictConfig, on_progress: Progress | None = None) -> AppRun:
         f"Source: tcp-sim, system {spec.name}, scenario {spec.scenario}, {m['replications']:,} replications, "
         f"seed {m['seed']}, engine {m['engine']}"
     )
-    odds = result.trajectory[result.trajectory["metric"] == "inpatients"]
+    odds = result.trajectory[result.trajectory["metric"] == "inpatients"].reset_index(drop=True)
     start = spec.calendar.start_label
-    charts = {
-        "fan_inpatients": png(
-            fan_chart(
-                result.summary,
-                "inpatients",
-                plan=spec.trajectory(),
-                ylabel="inpatients at month end",
-                source=source,
-                title=f"Inpatients, {spec.title}: simulated bands and the planned trajectory",
-                odds=odds,
-                start=start,
-            )
-        )
-    }
-    later = odds[odds["month"] != start]
-    if len(later):
-        charts["milestones"] = png(
-            milestone_chart(
-                result.monthly[["replication", "month", "inpatients"]],
-                later,
-                metric="inpatients",
-                title=f"Inpatients at each milestone, {spec.title}: the futures that meet the plan",
-                source=source,
-            )
-        )
-    return AppRun(
+    months = set(odds["month"]) - {start}
+    monthly = result.monthly
+    at = monthly.loc[monthly["month"].isin(months), ["replication", "month", "inpatients"]].reset_index(drop=True)
+    r = AppRun(
         title=f"{spec.title}, scenario {spec.scenario}",
         source=source,
         replications=int(m["replications"]),
@@ -100,8 +150,14 @@ def simulate(cfg: DictConfig, on_progress: Progress | None = None) -> AppRun:
         summary=result.summary,
         milestones=milestone_table(result.trajectory),
         key_figures=key_figures(result),
-        charts=charts,
+        plan=dict(spec.trajectory()),
+        odds=odds,
+        at_milestones=at,
+        start=start,
+        spec_title=spec.title,
     )
+    r.charts = {name: png(draw(r, name)) for name in CHARTS if name != "milestones" or months}
+    return r
 
 
 def png(fig: plt.Figure) -> bytes:

@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from streamlit.testing.v1 import AppTest
 
 from sim.api import RunResult, compose
-from sim.app import page
+from sim.app import common, page
 from sim.app.levers import Area
 from sim.config import build
 from sim.config.errors import user_error_line
@@ -56,7 +56,7 @@ def test_page_loads() -> None:
     at = loaded()
     assert at.title[0].value == "Run a scenario"
     assert [s.label for s in at.selectbox][:2] == ["Area", "Scenario"]
-    assert at.selectbox(key="area").value == Area("tcp", "bhr")
+    assert at.selectbox(key="run:area").value == Area("tcp", "bhr")
     labels = {w.label for w in at.number_input}
     assert {"Pre-admission CTR coverage", "CTR avert rate", "Crisis-support places", "Replications"} <= labels
     assert at.toggle(key=f"repatriation:{BHR}").value is True
@@ -152,7 +152,7 @@ def test_a_run_made_before_is_not_run_again(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_a_system_offers_its_scenario_levers() -> None:
     at = loaded()
-    at.selectbox(key="area").set_value(Area("system", "south_east_hub")).run()
+    at.selectbox(key="run:area").set_value(Area("system", "south_east_hub")).run()
     assert not at.exception, at.exception
     tag = "system=south_east_hub:baseline"
     assert at.number_input(key=f"avert:{tag}").disabled  # no scenario key sets every TCP's avert rate
@@ -166,14 +166,14 @@ def test_a_system_offers_its_scenario_levers() -> None:
 def test_the_engine_is_warmed_when_the_page_loads_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """A one-replication run when the app starts (its first page load), before any click; not again."""
     made: list[int] = []
-    real = page.run
+    real = common.run
 
     def counted(cfg: DictConfig, **kwargs: Any) -> RunResult:
         made.append(int(cfg.run.replications))
         return real(cfg, **kwargs)
 
-    monkeypatch.setattr(page, "run", counted)
-    page.warm_engine.clear()
+    monkeypatch.setattr(common, "run", counted)
+    common.warm_engine.clear()
     loaded()
     assert made == [1]
     loaded()  # another session: the engine is the process's
