@@ -22,7 +22,7 @@ from omegaconf import DictConfig
 
 from sim.api import run
 from sim.config.provenance import rerun_command
-from sim.plots.frame import FILE_DPI
+from sim.plots.frame import FILE_DPI, save_svg
 from sim.report.workbook import Sheet, write_workbook
 
 #: The MIME type of each file kind offered.
@@ -68,10 +68,10 @@ class Download:
 
 
 def figure_bytes(fig: plt.Figure, fmt: str) -> bytes:
-    """A figure as PNG (``FILE_DPI``, the command line's resolution) or SVG (no date in it) bytes."""
+    """A figure as PNG (``FILE_DPI``, the command line's resolution) or SVG (no date, fixed ids) bytes."""
     buf = io.BytesIO()
     if fmt == "svg":
-        fig.savefig(buf, format="svg", metadata={"Date": None})
+        save_svg(fig, buf)
     else:
         fig.savefig(buf, format="png", dpi=FILE_DPI)
     return buf.getvalue()

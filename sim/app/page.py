@@ -117,11 +117,11 @@ def run_page() -> None:
 
     clicked = st.button("Run", type="primary", disabled=table_error is not None)
     by_button = st.empty()
-    if st.session_state.pop("cancelled", False):
-        by_button.warning("The run was cancelled: nothing of it was kept.")
     if clicked:
         checked = attempt(ovr, fields, area.config_dir)
         st.session_state["request"] = {"overrides": checked.overrides, "error": checked.error, "field": checked.field}
+    if st.session_state.pop("cancelled", False):  # Cancel clicked: this run (or the one it stopped) kept nothing
+        by_button.warning("The run was cancelled: nothing of it was kept.")
     request: dict[str, Any] | None = st.session_state.get("request")
     if request is not None and request["error"] and tuple(ovr) == request["overrides"]:  # not once changed
         beside.get(request["field"], by_button).error(request["error"])
@@ -145,6 +145,7 @@ def attempt(ovr: list[str], fields: dict[str, str | None], config_dir: str | Non
         try:
             result = cached_run(OmegaConf.to_yaml(checked.cfg, resolve=True), checked.cfg, on_progress)
         except Cancelled:
+            st.session_state["cancelled"] = True
             return Checked(tuple(ovr))
         except Exception as e:  # noqa: BLE001 - the user's mistake is told with its field; refusal raises the rest
             return refusal(e, ovr, fields)
@@ -205,7 +206,7 @@ def show_result(result: AppRun, cfg: DictConfig) -> None:
             st.dataframe(result.milestones, hide_index=True)
     st.markdown("**Key figures** (mean across replications; 5th to 95th percentile in brackets)")
     st.table(result.key_figures.set_index("figure"))
-    source = result.source
+    source = result.source.removeprefix("Source: ")  # the sheet's own "Source:" heads it
     sheets = [
         Sheet("Milestones", result.milestones, f"{result.title}: P(at or under) each milestone", "people", source),
         Sheet("Key figures", result.key_figures, f"{result.title}: key figures", "people; £ million", source),

@@ -43,7 +43,8 @@ SCENARIO_NEUTRAL: dict[str, Any] = {
     "bed_fixed_share": {},
 }
 
-#: Fields of a LOS component that are times (scaled by ``funding_delay_factor`` and ``provider_lead_factor``); ``shape`` is not.
+#: Fields of a LOS component that are times (scaled by ``funding_delay_factor`` and
+#: ``provider_lead_factor``); ``shape`` is not.
 TIME_FIELDS = ("mean", "sd", "scale", "low", "high", "value")
 
 

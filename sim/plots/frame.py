@@ -13,7 +13,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -150,10 +150,17 @@ def legend_columns(labels: Sequence[str], width: float) -> int:
     return int(max(1, min(4, (width - 0.3) // (0.5 + 0.06 * longest))))
 
 
+def save_svg(fig: Figure, target: Path | IO[bytes], bbox: str | None = None) -> None:
+    """``fig`` as SVG with no date and its ids from a fixed salt (not a random one): the same chart is
+    the same file."""
+    with plt.rc_context({"svg.hashsalt": "tcp-sim"}):
+        fig.savefig(target, format="svg", bbox_inches=bbox, metadata={"Date": None})
+
+
 def save(fig: Figure, path: Path, *, trim: bool = False) -> None:
     """Write ``fig`` to ``path`` (a PNG at ``FILE_DPI``) and to the SVG of the same name beside it, then
     close it. The SVG carries no date, so the same run writes the same file."""
     bbox = "tight" if trim else None
     fig.savefig(path, dpi=FILE_DPI, bbox_inches=bbox)
-    fig.savefig(path.with_suffix(".svg"), bbox_inches=bbox, metadata={"Date": None})
+    save_svg(fig, path.with_suffix(".svg"), bbox)
     plt.close(fig)

@@ -13,6 +13,7 @@ from sim.app.levers import (
     Area,
     TableError,
     areas,
+    areas_in,
     base_config,
     bed_overrides,
     bed_table,
@@ -23,6 +24,7 @@ from sim.app.levers import (
     scenarios,
 )
 from sim.app.results import replications_of, simulate
+from sim.config.store import CONFIG_DIR
 
 
 def test_every_shipped_area_and_scenario() -> None:
@@ -131,3 +133,39 @@ def test_the_launcher_binds_this_machine_and_says_where(
     assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
     assert argv[argv.index("--server.port") + 1] == "8642"
     assert "http://127.0.0.1:8642" in capsys.readouterr().out
+
+
+def test_the_discharge_levers_are_the_scenario_s_keys_for_a_tcp_and_a_system() -> None:
+    """The housing pipeline, funding and provider levers set scenario keys (one TCP or every TCP of a
+    system alike), shown at the scenario's value: faster_funding halves the funding time."""
+    for area in (Area("tcp", "bhr"), Area("system", "south_east_hub")):
+        shipped = levers(base_config(area, "baseline"))
+        assert (shipped["housing"].key, shipped["housing"].value) == ("scenario.housing_months_earlier", 0)
+        assert (shipped["funding"].key, shipped["funding"].value) == ("scenario.funding_delay_factor", 1.0)
+        assert (shipped["provider"].key, shipped["provider"].value) == ("scenario.provider_lead_factor", 1.0)
+    assert levers(base_config(Area("tcp", "bhr"), "faster_funding"))["funding"].value == 0.5
+    assert levers(base_config(Area("tcp", "bhr"), "housing_brought_forward"))["housing"].value == 12
+    shipped = levers(base_config(Area("tcp", "bhr"), "baseline"))
+    ovr = overrides(Area("tcp", "bhr"), "baseline", shipped, {"provider": 0.5, "housing": 6, "funding": 1.0}, {})
+    assert ovr == [
+        "tcp=bhr",
+        "scenario=baseline",
+        "scenario.housing_months_earlier=6",
+        "scenario.provider_lead_factor=0.5",
+    ]
+    assert compose(ovr).scenario.provider_lead_factor == 0.5
+    refused = check([*ovr[:2], "scenario.funding_delay_factor=-1"], {"funding": "scenario.funding_delay_factor"})
+    assert refused.field == "funding"
+    assert refused.error == "config error: scenario.funding_delay_factor: -1 must be at least 0"
+
+
+def test_an_area_of_the_user_s_own_composes_from_its_directory(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An area in a directory of the user's own (``--config-dir``): found there, labelled with it, and
+    composed with it searched first."""
+    (tmp_path / "tcp").mkdir()
+    (tmp_path / "tcp" / "mine.yaml").write_text((CONFIG_DIR / "tcp" / "bhr.yaml").read_text())
+    (found,) = areas_in(tmp_path)
+    assert found == Area("tcp", "mine", str(tmp_path.resolve())) and str(tmp_path.resolve()) in found.label
+    assert found.config_dirs == (str(tmp_path.resolve()),)
+    cfg = found.compose([found.choice])
+    assert cfg.tcp.name == compose(["tcp=bhr"]).tcp.name and cfg.run.config_dirs == [str(tmp_path.resolve())]

@@ -5,6 +5,7 @@ the command-line equivalent is the same run, and a run made before is not run ag
 from __future__ import annotations
 
 import shlex
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +179,40 @@ def test_the_engine_is_warmed_when_the_page_loads_once(monkeypatch: pytest.Monke
     assert made == [1]
     loaded()  # another session: the engine is the process's
     assert made == [1]
+
+
+def test_a_cancelled_run_keeps_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cancel (its callback sets the session's flag) stops the run at its next progress call: the page
+    says so, shows no result, and the store keeps nothing of it, so the same config runs in full later."""
+    calls: list[tuple[int, int]] = []
+
+    def cancelled_midway(cfg: DictConfig, on_progress: Any = None) -> None:
+        import streamlit as st
+
+        st.session_state["cancelled"] = True  # what the Cancel button's on_click does
+        calls.append((50, 400))
+        on_progress(50, 400)
+        raise AssertionError("the run went on after Cancel")
+
+    at = small(loaded(), replications=35)
+    monkeypatch.setattr(page, "simulate", cancelled_midway)
+    at.button[0].click().run()
+    assert not at.exception and not errors(at) and calls == [(50, 400)]
+    assert [w.value for w in at.warning] == ["The run was cancelled: nothing of it was kept."]
+    assert not at.image and "shown" not in at.session_state
+    monkeypatch.undo()
+    at.button[0].click().run()  # the same config again: run, not answered from a store that kept nothing
+    assert len(at.image) == 2 and not at.warning
+    assert any(c.value.startswith("35 replications in") for c in at.caption)
+
+
+def test_two_tabs_running_at_once_get_their_own_results() -> None:
+    """Two sessions (two browser tabs) run different configs at the same time, each in its own thread as
+    the server runs them: each shows its own run, and neither's choices or results reach the other."""
+    tabs = {n: small(loaded(), replications=n) for n in (40, 45)}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda at: at.button[0].click().run(), tabs.values()))
+    for n, at in tabs.items():
+        assert not at.exception and not errors(at) and len(at.image) == 2
+        assert [c.value.split(" replications")[0] for c in at.caption if "replications in" in c.value] == [f"{n}"]
+        assert f"run.replications={n}" in at.session_state["request"]["overrides"]
