@@ -44,6 +44,14 @@ def shipped(area: Area, scenario: str) -> tuple[dict[str, Lever], pd.DataFrame |
     return levers(cfg), bed_table(cfg), run_settings
 
 
+@st.cache_resource(show_spinner=False)
+def reference_of(area: Area, scenario: str) -> DictConfig:
+    """The config of an area's and scenario's files with no value changed, which a run's manifest
+    compares its values with (held here so a click does not compose it again: 1 s for the hub). Shared
+    by every session: only read."""
+    return base_config(area, scenario)
+
+
 @st.cache_resource
 def stores() -> tuple[Store, Store]:
     """The app's results (``CACHED_RUNS`` runs) and the files made of them (the last 8), shared by every
@@ -51,9 +59,11 @@ def stores() -> tuple[Store, Store]:
     return Store(CACHED_RUNS), Store(8)
 
 
-def cached_run(config_yaml: str, cfg: DictConfig, on_progress: Progress | None = None) -> AppRun:
+def cached_run(
+    config_yaml: str, cfg: DictConfig, on_progress: Progress | None = None, reference: DictConfig | None = None
+) -> AppRun:
     """The run of a resolved config (``config_yaml``, its key: the same config is never run twice)."""
-    return stores()[0].made(config_yaml, lambda: simulate(cfg, on_progress))
+    return stores()[0].made(config_yaml, lambda: simulate(cfg, on_progress, reference))
 
 
 def run_page() -> None:
@@ -118,7 +128,7 @@ def run_page() -> None:
     clicked = st.button("Run", type="primary", disabled=table_error is not None)
     by_button = st.empty()
     if clicked:
-        checked = attempt(ovr, fields, area.config_dir)
+        checked = attempt(ovr, fields, area, scenario)
         st.session_state["request"] = {"overrides": checked.overrides, "error": checked.error, "field": checked.field}
     if st.session_state.pop("cancelled", False):  # Cancel clicked: this run (or the one it stopped) kept nothing
         by_button.warning("The run was cancelled: nothing of it was kept.")
@@ -133,17 +143,18 @@ def run_page() -> None:
         st.info("The choices have changed since the last run: Run to see theirs (a run made before shows at once).")
 
 
-def attempt(ovr: list[str], fields: dict[str, str | None], config_dir: str | None = None) -> Checked:
+def attempt(ovr: list[str], fields: dict[str, str | None], area: Area, scenario: str) -> Checked:
     """Compose the overrides and run them (from the cache if run before; the run's ``prepare`` is the
     config's validation), keeping the result for the page; a refusal in one line with its field. A
     cancelled run keeps nothing and leaves the last result as it was."""
     try:
-        checked = check(ovr, fields, validate=False, config_dir=config_dir)
+        checked = check(ovr, fields, validate=False, config_dir=area.config_dir)
         if checked.cfg is None:
             return checked
         on_progress, finished = progress_bar()
         try:
-            result = cached_run(OmegaConf.to_yaml(checked.cfg, resolve=True), checked.cfg, on_progress)
+            key = OmegaConf.to_yaml(checked.cfg, resolve=True)
+            result = cached_run(key, checked.cfg, on_progress, reference_of(area, scenario))
         except Cancelled:
             st.session_state["cancelled"] = True
             return Checked(tuple(ovr))

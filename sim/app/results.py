@@ -89,10 +89,13 @@ class Store:
         return found
 
 
-def replications_of(cfg: DictConfig, on_progress: Progress | None = None) -> RunResult:
+def replications_of(
+    cfg: DictConfig, on_progress: Progress | None = None, reference: DictConfig | None = None
+) -> RunResult:
     """``sim.api.run(cfg)`` with no directory, calling ``on_progress(done, total)`` after each chunk. A
-    count of replications only (the page offers no ``auto``)."""
-    prepared = prepare(cfg)
+    count of replications only (the page offers no ``auto``). ``reference``: the config of its files
+    with no value changed, if the page holds it (``sim.api.prepare``: not composed again)."""
+    prepared = prepare(cfg, reference=reference)
     r = prepared.settings
     if r.auto is not None:
         raise ConfigError("run.replications", "the app runs a number of replications, not auto")
@@ -127,10 +130,10 @@ def draw(r: AppRun, name: str) -> plt.Figure:
     raise KeyError(name)
 
 
-def simulate(cfg: DictConfig, on_progress: Progress | None = None) -> AppRun:
-    """Run ``cfg`` in memory and draw what the page shows of it."""
+def simulate(cfg: DictConfig, on_progress: Progress | None = None, reference: DictConfig | None = None) -> AppRun:
+    """Run ``cfg`` in memory and draw what the page shows of it (``reference``: ``replications_of``)."""
     clock = time.perf_counter()
-    result = replications_of(cfg, on_progress)
+    result = replications_of(cfg, on_progress, reference)
     seconds = time.perf_counter() - clock
     spec, m = result.spec, result.manifest
     source = (

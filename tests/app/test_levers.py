@@ -102,13 +102,18 @@ def test_refusals_go_to_their_field() -> None:
 
 def test_the_page_s_run_is_sim_api_run() -> None:
     """Its replications run through the runner with a progress call: the same results as sim.api.run."""
-    cfg = compose(["tcp=bhr", "run.replications=30", "run.years=1", "run.chunk_size=10", "run.progress=false"])
+    ovr = ["tcp=bhr", "tcp.ctr.coverage=0.9", "run.replications=30", "run.years=1", "run.chunk_size=10"]
+    cfg = compose([*ovr, "run.progress=false"])
     calls: list[tuple[int, int]] = []
-    mine = replications_of(cfg, lambda done, total: calls.append((done, total)))
+    reference = base_config(Area("tcp", "bhr"), "baseline")  # the page's, held: not composed at each click
+    mine = replications_of(cfg, lambda done, total: calls.append((done, total)), reference)
     theirs = run(cfg)
     assert_frame_equal(mine.summary, theirs.summary)
     assert_frame_equal(mine.trajectory, theirs.trajectory)
     assert calls == [(10, 30), (20, 30), (30, 30)]
+    for key in ("changes", "as_shipped", "rerun", "notes"):  # the same provenance as composing it anew
+        assert mine.manifest[key] == theirs.manifest[key], key
+    assert [c["key"] for c in mine.manifest["changes"]] == ["tcp.ctr.coverage"]
 
 
 def test_what_the_page_shows_of_a_run() -> None:
