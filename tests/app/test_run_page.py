@@ -186,7 +186,7 @@ def test_a_cancelled_run_keeps_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     says so, shows no result, and the store keeps nothing of it, so the same config runs in full later."""
     calls: list[tuple[int, int]] = []
 
-    def cancelled_midway(cfg: DictConfig, on_progress: Any = None) -> None:
+    def cancelled_midway(cfg: DictConfig, on_progress: Any = None, reference: Any = None) -> None:
         import streamlit as st
 
         st.session_state["cancelled"] = True  # what the Cancel button's on_click does
