@@ -26,8 +26,8 @@ def page(area: str, replications: int, seed: int) -> AppTest:
     at = AppTest.from_file(SCRIPT, default_timeout=600)
     at.run()
     kind, name = area.split("=")
-    choice = next(o for o in at.selectbox(key="area").options if o.startswith(f"{name} "))
-    at.selectbox(key="area").select(choice).run()
+    choice = next(o for o in at.selectbox(key="run:area").options if o.startswith(f"{name} "))
+    at.selectbox(key="run:area").select(choice).run()
     tag = f"{area}:baseline"
     at.number_input(key=f"replications:{tag}").set_value(replications)
     at.number_input(key=f"seed:{tag}").set_value(seed)
