@@ -704,8 +704,14 @@ def _share(x: float) -> str:
 
 
 def format_table(c: Comparison) -> str:
-    """The comparison as a compact text table: each difference with its paired CI, the spread of the
-    paired differences (5th-95th percentile), P(better), the verdict and the ratio of CI widths."""
+    """The comparison as a compact text table (``display_table``)."""
+    return display_table(c).to_string(index=False)
+
+
+def display_table(c: Comparison) -> pd.DataFrame:
+    """The comparison as its figures are read (text cells): each difference with its paired CI, the spread
+    of the paired differences (5th-95th percentile), P(better), the verdict and the ratio of CI widths;
+    the scenario column only when more than one scenario is compared with the baseline."""
     t = c.table
     lines = pd.DataFrame(
         {
@@ -722,7 +728,7 @@ def format_table(c: Comparison) -> str:
     )
     if len(c.scenarios) == 2:  # one scenario against the baseline: said in the heading
         lines = lines.drop(columns="scenario")
-    return lines.to_string(index=False)
+    return lines
 
 
 def variance_reduction_lines(c: Comparison) -> list[str]:
