@@ -588,16 +588,17 @@ def run(
     resuming: bool = False,
     overwrite: bool = False,
     dir_key: str = "out_dir",
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     """Validate ``cfg``, run its replications and return the results; write the run's files into
     ``out_dir`` if given. A directory that already holds a run is refused (``RunDirectoryTaken``, a
     ``FileExistsError``) unless ``overwrite=True``, which replaces that run's files; ``resume`` completes
-    an interrupted one. The three steps, ``prepare``, ``replicate`` and ``publish``, can be called on
-    their own."""
+    an interrupted one. ``on_progress(done, total)`` is called after each chunk (``replicate``). The three
+    steps, ``prepare``, ``replicate`` and ``publish``, can be called on their own."""
     try:
         prepared = prepare(cfg, out_dir, resuming=resuming, overwrite=overwrite, dir_key=dir_key)
         try:
-            reps = replicate(prepared, progress=progress)
+            reps = replicate(prepared, progress=progress, on_progress=on_progress)
         except Exception:
             release(prepared)
             raise

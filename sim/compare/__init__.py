@@ -57,7 +57,7 @@ import math
 import sys
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -389,6 +389,7 @@ def compare(
     smallest: Mapping[str, Any] | None = None,
     progress: bool | None = False,
     warn: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Run each scenario of ``cfgs`` (name -> composed config) on the same seed and compare each with
     ``baseline`` (default: the first): per (metric, period) the mean paired difference (scenario - baseline)
@@ -406,7 +407,9 @@ def compare(
     ``Comparison.warnings`` and, with ``warn``, issued as a ``CannotSeparateWarning``); a difference smaller
     than matters gives a note instead (``Comparison.notes``). ``smallest`` (metric -> a number in its unit,
     or "N%" of the baseline's value) overrides the scenario files' ``scenario.smallest_difference`` and the
-    defaults (``SMALLEST_BY_UNIT``)."""
+    defaults (``SMALLEST_BY_UNIT``). ``on_progress(done, total)`` is called after each chunk of
+    replications, counted over all the comparison's runs (the app's progress bar; what it raises stops the
+    comparison)."""
     t0 = time.perf_counter()
     baseline = baseline if baseline is not None else next(iter(cfgs), "")
     built = {name: build(cfg) for name, cfg in cfgs.items()}  # every config checked before any run
@@ -439,13 +442,16 @@ def compare(
     names = [baseline, *[n for n in cfgs if n != baseline]]
     seed = built[baseline].run.seed
     seed2 = independent_seed_of(seed) if independent else None
-    results = {baseline: run(cfgs[baseline], progress=progress)}
-    common = {baseline: outcomes(results[baseline], monthly)}
-    for name in names[1:]:
-        results[name] = run(cfgs[name], progress=progress)
-        common[name] = outcomes(results[name], monthly)
+    runs = len(names) + (len(names) - 1 if seed2 is not None else 0)
+
+    def run_one(cfg: DictConfig, k: int) -> pd.DataFrame:
+        """The outcomes of the comparison's run ``k`` (of ``runs``), its progress told as a part of all theirs."""
+        tell = None if on_progress is None else (lambda done, total: on_progress(k * total + done, runs * total))
+        return outcomes(run(cfg, progress=progress, on_progress=tell), monthly)
+
+    common = {name: run_one(cfgs[name], k) for k, name in enumerate(names)}
     apart = (
-        {name: outcomes(run(_with_seed(cfgs[name], seed2), progress=progress), monthly) for name in names[1:]}
+        {name: run_one(_with_seed(cfgs[name], seed2), len(names) + k) for k, name in enumerate(names[1:])}
         if seed2 is not None
         else {}
     )
@@ -698,8 +704,14 @@ def _share(x: float) -> str:
 
 
 def format_table(c: Comparison) -> str:
-    """The comparison as a compact text table: each difference with its paired CI, the spread of the
-    paired differences (5th-95th percentile), P(better), the verdict and the ratio of CI widths."""
+    """The comparison as a compact text table (``display_table``)."""
+    return display_table(c).to_string(index=False)
+
+
+def display_table(c: Comparison) -> pd.DataFrame:
+    """The comparison as its figures are read (text cells): each difference with its paired CI, the spread
+    of the paired differences (5th-95th percentile), P(better), the verdict and the ratio of CI widths;
+    the scenario column only when more than one scenario is compared with the baseline."""
     t = c.table
     lines = pd.DataFrame(
         {
@@ -716,7 +728,7 @@ def format_table(c: Comparison) -> str:
     )
     if len(c.scenarios) == 2:  # one scenario against the baseline: said in the heading
         lines = lines.drop(columns="scenario")
-    return lines.to_string(index=False)
+    return lines
 
 
 def variance_reduction_lines(c: Comparison) -> list[str]:
