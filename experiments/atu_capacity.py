@@ -91,17 +91,12 @@ def _hydra_main(cfg: DictConfig) -> None:
             )
         except capacity.TargetNotReached as e:
             fewest = None
-            last = table.sort_values("beds").iloc[-1]
-            share, full = (
-                ("ooa_unit_share", "ooa_unit_full_beds_share")
-                if c.measure.startswith("unit")
-                else ("ooa_share", "ooa_full_beds_share")
-            )
+            most, for_needs, for_beds = capacity.out_of_area_split(table, c.measure)
             whose = f"{c.unit} admissions" if c.measure.startswith("unit") else "admissions (every unit type)"
             answer = (
-                f"target not reached: {e}. At {int(last['beds'])} beds, {last[share] - last[full]:.1%} of "
+                f"target not reached: {e}. At {most} beds, {for_needs:.1%} of "
                 f"{whose} go out of area for needs no local unit meets (tcp.out_of_area_need) and "
-                f"{last[full]:.1%} for want of an in-area bed"
+                f"{for_beds:.1%} for want of an in-area bed"
             )
     notes = [str(w.message) for w in caught] + ([census_note] if census_note else [])
 

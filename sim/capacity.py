@@ -430,6 +430,21 @@ def fewest_beds(table: pd.DataFrame, target: float, confidence: float, measure: 
     return int(beds[first])
 
 
+def out_of_area_split(table: pd.DataFrame, measure: str = "unit") -> tuple[int, float, float]:
+    """Why admissions still go out of area at the table's largest bed number, for the scope of
+    ``measure`` (the swept unit's admissions, or every unit type's): ``(beds, for needs, for want of a
+    bed)``, the share placed out of area for needs no local unit meets (``tcp.out_of_area_need``, and for
+    every unit type the other units' placements: beds of this unit do not lower it) and the share placed
+    there for want of an in-area bed. What a target no bed number reaches is told with."""
+    last = table.sort_values("beds").iloc[-1]
+    share, full = (
+        ("ooa_unit_share", "ooa_unit_full_beds_share")
+        if measure.startswith("unit")
+        else ("ooa_share", "ooa_full_beds_share")
+    )
+    return int(last["beds"]), float(last[share] - last[full]), float(last[full])
+
+
 # ------------------------------------------------------------------------------------------- chart
 
 

@@ -23,6 +23,7 @@ from sim.capacity import (
     census_floor,
     check_capacity,
     fewest_beds,
+    out_of_area_split,
     register_schema,
     with_beds,
 )
@@ -177,6 +178,17 @@ def test_fewest_beds_warns_when_a_larger_bed_number_misses_again():
     t.loc[t["beds"] == 9, "ooa_share"] = 0.2  # noise: 9 beds miss after 8 met
     with pytest.warns(UserWarning, match="8 beds meet the target but 9 do not"):
         assert fewest_beds(t, target=0.10, confidence=0.9, measure="all") == 8
+
+
+def test_out_of_area_split_is_at_the_largest_bed_number():
+    """At 9 beds (the largest, whatever the row order) of hand_table: 5% of all admissions out of area,
+    1% for want of a bed, so 4% for needs no local unit meets; the unit's shares by their own columns."""
+    t = hand_table()
+    beds, for_needs, for_beds = out_of_area_split(t, "all")
+    assert (beds, for_beds) == (9, 0.01) and for_needs == pytest.approx(0.04)
+    assert out_of_area_split(t, "full_beds")[1:] == pytest.approx((0.04, 0.01))
+    t["ooa_unit_share"], t["ooa_unit_full_beds_share"] = [0.5, 0.6, 0.5, 0.5, 0.25], [0.0, 0.1, 0.0, 0.0, 0.2]
+    assert out_of_area_split(t, "unit_full_beds") == (9, 0.5, 0.0)  # 9 beds: 0.5 in all, none for want of a bed
 
 
 # ------------------------------------------------------------------------------------------- configs
