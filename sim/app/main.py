@@ -3,6 +3,7 @@ app's pages, after the engine's warm-up (compiled or loaded from Numba's cache o
 
 import streamlit as st
 
+from sim.app.capacity_page import capacity_page
 from sim.app.common import warm_engine
 from sim.app.compare_page import compare_page
 from sim.app.page import run_page
@@ -14,5 +15,6 @@ warm_engine()
 PAGES = [
     st.Page(run_page, title="Run", url_path="run", default=True),
     st.Page(compare_page, title="Compare", url_path="compare"),
+    st.Page(capacity_page, title="Capacity", url_path="capacity"),
 ]
 st.navigation(PAGES).run()
