@@ -6,6 +6,7 @@ import streamlit as st
 from sim.app.capacity_page import capacity_page
 from sim.app.common import warm_engine
 from sim.app.compare_page import compare_page
+from sim.app.money_page import money_page
 from sim.app.page import run_page
 from sim.plots import files_only
 
@@ -16,5 +17,6 @@ PAGES = [
     st.Page(run_page, title="Run", url_path="run", default=True),
     st.Page(compare_page, title="Compare", url_path="compare"),
     st.Page(capacity_page, title="Capacity", url_path="capacity"),
+    st.Page(money_page, title="Money", url_path="money"),
 ]
 st.navigation(PAGES).run()
