@@ -279,7 +279,7 @@ def sheet(r: CapacityRun) -> Sheet:
     return Sheet(
         "Capacity",
         r.table,
-        title=r.title.split(":")[0],
+        title=r.title,
         units="shares 0 to 1; beds; pounds a year",
         source=r.source.removeprefix("Source: "),
     )
