@@ -3,6 +3,7 @@ app's pages, after the engine's warm-up (compiled or loaded from Numba's cache o
 
 import streamlit as st
 
+from sim.app.areas_panel import areas_panel
 from sim.app.common import warm_engine
 from sim.app.page import run_page
 from sim.plots import files_only
@@ -10,6 +11,8 @@ from sim.plots import files_only
 files_only()  # the charts are drawn to PNG bytes: no screen backend in the server
 st.set_page_config(page_title="tcp-sim", layout="wide")
 warm_engine()
+areas_panel()  # the sidebar's own areas, before a page offers them
+
 PAGES = [
     st.Page(run_page, title="Run", url_path="run", default=True),
 ]

@@ -13,9 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from sim import api
 from sim.app import upload
+from sim.app.areas_panel import SEEN, UPLOAD_KEY, take_upload
+from sim.app.common import OWN_AREAS
 from sim.app.levers import Area
 from sim.app.upload import MAX_BYTES, MAX_MEMBERS, UploadRefused, read_area_zip
 from sim.config import build
@@ -340,3 +343,57 @@ def test_a_refusal_keeps_nothing_in_the_temporary_directory(area_files: dict[str
     with pytest.raises(UploadRefused, match="admitted '2016-02-30' is not a date"):
         read_area_zip(zipped(bad))  # refused after unpacking, when built
     assert uploads_in_tmp() == before
+
+
+# ------------------------------------------------------------------------------------------- the panel
+
+
+def test_the_panel_adds_an_upload_once_and_tells_a_refusal(area_files: dict[str, str]) -> None:
+    state: dict = {}
+    data = zipped(area_files, wrap="mine")
+    before = uploads_in_tmp()
+    notice = take_upload("mine.zip", data, state)
+    (area,) = state[OWN_AREAS]
+    assert notice.ok and notice.text == (
+        f"Added from mine.zip: mine (TCP). Choose it in the Area box (from {area.config_dir})."
+    )
+    assert take_upload("mine.zip", data, state) == notice  # a rerun hands the same bytes over: not again
+    assert state[OWN_AREAS] == [area] and len(uploads_in_tmp() - before) == 1
+    no = take_upload("notes.zip", b"not a zip", state)
+    assert not no.ok and no.text == "notes.zip was not taken: upload: is not a zip file"
+    assert state[OWN_AREAS] == [area] and len(state[SEEN]) == 2
+
+
+def test_the_panel_says_when_an_upload_has_a_shipped_areas_name(tmp_path: Path) -> None:
+    folder = filled_area(tmp_path / "bhr", name="bhr")
+    files = {str(p.relative_to(folder)): p.read_text() for p in folder.rglob("*") if p.is_file()}
+    state: dict = {}
+    notice = take_upload("bhr.zip", zipped(files), state)
+    (area,) = state[OWN_AREAS]
+    assert notice.ok and notice.text == (
+        f"Added from bhr.zip: bhr (TCP). Choose it in the Area box (from {area.config_dir}). bhr: a shipped area "
+        "has the same name; both are offered, yours is the one from that folder."
+    )
+
+
+def test_the_sidebar_upload_joins_the_run_pages_area_box(area_files: dict[str, str]) -> None:
+    script = (
+        "from sim.app.areas_panel import areas_panel\nfrom sim.app.page import run_page\nareas_panel()\nrun_page()\n"
+    )
+    at = AppTest.from_string(script, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    at.sidebar.file_uploader(key=UPLOAD_KEY).set_value(("mine.zip", zipped(area_files), "application/zip"))
+    at.run()
+    assert not at.exception and not at.sidebar.error, at.exception
+    assert at.sidebar.success[0].value.startswith("Added from mine.zip: mine (TCP).")
+    (own,) = at.session_state[OWN_AREAS]
+    box = at.selectbox(key="run:area")
+    assert own.label in box.options
+    box.set_value(own).run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    assert at.number_input(key=f"replications:{own.choice}@{own.config_dir}:baseline").value == 1000
+    at.sidebar.file_uploader(key=UPLOAD_KEY).set_value(("bad.zip", b"PK no zip", "application/zip"))
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.sidebar.error] == ["bad.zip was not taken: upload: is not a zip file"]
