@@ -1,16 +1,18 @@
 """The sidebar's areas of the user's own (Streamlit): a zip of an area uploaded in this session
-(``sim.app.upload`` checks and unpacks it) joins the Area box of every page (``common.every_area``)."""
+(``sim.app.upload`` checks and unpacks it) and the areas of the server's ``--config-dir`` folders. Both
+join the Area box of every page (``common.every_area``)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-from sim.app.common import OWN_AREAS, one_line
+from sim.app.common import OWN_AREAS, SERVER_AREAS, one_line
+from sim.app.levers import areas_in
 from sim.app.upload import MAX_BYTES, UploadRefused, read_area_zip
 
 #: The upload widget's key.
@@ -53,6 +55,12 @@ def take_upload(file_name: str, data: bytes, state: MutableMapping[Any, Any]) ->
     return notice
 
 
+def load_server_areas(config_dirs: Sequence[str], state: MutableMapping[Any, Any]) -> None:
+    """The areas of the server's ``--config-dir`` folders into ``SERVER_AREAS``, listed again on each run of
+    the script (a file added to the folder is offered at once). Only listed: nothing is written there."""
+    state[SERVER_AREAS] = [a for d in config_dirs for a in areas_in(d)]
+
+
 def areas_panel() -> None:
     """The sidebar's "Your own area (zip)": an uploaded zip's areas join the Area box, or its refusal is
     told in one line."""
@@ -73,4 +81,4 @@ def areas_panel() -> None:
             (st.success if notice.ok else st.error)(notice.text)
 
 
-__all__ = ["Notice", "areas_panel", "take_upload"]
+__all__ = ["Notice", "areas_panel", "load_server_areas", "take_upload"]

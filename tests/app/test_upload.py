@@ -16,10 +16,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sim import api
+from sim.app import __main__ as app_main
 from sim.app import upload
-from sim.app.areas_panel import SEEN, UPLOAD_KEY, take_upload
-from sim.app.common import OWN_AREAS
-from sim.app.levers import Area
+from sim.app.areas_panel import SEEN, UPLOAD_KEY, load_server_areas, take_upload
+from sim.app.common import OWN_AREAS, SERVER_AREAS
+from sim.app.levers import Area, areas_in
 from sim.app.upload import MAX_BYTES, MAX_MEMBERS, UploadRefused, read_area_zip
 from sim.config import build
 from sim.new_area import new_area
@@ -397,3 +398,49 @@ def test_the_sidebar_upload_joins_the_run_pages_area_box(area_files: dict[str, s
     at.run()
     assert not at.exception
     assert [e.value for e in at.sidebar.error] == ["bad.zip was not taken: upload: is not a zip file"]
+
+
+# ------------------------------------------------------------------------------------------- --config-dir
+
+
+def test_config_dirs_go_to_the_script_after_a_double_dash() -> None:
+    cmd = app_main.command("127.0.0.1", 8501, ["/a", "/b c"])
+    assert cmd[:5] == [app_main.sys.executable, "-m", "streamlit", "run", str(app_main.SCRIPT)]
+    assert cmd[cmd.index("--") :] == ["--", "--config-dir", "/a", "--config-dir", "/b c"]
+    assert "--" not in app_main.command("127.0.0.1", 8501)
+    assert app_main.script_config_dirs(cmd[cmd.index("--") + 1 :]) == ["/a", "/b c"]
+    assert app_main.script_config_dirs([]) == []
+    assert app_main.script_config_dirs(["--config", "/x"]) == []  # no abbreviation taken for it
+
+
+def test_the_server_checks_its_config_dirs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = filled_area(tmp_path / "area")
+    ran: list[list[str]] = []
+    monkeypatch.setattr(app_main.os, "execv", lambda path, cmd: ran.append(cmd))
+    monkeypatch.chdir(tmp_path)
+    app_main.main(["--config-dir", "area", "--port", "8600"])
+    assert ran[0][-2:] == ["--config-dir", str(folder.resolve())]
+    no_area = "holds no area (no tcp/NAME.yaml or system/NAME.yaml)"
+    for bad, said in [(tmp_path / "none", "not a folder"), (tmp_path, no_area)]:
+        with pytest.raises(SystemExit) as e:
+            app_main.main(["--config-dir", str(bad)])
+        err = capsys.readouterr().err.splitlines()
+        assert e.value.code == 2 and err[-1] == f"python -m sim.app: error: --config-dir {bad}: {said}"
+
+
+def test_the_script_offers_the_config_dirs_areas_and_never_writes_there(tmp_path: Path) -> None:
+    folder = filled_area(tmp_path / "area")
+    state: dict = {}
+    load_server_areas([str(folder)], state)
+    assert state[SERVER_AREAS] == [Area("tcp", "mine", str(folder.resolve()))] == areas_in(folder)
+
+    def snapshot() -> list[tuple[str, int, int]]:
+        return sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*"))
+
+    before = snapshot()
+    (area,) = state[SERVER_AREAS]
+    cfg = area.compose([area.choice, "run.replications=5", "run.years=1"])
+    api.run(cfg, progress=False)
+    assert snapshot() == before
