@@ -444,3 +444,15 @@ def test_the_script_offers_the_config_dirs_areas_and_never_writes_there(tmp_path
     cfg = area.compose([area.choice, "run.replications=5", "run.years=1"])
     api.run(cfg, progress=False)
     assert snapshot() == before
+
+
+def test_the_apps_script_offers_its_config_dirs_areas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = filled_area(tmp_path / "area")
+    script = Path(app_main.SCRIPT)
+    monkeypatch.setattr(app_main.sys, "argv", [str(script), "--config-dir", str(folder)])  # as Streamlit sets it
+    at = AppTest.from_file(str(script), default_timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+    mine = Area("tcp", "mine", str(folder.resolve()))
+    assert at.session_state[SERVER_AREAS] == [mine]
+    assert mine.label in at.selectbox(key="run:area").options
