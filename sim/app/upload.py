@@ -4,9 +4,10 @@ directory and validated as a run would compose and build it, or refused with one
 A zip is what zipping the folder ``python -m sim.new_area`` writes gives: ``tcp/<name>.yaml`` and
 ``system/<name>.yaml`` (the areas), CSVs under ``tcp/``, ``system/`` or ``census/`` (their censuses), all
 possibly inside one folder. Everything is checked before anything is written: the zip itself (a zip, of at
-most ``MAX_BYTES`` unpacked and ``MAX_MEMBERS`` members, counted again while reading, so a zip bomb
-stops at the limit), each member's path (relative, inside the upload, a plain file or folder of the
-kinds above), each YAML file (parsed by ``yaml.safe_load``; no anchors or aliases; no OmegaConf
+most ``MAX_BYTES`` unpacked, by the sizes it declares and counted again while reading, so a zip bomb
+stops at the limit; at most ``MAX_MEMBERS`` members and ``MAX_AREAS`` areas), each member's path
+(relative, inside the upload, a plain file or folder of the kinds above), each YAML file (parsed by
+``yaml.safe_load``; no anchors or aliases, nothing nested deeper than ``MAX_DEPTH``; no OmegaConf
 interpolation or resolver, ``${...}``, which could read the server's environment or files; no
 ``@package`` outside its own area; census paths inside the upload). Then each area is composed and
 built exactly as a run would (``Area.compose`` and ``sim.config.build``), so a census row with a bad
