@@ -19,10 +19,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m sim
 
-## The web app for planners (sim/app): served on http://127.0.0.1:8501 (PORT=... for another); Ctrl-C stops it
+## The web app for planners (sim/app): served on http://127.0.0.1:8501 (PORT=... for another); Ctrl-C stops it.
+## CONFIG_DIR="DIR ..." offers the areas of your own folders too (each as python -m sim --config-dir DIR)
 PORT ?= 8501
+CONFIG_DIR ?=
 app: $(STAMP)
-	$(PY) -m sim.app --port $(PORT)
+	$(PY) -m sim.app --port $(PORT) $(foreach d,$(CONFIG_DIR),--config-dir $(d))
 
 ## The whole test suite, spread over the cores (pytest-xdist)
 test: $(STAMP)
