@@ -21,15 +21,17 @@ from omegaconf import DictConfig
 
 from sim.api import compose
 from sim.config import build
+from sim.config.census import CENSUS_KEYS
+from sim.config.checks import add_months, month_label, parse_month
 from sim.config.errors import user_error_line
-from sim.config.provenance import hydra_value
+from sim.config.provenance import census_month, hydra_value
 from sim.config.store import CONFIG_DIR
 from sim.pathway import UNIT_TYPES
 
 #: The bed table's columns (one row a step of a unit's schedule).
 BED_COLUMNS = ("unit", "date", "beds")
 #: The run settings the page offers, by field name: their config keys.
-RUN_KEYS = {"replications": "run.replications", "seed": "run.seed", "years": "run.years"}
+RUN_KEYS = {"replications": "run.replications", "seed": "run.seed", "years": "run.years", "start": "run.start"}
 #: The field the beds table is, and the key prefix its errors carry.
 BEDS_KEY = "tcp.beds"
 
@@ -96,6 +98,34 @@ class Lever:
     key: str | None
     value: Any
     note: str = ""
+
+
+def census_start(cfg: DictConfig) -> str | None:
+    """The month after the latest census month of a config's TCPs (from each census file's name,
+    ``mine_2024-03.csv``): where a run of the user's own area starts, its census the state at that
+    start. None if no census file names its month."""
+    nodes = list(cfg.system.tcps.values()) if cfg.system.tcps else [cfg.tcp] if cfg.tcp is not None else []
+    months = []
+    for node in nodes:
+        for key in CENSUS_KEYS[:2]:
+            if node.get(key):
+                month = census_month(Path(str(node[key])))
+                if month is not None:
+                    months.append(month)
+    if not months:
+        return None
+    return month_label(add_months(parse_month("census", max(months)), 1))
+
+
+def start_of(area: Area, cfg: DictConfig) -> str:
+    """The start month a page offers for an area: the config's ``run.start`` for a shipped area; for the
+    user's own, the month after its census (``census_start``) if that is later (a census of 2024 cannot
+    start a run in 2016)."""
+    start = str(cfg.run.start)
+    if area.config_dir is None:
+        return start
+    after = census_start(cfg)
+    return after if after is not None and after > start else start
 
 
 def base_config(area: Area, scenario: str) -> DictConfig:
@@ -250,12 +280,14 @@ def schedule_value(steps: Sequence[Mapping[str, Any]]) -> str:
     """A bed schedule in Hydra's grammar, a month bare (``{date:2016-03,beds:10}``: Hydra reads it as the
     string it is, and the shell command needs no quotes inside its quotes); anything else as
     ``hydra_value`` quotes it, for the config to refuse in its own words."""
-    parts = []
-    for step in steps:
-        date = str(step["date"])
-        shown = date if re.fullmatch(r"\d{4}-\d{2}", date) else hydra_value(date)
-        parts.append(f"{{date:{shown},beds:{hydra_value(step['beds'])}}}")
+    parts = [f"{{date:{month_value(step['date'])},beds:{hydra_value(step['beds'])}}}" for step in steps]
     return "[" + ",".join(parts) + "]"
+
+
+def month_value(value: Any) -> str:
+    """A value in Hydra's grammar, a month (``2024-04``) bare: Hydra reads it as the string it is."""
+    text = str(value)
+    return text if re.fullmatch(r"\d{4}-\d{2}", text) else hydra_value(value)
 
 
 def overrides(
@@ -274,7 +306,7 @@ def overrides(
         if lever.key is not None and value != lever.value:
             out.append(f"{lever.key}={hydra_value(value)}")
     out += list(beds)
-    out += [f"{RUN_KEYS[k]}={hydra_value(v)}" for k, v in run.items()]
+    out += [f"{RUN_KEYS[k]}={month_value(v) if k == 'start' else hydra_value(v)}" for k, v in run.items()]
     return out
 
 

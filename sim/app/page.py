@@ -26,6 +26,7 @@ from sim.app.levers import (
     levers,
     overrides,
     refusal,
+    start_of,
 )
 from sim.app.results import CHARTS, AppRun, Progress, Store, draw, simulate
 from sim.config.errors import user_error_line
@@ -40,7 +41,13 @@ CACHED_RUNS = 64
 def shipped(area: Area, scenario: str) -> tuple[dict[str, Lever], pd.DataFrame | None, dict[str, Any]]:
     """An area and scenario as shipped: its levers, its bed table and its run settings."""
     cfg = base_config(area, scenario)
-    run_settings = {"replications": int(cfg.run.replications), "seed": int(cfg.run.seed), "years": cfg.run.years}
+    run_settings = {
+        "replications": int(cfg.run.replications),
+        "seed": int(cfg.run.seed),
+        "years": cfg.run.years,
+        "start": start_of(area, cfg),
+        "composed_start": str(cfg.run.start),  # the files' own: a start that differs is an override
+    }
     return levers(cfg), bed_table(cfg), run_settings
 
 
@@ -110,17 +117,24 @@ def run_page() -> None:
         st.caption("Beds: a system's beds are its TCPs' and shared pools' own files (not offered here yet).")
 
     st.subheader("Run settings")
-    cols = st.columns(3)
+    cols = st.columns(4)
     run_chosen = {
         "replications": cols[0].number_input(
             "Replications", value=run_settings["replications"], step=100, key=f"replications:{tag}"
         ),
         "seed": cols[1].number_input("Seed", value=run_settings["seed"], step=1, key=f"seed:{tag}"),
         "years": cols[2].number_input("Years", value=float(run_settings["years"]), step=1.0, key=f"years:{tag}"),
+        "start": cols[3].text_input(
+            "Start (YYYY-MM)",
+            value=run_settings["start"],
+            key=f"start:{tag}",
+            help="the first month run; the census is the state at its start (run.start)",
+        ),
     }
     beside |= {name: col.empty() for name, col in zip(RUN_KEYS, cols)}
-    # replications and seed always (the command says what it runs), the horizon when it is changed
-    run_ovr = {k: v for k, v in run_chosen.items() if k != "years" or v != run_settings["years"]}
+    # replications and seed always (the command says what it runs); the horizon and start when changed
+    composed = {"years": run_settings["years"], "start": run_settings["composed_start"]}
+    run_ovr = {k: v for k, v in run_chosen.items() if k not in composed or v != composed[k]}
     ovr = overrides(area, scenario, shipped_levers, chosen, run_ovr, bed_ovr)
     fields: dict[str, str | None] = {name: lever.key for name, lever in shipped_levers.items()}
     fields |= {"beds": BEDS_KEY, **RUN_KEYS}

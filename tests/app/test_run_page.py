@@ -216,3 +216,14 @@ def test_two_tabs_running_at_once_get_their_own_results() -> None:
         assert not at.exception and not errors(at) and len(at.image) == 2
         assert [c.value.split(" replications")[0] for c in at.caption if "replications in" in c.value] == [f"{n}"]
         assert f"run.replications={n}" in at.session_state["request"]["overrides"]
+
+
+def test_a_bad_start_month_is_told_beside_it() -> None:
+    at = small(loaded())
+    at.text_input(key=f"start:{BHR}").set_value("2016-13")
+    at.button[0].click().run()
+    assert not at.exception and not at.image
+    expected = cli_line(["tcp=bhr", "scenario=baseline", "run.start=2016-13"])
+    assert expected.startswith("config error: run.start") and errors(at) == [expected]
+    column = next(c for c in at.columns if any(w.key == f"start:{BHR}" for w in c.text_input))
+    assert [e.value for e in column.error] == [expected]

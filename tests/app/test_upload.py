@@ -20,7 +20,7 @@ from sim.app import __main__ as app_main
 from sim.app import upload
 from sim.app.areas_panel import SEEN, UPLOAD_KEY, load_server_areas, take_upload
 from sim.app.common import OWN_AREAS, SERVER_AREAS
-from sim.app.levers import Area, areas_in
+from sim.app.levers import Area, areas_in, census_start, start_of
 from sim.app.upload import MAX_BYTES, MAX_MEMBERS, UploadRefused, read_area_zip
 from sim.config import build
 from sim.new_area import new_area
@@ -456,3 +456,35 @@ def test_the_apps_script_offers_its_config_dirs_areas(tmp_path: Path, monkeypatc
     mine = Area("tcp", "mine", str(folder.resolve()))
     assert at.session_state[SERVER_AREAS] == [mine]
     assert mine.label in at.selectbox(key="run:area").options
+
+
+def test_an_area_with_a_later_census_is_taken_and_offered_from_the_month_after_it(tmp_path: Path) -> None:
+    """A census of March 2024 (the template's own month, as a planner makes one) is validated, and
+    offered by the Run page, from April 2024: from the shipped 2016 start its admissions would be after
+    the start and refused."""
+    folder = tmp_path / "later"
+    made = new_area("later", folder, title="Later Area", month="2024-03")
+    from e2e.test_new_area import fill
+
+    made.tcp_file.write_text(fill(made.tcp_file.read_text()))
+    made.census_file.write_text(made.census_file.read_text().replace("1,???,???,???,,,,\n", CENSUS_ROWS))
+    files = {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
+    assert "census/later_2024-03.csv" in files
+    up = read_area_zip(zipped(files), name="later.zip", into=tmp_path)
+    (area,) = up.areas
+    cfg = area.compose([area.choice])
+    assert str(cfg.run.start) == "2016-04" and census_start(cfg) == "2024-04" and start_of(area, cfg) == "2024-04"
+    assert start_of(Area("tcp", "bhr"), cfg) == "2016-04"  # a shipped area starts where its files say
+    script = "from sim.app.page import run_page\nrun_page()\n"
+    at = AppTest.from_string(script, default_timeout=180)
+    at.session_state[OWN_AREAS] = [area]
+    at.run()
+    at.selectbox(key="run:area").set_value(area).run()
+    tag = f"tcp=later@{area.config_dir}:baseline"
+    assert at.text_input(key=f"start:{tag}").value == "2024-04"
+    assert "run.start=2024-04" in at.code[0].value
+    at.number_input(key=f"replications:{tag}").set_value(5)
+    at.number_input(key=f"years:{tag}").set_value(1.0)
+    at.button[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.image) >= 1
