@@ -26,7 +26,17 @@ import pandas as pd
 import streamlit as st
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from sim.app.common import Cancelled, choose_area, choose_scenario, offer, one_line, progress_bar, show_command
+from sim.app.common import (
+    Cancelled,
+    choose_area,
+    choose_scenario,
+    mark_cancelled,
+    offer,
+    one_line,
+    progress_bar,
+    show_command,
+    was_cancelled,
+)
 from sim.app.exports import Download, chart_downloads, figure_bytes, table_downloads
 from sim.app.levers import RUN_KEYS, Area, Checked, base_config, refusal
 from sim.app.results import Progress, Store, png
@@ -471,7 +481,7 @@ def capacity_page() -> None:
             "error": checked.error,
             "field": checked.field,
         }
-    if st.session_state.pop("cancelled", False):  # Cancel clicked: the sweep (or the one it stopped) kept nothing
+    if was_cancelled():  # Cancel clicked: the sweep (or the one it stopped) kept nothing
         by_button.warning("The sweep was cancelled: nothing of it was kept.")
     request: dict[str, Any] | None = st.session_state.get("capacity:request")
     if request is not None and request["error"] and tuple(ovr) == request["overrides"]:  # not once changed
@@ -499,7 +509,7 @@ def attempt(ovr: list[str], area: Area) -> Checked:
         try:
             result = stores()[0].made(key, lambda: sweep(cfg, beds, on_progress))
         except Cancelled:
-            st.session_state["cancelled"] = True
+            mark_cancelled()
             return Checked(tuple(ovr))
         except Exception as e:  # noqa: BLE001 - as above
             return refusal(e, ovr, FIELDS)

@@ -18,6 +18,8 @@ from sim.config.provenance import rerun_command
 WARM_UP = ("tcp=bhr", "run.replications=1", "run.years=1", "run.progress=false")
 #: The session key of the user's own areas (an uploaded zip, unpacked by sim.app.upload): a list of Area.
 OWN_AREAS = "own_areas"
+#: The session key of the flag Cancel sets (``mark_cancelled``, ``was_cancelled``).
+CANCELLED = "cancelled"
 #: The session key of the areas of the server's ``--config-dir`` (sim.app.__main__): a list of Area.
 SERVER_AREAS = "server_areas"
 
@@ -74,10 +76,10 @@ def progress_bar(what: str = "replications") -> tuple[Callable[[int, int], None]
     bar = st.progress(0.0, text=f"starting the {what}")
     stop = st.empty()
     stop.button("Cancel the run", key=f"cancel:{id(bar)}", on_click=_cancel)
-    st.session_state["cancelled"] = False
+    st.session_state[CANCELLED] = False
 
     def on_progress(done: int, total: int) -> None:
-        if st.session_state.get("cancelled"):
+        if st.session_state.get(CANCELLED):
             raise Cancelled
         bar.progress(min(done / max(total, 1), 1.0), text=f"{done:,} of {total:,} {what}")
 
@@ -89,7 +91,19 @@ def progress_bar(what: str = "replications") -> tuple[Callable[[int, int], None]
 
 
 def _cancel() -> None:
-    st.session_state["cancelled"] = True
+    mark_cancelled()
+
+
+def mark_cancelled() -> None:
+    """Record that this session's run was cancelled (the Cancel button, or a page that caught ``Cancelled``),
+    for the page to say so once (``was_cancelled``)."""
+    st.session_state[CANCELLED] = True
+
+
+def was_cancelled() -> bool:
+    """Whether this session's last run was cancelled; said once (the flag is cleared). Only one page runs
+    in a session at a time, so the flag is the session's, not a page's."""
+    return bool(st.session_state.pop(CANCELLED, False))
 
 
 def one_line(e: BaseException) -> str:
@@ -107,9 +121,11 @@ __all__ = [
     "choose_area",
     "choose_scenario",
     "every_area",
+    "mark_cancelled",
     "offer",
     "one_line",
     "progress_bar",
     "show_command",
     "warm_engine",
+    "was_cancelled",
 ]

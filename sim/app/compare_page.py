@@ -23,7 +23,17 @@ import pandas as pd
 import streamlit as st
 from omegaconf import DictConfig, OmegaConf
 
-from sim.app.common import Cancelled, choose_area, choose_scenario, offer, one_line, progress_bar, show_command
+from sim.app.common import (
+    Cancelled,
+    choose_area,
+    choose_scenario,
+    mark_cancelled,
+    offer,
+    one_line,
+    progress_bar,
+    show_command,
+    was_cancelled,
+)
 from sim.app.exports import Download, chart_downloads
 from sim.app.levers import RUN_KEYS, Area, Checked, refusal, scenarios
 from sim.app.page import shipped
@@ -296,7 +306,7 @@ def compare_page() -> None:
             "error": checked.error,
             "field": checked.field,
         }
-    if st.session_state.pop("cancelled", False):  # Cancel clicked (this run is its rerun) or seen by the bar
+    if was_cancelled():  # Cancel clicked (this run is its rerun) or seen by the bar
         by_button.warning(CANCELLED)
     request: dict[str, Any] | None = st.session_state.get("compare:request")
     if request is not None and request["error"] and tuple(ovr) == request["overrides"]:  # not once changed
@@ -327,7 +337,7 @@ def attempt(area: Area, ovr: list[str], shared: list[str], independent: bool) ->
         try:
             result = cached_compare(cfgs, independent, on_progress)
         except Cancelled:
-            st.session_state["cancelled"] = True  # told by the button (the bar's session key, as Cancel sets it)
+            mark_cancelled()  # told by the button (the bar's session key, as Cancel sets it)
             return Checked(tuple(ovr))
         except Exception as e:  # noqa: BLE001 - as above
             return refusal(e, ovr, FIELDS)

@@ -22,7 +22,17 @@ import pandas as pd
 import streamlit as st
 from omegaconf import DictConfig, OmegaConf
 
-from sim.app.common import Cancelled, choose_area, choose_scenario, offer, one_line, progress_bar, show_command
+from sim.app.common import (
+    Cancelled,
+    choose_area,
+    choose_scenario,
+    mark_cancelled,
+    offer,
+    one_line,
+    progress_bar,
+    show_command,
+    was_cancelled,
+)
 from sim.app.exports import chart_downloads, run_downloads, run_files, table_downloads
 from sim.app.levers import RUN_KEYS, Area, Checked, base_config, check, overrides, refusal
 from sim.app.page import reference_of
@@ -320,7 +330,7 @@ def money_page() -> None:
             "error": checked.error,
             "field": checked.field,
         }
-    if st.session_state.pop("cancelled", False):  # Cancel clicked: this run (or the one it stopped) kept nothing
+    if was_cancelled():  # Cancel clicked: this run (or the one it stopped) kept nothing
         by_button.warning("The run was cancelled: nothing of it was kept.")
     request: dict[str, Any] | None = st.session_state.get("money:request")
     if request is not None and request["error"] and tuple(ovr) == request["overrides"]:  # not once changed
@@ -347,7 +357,7 @@ def attempt(ovr: list[str], fields: dict[str, str | None], area: Area, scenario:
             key = OmegaConf.to_yaml(cfg, resolve=True)
             result = stores().made(key, lambda: money_of(cfg, on_progress, reference_of(area, scenario)))
         except Cancelled:
-            st.session_state["cancelled"] = True
+            mark_cancelled()
             return Checked(tuple(ovr))
         except Exception as e:  # noqa: BLE001 - the user's mistake is told with its field; refusal raises the rest
             return refusal(e, ovr, fields)
