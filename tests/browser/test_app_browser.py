@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -95,7 +95,6 @@ def server(tmp_path: Path) -> Iterator[Server]:
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    out: IO[bytes]
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "sim.app", "--port", str(port)],
@@ -119,7 +118,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 @pytest.fixture
-def driver(tmp_path: Path) -> Iterator[Any]:
+def driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Headless Chromium from Debian through Debian's chromedriver (paths given: Selenium Manager not run)."""
     try:
         from selenium import webdriver
@@ -130,7 +129,7 @@ def driver(tmp_path: Path) -> Iterator[Any]:
     chromedriver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
     if not (Path(browser).is_file() and Path(chromedriver).is_file()):
         unavailable("Chromium or chromedriver is missing (Debian: apt-get install chromium chromium-driver)")
-    os.environ["SE_OFFLINE"] = "true"  # should Selenium Manager ever be reached, it may not download
+    monkeypatch.setenv("SE_OFFLINE", "true")  # should Selenium Manager ever be reached, it may not download
     options = webdriver.ChromeOptions()
     options.binary_location = browser
     for arg in (
