@@ -28,7 +28,10 @@ DPI, FILE_DPI = 110, 200
 #: The palette: the bands and median of a fan, the plan (and any target), text that is not data.
 BAND_90, BAND_50, MEDIAN, PLAN, GREY = "#9ecae1", "#4292c6", "#08306b", "#d94801", "#555555"
 TITLE_SIZE, SUBTITLE_SIZE, SOURCE_SIZE = 12, 8.5, 7.5
-TITLE_WIDTH, SOURCE_WIDTH = 95, 150  # characters a line before the text wraps
+TITLE_WIDTH, SOURCE_WIDTH = 95, 150  # characters a line before the text wraps (a figure 9 inches wide)
+#: Inches a character takes, on average, at the title's and the source line's sizes: a narrower figure
+#: wraps its lines sooner (``fits``), so a one-panel chart's title is not cut at its edge.
+TITLE_CHAR, SOURCE_CHAR = 0.088, 0.056
 #: Where the March ticks fall (the financial year ends) and, for longer axes, September too.
 MARCH, MARCH_SEPTEMBER = (3,), (3, 9)
 
@@ -107,7 +110,7 @@ def finish(
     *,
     subtitle: str | None = None,
     legend: tuple[Iterable, Iterable] | None = None,
-    title_width: int = TITLE_WIDTH,
+    title_width: int | None = None,
     trim: bool = False,
 ) -> plt.Figure:
     """Frame ``fig``: ``title`` (wrapped) at the top left, an optional ``subtitle`` under it and a
@@ -115,8 +118,8 @@ def finish(
     of their data, the ``source`` line (wrapped) at the foot; lay the panels out in the rest and write
     ``path`` if given: the PNG at ``FILE_DPI`` and an SVG of the same name beside it (the figure is then
     closed). ``trim`` crops the files to what is drawn (a legend outside the axes)."""
-    h = fig.get_figheight()
-    heading = _lines(title, title_width)
+    h, w = fig.get_figheight(), fig.get_figwidth()
+    heading = _lines(title, title_width or fits(w, TITLE_CHAR, TITLE_WIDTH))
     fig.text(0.01, 1 - 0.12 / h, "\n".join(heading), fontsize=TITLE_SIZE, va="top")
     top = 0.14 + 0.2 * len(heading)  # inches from the top edge taken by the heading
     if subtitle:
@@ -135,12 +138,17 @@ def finish(
             bbox_to_anchor=(0.995, 1 - (top - 0.02) / h),
         )
         top += 0.08 + 0.19 * -(-len(labels) // ncol)  # its rows, so the panels start under the last
-    foot = _lines(source, SOURCE_WIDTH)
+    foot = _lines(source, fits(w, SOURCE_CHAR, SOURCE_WIDTH))
     fig.text(0.01, 0.004, "\n".join(foot), fontsize=SOURCE_SIZE, color=GREY, va="bottom")
     fig.tight_layout(rect=(0, (0.08 + 0.14 * len(foot)) / h, 1, 1 - top / h))
     if path is not None:
         save(fig, Path(path), trim=trim)
     return fig
+
+
+def fits(width: float, per_char: float, most: int) -> int:
+    """How many characters of a line fit across a figure ``width`` inches wide (at most ``most``)."""
+    return max(20, min(most, int((width - 0.2) / per_char)))
 
 
 def legend_columns(labels: Sequence[str], width: float) -> int:

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from sim.plots.frame import BAND_50, PLAN, finish, grid, month_end, people_axis, units
 
@@ -63,7 +63,8 @@ def milestone_chart(
             fontsize=10,
         )
         people_axis(ax, "x")
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))  # ticks at whole percents
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))  # 2.5% is not shown as 2%
         ax.grid(axis="y", alpha=0.3)
         units(ax, "share of replications" if k % cols == 0 else None, f"{metric} at month end")
     for ax in list(axes.flat)[len(rows_) :]:
