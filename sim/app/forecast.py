@@ -41,10 +41,10 @@ from sim.report.sections import OBSERVED_DIR, label_of
 
 #: The config group a calibration's override is in (``+calibrated=<name>``).
 GROUP = "calibrated"
-#: The role of a figure the fit was made to (``HELD_OUT``: one it never saw).
-FITTED = "train"
+#: The role of a figure the fit was made to (``HELD_OUT``: one it never saw; ``UNKNOWN``: no manifest says).
+FITTED, UNKNOWN = "train", "unknown"
 #: How the tables name each role.
-ROLE_NAMES = {FITTED: "fitted", HELD_OUT: "held out (the fit never saw it)"}
+ROLE_NAMES = {FITTED: "fitted", HELD_OUT: "held out (the fit never saw it)", UNKNOWN: "not known (no manifest)"}
 #: The metric the forecast is of: the one the plans count.
 METRIC = "inpatients"
 #: The charts of a forecast, by name (the downloads' file names): what each shows.
@@ -81,13 +81,18 @@ class Calibrated:
         return self.problem is None and self.system == area.name and self.config_dir == area.config_dir
 
     def role(self, label: str) -> str:
-        """A figure's role (by its label): ``FITTED`` if the fit was made to it, else ``HELD_OUT``."""
+        """A figure's role (by its label): ``FITTED`` if the fit was made to it, else ``HELD_OUT``;
+        ``UNKNOWN`` when no manifest lists the calibration's targets (drawn as a fitted figure is)."""
+        if not self.fitted:
+            return UNKNOWN
         return FITTED if label in self.fitted and label not in self.held_out else HELD_OUT
 
     @property
     def label(self) -> str:
         """What it is, in a line: its name, its posterior's draws and the figures fitted and held out."""
         fitted = len(set(self.fitted) - set(self.held_out))
+        if not self.fitted:
+            return f"{self.name}: a posterior of {self.draws:,} draws (no manifest says what it was fitted to)"
         figures = "figure" if fitted == 1 else "figures"
         held = f"{len(self.held_out)} held out" if self.held_out else "none held out"
         return f"{self.name}: a posterior of {self.draws:,} draws fitted to {fitted} published {figures}, {held}"

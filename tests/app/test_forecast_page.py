@@ -203,6 +203,10 @@ def test_a_calibration_of_a_config_dir_with_figures_held_out(
     own = Area("tcp", "england", str(tmp_path))
     assert [c.name for c in fc.applying(found, own)] == ["mine"]
     assert [c.name for c in fc.applying(found, ENGLAND)] == ["england"]
+    (out / "manifest.json").unlink()  # a posterior alone: its own metadata names the system, nothing the roles
+    bare = fc.calibrations([str(tmp_path)])[0]
+    assert bare.system == "england" and bare.role("inpatients 2015-09 (as published)") == fc.UNKNOWN
+    assert bare.label == "mine: a posterior of 107 draws (no manifest says what it was fitted to)"
     points = fc.observed_points(read_observed(OBSERVED_DIR / "england.csv"), MONTHS_4Y, mine.role)
     f, _ = tiny_run
     fig = fan_chart(f.summary, "inpatients", title="t", ylabel="y", source="s", observed=points)
