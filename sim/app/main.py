@@ -12,6 +12,7 @@ from sim.app.areas_panel import areas_panel, load_server_areas
 from sim.app.capacity_page import capacity_page
 from sim.app.common import warm_engine
 from sim.app.compare_page import compare_page
+from sim.app.forecast_page import forecast_page
 from sim.app.money_page import money_page
 from sim.app.page import run_page
 from sim.plots import files_only
@@ -27,5 +28,6 @@ PAGES = [
     st.Page(compare_page, title="Compare", url_path="compare"),
     st.Page(capacity_page, title="Capacity", url_path="capacity"),
     st.Page(money_page, title="Money", url_path="money"),
+    st.Page(forecast_page, title="Forecast", url_path="forecast"),
 ]
 st.navigation(PAGES).run()

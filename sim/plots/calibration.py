@@ -10,11 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.plots.fan import fan_panel
-from sim.plots.frame import MARCH, PLAN, finish, grid, month_end
-
-#: A held-out figure is drawn hollow, so the eye sees which points the fit never saw.
-HELD_OUT = "held out"
+from sim.plots.fan import draw_observed, fan_panel
+from sim.plots.frame import MARCH, finish, grid
 
 
 def predictive_chart(
@@ -27,7 +24,8 @@ def predictive_chart(
     path: Path | None = None,
 ) -> plt.Figure:
     """One fan per (metric, panel title) of the posterior predictive ``summary`` (month, metric, p05..p95),
-    with ``observed`` (metric, month, value, low, high, role) drawn as points and their rounding intervals."""
+    with ``observed`` (metric, month, value, low, high, role) drawn as points and their rounding intervals
+    (``draw_observed``)."""
     cols = min(len(panels), 2)
     rows = -(-len(panels) // cols)
     fig, axes = grid(rows, cols, size=(5.4 * cols, 3.5 * rows + 0.8))
@@ -35,24 +33,7 @@ def predictive_chart(
         ax = axes.flat[k]
         fan_panel(ax, summary, metric, title=panel_title, tick_months=MARCH)  # one legend: the figure's (finish)
         points = observed[observed["metric"] == metric]
-        for held, face in ((False, PLAN), (True, "white")):
-            p = points[(points["role"] == HELD_OUT) == held]
-            if p.empty:
-                continue
-            x = month_end(p["month"])
-            ax.errorbar(
-                x,
-                p["value"],
-                yerr=[p["value"] - p["low"], p["high"] - p["value"]],
-                fmt="o",
-                color=PLAN,
-                mfc=face,
-                ms=6,
-                capsize=3,
-                lw=1.2,
-                zorder=5,
-                label="observed, held out" if held else "observed",
-            )
+        draw_observed(ax, points)
         top = max(
             float(summary.loc[summary["metric"] == metric, "p95"].max()),
             float(points["high"].max()) if len(points) else 0,

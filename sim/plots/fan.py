@@ -32,6 +32,11 @@ from sim.plots.frame import (
 )
 from sim.plots.milestones import milestone_chart
 
+#: The role of an observed figure the fit never saw: drawn hollow, so the eye sees which points they are.
+HELD_OUT = "held out"
+#: The colour of observed figures drawn over a fan with a plan (the plan is ``PLAN``).
+OBSERVED = "#000000"
+
 
 def is_count(metric: str) -> bool:
     """Whether ``metric`` counts people (the catalogue's unit), so its axis and median are whole numbers."""
@@ -126,6 +131,28 @@ def fan_panel(
     ax.grid(axis="y", alpha=0.3)
 
 
+def draw_observed(ax: plt.Axes, points: pd.DataFrame, color: str = PLAN) -> None:
+    """Draw observed figures (``points``: month, value, low, high, role) on ``ax`` as points with their
+    rounding intervals: filled if the fit used them, hollow if it never saw them (role ``HELD_OUT``)."""
+    for held, face in ((False, color), (True, "white")):
+        p = points[(points["role"] == HELD_OUT) == held]
+        if p.empty:
+            continue
+        ax.errorbar(
+            month_end(p["month"]),
+            p["value"],
+            yerr=[p["value"] - p["low"], p["high"] - p["value"]],
+            fmt="o",
+            color=color,
+            mfc=face,
+            ms=6,
+            capsize=3,
+            lw=1.2,
+            zorder=5,
+            label="observed, held out" if held else "observed",
+        )
+
+
 def chance_notes(ax: plt.Axes, odds: pd.DataFrame, start: str | None = None) -> str:
     """Write P(at or under the plan) beside each milestone's plan point on ``ax`` (``odds``: rows of the
     trajectory table, month, planned, p_at_or_under, p_low, p_high) and return the same as a line for the
@@ -163,12 +190,19 @@ def fan_chart(
     path: Path | None = None,
     odds: pd.DataFrame | None = None,
     start: str | None = None,
+    observed: pd.DataFrame | None = None,
 ) -> plt.Figure:
     """One metric's fan chart as a figure (written to ``path`` if given), with P(at or under the plan)
     at each milestone when ``odds`` (rows of the trajectory table) are given, bar the ``start`` month's
-    (by default the summary's first: the census, met by definition)."""
+    (by default the summary's first: the census, met by definition), and the published figures of the
+    metric in ``observed`` (metric, month, value, low, high, role) drawn over it in black
+    (``draw_observed``: the plan's colour is the plan's)."""
     fig, ax = figure(size=(9, 5))
     fan_panel(ax, summary, metric, plan=plan, ylabel=ylabel)
+    points = observed[observed["metric"] == metric] if observed is not None else None
+    if points is not None and len(points):
+        draw_observed(ax, points, color=OBSERVED)
+        ax.set_ylim(top=max(ax.get_ylim()[1], float(points["high"].max()) * 1.05))  # fan_panel fixed the axis
     if start is None:
         start = str(summary.loc[summary["metric"] == metric, "month"].min())
     subtitle = chance_notes(ax, odds, start) if odds is not None and len(odds) else None
