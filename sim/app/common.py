@@ -5,13 +5,14 @@ page's work, and errors in one line (never a traceback)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import streamlit as st
+from omegaconf import DictConfig, OmegaConf
 
 from sim.api import compose, run
 from sim.app.exports import Download, overrides_download
-from sim.app.levers import Area, areas, scenarios
+from sim.app.levers import Area, Checked, areas, check, refusal, scenarios
 from sim.config.provenance import rerun_command
 
 #: The warm-up run the app makes when it starts, so the first click does not compile the engine.
@@ -22,6 +23,10 @@ OWN_AREAS = "own_areas"
 CANCELLED = "cancelled"
 #: The session key of the areas of the server's ``--config-dir`` (sim.app.__main__): a list of Area.
 SERVER_AREAS = "server_areas"
+
+
+T = TypeVar("T")
+Progress = Callable[[int, int], None]
 
 
 class Cancelled(Exception):
@@ -106,6 +111,33 @@ def was_cancelled() -> bool:
     return bool(st.session_state.pop(CANCELLED, False))
 
 
+def checked_run(
+    ovr: Sequence[str],
+    fields: dict[str, str | None],
+    config_dir: str | None,
+    run: Callable[[str, DictConfig, Progress], T],
+) -> tuple[Checked, T | None]:
+    """Compose the overrides and ``run(resolved YAML, config, on_progress)`` them under a progress bar with
+    Cancel (the run's ``prepare`` is the config's validation); a refusal as the command line's one line
+    with its field, anything else in one line; a cancelled run gives no result and no error."""
+    try:
+        checked = check(ovr, fields, validate=False, config_dir=config_dir)
+        if checked.cfg is None:
+            return checked, None
+        on_progress, finished = progress_bar()
+        try:
+            return checked, run(OmegaConf.to_yaml(checked.cfg, resolve=True), checked.cfg, on_progress)
+        except Cancelled:
+            mark_cancelled()  # said by the page (``was_cancelled``)
+            return Checked(tuple(ovr)), None
+        except Exception as e:  # noqa: BLE001 - the user's mistake is told with its field; refusal raises the rest
+            return refusal(e, ovr, fields), None
+        finally:
+            finished()
+    except Exception as e:  # noqa: BLE001 - not the user's mistake, but still one line, no traceback
+        return Checked(tuple(ovr), error=one_line(e)), None
+
+
 def one_line(e: BaseException) -> str:
     """An unexpected error in one line (no traceback for the user)."""
     return f"error: {type(e).__name__}: {' '.join(str(e).split())}"
@@ -119,6 +151,7 @@ def shown(key: str) -> Any:
 __all__ = [
     "Cancelled",
     "choose_area",
+    "checked_run",
     "choose_scenario",
     "every_area",
     "mark_cancelled",

@@ -4,14 +4,13 @@ beside its bands; ``forecast_page`` draws it. What it reads and runs is ``sim.ap
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
 import streamlit as st
 from omegaconf import DictConfig, OmegaConf
 
-from sim.app.common import Cancelled, choose_scenario, every_area, offer, one_line, progress_bar, show_command
+from sim.app.common import checked_run, choose_scenario, every_area, offer, one_line, show_command, was_cancelled
 from sim.app.exports import chart_downloads, run_downloads, run_files, table_downloads
 from sim.app.forecast import (
     CHARTS,
@@ -26,7 +25,7 @@ from sim.app.forecast import (
     forecast_overrides,
     observed_of,
 )
-from sim.app.levers import RUN_KEYS, Area, Checked, check, refusal
+from sim.app.levers import RUN_KEYS, Area
 from sim.app.results import Progress, Store
 from sim.config import build
 from sim.config.errors import user_error_line
@@ -175,14 +174,14 @@ def forecast_run(ovr: list[str], beside: dict[str, Any], area: Area, calibrated:
     line, and the forecast once made (while the choices are the ones it was made of)."""
     clicked = st.button("Run the forecast", type="primary")
     by_button = st.empty()
-    if st.session_state.pop("cancelled", False):
-        by_button.warning("The run was cancelled: nothing of it was kept.")
     if clicked:
         run = partial(cached_forecast, calibrated=calibrated)
         checked, result = checked_run(ovr, FIELDS, area.config_dir, run)
         if result is not None and checked.cfg is not None:
             st.session_state[SHOWN] = (checked.overrides, result, checked.cfg)
         st.session_state[REQUEST] = {"overrides": checked.overrides, "error": checked.error, "field": checked.field}
+    if was_cancelled():  # Cancel clicked: this run (or the one it stopped) kept nothing
+        by_button.warning("The run was cancelled: nothing of it was kept.")
     request: dict[str, Any] | None = st.session_state.get(REQUEST)
     if request is not None and request["error"] and tuple(ovr) == request["overrides"]:  # not once changed
         beside.get(request["field"], by_button).error(request["error"])
@@ -197,32 +196,6 @@ def forecast_run(ovr: list[str], beside: dict[str, Any], area: Area, calibrated:
 def cached_forecast(config_yaml: str, cfg: DictConfig, on_progress: Progress, *, calibrated: Calibrated) -> Forecast:
     """The forecast of a resolved config (``config_yaml``, its key: the same config is never run twice)."""
     return stores()[0].made(config_yaml, lambda: forecast(cfg, calibrated, on_progress))
-
-
-def checked_run(
-    ovr: Sequence[str],
-    fields: dict[str, str | None],
-    config_dir: str | None,
-    run: Callable[[str, DictConfig, Progress], T],
-) -> tuple[Checked, T | None]:
-    """Compose the overrides and ``run(resolved YAML, config, on_progress)`` them under a progress bar with
-    Cancel (the run's ``prepare`` is the config's validation); a refusal as the command line's one line
-    with its field, anything else in one line; a cancelled run gives no result and no error."""
-    try:
-        checked = check(ovr, fields, validate=False, config_dir=config_dir)
-        if checked.cfg is None:
-            return checked, None
-        on_progress, finished = progress_bar()
-        try:
-            return checked, run(OmegaConf.to_yaml(checked.cfg, resolve=True), checked.cfg, on_progress)
-        except Cancelled:
-            return Checked(tuple(ovr)), None
-        except Exception as e:  # noqa: BLE001 - the user's mistake is told with its field; refusal raises the rest
-            return refusal(e, ovr, fields), None
-        finally:
-            finished()
-    except Exception as e:  # noqa: BLE001 - not the user's mistake, but still one line, no traceback
-        return Checked(tuple(ovr), error=one_line(e)), None
 
 
 def show_forecast(f: Forecast, cfg: DictConfig) -> None:
@@ -254,4 +227,4 @@ def show_forecast(f: Forecast, cfg: DictConfig) -> None:
     offer(run_downloads(lambda: files.made(yaml_key, lambda: run_files(cfg))), "forecast:files")
 
 
-__all__ = ["checked_run", "forecast_page", "settings_of", "stores"]
+__all__ = ["forecast_page", "settings_of", "stores"]

@@ -11,13 +11,11 @@ import streamlit as st
 from omegaconf import DictConfig, OmegaConf
 
 from sim.app.common import (
-    Cancelled,
+    checked_run,
     choose_area,
     choose_scenario,
-    mark_cancelled,
     offer,
     one_line,
-    progress_bar,
     show_command,
     was_cancelled,
 )
@@ -32,10 +30,8 @@ from sim.app.levers import (
     base_config,
     bed_overrides,
     bed_table,
-    check,
     levers,
     overrides,
-    refusal,
     start_of,
 )
 from sim.app.results import CHARTS, AppRun, Progress, Store, draw, simulate
@@ -168,27 +164,17 @@ def run_page() -> None:
 
 
 def attempt(ovr: list[str], fields: dict[str, str | None], area: Area, scenario: str) -> Checked:
-    """Compose the overrides and run them (from the cache if run before; the run's ``prepare`` is the
+    """Compose the overrides and run them (from the store if run before; the run's ``prepare`` is the
     config's validation), keeping the result for the page; a refusal in one line with its field. A
     cancelled run keeps nothing and leaves the last result as it was."""
-    try:
-        checked = check(ovr, fields, validate=False, config_dir=area.config_dir)
-        if checked.cfg is None:
-            return checked
-        on_progress, finished = progress_bar()
-        try:
-            key = OmegaConf.to_yaml(checked.cfg, resolve=True)
-            result = cached_run(key, checked.cfg, on_progress, reference_of(area, scenario))
-        except Cancelled:
-            mark_cancelled()
-            return Checked(tuple(ovr))
-        except Exception as e:  # noqa: BLE001 - the user's mistake is told with its field; refusal raises the rest
-            return refusal(e, ovr, fields)
-        finally:
-            finished()
-    except Exception as e:  # noqa: BLE001 - not the user's mistake, but still one line, no traceback
-        return Checked(tuple(ovr), error=one_line(e))
-    st.session_state["shown"] = (checked.overrides, result, checked.cfg)
+    reference = reference_of(area, scenario)
+
+    def made(key: str, cfg: DictConfig, on_progress: Progress) -> AppRun:
+        return cached_run(key, cfg, on_progress, reference)
+
+    checked, result = checked_run(ovr, fields, area.config_dir, made)
+    if result is not None:
+        st.session_state["shown"] = (checked.overrides, result, checked.cfg)
     return checked
 
 
