@@ -126,14 +126,15 @@ def overrides_download(ovr: Sequence[str], command: str | None = None) -> Downlo
 
 def run_files(cfg: DictConfig) -> dict[str, bytes]:
     """The files ``python -m sim`` writes for ``cfg`` (run into a temporary directory, removed after):
-    name -> bytes, the charts by their own names, plus ``run.zip`` holding every file."""
+    name -> bytes, the charts by their own names, plus ``run.zip`` holding every file but the raw
+    replications' Parquet chunks (tens of MB for England; the page's tables are made from them)."""
     with tempfile.TemporaryDirectory(prefix="tcp-sim-app-") as tmp:
         out_dir = Path(tmp) / "run"
         run(cfg, out_dir=out_dir, progress=False)
         files = {
             str(p.relative_to(out_dir)): p.read_bytes()
             for p in sorted(out_dir.rglob("*"))
-            if p.is_file() and not p.name.startswith(".") and "chunks" not in p.parts
+            if p.is_file() and not p.name.startswith(".") and not {"replications", "events"} & set(p.parts)
         }
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:

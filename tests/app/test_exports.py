@@ -91,7 +91,8 @@ def test_a_run_s_files_are_the_command_line_s(tmp_path: Path, monkeypatch: pytes
     assert files["summary.csv"] == (tmp_path / "cli" / "summary.csv").read_bytes()
     assert files["report.html"].startswith(b"<!DOCTYPE html>") and files["report.docx"][:2] == b"PK"
     assert {"results.xlsx", "trajectory.csv", "manifest.json", "fan_inpatients.png", "fan_inpatients.svg"} <= set(files)
-    assert not any(name.startswith("chunks") or name.startswith(".") for name in files)
+    assert (tmp_path / "cli" / "replications").is_dir()  # the raw chunks: not offered
+    assert not any(name.startswith("replications") or name.startswith(".") for name in files)
     with zipfile.ZipFile(io.BytesIO(files["run.zip"])) as z:
         assert sorted(z.namelist()) == sorted(n for n in files if n != "run.zip")
     made: list[int] = []
