@@ -24,6 +24,7 @@ from omegaconf import DictConfig
 from sim.api import RunResult, prepare, publish, replicate
 from sim.config import ConfigError
 from sim.plots import fan_chart
+from sim.plots.fan import is_count
 from sim.plots.milestones import milestone_chart
 from sim.report.sections import STOCKS, TOTALS, label_of
 
@@ -182,7 +183,11 @@ def milestone_table(trajectory: pd.DataFrame) -> pd.DataFrame:
             "P(at or under)": t["p_at_or_under"].map("{:.0%}".format),
             "95% interval": [f"{lo:.0%} to {hi:.0%}" for lo, hi in zip(t["p_low"], t["p_high"])],
             "mean": t["mean"].round(1),
-            "5th to 95th percentile": [f"{a:g} to {b:g}" for a, b in zip(t["p05"], t["p95"])],
+            # people are whole: the band's edges rounded, as the fan chart draws them (29.65 is 30)
+            "5th to 95th percentile": [
+                f"{round(a):g} to {round(b):g}" if is_count(m) else f"{a:g} to {b:g}"
+                for m, a, b in zip(t["metric"], t["p05"], t["p95"])
+            ],
         }
     ).reset_index(drop=True)
 
