@@ -21,7 +21,8 @@ CONFIG_DIR = "--config-dir"
 
 
 def command(host: str, port: int, config_dirs: Sequence[str] = ()) -> list[str]:
-    """The ``streamlit run`` command line that serves the app (no browser opened, no usage statistics);
+    """The ``streamlit run`` command line that serves the app (no browser opened, no usage statistics, no
+    Deploy button);
     the script's own arguments (``--config-dir DIR`` each) after ``--``."""
     script_args = [arg for d in config_dirs for arg in (CONFIG_DIR, d)]
     return [
@@ -38,6 +39,8 @@ def command(host: str, port: int, config_dirs: Sequence[str] = ()) -> list[str]:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",  # no "Deploy" button: the app is served on the planner's own machine
         *(["--", *script_args] if script_args else []),
     ]
 

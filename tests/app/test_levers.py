@@ -137,6 +137,7 @@ def test_the_launcher_binds_this_machine_and_says_where(
     assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4].endswith("sim/app/main.py")
     assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
     assert argv[argv.index("--server.port") + 1] == "8642"
+    assert argv[argv.index("--client.toolbarMode") + 1] == "minimal"  # no Deploy button
     assert "http://127.0.0.1:8642" in capsys.readouterr().out
 
 
