@@ -38,7 +38,7 @@ from sim.app.common import (
     was_cancelled,
 )
 from sim.app.exports import Download, chart_downloads, figure_bytes, table_downloads
-from sim.app.levers import RUN_KEYS, Area, Checked, base_config, refusal
+from sim.app.levers import RUN_KEYS, Area, Checked, base_config, refusal, run_choices, run_settings
 from sim.app.results import Progress, Store, png
 from sim.capacity import (
     MEASURES,
@@ -352,7 +352,7 @@ def stores() -> tuple[Store, Store]:
 def shipped(area: Area, scenario: str) -> tuple[dict[str, Any], list[str]]:
     """An area's and scenario's run settings as shipped, and the unit types it has beds of."""
     cfg = base_config(area, scenario)
-    return {"replications": int(cfg.run.replications), "seed": int(cfg.run.seed), "years": cfg.run.years}, units_of(cfg)
+    return run_settings(area, cfg), units_of(cfg)
 
 
 @st.cache_data(show_spinner=False)
@@ -382,7 +382,7 @@ def capacity_page() -> None:
     if area is None or scenario is None:
         return
     try:
-        run_settings, units = shipped(area, scenario)
+        settings, units = shipped(area, scenario)
     except Exception as e:  # noqa: BLE001 - a shipped file that does not compose is told, not traced
         st.error(user_error_line(e) or one_line(e))
         return
@@ -459,18 +459,16 @@ def capacity_page() -> None:
     run_chosen = {
         "replications": cols[0].number_input(
             "Replications (at each bed number)",
-            value=run_settings["replications"],
+            value=settings["replications"],
             step=100,
             key=f"capacity:replications:{tag}",
         ),
-        "seed": cols[1].number_input("Seed", value=run_settings["seed"], step=1, key=f"capacity:seed:{tag}"),
-        "years": cols[2].number_input(
-            "Years", value=float(run_settings["years"]), step=1.0, key=f"capacity:years:{tag}"
-        ),
+        "seed": cols[1].number_input("Seed", value=settings["seed"], step=1, key=f"capacity:seed:{tag}"),
+        "years": cols[2].number_input("Years", value=float(settings["years"]), step=1.0, key=f"capacity:years:{tag}"),
     }
     beside |= {name: col.empty() for name, col in zip(RUN_KEYS, cols)}
     chosen = {"unit": unit, **bed_values, "measure": measure, "target_share": target, "confidence": confidence}
-    ovr = sweep_overrides(area, scenario, chosen, run_chosen, run_settings["years"])
+    ovr = sweep_overrides(area, scenario, chosen, run_choices(run_chosen, settings), settings["years"])
 
     clicked = st.button("Run the sweep", type="primary")
     by_button = st.empty()

@@ -35,7 +35,7 @@ from sim.app.common import (
     was_cancelled,
 )
 from sim.app.exports import Download, chart_downloads
-from sim.app.levers import RUN_KEYS, Area, Checked, refusal, scenarios
+from sim.app.levers import RUN_KEYS, Area, Checked, refusal, run_choices, scenarios
 from sim.app.page import shipped
 from sim.app.results import Progress, Store, png
 from sim.compare import PLAN_METRIC, Comparison, compare, display_table, forest_chart, headline_rows
@@ -271,7 +271,7 @@ def compare_page() -> None:
     )
     beside: dict[str, Any] = {"scenarios": st.empty()}
     try:
-        run_settings = shipped(area, baseline)[2]
+        settings = shipped(area, baseline)[2]
     except Exception as e:  # noqa: BLE001 - a shipped file that does not compose is told, not traced
         st.error(user_error_line(e) or one_line(e))
         return
@@ -280,12 +280,10 @@ def compare_page() -> None:
     cols = st.columns(3)
     chosen = {
         "replications": cols[0].number_input(
-            "Replications", value=run_settings["replications"], step=100, key=f"compare:replications:{tag}"
+            "Replications", value=settings["replications"], step=100, key=f"compare:replications:{tag}"
         ),
-        "seed": cols[1].number_input("Seed", value=run_settings["seed"], step=1, key=f"compare:seed:{tag}"),
-        "years": cols[2].number_input(
-            "Years", value=float(run_settings["years"]), step=1.0, key=f"compare:years:{tag}"
-        ),
+        "seed": cols[1].number_input("Seed", value=settings["seed"], step=1, key=f"compare:seed:{tag}"),
+        "years": cols[2].number_input("Years", value=float(settings["years"]), step=1.0, key=f"compare:years:{tag}"),
     }
     beside |= {name: col.empty() for name, col in zip(RUN_KEYS, cols)}
     independent = st.toggle(
@@ -294,7 +292,7 @@ def compare_page() -> None:
         value=True,
         key="compare:independent",
     )
-    run_ovr = {k: v for k, v in chosen.items() if k != "years" or v != run_settings["years"]}
+    run_ovr = run_choices(chosen, settings)
     ovr, shared = compare_overrides(area, [baseline, *others], run_ovr, independent)
 
     clicked = st.button("Compare", type="primary")

@@ -128,6 +128,31 @@ def start_of(area: Area, cfg: DictConfig) -> str:
     return after if after is not None and after > start else start
 
 
+def run_settings(area: Area, cfg: DictConfig) -> dict[str, Any]:
+    """What a page's run settings start from: the replications, seed and horizon of the files, the start
+    month it offers (``start_of``) and the files' own (``composed_start``)."""
+    return {
+        "replications": int(cfg.run.replications),
+        "seed": int(cfg.run.seed),
+        "years": cfg.run.years,
+        "start": start_of(area, cfg),
+        "composed_start": str(cfg.run.start),
+    }
+
+
+def run_choices(chosen: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The run settings a page overrides (field -> value): the replications and seed always (the command
+    says what it runs), the horizon when changed, and the start when it is not the files' own, whether
+    chosen or not (a user's own area starts after its census: ``start_of``)."""
+    out = {k: v for k, v in chosen.items() if k not in ("years", "start")}
+    if chosen.get("years", settings["years"]) != settings["years"]:
+        out["years"] = chosen["years"]
+    start = chosen.get("start", settings["start"])
+    if start != settings["composed_start"]:
+        out["start"] = start
+    return out
+
+
 def base_config(area: Area, scenario: str) -> DictConfig:
     """The config of an area and scenario as their files give it, no value changed."""
     return area.compose([area.choice, f"scenario={scenario}"])

@@ -34,7 +34,7 @@ from sim.app.common import (
     was_cancelled,
 )
 from sim.app.exports import chart_downloads, run_downloads, run_files, table_downloads
-from sim.app.levers import RUN_KEYS, Area, Checked, base_config, check, overrides, refusal
+from sim.app.levers import RUN_KEYS, Area, Checked, base_config, check, overrides, refusal, run_choices, run_settings
 from sim.app.page import reference_of
 from sim.app.page import stores as run_stores
 from sim.app.results import Progress, Store, png, replications_of
@@ -284,8 +284,7 @@ def stores() -> Store:
 def shipped(area: Area, scenario: str) -> tuple[dict[str, Any], bool]:
     """An area's and scenario's run settings as shipped, and whether it has a pooled budget."""
     cfg = base_config(area, scenario)
-    run_settings = {"replications": int(cfg.run.replications), "seed": int(cfg.run.seed), "years": cfg.run.years}
-    return run_settings, bool(cfg.system.pooled_budget.enabled)
+    return run_settings(area, cfg), bool(cfg.system.pooled_budget.enabled)
 
 
 def money_page() -> None:
@@ -296,7 +295,7 @@ def money_page() -> None:
     if area is None or scenario is None:
         return
     try:
-        run_settings, pooled = shipped(area, scenario)
+        settings, pooled = shipped(area, scenario)
     except Exception as e:  # noqa: BLE001 - a shipped file that does not compose is told, not traced
         st.error(user_error_line(e) or one_line(e))
         return
@@ -311,13 +310,13 @@ def money_page() -> None:
     cols = st.columns(3)
     run_chosen = {
         "replications": cols[0].number_input(
-            "Replications", value=run_settings["replications"], step=100, key=f"money:replications:{tag}"
+            "Replications", value=settings["replications"], step=100, key=f"money:replications:{tag}"
         ),
-        "seed": cols[1].number_input("Seed", value=run_settings["seed"], step=1, key=f"money:seed:{tag}"),
-        "years": cols[2].number_input("Years", value=float(run_settings["years"]), step=1.0, key=f"money:years:{tag}"),
+        "seed": cols[1].number_input("Seed", value=settings["seed"], step=1, key=f"money:seed:{tag}"),
+        "years": cols[2].number_input("Years", value=float(settings["years"]), step=1.0, key=f"money:years:{tag}"),
     }
     beside = {name: col.empty() for name, col in zip(RUN_KEYS, cols)}
-    run_ovr = {k: v for k, v in run_chosen.items() if k != "years" or v != run_settings["years"]}
+    run_ovr = run_choices(run_chosen, settings)
     ovr = overrides(area, scenario, {}, {}, run_ovr)
     fields: dict[str, str | None] = dict(RUN_KEYS)
 

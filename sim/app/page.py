@@ -32,7 +32,8 @@ from sim.app.levers import (
     bed_table,
     levers,
     overrides,
-    start_of,
+    run_choices,
+    run_settings,
 )
 from sim.app.results import CHARTS, AppRun, Progress, Store, draw, simulate
 from sim.config.errors import user_error_line
@@ -47,14 +48,7 @@ CACHED_RUNS = 64
 def shipped(area: Area, scenario: str) -> tuple[dict[str, Lever], pd.DataFrame | None, dict[str, Any]]:
     """An area and scenario as shipped: its levers, its bed table and its run settings."""
     cfg = base_config(area, scenario)
-    run_settings = {
-        "replications": int(cfg.run.replications),
-        "seed": int(cfg.run.seed),
-        "years": cfg.run.years,
-        "start": start_of(area, cfg),
-        "composed_start": str(cfg.run.start),  # the files' own: a start that differs is an override
-    }
-    return levers(cfg), bed_table(cfg), run_settings
+    return levers(cfg), bed_table(cfg), run_settings(area, cfg)
 
 
 @st.cache_resource(show_spinner=False)
@@ -87,7 +81,7 @@ def run_page() -> None:
     if area is None or scenario is None:  # both have options and no empty choice: for the type checker
         return
     try:
-        shipped_levers, beds, run_settings = shipped(area, scenario)
+        shipped_levers, beds, settings = shipped(area, scenario)
     except Exception as e:  # noqa: BLE001 - a shipped file that does not compose is told, not traced
         st.error(user_error_line(e) or one_line(e))
         return
@@ -126,21 +120,19 @@ def run_page() -> None:
     cols = st.columns(4)
     run_chosen = {
         "replications": cols[0].number_input(
-            "Replications", value=run_settings["replications"], step=100, key=f"replications:{tag}"
+            "Replications", value=settings["replications"], step=100, key=f"replications:{tag}"
         ),
-        "seed": cols[1].number_input("Seed", value=run_settings["seed"], step=1, key=f"seed:{tag}"),
-        "years": cols[2].number_input("Years", value=float(run_settings["years"]), step=1.0, key=f"years:{tag}"),
+        "seed": cols[1].number_input("Seed", value=settings["seed"], step=1, key=f"seed:{tag}"),
+        "years": cols[2].number_input("Years", value=float(settings["years"]), step=1.0, key=f"years:{tag}"),
         "start": cols[3].text_input(
             "Start (YYYY-MM)",
-            value=run_settings["start"],
+            value=settings["start"],
             key=f"start:{tag}",
             help="the first month run; the census is the state at its start (run.start)",
         ),
     }
     beside |= {name: col.empty() for name, col in zip(RUN_KEYS, cols)}
-    # replications and seed always (the command says what it runs); the horizon and start when changed
-    composed = {"years": run_settings["years"], "start": run_settings["composed_start"]}
-    run_ovr = {k: v for k, v in run_chosen.items() if k not in composed or v != composed[k]}
+    run_ovr = run_choices(run_chosen, settings)
     ovr = overrides(area, scenario, shipped_levers, chosen, run_ovr, bed_ovr)
     fields: dict[str, str | None] = {name: lever.key for name, lever in shipped_levers.items()}
     fields |= {"beds": BEDS_KEY, **RUN_KEYS}

@@ -21,6 +21,7 @@ from sim.app.levers import (
     field_of,
     levers,
     overrides,
+    run_choices,
     scenarios,
 )
 from sim.app.results import replications_of, simulate
@@ -175,3 +176,23 @@ def test_an_area_of_the_user_s_own_composes_from_its_directory(tmp_path) -> None
     assert found.config_dirs == (str(tmp_path.resolve()),)
     cfg = found.compose([found.choice])
     assert cfg.tcp.name == compose(["tcp=bhr"]).tcp.name and cfg.run.config_dirs == [str(tmp_path.resolve())]
+
+
+def test_run_choices_override_the_start_of_a_later_census_chosen_or_not() -> None:
+    """Replications and seed always; years when changed; the start whenever it is not the files' own,
+    so every page runs a user's 2024 census from 2024 though only the Run page has a start field."""
+    files = {"replications": 1000, "seed": 1, "years": 3, "start": "2016-04", "composed_start": "2016-04"}
+    assert run_choices({"replications": 50, "seed": 1, "years": 3}, files) == {"replications": 50, "seed": 1}
+    assert run_choices({"replications": 50, "seed": 1, "years": 1, "start": "2017-04"}, files) == {
+        "replications": 50,
+        "seed": 1,
+        "years": 1,
+        "start": "2017-04",
+    }
+    later = {**files, "start": "2024-04"}  # start_of: the month after the user's census
+    assert run_choices({"replications": 50, "seed": 1, "years": 3}, later) == {
+        "replications": 50,
+        "seed": 1,
+        "start": "2024-04",
+    }
+    assert run_choices({"replications": 50, "seed": 1, "start": "2016-04"}, later) == {"replications": 50, "seed": 1}
