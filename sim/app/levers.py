@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,9 @@ class Area:
     kind: str  # "tcp" or "system"
     name: str
     config_dir: str | None = None
+    # where it came from, in the user's words ("uploaded mine.zip"); else its folder. Not part of what
+    # the area is: the same folder is the same area.
+    source: str | None = field(default=None, compare=False)
 
     @property
     def choice(self) -> str:
@@ -53,7 +56,7 @@ class Area:
 
     @property
     def label(self) -> str:
-        where = "" if self.config_dir is None else f", from {self.config_dir}"
+        where = "" if self.config_dir is None else f", {self.source or 'from ' + self.config_dir}"
         return f"{self.name} ({'TCP' if self.kind == 'tcp' else 'system of TCPs'}{where})"
 
     @property

@@ -30,7 +30,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -119,7 +119,7 @@ def read_area_zip(
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "xb") as f:  # "x": the directory is new, nothing in it is overwritten
                 f.write(content)
-        found = tuple(areas_in(folder))
+        found = tuple(replace(a, source=f"uploaded {name}") for a in areas_in(folder))
         for area in found:
             validate(area, folder, overrides)
     except BaseException as e:  # whatever stopped it (a YAML nested too deep, Ctrl-C), nothing is kept

@@ -102,6 +102,7 @@ def test_a_zipped_area_is_unpacked_and_runs_as_the_command_line_would(
     assert up.folder.parent == tmp_path and up.folder.name.startswith(upload.PREFIX)
     assert up.folder.name.endswith("-my_area")
     assert up.areas == (Area("tcp", "mine", str(up.folder)),) and up.clashes() == []
+    assert up.areas[0].label == "mine (TCP, uploaded my area.zip)"  # the user's name for it, not the server's path
     kept = sorted(str(p.relative_to(up.folder)) for p in up.folder.rglob("*") if p.is_file())
     assert kept == [CENSUS, TCP]  # the clutter left out
     cfg = up.areas[0].compose([up.areas[0].choice, "run.replications=5", "run.years=1", "run.progress=false"])
