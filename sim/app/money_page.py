@@ -23,18 +23,16 @@ import streamlit as st
 from omegaconf import DictConfig, OmegaConf
 
 from sim.app.common import (
-    Cancelled,
+    checked_run,
     choose_area,
     choose_scenario,
-    mark_cancelled,
     offer,
     one_line,
-    progress_bar,
     show_command,
     was_cancelled,
 )
 from sim.app.exports import chart_downloads, run_downloads, run_files, table_downloads
-from sim.app.levers import RUN_KEYS, Area, Checked, base_config, check, overrides, refusal, run_choices, run_settings
+from sim.app.levers import RUN_KEYS, Area, Checked, base_config, overrides, run_choices, run_settings
 from sim.app.page import reference_of
 from sim.app.page import stores as run_stores
 from sim.app.results import Progress, Store, png, replications_of
@@ -343,28 +341,16 @@ def money_page() -> None:
 
 
 def attempt(ovr: list[str], fields: dict[str, str | None], area: Area, scenario: str) -> Checked:
-    """Compose the overrides and run them (from the store if run before; the run's ``prepare`` is the
-    config's validation), keeping the result for the page; a refusal in one line with its field. A
-    cancelled run keeps nothing and leaves the last result as it was."""
-    try:
-        checked = check(ovr, fields, validate=False, config_dir=area.config_dir)
-        if checked.cfg is None:
-            return checked
-        cfg = checked.cfg
-        on_progress, finished = progress_bar()
-        try:
-            key = OmegaConf.to_yaml(cfg, resolve=True)
-            result = stores().made(key, lambda: money_of(cfg, on_progress, reference_of(area, scenario)))
-        except Cancelled:
-            mark_cancelled()
-            return Checked(tuple(ovr))
-        except Exception as e:  # noqa: BLE001 - the user's mistake is told with its field; refusal raises the rest
-            return refusal(e, ovr, fields)
-        finally:
-            finished()
-    except Exception as e:  # noqa: BLE001 - not the user's mistake, but still one line, no traceback
-        return Checked(tuple(ovr), error=one_line(e))
-    st.session_state["money:shown"] = (checked.overrides, result, cfg)
+    """Compose the overrides and run them (``common.checked_run``: from the store if run before, a refusal
+    in one line with its field, a cancelled run keeping nothing), keeping the result for the page."""
+    reference = reference_of(area, scenario)
+
+    def made(key: str, cfg: DictConfig, on_progress: Progress) -> MoneyRun:
+        return stores().made(key, lambda: money_of(cfg, on_progress, reference))
+
+    checked, result = checked_run(ovr, fields, area.config_dir, made)
+    if result is not None:
+        st.session_state["money:shown"] = (checked.overrides, result, checked.cfg)
     return checked
 
 
